@@ -1,0 +1,148 @@
+// The chain file: one declarative YAML naming the stages in packet order, their variants and
+// settings. Validated against the schema and each stage's own settings schema, with errors that
+// point at the bad key (for example `stages[1].settings.ring_size: must be <= 4096`).
+
+import { readFileSync } from 'node:fs';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { parse as parseYaml } from 'yaml';
+import type { StageRegistry } from './registry';
+
+export const StageEntrySchema = Type.Object(
+  {
+    stage: Type.String(),
+    variant: Type.Optional(Type.String()),
+    name: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9-]*$' })),
+    replicas: Type.Optional(Type.Integer({ minimum: 1, maximum: 16 })),
+    settings: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  },
+  { additionalProperties: false },
+);
+
+export const ChainSchema = Type.Object(
+  {
+    name: Type.String({ pattern: '^[a-z][a-z0-9-]*$' }),
+    description: Type.Optional(Type.String()),
+    profile: Type.Optional(Type.String()),
+    batch_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
+    bus: Type.Optional(
+      Type.Object(
+        {
+          bound: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, description: 'batches a hop holds' })),
+          policy: Type.Optional(Type.Union([Type.Literal('block'), Type.Literal('drop')])),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    stages: Type.Array(StageEntrySchema, { minItems: 2 }),
+  },
+  { additionalProperties: false },
+);
+
+export type ChainConfig = Static<typeof ChainSchema>;
+export type StageEntry = Static<typeof StageEntrySchema>;
+
+export interface ResolvedStage {
+  stage: string;
+  name: string;
+  variant: string;
+  replicas: number;
+  settings: Record<string, unknown>;
+}
+
+export interface ResolvedChain {
+  name: string;
+  description: string;
+  profile: string;
+  batchSize: number;
+  bus: { bound: number; policy: 'block' | 'drop' };
+  stages: ResolvedStage[];
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** `/stages/1/settings/x` -> `stages[1].settings.x` */
+function keyPath(pointer: string, prefix = ''): string {
+  const parts = pointer.split('/').filter(Boolean);
+  let out = prefix;
+  for (const p of parts) out += /^\d+$/.test(p) ? `[${p}]` : out ? `.${p}` : p;
+  return out || '(top level)';
+}
+
+function schemaErrors(schema: TSchema, value: unknown, prefix: string): string[] {
+  const out: string[] = [];
+  for (const e of Value.Errors(schema, value)) {
+    let msg = e.message;
+    // name the unknown key itself, not its parent
+    if (e.schema && (e.schema as { additionalProperties?: unknown }).additionalProperties === false && typeof e.value === 'object' && e.value) {
+      const known = Object.keys((e.schema as { properties?: object }).properties ?? {});
+      const unknown = Object.keys(e.value).filter((k) => !known.includes(k));
+      if (unknown.length) {
+        for (const k of unknown) out.push(`${keyPath(`${e.path}/${k}`, prefix)}: unknown key (known: ${known.join(', ')})`);
+        continue;
+      }
+    }
+    out.push(`${keyPath(e.path, prefix)}: ${msg.toLowerCase()}`);
+    if (out.length >= 10) break;
+  }
+  return [...new Set(out)];
+}
+
+export function validateChain(raw: unknown, registry: StageRegistry, where = 'chain'): ResolvedChain {
+  const errs = schemaErrors(ChainSchema, raw, '');
+  if (errs.length) throw new ConfigError(`${where}: ${errs.join('; ')}`);
+  const c = raw as ChainConfig;
+  const stages: ResolvedStage[] = [];
+  const names = new Set<string>();
+  c.stages.forEach((s, i) => {
+    if (!registry.has(s.stage)) {
+      throw new ConfigError(`${where}: stages[${i}].stage: unknown stage "${s.stage}" (known: ${registry.all().map((d) => d.stage).join(', ')})`);
+    }
+    const def = registry.get(s.stage);
+    const variant = s.variant ?? def.variants[0];
+    if (!def.variants.includes(variant)) {
+      throw new ConfigError(`${where}: stages[${i}].variant: "${variant}" is not a variant of ${s.stage} (known: ${def.variants.join(', ')})`);
+    }
+    const settings = s.settings ?? {};
+    const se = schemaErrors(def.settings, settings, `stages[${i}].settings`);
+    if (se.length) throw new ConfigError(`${where}: ${se.join('; ')}`);
+    const name = s.name ?? s.stage;
+    if (names.has(name)) throw new ConfigError(`${where}: stages[${i}].name: "${name}" is used twice; give each stage a unique name`);
+    names.add(name);
+    stages.push({ stage: s.stage, name, variant, replicas: s.replicas ?? 1, settings });
+  });
+  if (stages[0].stage !== 'traffic-gen') throw new ConfigError(`${where}: stages[0].stage: the first stage must be traffic-gen`);
+  if (stages[stages.length - 1].stage !== 'backends') throw new ConfigError(`${where}: stages[${stages.length - 1}].stage: the last stage must be backends`);
+  stages.slice(1, -1).forEach((s, i) => {
+    if (s.stage === 'traffic-gen' || s.stage === 'backends') throw new ConfigError(`${where}: stages[${i + 1}].stage: ${s.stage} may only be at the ${s.stage === 'traffic-gen' ? 'start' : 'end'}`);
+  });
+  return {
+    name: c.name,
+    description: c.description ?? '',
+    profile: c.profile ?? 'linux-3.10-xeon',
+    batchSize: c.batch_size ?? 64,
+    bus: { bound: c.bus?.bound ?? 16, policy: c.bus?.policy ?? 'block' },
+    stages,
+  };
+}
+
+export function loadChainFile(path: string, registry: StageRegistry): ResolvedChain {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read chain file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (e) {
+    throw new ConfigError(`${path}: not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+  }
+  return validateChain(raw, registry, path);
+}

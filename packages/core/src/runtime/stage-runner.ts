@@ -1,0 +1,99 @@
+// Hosts one element on the bus: receive a batch, process it, count drops by reason, hand the
+// survivors downstream, then acknowledge the input (at-least-once). The same loop serves the
+// embedded chain and the services; only the bus differs.
+
+import { performance } from 'node:perf_hooks';
+import type { Batch } from '../batch/batch';
+import type { BusConsumer, BusProducer, Delivery } from '../bus/bus';
+import { Cat } from '../cpu/categories';
+import type { Element, ElementContext } from '../element';
+import { monoNs } from '../clock';
+import { Reason } from '../reasons';
+
+export interface StageRunnerOptions {
+  element: Element;
+  ctx: ElementContext;
+  input: BusConsumer;
+  /** null for the last stage (backends): survivors are "received". */
+  output: BusProducer | null;
+  stageIndex: number;
+  /** Called when the runner is done with a batch (embedded: back to the pool). */
+  release?: (b: Batch) => void;
+  /** CPU category for time the element did not bill itself. */
+  defaultCategory?: number;
+}
+
+export class StageRunner {
+  private stopping = false;
+  private running?: Promise<void>;
+  private readonly o: StageRunnerOptions;
+
+  constructor(o: StageRunnerOptions) {
+    this.o = o;
+  }
+
+  start(): Promise<void> {
+    this.running ??= this.loop();
+    return this.running;
+  }
+
+  /** Stop after the input is drained (graceful): the upstream must end its stream. */
+  stop(): void {
+    this.stopping = true;
+  }
+
+  private async loop(): Promise<void> {
+    const { input, output } = this.o;
+    for (;;) {
+      const d = await input.receive(200);
+      if (!d) {
+        if (input.ended || this.stopping) break;
+        continue;
+      }
+      await this.handle(d);
+    }
+    if (output) await output.end();
+  }
+
+  async handle(d: Delivery): Promise<void> {
+    const { element, ctx, output } = this.o;
+    const stats = ctx.stats;
+    const b = d.batch;
+    const n = b.count;
+    const t0 = performance.now();
+    const now = monoNs();
+    if (b.enqueueNs > 0) stats.queueLatency.recordN(now - b.enqueueNs, n);
+    stats.packetsIn += n;
+    stats.bytesIn += b.bytes();
+    stats.batches++;
+    stats.batchSize.record(n);
+    stats.busPending = this.o.input.pending();
+
+    const billedBefore = stats.cpu.totalNs();
+    const r = element.process(b, ctx);
+    if (r) await r;
+    b.compact((reason) => stats.drop(reason));
+    const out = b.count;
+    stats.packetsOut += out;
+    stats.bytesOut += b.bytes();
+    const elapsedNs = (performance.now() - t0) * 1e6;
+    stats.processLatency.recordN(elapsedNs, n);
+    // what the element did not attribute itself (runtime work, its default category)
+    const unbilled = elapsedNs - (stats.cpu.totalNs() - billedBefore);
+    if (unbilled > 0) stats.cpu.add(this.o.defaultCategory ?? Cat.app, unbilled);
+
+    if (output) {
+      b.stageIndex = this.o.stageIndex;
+      b.enqueueNs = monoNs();
+      const ok = out > 0 ? await output.send(b) : true;
+      if (!ok) {
+        stats.drop(Reason.bus_full, out);
+        stats.packetsOut -= out;
+      }
+      if (!ok || out === 0) this.o.release?.(b);
+    } else {
+      this.o.release?.(b);
+    }
+    await this.o.input.ack(d);
+  }
+}

@@ -1,0 +1,111 @@
+// The run summary (the JSON of `--json`, documented in the README): what was sent, received and
+// dropped where and why, latency percentiles, and per-stage counts and CPU by category.
+
+import { GROUPS, CATEGORIES } from '../cpu/categories';
+import type { Element, Source } from '../element';
+import { LogHistogram } from '../stats/histogram';
+import type { StageStats } from '../stats/stage-stats';
+
+export interface SummaryStageInput {
+  name: string;
+  stage: string;
+  variant: string;
+  stats: StageStats;
+  element: Element | Source;
+}
+
+function q(h: LogHistogram): { p50: number; p90: number; p99: number; max: number } {
+  return { p50: h.quantile(0.5) / 1e9, p90: h.quantile(0.9) / 1e9, p99: h.quantile(0.99) / 1e9, max: h.max / 1e9 };
+}
+
+export interface RunSummary {
+  chain: string;
+  profile: string;
+  duration_s: number;
+  sent: number;
+  received: number;
+  duplicates: number;
+  drops: Record<string, Record<string, number>>;
+  drops_total: number;
+  accounting_closed: boolean;
+  throughput_pps: number;
+  latency_seconds: { p50: number; p90: number; p99: number; max: number };
+  cpu_share: Record<string, number>;
+  stages: {
+    name: string;
+    stage: string;
+    variant: string;
+    packets_in: number;
+    packets_out: number;
+    bytes_in: number;
+    bytes_out: number;
+    drops: Record<string, number>;
+    cpu_seconds: Record<string, number>;
+    cpu_ns_per_packet: number;
+    events: Record<string, number>;
+    latency_seconds: { queue: ReturnType<typeof q>; process: ReturnType<typeof q> };
+    details?: Record<string, unknown>;
+  }[];
+  process_cpu_seconds: { user: number; system: number };
+}
+
+/** Reasons that are not losses: a duplicate is a redelivered copy of a packet already counted. */
+const NOT_A_LOSS = new Set(['duplicate']);
+
+export function summarize(chain: string, profile: string, stages: SummaryStageInput[], durationS: number, cpuUsage = process.cpuUsage()): RunSummary {
+  const source = stages[0].element as Source;
+  const sink = stages[stages.length - 1];
+  const e2e = (sink.element as Element).e2e ?? new LogHistogram();
+  const drops: RunSummary['drops'] = {};
+  let dropsTotal = 0;
+  let duplicates = 0;
+  const cpuAll = new Float64Array(CATEGORIES.length);
+  for (const s of stages) {
+    const d = s.stats.dropsByReason();
+    for (const [r, n] of Object.entries(d)) {
+      if (NOT_A_LOSS.has(r)) {
+        duplicates += n;
+        delete d[r];
+      } else dropsTotal += n;
+    }
+    if (Object.keys(d).length) drops[s.name] = d;
+    // the lab's own generator and sink are outside the system under test
+    if (s !== stages[0] && s !== sink) for (let i = 0; i < cpuAll.length; i++) cpuAll[i] += s.stats.cpu.ns[i];
+  }
+  const received = sink.stats.packetsOut;
+  const totalCpu = cpuAll.reduce((a, b) => a + b, 0);
+  const share: Record<string, number> = {};
+  for (const [g, cats] of Object.entries(GROUPS)) {
+    share[g] = totalCpu > 0 ? cats.reduce((a, c) => a + cpuAll[CATEGORIES.indexOf(c)], 0) / totalCpu : 0;
+  }
+  return {
+    chain,
+    profile,
+    duration_s: durationS,
+    sent: source.sent,
+    received,
+    duplicates,
+    drops,
+    drops_total: dropsTotal,
+    accounting_closed: source.sent === received + dropsTotal,
+    throughput_pps: durationS > 0 ? received / durationS : 0,
+    latency_seconds: q(e2e),
+    cpu_share: share,
+    stages: stages.map((s) => ({
+      name: s.name,
+      stage: s.stage,
+      variant: s.variant,
+      packets_in: s.stats.packetsIn,
+      packets_out: s.stats.packetsOut,
+      bytes_in: s.stats.bytesIn,
+      bytes_out: s.stats.bytesOut,
+      drops: s.stats.dropsByReason(),
+      cpu_seconds: s.stats.cpu.snapshot(),
+      cpu_ns_per_packet: s.stats.cpu.totalNs() / Math.max(1, s === stages[0] ? s.stats.packetsOut : s.stats.packetsIn),
+      events: s.stats.eventsByName(),
+      latency_seconds: { queue: q(s.stats.queueLatency), process: q(s.stats.processLatency) },
+      details: s.element.describe?.(),
+    })),
+    process_cpu_seconds: { user: cpuUsage.user / 1e6, system: cpuUsage.system / 1e6 },
+  };
+}

@@ -1,0 +1,61 @@
+// Plain counters of one stage instance, updated on the hot path with no allocation. Metrics,
+// the live table, /stats and the JSON summary all read from here.
+
+import { CpuMeter } from '../cpu/cpu-meter';
+import { reasonName } from '../reasons';
+import { LogHistogram } from './histogram';
+
+export const EVENTS = ['interrupt', 'vm_exit', 'kick', 'copy', 'alloc', 'syscall', 'empty_poll', 'context_switch', 'iommu_fault', 'rx_missed'] as const;
+export type EventName = (typeof EVENTS)[number];
+export const Ev: { readonly [K in EventName]: number } = Object.fromEntries(EVENTS.map((e, i) => [e, i])) as { [K in EventName]: number };
+
+export class StageStats {
+  packetsIn = 0;
+  packetsOut = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  batches = 0;
+  /** Drops by reason code. */
+  readonly drops = new Float64Array(256);
+  readonly events = new Float64Array(EVENTS.length);
+  readonly cpu = new CpuMeter();
+  readonly queueLatency = new LogHistogram();
+  readonly processLatency = new LogHistogram();
+  readonly batchSize = new LogHistogram();
+  ringOccupancy = 0;
+  busPending = 0;
+  /** Free-form gauges and counters an element wants in /stats (e.g. conntrack size). */
+  readonly extra: Record<string, number> = {};
+
+  constructor(readonly stage: string, public variant: string, readonly instance = stage) {}
+
+  drop(reason: number, n = 1, bytes = 0): void {
+    if (reason >= this.drops.length) throw new RangeError(`drop reason code ${reason} exceeds the table`);
+    this.drops[reason] += n;
+    void bytes;
+  }
+
+  event(ev: number, n = 1): void {
+    this.events[ev] += n;
+  }
+
+  totalDrops(): number {
+    let s = 0;
+    for (let i = 1; i < this.drops.length; i++) s += this.drops[i];
+    return s;
+  }
+
+  dropsByReason(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (let i = 1; i < this.drops.length; i++) if (this.drops[i] > 0) out[reasonName(i)] = this.drops[i];
+    return out;
+  }
+
+  eventsByName(): Record<string, number> {
+    const out: Record<string, number> = {};
+    EVENTS.forEach((e, i) => {
+      if (this.events[i] > 0) out[e] = this.events[i];
+    });
+    return out;
+  }
+}

@@ -1,0 +1,3 @@
+export * from './flow-tracker';
+export * from './backends';
+export * from './stage';

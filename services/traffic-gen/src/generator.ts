@@ -1,0 +1,229 @@
+// The traffic generator: a Source that fills batches with probe-carrying frames, at a constant
+// rate (token bucket) or as fast as the chain takes, for a count or a duration; or replays a
+// capture with its original (optionally scaled) timing.
+
+import {
+  Ev, FCS_LEN, ParsedFrame, Reason, Rng, csumUpdate16, hasProbe, parseFrame, readPcap,
+  type Batch, type ElementContext, type PcapRecord, type Source,
+} from '@vnflab/core';
+import { FrameFactory, makeFlows } from './frame-factory';
+import { GENERATOR_DEFAULTS, IMIX, parseHostPort, type GeneratorSettings } from './settings';
+
+type Resolved = Required<Omit<GeneratorSettings, 'pcap_in'>> & { pcap_in?: string };
+
+export class TrafficGenerator implements Source {
+  readonly stage = 'traffic-gen';
+  readonly variant: string;
+  readonly s: Resolved;
+  sent = 0;
+  private stopped = false;
+  private startNs = -1;
+  private tokens = 0;
+  private lastRefillNs = 0;
+  private readonly rng: Rng;
+  // synthetic traffic
+  private readonly factory?: FrameFactory;
+  private readonly sizes: Int32Array; // frame lengths without FCS, cycled per packet
+  private sizeIdx = 0;
+  private readonly seqs?: Uint32Array;
+  private readonly zipfCdf?: Float64Array;
+  // replay
+  private readonly records?: PcapRecord[];
+  private recIdx = 0;
+  private loopsLeft = 0;
+  private loopBaseNs = 0;
+
+  constructor(settings: GeneratorSettings = {}) {
+    this.s = { ...GENERATOR_DEFAULTS, ...settings } as Resolved;
+    const s = this.s;
+    this.rng = new Rng(s.seed + 1);
+    if (s.pcap_in) {
+      const cap = readPcap(s.pcap_in);
+      this.records = cap.records;
+      this.loopsLeft = s.pcap_loop;
+      this.variant = 'pcap';
+      this.sizes = new Int32Array(0);
+      return;
+    }
+    this.variant = s.proto;
+    const dst = parseHostPort(s.dst);
+    this.factory = new FrameFactory(makeFlows(s.flows, s.src_net, dst.ip, dst.port, s.proto), s.proto);
+    const wire = s.size === 'imix' ? IMIX.map((w) => Math.max(w, this.factory!.minWireSize)) : [s.size];
+    if (wire[0] < this.factory.minWireSize) {
+      throw new Error(`--size ${wire[0]} is too small for ${s.proto}: a frame needs ${this.factory.minWireSize} B (headers, the 18 B probe and the FCS)`);
+    }
+    // shuffle IMIX order once so sizes interleave like real traffic, reproducibly
+    const arr = Int32Array.from(wire, (w) => w - FCS_LEN);
+    for (let i = arr.length - 1; i > 0; i--) {
+      const j = this.rng.below(i + 1);
+      [arr[i], arr[j]] = [arr[j], arr[i]];
+    }
+    this.sizes = arr;
+    this.seqs = new Uint32Array(s.flows);
+    if (s.distribution === 'zipf') {
+      const cdf = new Float64Array(s.flows);
+      let acc = 0;
+      for (let i = 0; i < s.flows; i++) cdf[i] = acc += 1 / Math.pow(i + 1, s.zipf_s);
+      for (let i = 0; i < s.flows; i++) cdf[i] /= acc;
+      this.zipfCdf = cdf;
+    }
+  }
+
+  get done(): boolean {
+    if (this.stopped) return true;
+    if (this.s.count > 0 && this.sent >= this.s.count) return true;
+    if (this.records && this.loopsLeft === 0) return true;
+    return false;
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private pickFlow(): number {
+    const cdf = this.zipfCdf;
+    if (!cdf) return this.s.flows === 1 ? 0 : this.rng.below(this.s.flows);
+    const u = this.rng.float();
+    let lo = 0;
+    let hi = cdf.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cdf[mid] < u) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private begin(nowNs: number): void {
+    if (this.startNs < 0) {
+      this.startNs = nowNs;
+      this.lastRefillNs = nowNs;
+      this.loopBaseNs = nowNs;
+    }
+  }
+
+  /** How many packets may go now, by count, duration and rate. */
+  private allowance(nowNs: number, want: number): number {
+    this.begin(nowNs);
+    if (this.s.duration > 0 && nowNs - this.startNs >= this.s.duration * 1e9) {
+      this.stopped = true;
+      return 0;
+    }
+    if (this.s.count > 0) want = Math.min(want, this.s.count - this.sent);
+    if (this.s.rate > 0) {
+      // token bucket: refill by elapsed time, burst capped at one batch
+      this.tokens = Math.min(want, this.tokens + ((nowNs - this.lastRefillNs) * this.s.rate) / 1e9);
+      this.lastRefillNs = nowNs;
+      want = Math.min(want, Math.floor(this.tokens));
+      this.tokens -= want;
+    }
+    return Math.max(0, want);
+  }
+
+  waitMs(nowNs: number): number {
+    this.begin(nowNs);
+    if (this.records && this.s.pcap_timing === 'original') {
+      const r = this.records[this.recIdx];
+      if (!r) return 0;
+      const due = this.loopBaseNs + (r.timeNs - this.records[0].timeNs) / this.s.pcap_speed;
+      return Math.max(0, (due - nowNs) / 1e6);
+    }
+    if (this.s.rate <= 0) return 0;
+    const missing = 1 - this.tokens - ((nowNs - this.lastRefillNs) * this.s.rate) / 1e9;
+    return missing <= 0 ? 0 : (missing / this.s.rate) * 1e3;
+  }
+
+  fill(batch: Batch, nowNs: number, ctx: ElementContext): number {
+    if (this.done) return 0;
+    return this.records ? this.fillReplay(batch, nowNs, ctx) : this.fillSynthetic(batch, nowNs);
+  }
+
+  private fillSynthetic(batch: Batch, nowNs: number): number {
+    const n = this.allowance(nowNs, batch.capacity - batch.count);
+    const f = this.factory!;
+    const seqs = this.seqs!;
+    const flows = f.flows;
+    const buf = batch.buf;
+    let added = 0;
+    for (; added < n; added++) {
+      const len = this.sizes[this.sizeIdx];
+      const i = batch.append(len);
+      if (i < 0) break;
+      this.sizeIdx = this.sizeIdx + 1 === this.sizes.length ? 0 : this.sizeIdx + 1;
+      const flow = this.pickFlow();
+      const seq = seqs[flow]++;
+      f.write(buf, batch.offset(i), len, flow, seq, nowNs);
+      batch.setFlowId(i, flow);
+      batch.setFlowHash(i, flows.hash[flow]);
+      batch.setSeq(i, this.sent + added);
+      batch.setGenNs(i, nowNs);
+    }
+    this.sent += added;
+    return added;
+  }
+
+  private fillReplay(batch: Batch, nowNs: number, ctx: ElementContext): number {
+    const recs = this.records!;
+    const want = this.allowance(nowNs, batch.capacity - batch.count);
+    let added = 0;
+    while (added < want && this.loopsLeft > 0) {
+      if (recs.length === 0) {
+        this.loopsLeft = 0;
+        break;
+      }
+      const r = recs[this.recIdx];
+      if (this.s.pcap_timing === 'original') {
+        const due = this.loopBaseNs + (r.timeNs - recs[0].timeNs) / this.s.pcap_speed;
+        if (due > nowNs) break;
+      }
+      // A record that does not fit a slot is still a sent packet: count it and drop it.
+      const len = Math.min(r.data.length, 1518);
+      const i = batch.append(len);
+      if (i < 0) break;
+      r.data.copy(batch.buf, batch.offset(i), 0, len);
+      if (r.data.length > 1518) batch.drop(i, Reason.oversize);
+      else this.restampProbe(batch.buf, batch.offset(i), len, nowNs);
+      batch.setSeq(i, this.sent + added);
+      batch.setGenNs(i, nowNs);
+      added++;
+      if (++this.recIdx === recs.length) {
+        this.recIdx = 0;
+        this.loopsLeft--;
+        this.loopBaseNs = nowNs;
+      }
+    }
+    ctx.stats.event(Ev.copy, added);
+    this.sent += added;
+    return added;
+  }
+
+  private readonly parsed = new ParsedFrame();
+
+  /**
+   * A replayed frame that carries a vnflab probe gets a fresh send timestamp, with its L4
+   * checksum updated incrementally (RFC 1624), so a bad checksum stays bad and a good one good.
+   */
+  private restampProbe(buf: Buffer, off: number, len: number, nowNs: number): void {
+    const p = this.parsed;
+    if (parseFrame(buf, off, len, p, { ipChecksum: false, l4Checksum: false }) !== 0) return;
+    const o = p.payloadOff;
+    if (!hasProbe(buf, o, p.payloadOff + p.payloadLen)) return;
+    const csumOff = p.proto === 17 ? p.l4Off + 6 : p.l4Off + 16;
+    let c = buf.readUInt16BE(csumOff);
+    const udpNoCsum = p.proto === 17 && c === 0;
+    const ts = o + 10;
+    const hi = Math.floor(nowNs / 4294967296);
+    const lo = nowNs - hi * 4294967296;
+    const words = [hi >>> 16, hi & 0xffff, lo >>> 16, lo & 0xffff];
+    for (let w = 0; w < 4; w++) {
+      const old = buf.readUInt16BE(ts + 2 * w);
+      if (!udpNoCsum) c = csumUpdate16(c, old, words[w]);
+      buf.writeUInt16BE(words[w], ts + 2 * w);
+    }
+    if (!udpNoCsum) buf.writeUInt16BE(p.proto === 17 && c === 0 ? 0xffff : c, csumOff);
+  }
+
+  describe(): Record<string, unknown> {
+    return { sent: this.sent, settings: this.s, replay_records: this.records?.length };
+  }
+}

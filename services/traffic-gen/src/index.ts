@@ -1,0 +1,4 @@
+export * from './settings';
+export * from './frame-factory';
+export * from './generator';
+export * from './stage';
