@@ -12,7 +12,9 @@ export function monoNs(): number {
   return anchor + performance.now() * 1e6;
 }
 
-/** Wall-clock nanoseconds since the Unix epoch, for pcap timestamps. */
-export function wallNs(): number {
-  return (performance.timeOrigin + performance.now()) * 1e6;
+/** Wall-clock time since the Unix epoch as seconds and nanoseconds, for pcap timestamps. */
+export function wallTime(): { sec: number; nsec: number } {
+  const ms = performance.timeOrigin + performance.now();
+  const sec = Math.floor(ms / 1e3);
+  return { sec, nsec: Math.min(999999999, Math.round((ms - sec * 1e3) * 1e6)) };
 }

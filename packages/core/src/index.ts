@@ -1,6 +1,7 @@
 export * from './packet';
 export * from './pcap';
 export * from './batch';
+export * from './nic-model';
 export * from './reasons';
 export * from './clock';
 export * from './random';
@@ -15,6 +16,7 @@ export * from './bus/bus';
 export * from './bus/memory-bus';
 export * from './chain/registry';
 export * from './chain/config';
+export { Value } from '@sinclair/typebox/value';
 export * from './runtime/stage-runner';
 export * from './runtime/source-runner';
 export * from './runtime/embedded-chain';

@@ -21,15 +21,15 @@ export interface FlowTable {
   hash: Uint32Array;
 }
 
-/** Flow i: source address src_net + floor(i / 60000), source port 1024 + i mod 60000. */
+/** Flow i: source address src_net + floor(i / 16384), source port 49152 + i mod 16384 (the ephemeral range, as a client would use). */
 export function makeFlows(n: number, srcNet: string, dstIp: string, dstPort: number, proto: 'udp' | 'tcp'): FlowTable {
   const base = ipFromString(srcNet);
   const dst = ipFromString(dstIp);
   const t: FlowTable = { count: n, srcIp: new Uint32Array(n), srcPort: new Uint16Array(n), dstIp: dst, dstPort, hash: new Uint32Array(n) };
   const p = proto === 'udp' ? PROTO_UDP : PROTO_TCP;
   for (let i = 0; i < n; i++) {
-    t.srcIp[i] = (base + Math.floor(i / 60000)) >>> 0;
-    t.srcPort[i] = 1024 + (i % 60000);
+    t.srcIp[i] = (base + Math.floor(i / 16384)) >>> 0;
+    t.srcPort[i] = 49152 + (i % 16384);
     t.hash[i] = flowHash(t.srcIp[i], dst, p, t.srcPort[i], dstPort);
   }
   return t;

@@ -3,7 +3,7 @@
 // capture with its original (optionally scaled) timing.
 
 import {
-  Ev, FCS_LEN, ParsedFrame, Reason, Rng, csumUpdate16, hasProbe, parseFrame, readPcap,
+  Ev, FCS_LEN, ParsedFrame, Reason, Rng, csumUpdate16, hasProbe, parseFrame, readPcap, recordGapNs,
   type Batch, type ElementContext, type PcapRecord, type Source,
 } from '@vnflab/core';
 import { FrameFactory, makeFlows } from './frame-factory';
@@ -125,7 +125,7 @@ export class TrafficGenerator implements Source {
     if (this.records && this.s.pcap_timing === 'original') {
       const r = this.records[this.recIdx];
       if (!r) return 0;
-      const due = this.loopBaseNs + (r.timeNs - this.records[0].timeNs) / this.s.pcap_speed;
+      const due = this.loopBaseNs + recordGapNs(this.records[0], r) / this.s.pcap_speed;
       return Math.max(0, (due - nowNs) / 1e6);
     }
     if (this.s.rate <= 0) return 0;
@@ -173,7 +173,7 @@ export class TrafficGenerator implements Source {
       }
       const r = recs[this.recIdx];
       if (this.s.pcap_timing === 'original') {
-        const due = this.loopBaseNs + (r.timeNs - recs[0].timeNs) / this.s.pcap_speed;
+        const due = this.loopBaseNs + recordGapNs(recs[0], r) / this.s.pcap_speed;
         if (due > nowNs) break;
       }
       // A record that does not fit a slot is still a sent packet: count it and drop it.

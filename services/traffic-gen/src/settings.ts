@@ -12,7 +12,7 @@ export const GeneratorSettingsSchema = Type.Object(
     rate: Type.Optional(Type.Number({ minimum: 0, description: 'packets per second; 0 = as fast as the chain takes' })),
     count: Type.Optional(Type.Integer({ minimum: 0, description: 'packets to send; 0 = no limit' })),
     duration: Type.Optional(Type.Number({ minimum: 0, description: 'seconds to send; 0 = no limit' })),
-    src_net: Type.Optional(Type.String({ description: 'first source address; flow i uses src_net + i/60000' })),
+    src_net: Type.Optional(Type.String({ description: 'first source address; flow i uses src_net + floor(i / 16384), port 49152 + i mod 16384' })),
     dst: Type.Optional(Type.String({ description: 'destination address:port (the VIP)' })),
     pcap_in: Type.Optional(Type.String({ description: 'replay this capture instead of generating' })),
     pcap_timing: Type.Optional(Type.Union([Type.Literal('original'), Type.Literal('none')])),

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
+import { loadProfile } from '../cpu/cost-profile';
 import type { StageRegistry } from './registry';
 
 export const StageEntrySchema = Type.Object(
@@ -77,17 +78,12 @@ function keyPath(pointer: string, prefix = ''): string {
 function schemaErrors(schema: TSchema, value: unknown, prefix: string): string[] {
   const out: string[] = [];
   for (const e of Value.Errors(schema, value)) {
-    let msg = e.message;
-    // name the unknown key itself, not its parent
-    if (e.schema && (e.schema as { additionalProperties?: unknown }).additionalProperties === false && typeof e.value === 'object' && e.value) {
+    if (e.message === 'Unexpected property') {
       const known = Object.keys((e.schema as { properties?: object }).properties ?? {});
-      const unknown = Object.keys(e.value).filter((k) => !known.includes(k));
-      if (unknown.length) {
-        for (const k of unknown) out.push(`${keyPath(`${e.path}/${k}`, prefix)}: unknown key (known: ${known.join(', ')})`);
-        continue;
-      }
+      out.push(`${keyPath(e.path, prefix)}: unknown key (known: ${known.join(', ')})`);
+    } else {
+      out.push(`${keyPath(e.path, prefix)}: ${e.message.toLowerCase()}`);
     }
-    out.push(`${keyPath(e.path, prefix)}: ${msg.toLowerCase()}`);
     if (out.length >= 10) break;
   }
   return [...new Set(out)];
@@ -97,6 +93,13 @@ export function validateChain(raw: unknown, registry: StageRegistry, where = 'ch
   const errs = schemaErrors(ChainSchema, raw, '');
   if (errs.length) throw new ConfigError(`${where}: ${errs.join('; ')}`);
   const c = raw as ChainConfig;
+  if (c.profile !== undefined) {
+    try {
+      loadProfile(c.profile);
+    } catch (e) {
+      throw new ConfigError(`${where}: profile: ${(e as Error).message}`);
+    }
+  }
   const stages: ResolvedStage[] = [];
   const names = new Set<string>();
   c.stages.forEach((s, i) => {

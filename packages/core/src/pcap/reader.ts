@@ -6,8 +6,9 @@ import { readFileSync } from 'node:fs';
 import { LINKTYPE_ETHERNET, PCAP_GLOBAL_HLEN, PCAP_MAGIC_NS, PCAP_MAGIC_US, PCAP_RECORD_HLEN, PcapError, type ByteOrder, type PcapResolution } from './format';
 
 export interface PcapRecord {
-  /** Capture time in nanoseconds since the Unix epoch. */
-  timeNs: number;
+  /** Capture time: seconds and nanoseconds since the Unix epoch. */
+  sec: number;
+  nsec: number;
   data: Buffer; // a view into the file buffer
   origLen: number;
 }
@@ -60,13 +61,18 @@ export function parsePcap(file: Buffer, name = '<buffer>'): PcapCapture {
     const start = o + PCAP_RECORD_HLEN;
     if (start + capLen > file.length) throw new PcapError(`truncated record: ${capLen} bytes announced, ${file.length - start} present`, name, o);
     if (linkType === LINKTYPE_ETHERNET) {
-      records.push({ timeNs: sec * 1e9 + (ns ? frac : frac * 1e3), data: file.subarray(start, start + capLen), origLen });
+      records.push({ sec, nsec: ns ? frac : frac * 1e3, data: file.subarray(start, start + capLen), origLen });
     } else {
       skipped++;
     }
     o = start + capLen;
   }
   return { resolution: ns ? 'ns' : 'us', byteOrder: le ? 'le' : 'be', linkType, snaplen, records, skippedLinkType: skipped };
+}
+
+/** Nanoseconds from record `a` to record `b` (exact for captures shorter than 104 days). */
+export function recordGapNs(a: PcapRecord, b: PcapRecord): number {
+  return (b.sec - a.sec) * 1e9 + (b.nsec - a.nsec);
 }
 
 export function readPcap(path: string): PcapCapture {

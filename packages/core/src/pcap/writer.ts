@@ -47,13 +47,15 @@ export class PcapWriter {
     else b.writeUInt16BE(v, o);
   }
 
-  /** Appends one record. `timeNs` is the capture time in nanoseconds since the Unix epoch. */
-  write(data: Uint8Array, off: number, len: number, timeNs: number, origLen = len): void {
+  /**
+   * Appends one record captured at `sec` seconds and `nsec` nanoseconds since the Unix epoch
+   * (two numbers: nanoseconds since 1970 do not fit a double exactly).
+   */
+  write(data: Uint8Array, off: number, len: number, sec: number, nsec: number, origLen = len): void {
     const capLen = Math.min(len, this.snaplen);
     if (this.used + PCAP_RECORD_HLEN + capLen > CHUNK) this.flush();
     if (PCAP_RECORD_HLEN + capLen > CHUNK) throw new RangeError('record larger than the write buffer');
-    const sec = Math.floor(timeNs / 1e9);
-    const frac = this.ns ? Math.floor(timeNs - sec * 1e9) : Math.floor((timeNs - sec * 1e9) / 1e3);
+    const frac = this.ns ? nsec : Math.floor(nsec / 1e3);
     const b = this.chunk;
     const o = this.used;
     this.u32(b, o, sec);

@@ -1,0 +1,3 @@
+export * from './main';
+export * from './run-command';
+export * from './registry';

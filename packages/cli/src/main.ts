@@ -1,0 +1,49 @@
+// The `vnflab` command line: dispatches subcommands; a usage mistake is one line and exit 2.
+
+import { ConfigError, PcapError, listProfiles } from '@vnflab/core';
+import { genCommand, GEN_USAGE } from './gen-command';
+import { createRegistry } from './registry';
+import { runCommand, RUN_USAGE } from './run-command';
+import { UsageError } from './usage-error';
+
+const HELP = `vnflab: emulated VNF chains with their overheads made visible
+
+  ${RUN_USAGE}
+  ${GEN_USAGE}
+  vnflab stages      list stages and their variants
+  vnflab profiles    list cost profiles
+
+npm start runs chains/default.yaml until Ctrl-C. See README.md.`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'run':
+        return await runCommand(rest);
+      case 'gen':
+        return await genCommand(rest);
+      case 'stages':
+        for (const d of createRegistry().all()) console.log(`${d.stage.padEnd(12)} ${d.variants.join(', ').padEnd(36)} ${d.description}`);
+        return 0;
+      case 'profiles':
+        console.log(listProfiles().join('\n'));
+        return 0;
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        console.log(HELP);
+        return cmd === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${cmd}" (try: vnflab help)`);
+    }
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    if (e instanceof UsageError || e instanceof ConfigError || e instanceof PcapError || err.code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`vnflab: ${err.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}

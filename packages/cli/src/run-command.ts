@@ -1,0 +1,210 @@
+// `vnflab run`: runs a chain in one process on the in-memory bus, with a live table, a graceful
+// Ctrl-C, a drained summary, and optional capture, JSON summary and /metrics endpoint.
+
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import {
+  ConfigError, EmbeddedChain, PcapWriter, createMetricsRegistry, loadChainFile, summarize, validateChain,
+  type Element, type ResolvedChain, type RunSummary, type StageRegistry,
+} from '@vnflab/core';
+import { CaptureTap } from './capture-tap';
+import { LiveTable } from './live-table';
+import { startMetricsServer } from './metrics-server';
+import { DEFAULT_CHAIN } from './paths';
+import { createRegistry } from './registry';
+import { formatSummary } from './summary-table';
+import { UsageError, num } from './usage-error';
+
+export const RUN_USAGE = `vnflab run [--config FILE] [--duration S | --count N] [--rate PPS] [--size B|imix]
+           [--flows N] [--proto udp|tcp] [--pcap-in FILE] [--pcap-timing original|none] [--pcap-speed X]
+           [--profile NAME] [--batch N] [--capture FILE] [--json FILE] [--metrics-port N] [--quiet]`;
+
+export interface RunFlags {
+  config?: string;
+  duration?: string;
+  count?: string;
+  rate?: string;
+  size?: string;
+  flows?: string;
+  proto?: string;
+  'pcap-in'?: string;
+  'pcap-timing'?: string;
+  'pcap-speed'?: string;
+  profile?: string;
+  batch?: string;
+  capture?: string;
+  json?: string;
+  'metrics-port'?: string;
+  quiet?: boolean;
+}
+
+export const RUN_OPTIONS = {
+  config: { type: 'string' },
+  duration: { type: 'string' },
+  count: { type: 'string' },
+  rate: { type: 'string' },
+  size: { type: 'string' },
+  flows: { type: 'string' },
+  proto: { type: 'string' },
+  'pcap-in': { type: 'string' },
+  'pcap-timing': { type: 'string' },
+  'pcap-speed': { type: 'string' },
+  profile: { type: 'string' },
+  batch: { type: 'string' },
+  capture: { type: 'string' },
+  json: { type: 'string' },
+  'metrics-port': { type: 'string' },
+  quiet: { type: 'boolean' },
+} as const;
+
+/** Applies command-line traffic settings on top of the chain file's traffic-gen settings. */
+export function trafficOverrides(f: RunFlags): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  if (f.duration !== undefined && f.count !== undefined) throw new UsageError('give --duration or --count, not both');
+  const d = num('duration', f.duration, { min: 0 });
+  if (d !== undefined) o.duration = d;
+  const c = num('count', f.count, { min: 0, integer: true });
+  if (c !== undefined) o.count = c;
+  const r = num('rate', f.rate, { min: 0 });
+  if (r !== undefined) o.rate = r;
+  if (f.size !== undefined) o.size = f.size === 'imix' ? 'imix' : num('size', f.size, { min: 64, max: 1518, integer: true });
+  const fl = num('flows', f.flows, { min: 1, max: 1048576, integer: true });
+  if (fl !== undefined) o.flows = fl;
+  if (f.proto !== undefined) {
+    if (f.proto !== 'udp' && f.proto !== 'tcp') throw new UsageError(`--proto: "${f.proto}" is not udp or tcp`);
+    o.proto = f.proto;
+  }
+  if (f['pcap-in'] !== undefined) o.pcap_in = f['pcap-in'];
+  if (f['pcap-timing'] !== undefined) {
+    if (f['pcap-timing'] !== 'original' && f['pcap-timing'] !== 'none') throw new UsageError(`--pcap-timing: "${f['pcap-timing']}" is not original or none`);
+    o.pcap_timing = f['pcap-timing'];
+  }
+  const sp = num('pcap-speed', f['pcap-speed'], { min: 1e-6 });
+  if (sp !== undefined) o.pcap_speed = sp;
+  return o;
+}
+
+/** Loads the chain file and applies the command line; errors name the flag or the key. */
+export function resolveChain(f: RunFlags, registry: StageRegistry): ResolvedChain {
+  const base = loadChainFile(f.config ?? DEFAULT_CHAIN, registry);
+  const over = trafficOverrides(f);
+  const raw = {
+    name: base.name,
+    description: base.description,
+    profile: f.profile ?? base.profile,
+    batch_size: num('batch', f.batch, { min: 1, max: 1024, integer: true }) ?? base.batchSize,
+    bus: base.bus,
+    stages: base.stages.map((s, i) => ({
+      stage: s.stage,
+      variant: s.variant,
+      name: s.name,
+      replicas: s.replicas,
+      settings: i === 0 ? withoutConflicts({ ...s.settings }, over) : s.settings,
+    })),
+  };
+  return validateChain(raw, registry, f.config ?? 'chain');
+}
+
+function withoutConflicts(settings: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  // a count on the command line replaces a duration in the file, and the other way round
+  if ('count' in over) delete settings.duration;
+  if ('duration' in over) delete settings.count;
+  if ('pcap_in' in over) {
+    for (const k of ['proto', 'size', 'flows', 'distribution', 'zipf_s']) delete settings[k];
+  }
+  return { ...settings, ...over };
+}
+
+export interface RunResult {
+  summary: RunSummary;
+  chain: EmbeddedChain;
+}
+
+/** Runs a resolved chain to completion (or until stop), returning the summary. */
+export async function runChain(
+  chain: ResolvedChain,
+  registry: StageRegistry,
+  opts: { capture?: string; metricsPort?: number; live?: boolean; onStart?: (c: EmbeddedChain) => void } = {},
+): Promise<RunResult> {
+  const ec = new EmbeddedChain(chain, registry);
+  const sink = ec.stages[ec.stages.length - 1];
+  if (opts.capture) {
+    let w: PcapWriter;
+    try {
+      w = new PcapWriter(opts.capture);
+    } catch (e) {
+      throw new UsageError(`--capture: cannot write ${opts.capture}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    sink.element = new CaptureTap(sink.element as Element, w);
+  }
+  const metricsApp = opts.metricsPort !== undefined
+    ? await startMetricsServer(
+        createMetricsRegistry({
+          stages: () => ec.stages.map((s) => s.stats),
+          e2e: () => [{ chain: chain.name, variant: ec.stages.slice(1, -1).map((s) => s.variant).join('+') || 'direct', hist: (sink.element as Element).e2e! }].filter((x) => x.hist),
+          extra: () => ec.stages.flatMap((s) => (s.element as Element).metrics?.() ?? []),
+        }),
+        opts.metricsPort,
+      )
+    : undefined;
+  const table = opts.live ? new LiveTable(ec.stages) : undefined;
+  const started = performance.now();
+  const timer = table ? setInterval(() => table.tick((performance.now() - started) / 1e3), 1000) : undefined;
+  opts.onStart?.(ec);
+  try {
+    await ec.start();
+  } finally {
+    if (timer) clearInterval(timer);
+    await metricsApp?.close();
+  }
+  return { summary: summarize(chain.name, chain.profile, ec.stages, ec.elapsedSeconds()), chain: ec };
+}
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: RUN_OPTIONS, strict: true, allowPositionals: false });
+  const f = values as RunFlags;
+  const registry = createRegistry();
+  let chain: ResolvedChain;
+  try {
+    chain = resolveChain(f, registry);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UsageError(e.message);
+    throw e;
+  }
+  const metricsPort = num('metrics-port', f['metrics-port'], { min: 0, max: 65535, integer: true });
+  let stops = 0;
+  let ec: EmbeddedChain | undefined;
+  const onSigint = (): void => {
+    if (++stops > 1) {
+      process.stderr.write('vnflab: second Ctrl-C, exiting without the summary\n');
+      process.exit(130);
+    }
+    process.stderr.write('\nvnflab: stopping, draining packets in flight (Ctrl-C again to abort)\n');
+    ec?.stop();
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  try {
+    const { summary } = await runChain(chain, registry, {
+      capture: f.capture,
+      metricsPort,
+      live: !f.quiet,
+      onStart: (c) => {
+        ec = c;
+        const tg = chain.stages[0].settings;
+        if (!tg.count && !tg.duration && !tg.pcap_in) process.stderr.write('vnflab: running until Ctrl-C\n');
+        if (metricsPort !== undefined) process.stderr.write(`vnflab: metrics on http://localhost:${metricsPort}/metrics\n`);
+      },
+    });
+    process.stdout.write(formatSummary(summary) + '\n');
+    if (f.json) writeFileSync(f.json, JSON.stringify(summary, null, 2) + '\n');
+    if (!summary.accounting_closed) {
+      process.stderr.write(`vnflab: accounting does not close: sent ${summary.sent} != received ${summary.received} + drops ${summary.drops_total}\n`);
+      return 1;
+    }
+    return 0;
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+}

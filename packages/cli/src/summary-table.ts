@@ -1,0 +1,29 @@
+// The human-readable end-of-run summary.
+
+import type { RunSummary } from '@vnflab/core';
+import { fmtSeconds } from './live-table';
+
+export function formatSummary(s: RunSummary): string {
+  const l: string[] = [];
+  const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
+  l.push(`chain ${s.chain} (profile ${s.profile}), ${s.duration_s.toFixed(2)} s`);
+  l.push(`sent ${s.sent}  received ${s.received}  dropped ${s.drops_total}  duplicates ${s.duplicates}  -> accounting ${s.accounting_closed ? 'closes' : 'DOES NOT CLOSE'} (sent = received + drops)`);
+  l.push(`throughput ${(s.throughput_pps / 1e6).toFixed(3)} Mpps   end-to-end latency p50 ${fmtSeconds(s.latency_seconds.p50)}  p90 ${fmtSeconds(s.latency_seconds.p90)}  p99 ${fmtSeconds(s.latency_seconds.p99)}  max ${fmtSeconds(s.latency_seconds.max)}`);
+  for (const [stage, d] of Object.entries(s.drops)) {
+    l.push(`drops at ${stage}: ${Object.entries(d).map(([r, n]) => `${r} ${n}`).join(', ')}`);
+  }
+  l.push('');
+  l.push('stage          variant       in          out         CPU ns/pkt  top CPU categories');
+  for (const st of s.stages) {
+    const cats = Object.entries(st.cpu_seconds).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]);
+    const tot = cats.reduce((a, [, v]) => a + v, 0);
+    const top = cats.slice(0, 4).map(([c, v]) => `${c} ${pct(v / tot)}`).join(', ');
+    l.push(`${st.name.padEnd(14)} ${st.variant.padEnd(12)} ${String(st.packets_in).padStart(10)}  ${String(st.packets_out).padStart(10)}  ${st.cpu_ns_per_packet.toFixed(0).padStart(10)}  ${top}`);
+  }
+  const sh = s.cpu_share;
+  if (Object.values(sh).some((v) => v > 0)) {
+    l.push('');
+    l.push(`CPU share of the stages under test (mTCP Figure 1 groups): packet I/O ${pct(sh.packet_io)}, kernel without TCP/IP ${pct(sh.kernel_without_tcpip)}, TCP/IP ${pct(sh.tcpip)}, application ${pct(sh.application)}, lab transport ${pct(sh.lab_transport)}`);
+  }
+  return l.join('\n');
+}

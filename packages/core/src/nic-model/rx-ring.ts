@@ -1,0 +1,134 @@
+// An RX descriptor ring in the Intel 82599 (and e1000) legacy format, kept in a Buffer that is
+// usually guest memory. Ownership is by index, as in hardware:
+//
+//   device owns [head, tail)  - descriptors posted by the driver, waiting for a packet
+//   driver owns [tail, head)  - completed descriptors (DD set) and slots not yet reposted
+//
+// The device advances head (RDH) as it writes packets back; the driver advances tail (RDT), one
+// register write per batch (the doorbell). head == tail means the device has no descriptor:
+// the next packet is dropped and counted as rx_missed. The driver keeps one slot unused so a
+// full ring is never mistaken for an empty one.
+//
+// Legacy descriptor, 16 bytes, little endian:
+//   0  u64 buffer address   8  u16 length   10 u16 fragment checksum
+//   12 u8  status (DD, EOP) 13 u8 errors    14 u16 VLAN tag
+
+export const RX_DESC_SIZE = 16;
+export const RXD_ADDR = 0;
+export const RXD_LENGTH = 8;
+export const RXD_STATUS = 12;
+export const RXD_ERRORS = 13;
+/** Status: descriptor done (written back by the device). */
+export const RXD_STAT_DD = 0x01;
+/** Status: end of packet (the last descriptor of a frame; ours are one buffer per frame). */
+export const RXD_STAT_EOP = 0x02;
+/** Errors: RX data error (we use it for a DMA the IOMMU refused). */
+export const RXD_ERR_RXE = 0x80;
+
+export class RxDescRing {
+  readonly mask: number;
+  /** RDH: next descriptor the device will fill. Device-owned. */
+  head = 0;
+  /** RDT: one past the last descriptor handed to the device. Driver-owned, written by writeTail(). */
+  tail = 0;
+  /** Driver: next slot to post a buffer into (becomes the tail on the next doorbell). */
+  nextToUse = 0;
+  /** Driver: next slot to check for DD. */
+  nextToClean = 0;
+
+  /**
+   * `mem` holds the descriptors at `base` (16-byte aligned), `size` of them (a power of two).
+   * Carve `size * RX_DESC_SIZE` bytes from guest memory for it, or pass a private Buffer.
+   */
+  constructor(readonly mem: Buffer, readonly base: number, readonly size: number) {
+    if (!Number.isInteger(size) || size < 2 || size > 65536 || (size & (size - 1)) !== 0) {
+      throw new RangeError(`ring size ${size} must be a power of two between 2 and 65536`);
+    }
+    if (base % 16 !== 0 || base < 0 || base + size * RX_DESC_SIZE > mem.length) {
+      throw new RangeError(`descriptor ring at ${base} (${size * RX_DESC_SIZE} B) must be 16-byte aligned and inside its memory`);
+    }
+    this.mask = size - 1;
+    mem.fill(0, base, base + size * RX_DESC_SIZE);
+  }
+
+  // ---- driver side ----
+
+  /** Descriptors the driver may still post before the ring is full (one slot stays unused). */
+  get postable(): number {
+    return (this.nextToClean - this.nextToUse - 1) & this.mask;
+  }
+
+  /** Posts a buffer at nextToUse (read format: address, status cleared). False when full. */
+  post(addr: number): boolean {
+    if (this.postable === 0) return false;
+    const d = this.base + this.nextToUse * RX_DESC_SIZE;
+    writeAddr(this.mem, d, addr);
+    this.mem.fill(0, d + 8, d + 16);
+    this.nextToUse = (this.nextToUse + 1) & this.mask;
+    return true;
+  }
+
+  /** The doorbell: hands every posted descriptor to the device (one RDT register write). */
+  writeTail(): number {
+    this.tail = this.nextToUse;
+    return this.tail;
+  }
+
+  /**
+   * Takes the next completed descriptor (DD set) and returns its index, or -1 if the device has
+   * not written it back yet. The caller reads length()/errors() and recycles the buffer.
+   */
+  harvest(): number {
+    const i = this.nextToClean;
+    if (i === this.nextToUse || (this.mem[this.base + i * RX_DESC_SIZE + RXD_STATUS] & RXD_STAT_DD) === 0) return -1;
+    this.nextToClean = (i + 1) & this.mask;
+    return i;
+  }
+
+  // ---- device side ----
+
+  /** Descriptors the device owns and can fill now. */
+  get deviceAvailable(): number {
+    return (this.tail - this.head) & this.mask;
+  }
+
+  /** The descriptor the device fills next, or -1 when it owns none (ring full: rx_missed). */
+  deviceFetch(): number {
+    return this.head === this.tail ? -1 : this.head;
+  }
+
+  /** Write-back of descriptor i (= head): length, DD|EOP, errors; then head advances. */
+  deviceWriteBack(i: number, length: number, errors = 0): void {
+    const d = this.base + i * RX_DESC_SIZE;
+    this.mem.writeUInt16LE(length, d + RXD_LENGTH);
+    this.mem[d + RXD_ERRORS] = errors;
+    this.mem[d + RXD_STATUS] = RXD_STAT_DD | RXD_STAT_EOP;
+    this.head = (i + 1) & this.mask;
+  }
+
+  // ---- fields ----
+
+  addr(i: number): number {
+    const d = this.base + i * RX_DESC_SIZE;
+    return this.mem.readUInt32LE(d) + this.mem.readUInt32LE(d + 4) * 0x100000000;
+  }
+  length(i: number): number {
+    return this.mem.readUInt16LE(this.base + i * RX_DESC_SIZE + RXD_LENGTH);
+  }
+  status(i: number): number {
+    return this.mem[this.base + i * RX_DESC_SIZE + RXD_STATUS];
+  }
+  errors(i: number): number {
+    return this.mem[this.base + i * RX_DESC_SIZE + RXD_ERRORS];
+  }
+
+  /** Completed descriptors the driver has not harvested yet (what vnflab_ring_occupancy shows). */
+  get completed(): number {
+    return (this.head - this.nextToClean) & this.mask;
+  }
+}
+
+function writeAddr(mem: Buffer, at: number, addr: number): void {
+  mem.writeUInt32LE(addr % 0x100000000, at);
+  mem.writeUInt32LE(Math.floor(addr / 0x100000000), at + 4);
+}

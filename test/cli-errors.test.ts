@@ -1,0 +1,55 @@
+// Bad input to the CLI: one line that says what is wrong, a non-zero exit, never a stack trace.
+
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { vnflab } from './helpers/cli';
+
+const dir = mkdtempSync(join(tmpdir(), 'vnflab-cli-'));
+
+function expectUsageError(args: string[], message: RegExp): void {
+  const r = vnflab(args);
+  expect(r.status).toBe(2);
+  expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  expect(r.stderr).toMatch(message);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+}
+
+describe('the CLI refuses bad input with one clear line', () => {
+  test('unknown command and unknown flag', () => {
+    expectUsageError(['frobnicate'], /unknown command "frobnicate"/);
+    expectUsageError(['run', '--sise', '64'], /Unknown option '--sise'/);
+  });
+
+  test('out-of-range and malformed flags', () => {
+    expectUsageError(['run', '--size', '9000'], /--size: 9000 is above the maximum 1518/);
+    expectUsageError(['run', '--rate', 'fast'], /--rate: "fast" is not a number/);
+    expectUsageError(['run', '--flows', '0'], /--flows: 0 is below the minimum 1/);
+    expectUsageError(['run', '--proto', 'sctp'], /--proto: "sctp" is not udp or tcp/);
+    expectUsageError(['run', '--count', '5', '--duration', '1'], /--duration or --count, not both/);
+    expectUsageError(['run', '--profile', 'nonsense', '--count', '1'], /unknown cost profile "nonsense"/);
+    expectUsageError(['gen', '--count', '10'], /--out FILE is required/);
+  });
+
+  test('unreadable and corrupt files', () => {
+    expectUsageError(['run', '--config', join(dir, 'nope.yaml')], /cannot read chain file .*nope\.yaml: ENOENT/);
+    expectUsageError(['run', '--pcap-in', join(dir, 'nope.pcap')], /nope\.pcap: cannot read: ENOENT at offset 0/);
+    const bad = join(dir, 'trunc.pcap');
+    writeFileSync(bad, Buffer.concat([Buffer.from('d4c3b2a1020004000000000000000000ffff000001000000', 'hex'), Buffer.alloc(9)]));
+    expectUsageError(['run', '--pcap-in', bad], /trunc\.pcap: truncated record header \(9 of 16 bytes\) at offset 24/);
+    expectUsageError(['gen', '--count', '10', '--out', join(dir, 'no', 'such', 'dir.pcap')], /--out: cannot write .*ENOENT/);
+  });
+
+  test('chain files: unknown keys, bad values and bad YAML point at the key', () => {
+    const f = (name: string, text: string): string => {
+      const p = join(dir, name);
+      writeFileSync(p, text);
+      return p;
+    };
+    expectUsageError(['run', '--config', f('k.yaml', 'name: x\nstages:\n  - stage: traffic-gen\n    settings: { sise: 64 }\n  - stage: backends\n')], /stages\[0\]\.settings\.sise: unknown key/);
+    expectUsageError(['run', '--config', f('v.yaml', 'name: x\nstages:\n  - stage: traffic-gen\n    settings: { flows: -3 }\n  - stage: backends\n')], /stages\[0\]\.settings\.flows: expected integer to be greater or equal to 1/);
+    expectUsageError(['run', '--config', f('s.yaml', 'name: x\nstages:\n  - stage: warp-drive\n  - stage: backends\n')], /stages\[0\]\.stage: unknown stage "warp-drive"/);
+    expectUsageError(['run', '--config', f('t.yaml', 'name: x\nbatchsize: 3\nstages:\n  - stage: traffic-gen\n  - stage: backends\n')], /batchsize: unknown key/);
+    expectUsageError(['run', '--config', f('y.yaml', 'name: [x\n')], /not valid YAML/);
+  });
+});
