@@ -2,12 +2,13 @@
 // rate (token bucket) or as fast as the chain takes, for a count or a duration; or replays a
 // capture with its original (optionally scaled) timing.
 
-import {
-  Ev, FCS_LEN, ParsedFrame, Reason, Rng, csumUpdate16, hasProbe, parseFrame, readPcap, recordGapNs,
-  type Batch, type ElementContext, type PcapRecord, type Source,
-} from '@vnflab/core';
+import * as core from '@vnflab/core';
+import type { Batch, ElementContext, PcapRecord, Source } from '@vnflab/core';
 import { FrameFactory, makeFlows } from './frame-factory';
 import { GENERATOR_DEFAULTS, IMIX, parseHostPort, type GeneratorSettings } from './settings';
+
+// Bound once: the package index's CommonJS re-exports are getters (too dear per packet).
+const { Ev, FCS_LEN, ParsedFrame, Reason, Rng, csumUpdate16, hasProbe, parseFrame, readPcap, recordGapNs } = core;
 
 type Resolved = Required<Omit<GeneratorSettings, 'pcap_in'>> & { pcap_in?: string };
 
@@ -20,7 +21,7 @@ export class TrafficGenerator implements Source {
   private startNs = -1;
   private tokens = 0;
   private lastRefillNs = 0;
-  private readonly rng: Rng;
+  private readonly rng: core.Rng;
   // synthetic traffic
   private readonly factory?: FrameFactory;
   private readonly sizes: Int32Array; // frame lengths without FCS, cycled per packet

@@ -66,7 +66,7 @@ export interface CustomMetricSpec {
 /** Builds the process's one registry with every vnflab metric and Node's default metrics. */
 export function createMetricsRegistry(src: MetricsSource): Registry {
   const reg = new Registry();
-  collectDefaultMetrics({ register: reg, prefix: 'vnflab_process_' });
+  collectDefaultMetrics({ register: reg }); // process_* and nodejs_*, under their usual names
   const each = (f: (s: StageStats, l: Labels) => Sample[]): (() => Sample[]) => () =>
     src.stages().flatMap((s) => f(s, { stage: s.stage, variant: s.variant }));
 

@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { Batch } from '../batch/batch';
 import type { BusConsumer, BusProducer, Delivery } from '../bus/bus';
 import { Cat } from '../cpu/categories';
+import { processBilledNs } from '../cpu/cpu-meter';
 import type { Element, ElementContext } from '../element';
 import { monoNs } from '../clock';
 import { Reason } from '../reasons';
@@ -69,7 +70,7 @@ export class StageRunner {
     stats.batchSize.record(n);
     stats.busPending = this.o.input.pending();
 
-    const billedBefore = stats.cpu.totalNs();
+    const billedBefore = processBilledNs();
     const r = element.process(b, ctx);
     if (r) await r;
     b.compact((reason) => stats.drop(reason));
@@ -78,8 +79,10 @@ export class StageRunner {
     stats.bytesOut += b.bytes();
     const elapsedNs = (performance.now() - t0) * 1e6;
     stats.processLatency.recordN(elapsedNs, n);
-    // what the element did not attribute itself (runtime work, its default category)
-    const unbilled = elapsedNs - (stats.cpu.totalNs() - billedBefore);
+    // what the element did not attribute itself (runtime work, its default category); time any
+    // stage billed meanwhile is subtracted, as an element that awaited the event loop let other
+    // stages run inside this window
+    const unbilled = elapsedNs - (processBilledNs() - billedBefore);
     if (unbilled > 0) stats.cpu.add(this.o.defaultCategory ?? Cat.app, unbilled);
 
     if (output) {

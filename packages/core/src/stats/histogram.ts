@@ -14,8 +14,17 @@ export class LogHistogram {
 
   static indexOf(v: number): number {
     if (v < SUB) return v < 0 ? 0 : Math.floor(v);
-    const e = Math.floor(Math.log2(v)); // v in [2^e, 2^(e+1))
-    const sub = Math.floor((v / 2 ** e - 1) * SUB);
+    let e: number;
+    let sub: number;
+    if (v < 4294967296) {
+      // integer fast path: the exponent from the leading zeros, the sub-bucket from the next 4 bits
+      const u = v >>> 0;
+      e = 31 - Math.clz32(u);
+      sub = (u >>> (e - 4)) & (SUB - 1);
+    } else {
+      e = Math.floor(Math.log2(v)); // v in [2^e, 2^(e+1))
+      sub = Math.min(SUB - 1, Math.floor((v / 2 ** e - 1) * SUB));
+    }
     const i = (e - 3) * SUB + sub; // e >= 4 here; indices below 16 are the exact small values
     return i >= MAX_EXP * SUB ? MAX_EXP * SUB - 1 : i;
   }
