@@ -1,0 +1,28 @@
+// Issue 2's benchmark: the raw floor loop and the embedded chain, measured in one run, and the
+// chain's resident memory after the first 10 s versus at the end of a 60 s run.
+
+const { execFileSync } = require('node:child_process');
+const { join } = require('node:path');
+const { floorPps } = require('./floor');
+
+module.exports = async function foundation({ quick, log }) {
+  const floorS = quick ? 2 : 5;
+  const chainS = quick ? 15 : 60;
+  const earlyS = quick ? 3 : 10;
+  log(`floor loop, ${floorS} s ...`);
+  const floor = floorPps(floorS);
+  log(`embedded chain traffic-gen -> backends, 64 B, unlimited rate, ${chainS} s ...`);
+  const out = execFileSync(process.execPath, [join(__dirname, 'chain-child.js'), String(chainS), String(earlyS)], { encoding: 'utf8' });
+  const c = JSON.parse(out.trim().split('\n').pop());
+  const ratio = c.pps / floor;
+  const rssGrowth = (c.rss_end - c.rss_early) / c.rss_early;
+  return {
+    rows: [
+      ['raw floor loop (parse + verify checksums, 5-tuple hash, NAT rewrite), 64 B', `${(floor / 1e6).toFixed(2)} Mpps`, ''],
+      ['embedded chain traffic-gen -> backends, 64 B, unlimited', `${(c.pps / 1e6).toFixed(2)} Mpps`, `accounting ${c.closed ? 'closes' : 'DOES NOT CLOSE'}, p99 ${(c.p99_s * 1e3).toFixed(2)} ms`],
+      ['chain / floor', `${(ratio * 100).toFixed(1)} %`, `target >= 25 % ${ratio >= 0.25 ? 'met' : 'NOT MET'}`],
+      [`RSS after ${c.early_s} s -> after ${c.seconds} s`, `${(c.rss_early / 2 ** 20).toFixed(0)} -> ${(c.rss_end / 2 ** 20).toFixed(0)} MiB`, `${(rssGrowth * 100).toFixed(1)} % (target within 10 % ${Math.abs(rssGrowth) <= 0.1 ? 'met' : 'NOT MET'})`],
+    ],
+    data: { floor_pps: floor, chain_pps: c.pps, ratio, rss_early: c.rss_early, rss_end: c.rss_end, rss_growth: rssGrowth, closed: c.closed },
+  };
+};

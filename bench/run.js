@@ -1,0 +1,44 @@
+// `npm run bench`: every benchmark in one run on this machine, written to bench/RESULTS.md and
+// bench/results.json. Ratios are what to compare across machines; absolute numbers are this
+// machine's. `npm run bench -- --quick` shortens every run; `--only NAME` runs one suite.
+
+const { writeFileSync } = require('node:fs');
+const { cpus, totalmem } = require('node:os');
+const { join } = require('node:path');
+
+const SUITES = [
+  ['foundation', 'Foundation: floor loop versus the embedded chain', () => require('./foundation')],
+];
+
+async function main() {
+  const args = process.argv.slice(2);
+  const quick = args.includes('--quick');
+  const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+  const log = (m) => process.stderr.write(`bench: ${m}\n`);
+  const results = {};
+  const md = [
+    '# Benchmark results',
+    '',
+    `Measured by \`npm run bench${quick ? ' -- --quick' : ''}\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}.`,
+    'Each table is measured in one run; compare ratios, not absolute numbers, across machines.',
+    '',
+  ];
+  for (const [name, title, load] of SUITES) {
+    if (only && only !== name) continue;
+    log(`== ${title}`);
+    const r = await load()({ quick, log });
+    results[name] = r.data;
+    md.push(`## ${title}`, '', '| measurement | value | note |', '|---|---|---|', ...r.rows.map((row) => `| ${row.join(' | ')} |`), '');
+    for (const row of r.rows) log(`  ${row.join('  ')}`);
+  }
+  if (!only) {
+    writeFileSync(join(__dirname, 'RESULTS.md'), md.join('\n'));
+    writeFileSync(join(__dirname, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+    log('wrote bench/RESULTS.md and bench/results.json');
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
