@@ -1,0 +1,32 @@
+# One image pattern for every vnflab stage: `docker build --build-arg STAGE=nic -t vnflab/nic .`
+# Multi-stage: build with dev dependencies, ship dist + production dependencies only, as the
+# non-root `node` user, with a healthcheck on /readyz. Without a registry, use
+# infra/docker/build-offline.sh instead (same layout, local base image).
+ARG NODE_IMAGE=node:20.20.2-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /src
+COPY package.json package-lock.json tsconfig.base.json tsconfig.json ./
+COPY packages/ packages/
+COPY services/ services/
+RUN npm ci --ignore-scripts --no-audit --no-fund && npx tsc -b \
+ && npm prune --omit=dev --ignore-scripts \
+ && find packages services -name src -prune -o -name test -prune -o -name '*.tsbuildinfo' -print | xargs rm -f \
+ && rm -rf packages/*/src services/*/src packages/*/test services/*/test
+
+FROM ${NODE_IMAGE}
+ARG STAGE
+ARG VERSION=0.1.0
+LABEL vnflab.stage="${STAGE}" vnflab.variant="default" org.opencontainers.image.version="${VERSION}" org.opencontainers.image.title="vnflab ${STAGE}"
+ENV NODE_ENV=production VNFLAB_STAGE=${STAGE} VNFLAB_PORT=8080
+WORKDIR /app
+COPY --from=build /src/package.json ./
+COPY --from=build /src/node_modules ./node_modules
+COPY --from=build /src/packages ./packages
+COPY --from=build /src/services ./services
+COPY chains ./chains
+USER node
+EXPOSE 8080
+HEALTHCHECK --interval=2s --timeout=2s --start-period=5s --retries=30 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:8080/readyz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+ENTRYPOINT ["node", "packages/cli/bin/vnflab.js", "serve"]
