@@ -1,7 +1,7 @@
 // tshark reads what `vnflab gen` and `vnflab run --capture` write: every frame dissected, none
 // malformed, IPv4 and UDP/TCP checksums good.
 
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { vnflab } from './helpers/cli';
@@ -43,12 +43,36 @@ describe('tshark dissects what vnflab writes', () => {
     expectAllGood(out, 100, 'udp');
   });
 
-  test('vnflab run --capture writes what the backends received', () => {
+  const BACKENDS = ['10.0.1.1', '10.0.1.2', '10.0.1.3'];
+
+  test('vnflab run --capture after the lb in NAT mode: checksums good, destination is the chosen backend', () => {
     const out = join(dir, 'run-capture.pcap');
     const json = join(dir, 'run.json');
     const r = vnflab(['run', '--count', '20000', '--quiet', '--capture', out, '--json', json]);
     expect(r.status).toBe(0);
     const frames = expectAllGood(out, 20000, 'udp');
-    expect(frames[0]['ip.dst']).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    const s = JSON.parse(readFileSync(json, 'utf8'));
+    const perBackend = s.stages.find((x: { stage: string }) => x.stage === 'backends').details.per_backend as Record<string, number>;
+    // every destination tshark sees is a backend, and the counts match what the backends reported
+    const seen: Record<string, number> = {};
+    for (const f of frames) seen[f['ip.dst']] = (seen[f['ip.dst']] ?? 0) + 1;
+    expect(Object.keys(seen).sort()).toEqual(BACKENDS);
+    expect(seen).toEqual(perBackend);
+  });
+
+  test('after IP-in-IP (direct server return) both headers check out and the outer destination is a backend', () => {
+    const out = join(dir, 'run-ipip.pcap');
+    const r = vnflab(['run', '--config', join(__dirname, 'fixtures', 'lb-ipip.yaml'), '--count', '3000', '--quiet', '--capture', out]);
+    expect(r.status).toBe(0);
+    const frames = tsharkFrames(out);
+    expect(frames).toHaveLength(3000);
+    for (const f of frames) {
+      expect(f['_ws.malformed']).toBe('');
+      expect(f['ip.checksum.status']).toBe('1,1'); // outer and inner IPv4 headers
+      expect(f['tcp.checksum.status']).toBe('1');
+      const [outer, inner] = f['ip.dst'].split(',');
+      expect(BACKENDS).toContain(outer);
+      expect(inner).toBe('10.0.0.100'); // the VIP stays inside: the backend answers as the VIP
+    }
   });
 });

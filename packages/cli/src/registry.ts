@@ -1,9 +1,23 @@
 // Every stage the lab knows, in packet order. Services register here once.
 
-import { StageRegistry } from '@vnflab/core';
+import { StageRegistry, type ResolvedChain, type StageDefinition } from '@vnflab/core';
 import { trafficGenStage } from '@vnflab/traffic-gen';
 import { backendsStage } from '@vnflab/backends';
+import { lbBackendNames, lbStage } from '@vnflab/lb';
+
+/**
+ * The backends label packets by backend name; the names come from the chain's lb stage, so
+ * both stages show the same backends without the chain file repeating them.
+ */
+const backendsNamedByLb: StageDefinition = {
+  ...backendsStage,
+  create(variant, settings, env) {
+    const lb = (env.chainConfig as ResolvedChain | undefined)?.stages.find((s) => s.stage === 'lb');
+    const names = lb ? lbBackendNames(lb.settings) : {};
+    return backendsStage.create(variant, { ...settings, names: { ...names, ...(settings.names as Record<string, string> | undefined) } }, env);
+  },
+};
 
 export function createRegistry(): StageRegistry {
-  return new StageRegistry().register(trafficGenStage).register(backendsStage);
+  return new StageRegistry().register(trafficGenStage).register(lbStage).register(backendsNamedByLb);
 }

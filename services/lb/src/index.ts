@@ -1,1 +1,15 @@
-export {};
+export * from './prime';
+export * from './name-hash';
+export * from './selector';
+export * from './maglev';
+export * from './round-robin';
+export * from './hash-mod-n';
+export * from './conntrack';
+export * from './encap';
+export * from './settings';
+export * from './pool';
+export * from './disruption';
+export * from './lb';
+export * from './stage';
+export * from './control-api';
+export * from './bench';

@@ -1,0 +1,76 @@
+// Measures what a pool change did to the hash space: how many slots changed owner, how many of
+// those moved between backends that survived the change (the disruption Maglev minimises), and
+// the ideal: the least any scheme must move to reach the new shares, sum of max(0, old - new)
+// over backends (removing 1 of N equal backends: 1/N; adding 1 to N: 1/(N+1)).
+
+export interface MappingDiff {
+  /** Slots compared (the table size, or the sample count when the size changed). */
+  compared: number;
+  moved: number;
+  /** Slots that moved from one surviving backend to another. */
+  survivorsMoved: number;
+  /** True when the sizes differed and uniform sample hashes were compared instead. */
+  sampled: boolean;
+}
+
+export const SAMPLES = 1 << 18;
+
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** Compares two slot -> backend mappings; `survivors` are the backends eligible after the change. */
+export function diffMappings(before: Int32Array, after: Int32Array, survivors: ReadonlySet<number>): MappingDiff {
+  let moved = 0;
+  let survivorsMoved = 0;
+  if (before.length === after.length) {
+    for (let s = 0; s < before.length; s++) {
+      const a = before[s];
+      if (a !== after[s]) {
+        moved++;
+        if (survivors.has(a)) survivorsMoved++;
+      }
+    }
+    return { compared: before.length, moved, survivorsMoved, sampled: false };
+  }
+  // different table sizes: compare where the same flow hashes land in each
+  for (let k = 0; k < SAMPLES; k++) {
+    const h = fmix32(k + 1);
+    const a = before[h % before.length];
+    if (a !== after[h % after.length]) {
+      moved++;
+      if (survivors.has(a)) survivorsMoved++;
+    }
+  }
+  return { compared: SAMPLES, moved, survivorsMoved, sampled: true };
+}
+
+/** Total variation distance between two share distributions (id -> fraction). */
+export function idealFraction(before: ReadonlyMap<number, number>, after: ReadonlyMap<number, number>): number {
+  let f = 0;
+  for (const [id, s] of before) f += Math.max(0, s - (after.get(id) ?? 0));
+  return f;
+}
+
+/** Ideal shares of the eligible backends: by weight, or equal when the algorithm ignores weights. */
+export function idealShares(members: readonly { id: number; weight: number }[], weighted: boolean): Map<number, number> {
+  const m = new Map<number, number>();
+  const total = members.reduce((s, x) => s + (weighted ? x.weight : 1), 0);
+  if (total > 0) for (const x of members) m.set(x.id, (weighted ? x.weight : 1) / total);
+  return m;
+}
+
+/** Slots owned per backend id. */
+export function slotCounts(mapping: Int32Array): Map<number, number> {
+  const m = new Map<number, number>();
+  for (let s = 0; s < mapping.length; s++) {
+    const id = mapping[s];
+    if (id >= 0) m.set(id, (m.get(id) ?? 0) + 1);
+  }
+  return m;
+}

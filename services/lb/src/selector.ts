@@ -1,0 +1,32 @@
+// What every selection algorithm offers the load balancer: pick a backend for a new flow's
+// hash, be rebuilt when the pool changes, and expose its hash-space mapping so a change can be
+// measured (how many slots moved) without knowing which algorithm made it.
+
+export const ALGORITHMS = ['maglev', 'round-robin', 'hash-mod-n'] as const;
+export type Algorithm = (typeof ALGORITHMS)[number];
+
+/** A backend eligible for new flows: up and with weight > 0. */
+export interface Member {
+  /** Backend id (index into the pool's arrays); what pick() returns. */
+  id: number;
+  name: string;
+  weight: number;
+}
+
+export interface Selector {
+  readonly algorithm: Algorithm;
+  /** True when weights change how many flows a backend gets (hash-mod-n ignores them). */
+  readonly weighted: boolean;
+  /** Rebuilds from the eligible members; called on every pool change. */
+  rebuild(members: readonly Member[]): void;
+  /** Backend id for a new flow, or -1 when no backend is eligible. May advance state (round-robin). */
+  pick(hash: number): number;
+  /** What pick(hash) would answer, without side effects; null when the answer does not depend on the hash. */
+  peek(hash: number): number | null;
+  /** Slot -> backend id over the hash space, or null when there is none (round-robin). */
+  mapping(): Int32Array | null;
+  /** Rebuilds so far and the duration of the last one. */
+  readonly rebuilds: number;
+  readonly lastBuildNs: number;
+  readonly totalBuildNs: number;
+}
