@@ -8,6 +8,7 @@ const { join } = require('node:path');
 
 const SUITES = [
   ['foundation', 'Foundation: floor loop versus the embedded chain', () => require('./foundation')],
+  ['lb', 'Load balancer: Maglev, conntrack, table builds', () => require('./lb')],
 ];
 
 async function main() {

@@ -2,6 +2,7 @@
 
 import { ConfigError, PcapError, listProfiles } from '@vnflab/core';
 import { genCommand, GEN_USAGE } from './gen-command';
+import { lbCommand, LB_USAGE } from './lb-command';
 import { createRegistry } from './registry';
 import { runCommand, RUN_USAGE } from './run-command';
 import { UsageError } from './usage-error';
@@ -10,6 +11,7 @@ const HELP = `vnflab: emulated VNF chains with their overheads made visible
 
   ${RUN_USAGE}
   ${GEN_USAGE}
+  ${LB_USAGE}
   vnflab stages      list stages and their variants
   vnflab profiles    list cost profiles
 
@@ -23,6 +25,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runCommand(rest);
       case 'gen':
         return await genCommand(rest);
+      case 'lb':
+        return await lbCommand(rest);
       case 'stages':
         for (const d of createRegistry().all()) console.log(`${d.stage.padEnd(12)} ${d.variants.join(', ').padEnd(36)} ${d.description}`);
         return 0;

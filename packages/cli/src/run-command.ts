@@ -1,6 +1,7 @@
 // `vnflab run`: runs a chain in one process on the in-memory bus, with a live table, a graceful
 // Ctrl-C, a drained summary, and optional capture, JSON summary and /metrics endpoint.
 
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
@@ -115,6 +116,11 @@ function withoutConflicts(settings: Record<string, unknown>, over: Record<string
   return { ...settings, ...over };
 }
 
+/** The control token: VNFLAB_CONTROL_TOKEN, or a random one so writes are never open. */
+export function controlToken(): string {
+  return process.env.VNFLAB_CONTROL_TOKEN || randomBytes(12).toString('hex');
+}
+
 export interface RunResult {
   summary: RunSummary;
   chain: EmbeddedChain;
@@ -137,6 +143,11 @@ export async function runChain(
     }
     sink.element = new CaptureTap(sink.element as Element, w);
   }
+  const token = controlToken();
+  const mounts = ec.stages.flatMap((s) => {
+    const m = registry.get(s.stage).controlRoutes?.(s.element, token);
+    return m ? [m] : [];
+  });
   const metricsApp = opts.metricsPort !== undefined
     ? await startMetricsServer(
         createMetricsRegistry({
@@ -145,8 +156,12 @@ export async function runChain(
           extra: () => ec.stages.flatMap((s) => (s.element as Element).metrics?.() ?? []),
         }),
         opts.metricsPort,
+        mounts,
       )
     : undefined;
+  if (metricsApp && mounts.length && !process.env.VNFLAB_CONTROL_TOKEN) {
+    process.stderr.write(`vnflab: control API ${mounts.map((m) => m.prefix).join(', ')} on port ${opts.metricsPort}; token ${token} (set VNFLAB_CONTROL_TOKEN to choose it)\n`);
+  }
   const table = opts.live ? new LiveTable(ec.stages) : undefined;
   const started = performance.now();
   const timer = table ? setInterval(() => table.tick((performance.now() - started) / 1e3), 1000) : undefined;

@@ -23,6 +23,11 @@ export interface StageDefinition {
   /** CPU category for time the element does not bill itself. */
   defaultCategory: string;
   create(variant: string, settings: Record<string, unknown>, env: StageEnv): Element | Source;
+  /**
+   * The stage's own control routes: a fastify plugin and its options, mounted under `prefix` by
+   * whatever server hosts the element (core does not depend on fastify, hence `unknown`).
+   */
+  controlRoutes?(element: Element | Source, token: string): { prefix: string; plugin: unknown; options: Record<string, unknown> };
 }
 
 export class StageRegistry {
