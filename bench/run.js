@@ -8,6 +8,8 @@ const { join } = require('node:path');
 
 const SUITES = [
   ['foundation', 'Foundation: floor loop versus the embedded chain', () => require('./foundation')],
+  ['nic', 'NIC modes: chain packets/s and events per packet', () => ({ quick, log }) => require('@vnflab/nic').nicBench({ quick, log, registry: require('@vnflab/cli').createRegistry() })],
+  ['kernel-path', 'Guest receive path: kernel versus bypass, and each mechanism', () => require('./kernel-path')],
   ['lb', 'Load balancer: Maglev, conntrack, table builds', () => require('./lb')],
 ];
 

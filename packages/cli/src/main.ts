@@ -1,6 +1,7 @@
 // The `vnflab` command line: dispatches subcommands; a usage mistake is one line and exit 2.
 
 import { ConfigError, PcapError, listProfiles } from '@vnflab/core';
+import { breakdownCommand, BREAKDOWN_USAGE } from './breakdown-command';
 import { genCommand, GEN_USAGE } from './gen-command';
 import { lbCommand, LB_USAGE } from './lb-command';
 import { createRegistry } from './registry';
@@ -12,6 +13,7 @@ const HELP = `vnflab: emulated VNF chains with their overheads made visible
   ${RUN_USAGE}
   ${GEN_USAGE}
   ${LB_USAGE}
+  ${BREAKDOWN_USAGE}
   vnflab stages      list stages and their variants
   vnflab profiles    list cost profiles
 
@@ -25,6 +27,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runCommand(rest);
       case 'gen':
         return await genCommand(rest);
+      case 'breakdown':
+        return await breakdownCommand(rest);
       case 'lb':
         return await lbCommand(rest);
       case 'stages':

@@ -3,7 +3,9 @@
 import { StageRegistry, type ResolvedChain, type StageDefinition } from '@vnflab/core';
 import { trafficGenStage } from '@vnflab/traffic-gen';
 import { backendsStage } from '@vnflab/backends';
+import { kernelPathStage } from '@vnflab/kernel-path';
 import { lbBackendNames, lbStage } from '@vnflab/lb';
+import { nicStage } from '@vnflab/nic';
 
 /**
  * The backends label packets by backend name; the names come from the chain's lb stage, so
@@ -19,5 +21,5 @@ const backendsNamedByLb: StageDefinition = {
 };
 
 export function createRegistry(): StageRegistry {
-  return new StageRegistry().register(trafficGenStage).register(lbStage).register(backendsNamedByLb);
+  return new StageRegistry().register(trafficGenStage).register(nicStage).register(kernelPathStage).register(lbStage).register(backendsNamedByLb);
 }

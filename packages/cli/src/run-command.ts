@@ -8,6 +8,7 @@ import {
   ConfigError, EmbeddedChain, PcapWriter, createMetricsRegistry, loadChainFile, summarize, validateChain,
   type Element, type ResolvedChain, type RunSummary, type StageRegistry,
 } from '@vnflab/core';
+import { settingsFromFlags } from '@vnflab/kernel-path';
 import { CaptureTap } from './capture-tap';
 import { LiveTable } from './live-table';
 import { startMetricsServer } from './metrics-server';
@@ -18,7 +19,9 @@ import { UsageError, num } from './usage-error';
 
 export const RUN_USAGE = `vnflab run [--config FILE] [--duration S | --count N] [--rate PPS] [--size B|imix]
            [--flows N] [--proto udp|tcp] [--pcap-in FILE] [--pcap-timing original|none] [--pcap-speed X]
-           [--profile NAME] [--batch N] [--capture FILE] [--json FILE] [--metrics-port N] [--quiet]`;
+           [--profile NAME] [--batch N] [--capture FILE] [--json FILE] [--metrics-port N] [--quiet]
+           [--variant STAGE=VARIANT ...] [--irq per-packet|napi:N|poll] [--alloc per-packet|pool]
+           [--copies both|ring-kernel|kernel-user|none] [--syscall per-packet|batch:N|none] [--stack full|l3|none]`;
 
 export interface RunFlags {
   config?: string;
@@ -37,6 +40,12 @@ export interface RunFlags {
   json?: string;
   'metrics-port'?: string;
   quiet?: boolean;
+  variant?: string[];
+  irq?: string;
+  alloc?: string;
+  copies?: string;
+  syscall?: string;
+  stack?: string;
 }
 
 export const RUN_OPTIONS = {
@@ -56,7 +65,38 @@ export const RUN_OPTIONS = {
   json: { type: 'string' },
   'metrics-port': { type: 'string' },
   quiet: { type: 'boolean' },
+  variant: { type: 'string', multiple: true },
+  irq: { type: 'string' },
+  alloc: { type: 'string' },
+  copies: { type: 'string' },
+  syscall: { type: 'string' },
+  stack: { type: 'string' },
 } as const;
+
+/** `--variant nic=virtio` (repeatable): stage or stage name -> variant. */
+function variantOverrides(f: RunFlags, chain: ResolvedChain): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const v of f.variant ?? []) {
+    const m = /^([a-z][a-z0-9-]*)=([a-z][a-z0-9-]*)$/.exec(v);
+    if (!m) throw new UsageError(`--variant: "${v}" is not STAGE=VARIANT (e.g. nic=virtio)`);
+    if (!chain.stages.some((s) => s.name === m[1] || s.stage === m[1])) throw new UsageError(`--variant: the chain has no stage "${m[1]}" (stages: ${chain.stages.map((s) => s.name).join(', ')})`);
+    out.set(m[1], m[2]);
+  }
+  return out;
+}
+
+/** The kernel-path toggles given on the command line, checked with the stage's own messages. */
+function kernelPathToggles(f: RunFlags, chain: ResolvedChain): Record<string, string> {
+  const flags: Record<string, string> = {};
+  for (const k of ['irq', 'alloc', 'copies', 'syscall', 'stack'] as const) if (f[k] !== undefined) flags[k] = f[k]!;
+  if (Object.keys(flags).length === 0) return {};
+  if (!chain.stages.some((s) => s.stage === 'kernel-path')) throw new UsageError(`--${Object.keys(flags)[0]}: the chain has no kernel-path stage`);
+  try {
+    return settingsFromFlags(flags) as Record<string, string>;
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
 
 /** Applies command-line traffic settings on top of the chain file's traffic-gen settings. */
 export function trafficOverrides(f: RunFlags): Record<string, unknown> {
@@ -89,6 +129,8 @@ export function trafficOverrides(f: RunFlags): Record<string, unknown> {
 export function resolveChain(f: RunFlags, registry: StageRegistry): ResolvedChain {
   const base = loadChainFile(f.config ?? DEFAULT_CHAIN, registry);
   const over = trafficOverrides(f);
+  const variants = variantOverrides(f, base);
+  const toggles = kernelPathToggles(f, base);
   const raw = {
     name: base.name,
     description: base.description,
@@ -97,10 +139,10 @@ export function resolveChain(f: RunFlags, registry: StageRegistry): ResolvedChai
     bus: base.bus,
     stages: base.stages.map((s, i) => ({
       stage: s.stage,
-      variant: s.variant,
+      variant: variants.get(s.name) ?? variants.get(s.stage) ?? s.variant,
       name: s.name,
       replicas: s.replicas,
-      settings: i === 0 ? withoutConflicts({ ...s.settings }, over) : s.settings,
+      settings: i === 0 ? withoutConflicts({ ...s.settings }, over) : s.stage === 'kernel-path' ? { ...s.settings, ...toggles } : s.settings,
     })),
   };
   return validateChain(raw, registry, f.config ?? 'chain');

@@ -1,1 +1,14 @@
-export {};
+export * from './settings';
+export * from './presets';
+export * from './alloc';
+export * from './copies';
+export * from './socket-queues';
+export * from './stack';
+export * from './syscall';
+export * from './rx-queue';
+export * from './irq';
+export * from './kernel-path';
+export * from './stage';
+export * from './published';
+export * from './breakdown';
+export * from './bench';

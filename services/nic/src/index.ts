@@ -1,1 +1,14 @@
-export {};
+export { nicStage } from './stage';
+export { Nic, IOVA_BASE, GUEST_RAM_PAD, RX_MISSED_REASON, IOMMU_FAULT_REASON } from './nic';
+export * from './settings';
+export * from './dma';
+export * from './iommu';
+export * from './moderation';
+export * from './registers';
+export * from './rx-device';
+export * from './ring-driver';
+export * from './harvest-queue';
+export * from './virtqueue';
+export * from './virtio-driver';
+export * from './vhost-backend';
+export { nicBench, NIC_BENCH_CASES, type NicBenchPoint, type NicBenchOptions } from './bench';

@@ -27,6 +27,8 @@ export const RXD_ERR_RXE = 0x80;
 
 export class RxDescRing {
   readonly mask: number;
+  // DataView accessors: V8 inlines them, unlike Buffer's range-checked writeUInt*
+  private readonly dv: DataView;
   /** RDH: next descriptor the device will fill. Device-owned. */
   head = 0;
   /** RDT: one past the last descriptor handed to the device. Driver-owned, written by writeTail(). */
@@ -48,6 +50,7 @@ export class RxDescRing {
       throw new RangeError(`descriptor ring at ${base} (${size * RX_DESC_SIZE} B) must be 16-byte aligned and inside its memory`);
     }
     this.mask = size - 1;
+    this.dv = new DataView(mem.buffer, mem.byteOffset, mem.byteLength);
     mem.fill(0, base, base + size * RX_DESC_SIZE);
   }
 
@@ -62,15 +65,21 @@ export class RxDescRing {
   post(addr: number): boolean {
     if (this.postable === 0) return false;
     const d = this.base + this.nextToUse * RX_DESC_SIZE;
-    writeAddr(this.mem, d, addr);
-    this.mem.fill(0, d + 8, d + 16);
+    const dv = this.dv;
+    dv.setUint32(d, addr >>> 0, true);
+    dv.setUint32(d + 4, Math.floor(addr / 0x100000000), true);
+    dv.setUint32(d + 8, 0, true); // length, checksum
+    dv.setUint32(d + 12, 0, true); // status (DD clear), errors, VLAN
     this.nextToUse = (this.nextToUse + 1) & this.mask;
     return true;
   }
 
-  /** The doorbell: hands every posted descriptor to the device (one RDT register write). */
-  writeTail(): number {
-    this.tail = this.nextToUse;
+  /**
+   * The doorbell: hands the posted descriptors up to `value` (default: all) to the device. This is
+   * the one RDT register write a driver makes per batch.
+   */
+  writeTail(value = this.nextToUse): number {
+    this.tail = value & this.mask;
     return this.tail;
   }
 
@@ -100,7 +109,7 @@ export class RxDescRing {
   /** Write-back of descriptor i (= head): length, DD|EOP, errors; then head advances. */
   deviceWriteBack(i: number, length: number, errors = 0): void {
     const d = this.base + i * RX_DESC_SIZE;
-    this.mem.writeUInt16LE(length, d + RXD_LENGTH);
+    this.dv.setUint16(d + RXD_LENGTH, length, true);
     this.mem[d + RXD_ERRORS] = errors;
     this.mem[d + RXD_STATUS] = RXD_STAT_DD | RXD_STAT_EOP;
     this.head = (i + 1) & this.mask;
@@ -110,10 +119,12 @@ export class RxDescRing {
 
   addr(i: number): number {
     const d = this.base + i * RX_DESC_SIZE;
-    return this.mem.readUInt32LE(d) + this.mem.readUInt32LE(d + 4) * 0x100000000;
+    const hi = this.dv.getUint32(d + 4, true);
+    const lo = this.dv.getUint32(d, true);
+    return hi === 0 ? lo : lo + hi * 0x100000000;
   }
   length(i: number): number {
-    return this.mem.readUInt16LE(this.base + i * RX_DESC_SIZE + RXD_LENGTH);
+    return this.dv.getUint16(this.base + i * RX_DESC_SIZE + RXD_LENGTH, true);
   }
   status(i: number): number {
     return this.mem[this.base + i * RX_DESC_SIZE + RXD_STATUS];
@@ -126,9 +137,4 @@ export class RxDescRing {
   get completed(): number {
     return (this.head - this.nextToClean) & this.mask;
   }
-}
-
-function writeAddr(mem: Buffer, at: number, addr: number): void {
-  mem.writeUInt32LE(addr % 0x100000000, at);
-  mem.writeUInt32LE(Math.floor(addr / 0x100000000), at + 4);
 }

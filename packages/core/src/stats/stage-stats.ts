@@ -5,7 +5,7 @@ import { CpuMeter } from '../cpu/cpu-meter';
 import { reasonName } from '../reasons';
 import { LogHistogram } from './histogram';
 
-export const EVENTS = ['interrupt', 'vm_exit', 'kick', 'copy', 'alloc', 'syscall', 'empty_poll', 'context_switch', 'iommu_fault', 'rx_missed'] as const;
+export const EVENTS = ['interrupt', 'vm_exit', 'kick', 'copy', 'alloc', 'syscall', 'empty_poll', 'context_switch', 'iommu_fault', 'rx_missed', 'dma'] as const;
 export type EventName = (typeof EVENTS)[number];
 export const Ev: { readonly [K in EventName]: number } = Object.fromEntries(EVENTS.map((e, i) => [e, i])) as { [K in EventName]: number };
 

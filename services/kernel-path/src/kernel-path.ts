@@ -1,0 +1,202 @@
+// The kernel-path element: the guest's receive path from the RX ring to the application (the
+// next stage). It composes the five mechanisms - irq, alloc, copies, stack, syscall - each from
+// its own file and each switched by its own toggle, so `kernel` and `bypass` are presets, not
+// code paths. Work is done in rounds of at most a ring's worth of packets, and each pass over a
+// round is measured and billed to its CPU category:
+//
+//   transport into the ring (bus) -> notify + harvest (irq, packet_io) -> skb alloc (alloc)
+//   -> ring->kernel copy (copy) -> protocol + socket queues (protocol) -> receive calls
+//   (syscall) -> kernel->user copy (copy) -> free skbs (alloc) -> recycle ring buffers (packet_io)
+//
+// The kernel side finishes a round before the application drains it, as softirqs run ahead of
+// the receiving thread; so a socket queue fills when one round holds more packets for it than
+// its bound. Packets the application received stay alive in the batch, in their slots.
+
+import * as core from '@vnflab/core';
+import type { Batch, Element, ElementContext } from '@vnflab/core';
+import { createAllocator, type Allocator, type SkBuff } from './alloc';
+import { copyKernelToUser, copyRingToKernel } from './copies';
+import { createNotifier, type Notifier } from './irq';
+import { resolve } from './presets';
+import { Harvest, RxQueue } from './rx-queue';
+import { formatToggles, type Resolved, type Toggles } from './settings';
+import { SocketTable } from './socket-queues';
+import { Stack } from './stack';
+import { SyscallPath } from './syscall';
+
+// Bound once: the package index's CommonJS re-exports are getters, too dear per packet.
+const { Cat } = core;
+
+export class KernelPath implements Element {
+  readonly stage = 'kernel-path';
+  private cfg!: Resolved;
+  private rx!: RxQueue;
+  private harvestBuf!: Harvest;
+  private allocator!: Allocator;
+  private notifier!: Notifier;
+  private sockets!: SocketTable;
+  private stack!: Stack;
+  private syscalls!: SyscallPath;
+  private skbs: (SkBuff | null)[] = [];
+  private delivered: (SkBuff | null)[] = [];
+  private pending: Resolved | null = null;
+  private raw: Record<string, unknown>;
+  rounds = 0;
+  deliveredTotal = 0;
+
+  constructor(
+    readonly variant: string,
+    settings: Record<string, unknown> = {},
+    private readonly defaultSockets: number[] = [80],
+  ) {
+    this.raw = { ...settings };
+    this.apply(resolve(variant, this.raw, defaultSockets));
+  }
+
+  get toggles(): Toggles {
+    return this.cfg.toggles;
+  }
+
+  private apply(r: Resolved): void {
+    const ringChanged = !this.rx || this.rx.ringSize !== r.ringSize;
+    if (ringChanged) {
+      this.rx = new RxQueue(r.ringSize);
+      this.harvestBuf = new Harvest(r.ringSize);
+      this.skbs = new Array<SkBuff | null>(r.ringSize).fill(null);
+      this.delivered = new Array<SkBuff | null>(r.ringSize).fill(null);
+    }
+    if (ringChanged || !this.allocator || this.allocator.mode !== r.toggles.alloc) {
+      // a pool sized for one round in flight never has to grow
+      this.allocator = createAllocator(r.toggles.alloc, this.rx.bytes, r.ringSize);
+    }
+    this.notifier = createNotifier(r.toggles.irq);
+    this.sockets = new SocketTable(r.sockets, r.socketQueue);
+    this.stack = new Stack(r.toggles.stack, this.sockets);
+    this.syscalls = new SyscallPath(r.toggles.syscall);
+    this.cfg = r;
+  }
+
+  /** Run-time change of toggles; takes effect at the next batch. Throws naming a bad key. */
+  configure(settings: Record<string, unknown>): void {
+    const raw = { ...this.raw, ...settings };
+    const r = resolve(this.variant, raw, this.defaultSockets);
+    this.raw = raw;
+    this.pending = r;
+  }
+
+  process(batch: Batch, ctx: ElementContext): void | Promise<void> {
+    if (this.pending) {
+      this.apply(this.pending);
+      this.pending = null;
+    }
+    let from = 0;
+    const next = (): void | Promise<void> => {
+      while (from < batch.count) {
+        from = this.transport(batch, from, ctx);
+        const waiting = this.notifier.run(this.rx, this.harvestBuf, ctx);
+        if (waiting) {
+          return waiting.then(() => {
+            this.kernel(batch, ctx);
+            return next();
+          });
+        }
+        this.kernel(batch, ctx);
+      }
+    };
+    return next();
+  }
+
+  /** The lab's transport: the NIC's DMA into the ring, not a modelled cost. */
+  private transport(batch: Batch, from: number, ctx: ElementContext): number {
+    const t0 = ctx.stats.cpu.begin();
+    const end = this.rx.dma(batch, from);
+    ctx.stats.cpu.end(Cat.bus, t0);
+    ctx.stats.ringOccupancy = this.rx.completed;
+    return end;
+  }
+
+  /** Everything after the harvest, one measured pass per mechanism over the round. */
+  private kernel(batch: Batch, ctx: ElementContext): void {
+    const h = this.harvestBuf;
+    const n = h.n;
+    const stats = ctx.stats;
+    const cpu = stats.cpu;
+    const skbs = this.skbs as SkBuff[];
+    const delivered = this.delivered as SkBuff[];
+    const { copies, syscall, stack } = this.cfg.toggles;
+    const ringBytes = this.rx.bytes;
+
+    // alloc: an skb per packet, pointing at its ring buffer
+    let t = cpu.begin();
+    for (let k = 0; k < n; k++) {
+      const skb = this.allocator.get(copies.ringToKernel ? h.len[k] : 0, stats);
+      skb.idx = h.idx[k];
+      skb.buf = ringBytes;
+      skb.off = h.addr[k];
+      skb.len = h.len[k];
+      skb.mbuf = h.mbuf[k];
+      skbs[k] = skb;
+    }
+    cpu.end(Cat.alloc, t);
+
+    if (copies.ringToKernel) {
+      t = cpu.begin();
+      copyRingToKernel(skbs, n, stats);
+      cpu.end(Cat.copy, t);
+    }
+
+    // protocol: drops are marked in the batch; survivors are queued (full) or listed (l3, none)
+    let nd = 0;
+    t = cpu.begin();
+    for (let k = 0; k < n; k++) {
+      const skb = skbs[k];
+      const r = this.stack.receive(skb);
+      if (r !== 0) batch.drop(skb.idx, r);
+      else if (stack !== 'full') delivered[nd++] = skb;
+    }
+    cpu.end(Cat.protocol, t);
+
+    // the application's receive calls; with no syscall, reading the queues is socket-layer work
+    t = cpu.begin();
+    if (stack === 'full') nd = this.syscalls.receiveQueues(this.sockets.queues, delivered, 0, stats, ctx.costs);
+    else this.syscalls.receiveList(nd, stats, ctx.costs);
+    cpu.end(syscall.kind === 'none' ? Cat.protocol : Cat.syscall, t);
+
+    if (copies.kernelToUser) {
+      t = cpu.begin();
+      copyKernelToUser(delivered, nd, batch, stats);
+      cpu.end(Cat.copy, t);
+    }
+
+    // free: every skb of the round, delivered or dropped
+    t = cpu.begin();
+    for (let k = 0; k < n; k++) {
+      this.allocator.put(skbs[k]);
+      this.skbs[k] = null;
+    }
+    for (let k = 0; k < nd; k++) this.delivered[k] = null;
+    cpu.end(Cat.alloc, t);
+
+    t = cpu.begin();
+    this.rx.release(h);
+    h.n = 0;
+    cpu.end(Cat.packet_io, t);
+
+    this.rounds++;
+    this.deliveredTotal += nd;
+  }
+
+  describe(): Record<string, unknown> {
+    return {
+      variant: this.variant,
+      toggles: formatToggles(this.cfg.toggles),
+      socket_queue: this.cfg.socketQueue,
+      rounds: this.rounds,
+      delivered: this.deliveredTotal,
+      syscalls: this.syscalls.calls,
+      rx: this.rx.describe(),
+      alloc: this.allocator.describe(),
+      ...this.sockets.describe(),
+    };
+  }
+}

@@ -1,0 +1,79 @@
+// The NIC's register file (e1000 offsets), as the driver reaches it through its BAR. With a
+// passed-through or bare-metal NIC an access is a plain MMIO; with an emulated NIC every access
+// traps: a VM exit plus a round trip to the device model (QEMU), which then does what the
+// hardware would. The file counts accesses and traps; the element spends what the traps cost.
+
+import type { RxDescRing } from '@vnflab/core';
+
+export const REG_STATUS = 0x0008;
+export const REG_ICR = 0x00c0;
+export const REG_IMS = 0x00d0;
+export const REG_IMC = 0x00d8;
+export const REG_RDH = 0x2810;
+export const REG_RDT = 0x2818;
+/** ICR/IMS bit: receiver timer interrupt (a packet was received). */
+export const ICR_RXT0 = 0x80;
+const STATUS_LU = 0x2; // link up, full duplex
+
+export class NicRegisters {
+  private icr = 0;
+  private ims = 0;
+  /** Register accesses by the driver. */
+  accesses = 0;
+  /** Accesses that trapped (emulated device): each one a VM exit and a device-model round trip. */
+  traps = 0;
+  /** Doorbell (RDT) writes. */
+  doorbells = 0;
+
+  constructor(readonly ring: RxDescRing, readonly trap: boolean) {}
+
+  read(reg: number): number {
+    this.accesses++;
+    if (this.trap) this.traps++;
+    switch (reg) {
+      case REG_ICR: {
+        const v = this.icr; // read to clear
+        this.icr = 0;
+        return v;
+      }
+      case REG_IMS:
+        return this.ims;
+      case REG_STATUS:
+        return STATUS_LU;
+      case REG_RDH:
+        return this.ring.head;
+      case REG_RDT:
+        return this.ring.tail;
+      default:
+        throw new RangeError(`read of unmodelled register 0x${reg.toString(16)}`);
+    }
+  }
+
+  write(reg: number, v: number): void {
+    this.accesses++;
+    if (this.trap) this.traps++;
+    switch (reg) {
+      case REG_IMS:
+        this.ims |= v;
+        return;
+      case REG_IMC:
+        this.ims &= ~v;
+        return;
+      case REG_ICR:
+        this.icr &= ~v;
+        return;
+      case REG_RDT:
+        this.doorbells++;
+        this.ring.writeTail(v);
+        return;
+      default:
+        throw new RangeError(`write of unmodelled register 0x${reg.toString(16)}`);
+    }
+  }
+
+  /** Device side (no access, no trap): latch an interrupt cause. True if it is unmasked. */
+  raise(cause: number): boolean {
+    this.icr |= cause;
+    return (this.ims & cause) !== 0;
+  }
+}
