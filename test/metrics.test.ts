@@ -31,7 +31,7 @@ test('a running chain exposes every metric, promtool accepts them and Prometheus
         const r = await prom.query('sum by (stage) (rate(vnflab_packets_total{direction="out"}[5s]))');
         return r.length >= 2 && r.every((x) => Number(x.value[1]) > 0) ? r : undefined;
       }, 30000, 500);
-      expect(res.map((r) => r.metric.stage).sort()).toEqual(['backends', 'traffic-gen']);
+      expect(res.map((r) => r.metric.stage).sort()).toEqual(['backends', 'kernel-path', 'lb', 'nic', 'traffic-gen']);
       const p99 = await prom.query('histogram_quantile(0.99, sum by (le) (rate(vnflab_e2e_latency_seconds_bucket[5s])))');
       expect(Number(p99[0].value[1])).toBeGreaterThan(0);
     } finally {

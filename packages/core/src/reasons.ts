@@ -18,6 +18,11 @@ export function reasonCode(name: string): number {
   return code;
 }
 
+/** Every reason registered in this process so far. */
+export function knownReasons(): string[] {
+  return names.slice(1);
+}
+
 export function reasonName(code: number): string {
   return names[code] ?? `unknown_${code}`;
 }
@@ -39,4 +44,5 @@ export const Reason = {
   oversize: reasonCode('oversize'),
   bus_full: reasonCode('bus_full'),
   shutdown: reasonCode('shutdown'),
+  element_error: reasonCode('element_error'),
 } as const;

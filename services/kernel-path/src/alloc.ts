@@ -38,7 +38,7 @@ export class SkBuff {
 export interface Allocator {
   readonly mode: 'per-packet' | 'pool';
   /**
-   * An skb for a packet of `dataLen` bytes; 0 when no data buffer is needed (the ring -> kernel
+   * An skb for a packet of `dataLen` bytes (0 is a valid, empty packet); -1 when no data buffer is needed (the ring -> kernel
    * copy is off and the skb points into the ring). Counts an alloc event per skb it creates.
    */
   get(dataLen: number, stats: StageStats): SkBuff;
@@ -56,7 +56,7 @@ export class PerPacketAllocator implements Allocator {
 
   get(dataLen: number, stats: StageStats): SkBuff {
     // no zero fill, as the kernel's allocators do not zero packet data
-    const skb = new SkBuff(dataLen > 0 ? Buffer.allocUnsafe(dataLen) : null, this.ring);
+    const skb = new SkBuff(dataLen >= 0 ? Buffer.allocUnsafe(dataLen) : null, this.ring);
     this.allocated++;
     stats.event(Ev.alloc);
     return skb;

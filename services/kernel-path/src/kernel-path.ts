@@ -129,7 +129,7 @@ export class KernelPath implements Element {
     // alloc: an skb per packet, pointing at its ring buffer
     let t = cpu.begin();
     for (let k = 0; k < n; k++) {
-      const skb = this.allocator.get(copies.ringToKernel ? h.len[k] : 0, stats);
+      const skb = this.allocator.get(copies.ringToKernel ? h.len[k] : -1, stats);
       skb.idx = h.idx[k];
       skb.buf = ringBytes;
       skb.off = h.addr[k];

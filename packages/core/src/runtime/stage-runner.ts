@@ -26,6 +26,7 @@ export interface StageRunnerOptions {
 
 export class StageRunner {
   private stopping = false;
+  private errors = 0;
   private running?: Promise<void>;
   private readonly o: StageRunnerOptions;
 
@@ -71,8 +72,15 @@ export class StageRunner {
     stats.busPending = this.o.input.pending();
 
     const billedBefore = processBilledNs();
-    const r = element.process(b, ctx);
-    if (r) await r;
+    try {
+      const r = element.process(b, ctx);
+      if (r) await r;
+    } catch (e) {
+      // a bug or an input the element did not foresee: the batch's packets are counted as
+      // dropped with a reason, the stage keeps running and the accounting still closes
+      for (let i = 0, c = b.count; i < c; i++) if (b.alive(i)) b.drop(i, Reason.element_error);
+      if (this.errors++ % 1000 === 0) ctx.log.error({ err: (e as Error).message, stack: (e as Error).stack, stage: element.stage, errors: this.errors }, 'element failed on a batch; its packets are dropped as element_error');
+    }
     b.compact((reason) => stats.drop(reason));
     const out = b.count;
     stats.packetsOut += out;
