@@ -10,6 +10,9 @@ import { GENERATOR_DEFAULTS, IMIX, parseHostPort, type GeneratorSettings } from 
 // Bound once: the package index's CommonJS re-exports are getters (too dear per packet).
 const { Ev, FCS_LEN, ParsedFrame, Reason, Rng, csumUpdate16, hasProbe, parseFrame, readPcap, recordGapNs } = core;
 
+/** Milliseconds of traffic the token bucket may hold (timer slack it absorbs). */
+const BUCKET_MS = 2;
+
 type Resolved = Required<Omit<GeneratorSettings, 'pcap_in'>> & { pcap_in?: string };
 
 export class TrafficGenerator implements Source {
@@ -112,8 +115,10 @@ export class TrafficGenerator implements Source {
     }
     if (this.s.count > 0) want = Math.min(want, this.s.count - this.sent);
     if (this.s.rate > 0) {
-      // token bucket: refill by elapsed time, burst capped at one batch
-      this.tokens = Math.min(want, this.tokens + ((nowNs - this.lastRefillNs) * this.s.rate) / 1e9);
+      // token bucket: refill by elapsed time; the bucket holds 2 ms of traffic (at least one
+      // batch), so a timer that wakes late still sends what was due, in as many batches as needed
+      const bucket = Math.max(want, (this.s.rate * BUCKET_MS) / 1e3);
+      this.tokens = Math.min(bucket, this.tokens + ((nowNs - this.lastRefillNs) * this.s.rate) / 1e9);
       this.lastRefillNs = nowNs;
       want = Math.min(want, Math.floor(this.tokens));
       this.tokens -= want;
