@@ -16,12 +16,14 @@ import { DEFAULT_CHAIN } from './paths';
 import { createRegistry } from './registry';
 import { formatSummary } from './summary-table';
 import { UsageError, num } from './usage-error';
+import { runServicesCommand } from './service/services-command';
 
 export const RUN_USAGE = `vnflab run [--config FILE] [--duration S | --count N] [--rate PPS] [--size B|imix]
            [--flows N] [--proto udp|tcp] [--pcap-in FILE] [--pcap-timing original|none] [--pcap-speed X]
            [--profile NAME] [--batch N] [--capture FILE] [--json FILE] [--metrics-port N] [--quiet]
            [--variant STAGE=VARIANT ...] [--irq per-packet|napi:N|poll] [--alloc per-packet|pool]
-           [--copies both|ring-kernel|kernel-user|none] [--syscall per-packet|batch:N|none] [--stack full|l3|none]`;
+           [--copies both|ring-kernel|kernel-user|none] [--syscall per-packet|batch:N|none] [--stack full|l3|none]
+           [--bus redis://HOST:PORT [--log-file FILE]]   (every stage its own process on Redis Streams)`;
 
 export interface RunFlags {
   config?: string;
@@ -46,6 +48,8 @@ export interface RunFlags {
   copies?: string;
   syscall?: string;
   stack?: string;
+  bus?: string;
+  'log-file'?: string;
 }
 
 export const RUN_OPTIONS = {
@@ -65,6 +69,8 @@ export const RUN_OPTIONS = {
   json: { type: 'string' },
   'metrics-port': { type: 'string' },
   quiet: { type: 'boolean' },
+  bus: { type: 'string' },
+  'log-file': { type: 'string' },
   variant: { type: 'string', multiple: true },
   irq: { type: 'string' },
   alloc: { type: 'string' },
@@ -228,6 +234,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     if (e instanceof ConfigError) throw new UsageError(e.message);
     throw e;
   }
+  if (f.bus !== undefined) return runServicesCommand(chain, f);
+  if (f['log-file'] !== undefined) throw new UsageError('--log-file: only with --bus (the stage processes\' logs)');
   const metricsPort = num('metrics-port', f['metrics-port'], { min: 0, max: 65535, integer: true });
   let stops = 0;
   let ec: EmbeddedChain | undefined;

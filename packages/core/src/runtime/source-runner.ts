@@ -12,15 +12,22 @@ import { monoNs } from '../clock';
 import { Reason } from '../reasons';
 
 export class SourceRunner {
-  private nextBatchId = 1;
+  private nextBatchId: number;
 
+  /**
+   * @param firstBatchId where batch ids start; a service gives each start its own range, so a
+   *   restarted generator's batches are never taken for copies of earlier ones
+   */
   constructor(
     private readonly source: Source,
     private readonly ctx: ElementContext,
     private readonly pool: BatchPool,
     private readonly output: BusProducer,
     private readonly chainId = 0,
-  ) {}
+    firstBatchId = 1,
+  ) {
+    this.nextBatchId = firstBatchId;
+  }
 
   async run(): Promise<void> {
     const { source, ctx, pool, output } = this;

@@ -91,21 +91,26 @@ export function summarize(chain: string, profile: string, stages: SummaryStageIn
     throughput_pps: durationS > 0 ? received / durationS : 0,
     latency_seconds: q(e2e),
     cpu_share: share,
-    stages: stages.map((s) => ({
-      name: s.name,
-      stage: s.stage,
-      variant: s.variant,
-      packets_in: s.stats.packetsIn,
-      packets_out: s.stats.packetsOut,
-      bytes_in: s.stats.bytesIn,
-      bytes_out: s.stats.bytesOut,
-      drops: s.stats.dropsByReason(),
-      cpu_seconds: s.stats.cpu.snapshot(),
-      cpu_ns_per_packet: s.stats.cpu.totalNs() / Math.max(1, s === stages[0] ? s.stats.packetsOut : s.stats.packetsIn),
-      events: s.stats.eventsByName(),
-      latency_seconds: { queue: q(s.stats.queueLatency), process: q(s.stats.processLatency) },
-      details: s.element.describe?.(),
-    })),
+    stages: stages.map((s) => stageRow(s, s === stages[0])),
     process_cpu_seconds: { user: cpuUsage.user / 1e6, system: cpuUsage.system / 1e6 },
+  };
+}
+
+/** One row of `stages[]`; `isSource` counts CPU per packet sent rather than received. */
+export function stageRow(s: SummaryStageInput, isSource: boolean): RunSummary['stages'][number] {
+  return {
+    name: s.name,
+    stage: s.stage,
+    variant: s.variant,
+    packets_in: s.stats.packetsIn,
+    packets_out: s.stats.packetsOut,
+    bytes_in: s.stats.bytesIn,
+    bytes_out: s.stats.bytesOut,
+    drops: s.stats.dropsByReason(),
+    cpu_seconds: s.stats.cpu.snapshot(),
+    cpu_ns_per_packet: s.stats.cpu.totalNs() / Math.max(1, isSource ? s.stats.packetsOut : s.stats.packetsIn),
+    events: s.stats.eventsByName(),
+    latency_seconds: { queue: q(s.stats.queueLatency), process: q(s.stats.processLatency) },
+    details: s.element.describe?.(),
   };
 }

@@ -1,0 +1,207 @@
+// Issue 6's benchmark, in one run against one redis-server started here (no persistence):
+//  - a raw ioredis loop (XADD of a batch buffer; XREADGROUP + XACK of each batch on a second
+//    connection, the same COUNT and the same in-flight bound as the runtime, the stream trimmed
+//    approximately far behind the reader) versus one hop of
+//    the runtime (RedisProducer -> Redis -> RedisConsumer -> StageRunner -> commit), at 1, 32,
+//    64 and 256 packets of 64 B per batch, with PING as the floor of one round trip;
+//  - the whole chain (chains/default.yaml, batch 64) as services on Redis versus embedded:
+//    packets/s and end-to-end p50/p99.
+
+const { spawn, execFileSync } = require('node:child_process');
+const { mkdtempSync, readFileSync } = require('node:fs');
+const { createServer } = require('node:net');
+const { tmpdir } = require('node:os');
+const { join } = require('node:path');
+const { setTimeout: delay } = require('node:timers/promises');
+const core = require('@vnflab/core');
+
+const IORedis = require('ioredis').default;
+const BIN = join(__dirname, '..', 'packages', 'cli', 'bin', 'vnflab.js');
+const PREFETCH = 4;
+const BOUND = 16;
+const ROUNDS = 5;
+
+const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function startRedis() {
+  const port = await freePort();
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const url = `redis://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    try {
+      await core.probeRedis(url, 500);
+      return { url, proc };
+    } catch {
+      await delay(50);
+    }
+  }
+  throw new Error('redis-server did not start');
+}
+
+/** A batch of `n` 64-byte frames (60 B without FCS), as the generator would fill it. */
+function makeBatch(n) {
+  const b = core.Batch.allocate(n, 128);
+  for (let i = 0; i < n; i++) b.buf.fill(i & 0xff, b.offset(b.append(60)), b.offset(i) + 60);
+  return b;
+}
+
+/** Runs for `seconds`, counting packets consumed after a warm-up; returns packets/s. */
+async function timed(seconds, body) {
+  const state = { stop: false, packets: 0 };
+  const warm = Math.min(0.5, seconds / 4);
+  const running = body(state);
+  await delay(warm * 1000);
+  const p0 = state.packets;
+  const t0 = performance.now();
+  await delay((seconds - warm) * 1000);
+  const pps = ((state.packets - p0) / (performance.now() - t0)) * 1e3;
+  state.stop = true;
+  await running;
+  return pps;
+}
+
+async function rawLoop(url, size, seconds) {
+  const a = new IORedis(url);
+  const c = new IORedis(url);
+  const key = `raw:${size}:${Date.now()}`;
+  await a.xgroup('CREATE', key, 'g', '0', 'MKSTREAM');
+  const bytes = makeBatch(size).buf.subarray(0, makeBatch(size).byteLength);
+  const pps = await timed(seconds, async (st) => {
+    let inFlight = 0; // sent and not yet acknowledged: the same bound the runtime keeps
+    const produce = (async () => {
+      while (!st.stop) {
+        if (inFlight >= BOUND) {
+          await delay(0);
+          continue;
+        }
+        inFlight++;
+        // approximate trimming far behind the reader keeps Redis's memory flat, as the runtime's bound does
+        await a.xadd(key, 'MAXLEN', '~', 1000, '*', 'b', bytes);
+      }
+    })();
+    const consume = (async () => {
+      while (!st.stop) {
+        const r = await c.callBuffer('XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', PREFETCH, 'BLOCK', 50, 'STREAMS', key, '>');
+        if (!r) continue;
+        for (const [id, fields] of r[0][1]) {
+          core.Batch.fromBuffer(fields[1]);
+          await c.xack(key, 'g', id);
+          inFlight--;
+          st.packets += size;
+        }
+      }
+    })();
+    await Promise.all([produce, consume]);
+  });
+  a.disconnect();
+  c.disconnect();
+  return pps;
+}
+
+async function runtimeHop(url, size, seconds) {
+  // two stages, each with its own bus and connections, as two services have (the raw loop's
+  // producer and consumer have their own connections too)
+  const prefix = `vnflab:bench:${size}:${Date.now()}`;
+  const genStats = new core.StageStats('traffic-gen', 'udp');
+  const sinkStats = new core.StageStats('backends', 'sink');
+  const genBus = new core.RedisBus({ url, prefix, bound: BOUND, policy: 'block', prefetch: PREFETCH, cpu: genStats.cpu });
+  const bus = new core.RedisBus({ url, prefix, bound: BOUND, policy: 'block', prefetch: PREFETCH, cpu: sinkStats.cpu });
+  await Promise.all([genBus.whenReady(), bus.whenReady()]);
+  const producer = genBus.producer('sink', { ledger: new core.StatsLedger(genBus.ledgerKey('gen'), genStats), cpu: genStats.cpu });
+  const consumer = bus.consumer('sink', 'sink', 'sink', { ledger: new core.StatsLedger(bus.ledgerKey('sink'), sinkStats), cpu: sinkStats.cpu, dedup: new core.BatchDedup() });
+  const sink = { stage: 'backends', variant: 'sink', process: () => {} };
+  const runner = new core.StageRunner({ element: sink, ctx: { stats: sinkStats, costs: new core.Costs(core.loadProfile('zero')), log: core.silentLogger }, input: consumer, output: null, stageIndex: 1 });
+  const batch = makeBatch(size);
+  let id = 1;
+  const pps = await timed(seconds, async (st) => {
+    const produce = (async () => {
+      while (!st.stop) {
+        batch.batchId = id++;
+        genStats.packetsOut += size;
+        await producer.send(batch);
+      }
+      await producer.end();
+    })();
+    const counting = setInterval(() => (st.packets = sinkStats.packetsOut), 5);
+    await Promise.all([produce, runner.start()]);
+    clearInterval(counting);
+    st.packets = sinkStats.packetsOut;
+  });
+  consumer.close();
+  await Promise.all([bus.close(), genBus.close()]);
+  return pps;
+}
+
+async function pingUs(url, n) {
+  const r = new IORedis(url);
+  await r.ping();
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) await r.ping();
+  const us = ((performance.now() - t0) / n) * 1e3;
+  r.disconnect();
+  return us;
+}
+
+function chainRun(args, dir, name) {
+  const json = join(dir, `${name}.json`);
+  execFileSync(process.execPath, [BIN, 'run', '--quiet', '--json', json, ...args], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  return JSON.parse(readFileSync(json, 'utf8'));
+}
+
+module.exports = async function bus({ quick, log }) {
+  const seconds = quick ? 1.5 : 3;
+  const count = quick ? 100000 : 400000;
+  const { url, proc } = await startRedis();
+  const dir = mkdtempSync(join(tmpdir(), 'vnflab-bench-bus-'));
+  const rows = [];
+  const data = { hop: {}, chain: {} };
+  try {
+    const ping = await pingUs(url, quick ? 2000 : 10000);
+    data.ping_us = ping;
+    rows.push(['PING round trip (ioredis, sequential)', `${ping.toFixed(1)} us`, 'the floor of any Redis round trip here']);
+    for (const size of [1, 32, 64, 256]) {
+      // alternating rounds, medians: this machine's noise is larger than the difference
+      log(`raw loop and runtime hop, batch ${size}, ${ROUNDS} alternating rounds of ${seconds} s ...`);
+      const raws = [];
+      const hops = [];
+      for (let i = 0; i < ROUNDS; i++) {
+        raws.push(await rawLoop(url, size, seconds));
+        hops.push(await runtimeHop(url, size, seconds));
+      }
+      const raw = median(raws);
+      const hop = median(hops);
+      const ratio = median(hops.map((h, i) => h / raws[i]));
+      data.hop[size] = { raw_pps: raw, hop_pps: hop, ratio, rounds: { raw: raws, hop: hops } };
+      const target = size === 64 ? ` (target >= 80 % ${ratio >= 0.8 ? 'met' : 'NOT MET'})` : '';
+      rows.push([`batch ${size} x 64 B: raw XADD / XREADGROUP+XACK loop`, `${(raw / 1e3).toFixed(1)} kpps`, `${((raw / size) / 1e3).toFixed(2)} k batches/s`]);
+      rows.push([`batch ${size} x 64 B: one runtime hop (commit script, ledger, StageRunner)`, `${(hop / 1e3).toFixed(1)} kpps`, `${(ratio * 100).toFixed(1)} % of raw, median of ${ROUNDS} paired rounds (${hops.map((h, i) => `${((h / raws[i]) * 100).toFixed(0)}`).join('/')} %)${target}`]);
+    }
+    log(`chain ${count} packets embedded ...`);
+    const emb = chainRun(['--count', String(count)], dir, 'embedded');
+    log(`chain ${count} packets as services on Redis ...`);
+    const svc = chainRun(['--count', String(count), '--bus', url], dir, 'services');
+    data.chain = {
+      embedded: { pps: emb.throughput_pps, p50_s: emb.latency_seconds.p50, p99_s: emb.latency_seconds.p99, closed: emb.accounting_closed },
+      services: { pps: svc.throughput_pps, p50_s: svc.latency_seconds.p50, p99_s: svc.latency_seconds.p99, closed: svc.accounting_closed, lab_transport_share: svc.cpu_share.lab_transport },
+    };
+    const stages = svc.stages.map((s) => s.name).join(' -> ');
+    const lat = (s) => `e2e p50 ${(s.latency_seconds.p50 * 1e3).toFixed(2)} ms, p99 ${(s.latency_seconds.p99 * 1e3).toFixed(2)} ms; accounting ${s.accounting_closed ? 'closes' : 'DOES NOT CLOSE'}`;
+    rows.push([`chain embedded (${stages}), batch 64, ${count} pkts`, `${(emb.throughput_pps / 1e3).toFixed(1)} kpps`, lat(emb)]);
+    rows.push([`chain as ${svc.stages.length} processes on Redis, same chain`, `${(svc.throughput_pps / 1e3).toFixed(1)} kpps`, `${lat(svc)}; lab transport ${(svc.cpu_share.lab_transport * 100).toFixed(0)} % of stage CPU`]);
+    rows.push(['services / embedded', `${((svc.throughput_pps / emb.throughput_pps) * 100).toFixed(1)} %`, 'both on the same 2 cores; each hop is a Redis round trip or two']);
+  } finally {
+    proc.kill('SIGKILL');
+  }
+  return { rows, data };
+};

@@ -1,0 +1,234 @@
+// Hosts one stage of a chain as a service on the Redis bus: the generator with the SourceRunner,
+// every other stage with the StageRunner — the same loops the embedded chain uses, only the bus
+// differs. Seeds the stage's counters from its ledger (a restarted instance carries on counting),
+// drains gracefully, changes settings at run time, and reports itself as ServiceStatsJson.
+
+import { setTimeout as delay } from 'node:timers/promises';
+import {
+  BatchDedup, BatchPool, Cat, Costs, PcapWriter, RedisBus, SourceRunner, StageRunner, StageStats, StatsLedger, Value,
+  histogramToJson, loadProfile, monoNs, redactUrl, statsToJson,
+  type Category, type Element, type ElementContext, type Logger, type RedisConsumer, type RedisProducer, type Source,
+  type StageDefinition, type StageRegistry,
+} from '@vnflab/core';
+import { CaptureTap } from '../capture-tap';
+import type { ServiceSettings } from './service-settings';
+import type { ServiceState, ServiceStatsJson } from './service-stats';
+
+export class ControlError extends Error {
+  constructor(message: string, readonly status: number) {
+    super(message);
+  }
+}
+
+function isSource(e: Element | Source): e is Source {
+  return typeof (e as Source).fill === 'function';
+}
+
+export class StageService {
+  readonly def: StageDefinition;
+  readonly element: Element | Source;
+  readonly stats: StageStats;
+  readonly bus: RedisBus;
+  readonly ledger: StatsLedger;
+  readonly consumer: RedisConsumer | null = null;
+  readonly producer: RedisProducer | null = null;
+  state: ServiceState = 'starting';
+  startedMonoNs = 0;
+  finishedMonoNs = 0;
+  private readonly ctx: ElementContext;
+  private readonly pool: BatchPool;
+  private readonly runner: StageRunner | null = null;
+  private done?: Promise<void>;
+  private closed = false;
+
+  constructor(readonly cfg: ServiceSettings, registry: StageRegistry, readonly log: Logger) {
+    const { chain, index } = cfg;
+    const entry = chain.stages[index];
+    this.def = registry.get(entry.stage);
+    const costs = new Costs(loadProfile(chain.profile));
+    let element = this.def.create(entry.variant, entry.settings, { costs, chain: chain.name, chainConfig: chain });
+    if (cfg.capture) element = new CaptureTap(element as Element, new PcapWriter(cfg.capture));
+    this.element = element;
+    this.stats = new StageStats(entry.stage, element.variant, cfg.instance);
+    this.ctx = { stats: this.stats, costs, log };
+    this.pool = new BatchPool(chain.batchSize);
+    this.bus = new RedisBus({
+      url: cfg.busUrl,
+      prefix: cfg.prefix,
+      bound: chain.bus.bound,
+      policy: chain.bus.policy,
+      claimIdleMs: cfg.claimIdleMs,
+      blockMs: cfg.blockMs,
+      prefetch: cfg.prefetch,
+      log,
+      cpu: this.stats.cpu,
+    });
+    this.ledger = new StatsLedger(this.bus.ledgerKey(cfg.instance), this.stats);
+    const last = index === chain.stages.length - 1;
+    const cpu = this.stats.cpu;
+    if (index === 0) {
+      if (!isSource(element)) throw new Error(`${entry.name}: the first stage must be a source`);
+      this.producer = this.bus.producer(chain.stages[1].name, { ledger: this.ledger, cpu, release: (b) => this.pool.put(b) });
+      return;
+    }
+    if (isSource(element)) throw new Error(`${entry.name}: a source can only be the first stage`);
+    this.consumer = this.bus.consumer(entry.name, entry.name, cfg.instance, {
+      ledger: this.ledger,
+      cpu,
+      endHops: chain.stages.slice(1, index + 1).map((s) => ({ hop: s.name, group: s.name })),
+      dedup: new BatchDedup(),
+      log,
+    });
+    this.producer = last ? null : this.bus.producer(chain.stages[index + 1].name, { acks: this.consumer, cpu });
+    this.runner = new StageRunner({
+      element,
+      ctx: this.ctx,
+      input: this.consumer,
+      output: this.producer,
+      stageIndex: index,
+      defaultCategory: Cat[this.def.defaultCategory as Category] ?? Cat.app,
+    });
+  }
+
+  /** Runs the stage until its input has ended (the generator: until it is done). */
+  start(): Promise<void> {
+    this.done ??= this.run();
+    return this.done;
+  }
+
+  private async run(): Promise<void> {
+    await this.bus.whenReady();
+    const stored = await this.bus.readLedger(this.ledger.key);
+    if (isSource(this.element)) {
+      // the generator's sequence numbers and sent count live in it: a restart cannot continue them
+      if (Object.keys(stored).length) this.log.warn({ ledger: this.ledger.key }, 'the generator of this run was started before: its earlier packets are not in this instance\'s count');
+    } else if (Object.keys(stored).length) {
+      this.ledger.seed(stored);
+      this.log.info({ packets_in: this.stats.packetsIn, drops: this.stats.totalDrops() }, 'restarted: counting on from the committed ledger');
+    }
+    if (this.state === 'draining') return; // stopped before it began
+    this.state = 'running';
+    this.startedMonoNs = monoNs();
+    this.log.info({ input: this.consumer?.stream ?? null, output: this.producer?.stream ?? null }, 'running');
+    if (this.runner) await this.runner.start();
+    else {
+      const source = this.element as Source;
+      // a fresh batch id range per start (see batch-dedup.ts)
+      await new SourceRunner(source, this.ctx, this.pool, this.producer!, 0, Date.now() * 1000).run();
+    }
+    this.finishedMonoNs = monoNs();
+    if (this.state === 'running') {
+      this.state = 'finished';
+      this.log.info({ packets_in: this.stats.packetsIn, packets_out: this.stats.packetsOut, drops: this.stats.totalDrops() }, 'finished: input ended');
+    }
+    await this.closeElement();
+  }
+
+  /**
+   * Graceful stop: read nothing new, finish and forward what is in hand, acknowledge. Resolves
+   * true when nothing was left in hand within `timeoutMs`.
+   */
+  async drain(timeoutMs: number): Promise<boolean> {
+    if (this.state === 'finished' || this.state === 'failed') return true;
+    const was = this.state;
+    this.state = 'draining';
+    if (was === 'starting' || !this.done) return true;
+    if (isSource(this.element)) this.element.stop();
+    else {
+      this.consumer!.stop();
+      this.runner!.stop();
+    }
+    const ok = await Promise.race([this.done.then(() => true), delay(timeoutMs).then(() => false)]);
+    if (ok) return true;
+    // stuck waiting on Redis with nothing in hand loses nothing: Redis keeps what was not committed
+    const inHand = this.consumer?.inHand() ?? 1;
+    this.log.warn({ in_hand: inHand, timeout_ms: timeoutMs }, 'drain timed out');
+    return this.consumer !== null && inHand === 0;
+  }
+
+  private async closeElement(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (!isSource(this.element)) await this.element.close?.();
+  }
+
+  async close(): Promise<void> {
+    await this.closeElement();
+    this.consumer?.close();
+    await this.bus.close();
+  }
+
+  /** Ready: connected to Redis and processing (or done processing). */
+  get ready(): boolean {
+    return this.bus.connected && (this.state === 'running' || this.state === 'finished');
+  }
+
+  /** Run-time settings change (POST /control): checked against the stage's schema, then element.configure. */
+  configure(settings: Record<string, unknown>): void {
+    const el = this.element as Element;
+    if (typeof el.configure !== 'function') throw new ControlError(`${this.def.stage} has no run-time settings`, 409);
+    const errs = [...Value.Errors(this.def.settings, settings)].slice(0, 5).map((e) => `settings${e.path.replace(/\//g, '.')}: ${e.message.toLowerCase()}`);
+    if (errs.length) throw new ControlError(errs.join('; '), 400);
+    try {
+      el.configure(settings);
+    } catch (e) {
+      throw new ControlError((e as Error).message, 400);
+    }
+    this.stats.variant = el.variant;
+    this.log.info({ settings }, 'settings changed at run time');
+  }
+
+  snapshot(): ServiceStatsJson {
+    const cfg = this.cfg;
+    const el = this.element;
+    const cpu = process.cpuUsage();
+    const mem = process.memoryUsage();
+    const c = this.consumer;
+    const p = this.producer;
+    this.stats.busPending = c ? c.pending() : 0;
+    return {
+      service: {
+        chain: cfg.chain.name,
+        run: cfg.run,
+        stage: this.def.stage,
+        name: cfg.name,
+        instance: cfg.instance,
+        replica: cfg.replica,
+        index: cfg.index,
+        variant: el.variant,
+        pid: process.pid,
+        state: this.state,
+        ready: this.ready,
+        started_mono_ns: this.startedMonoNs,
+        finished_mono_ns: this.finishedMonoNs,
+      },
+      stats: statsToJson(this.stats),
+      details: el.describe?.() ?? null,
+      e2e: !isSource(el) && el.e2e ? histogramToJson(el.e2e) : null,
+      sent: isSource(el) ? el.sent : null,
+      bus: {
+        kind: 'redis',
+        url: redactUrl(cfg.busUrl),
+        connected: this.bus.connected,
+        epoch: this.bus.epoch,
+        reconnects: this.bus.reconnects,
+        produced: this.ledger.produced,
+        consumed: this.ledger.consumed,
+        in_hand: c ? c.inHand() : 0,
+        claimed_batches: c ? c.claimed : 0,
+        malformed_entries: c ? c.malformed : 0,
+        duplicate_batches: c ? c.duplicateBatches : 0,
+        full_waits: p ? p.waits : 0,
+        wait_seconds: p ? p.waitNs / 1e9 : 0,
+        full_refused: p ? p.refused : 0,
+      },
+      process: {
+        cpu_user_seconds: cpu.user / 1e6,
+        cpu_system_seconds: cpu.system / 1e6,
+        rss_bytes: mem.rss,
+        heap_used_bytes: mem.heapUsed,
+        uptime_seconds: process.uptime(),
+      },
+    };
+  }
+}

@@ -1,0 +1,320 @@
+// The bus on Redis Streams (ioredis): one stream per hop, read by the downstream stage's consumer
+// group. This file owns the connections (reconnect with backoff, readiness), the keys of a chain
+// run, the Redis "epoch" (which Redis lifetime a batch was read in) and the one atomic commit
+// every producer and consumer goes through; redis-producer.ts and redis-consumer.ts are the two
+// ends of a hop.
+//
+// Keys, all under the run's prefix (e.g. vnflab:default:main):
+//   <prefix>:hop:<stage>      the stream into <stage>; its consumer group is named <stage>
+//   <prefix>:ledger:<inst>    an instance's committed accounting (see stats-ledger.ts)
+//   <prefix>:end              set by the generator when it has sent its last batch
+//   <prefix>:epoch            a random value set once per Redis lifetime: when Redis restarts
+//                             without persistence the value changes, which tells a stage that a
+//                             batch in its hand was lost from Redis and must be forwarded anyway
+
+import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Redis as RedisClient, RedisOptions } from 'ioredis';
+import { Cat } from '../cpu/categories';
+import type { CpuMeter } from '../cpu/cpu-meter';
+import { silentLogger, type Logger } from '../element';
+import type { LedgerHash, StatsLedger } from '../stats/stats-ledger';
+import type { Bus, OverflowPolicy } from './bus';
+import { COMMIT_LUA, CommitStatus, ENDED_LUA, HEARTBEAT_LUA } from './redis-scripts';
+import { RedisConsumer, type RedisConsumerOptions } from './redis-consumer';
+import { RedisProducer, type RedisProducerOptions } from './redis-producer';
+
+export interface RedisBusOptions {
+  /** redis://[user:password@]host:port[/db] */
+  url: string;
+  /** Key namespace of one chain run, e.g. `vnflab:default:main`. */
+  prefix: string;
+  /** Entries a hop's stream may hold (acknowledged ones not yet trimmed included). */
+  bound?: number;
+  policy?: OverflowPolicy;
+  /** A batch pending this long in a consumer that stopped refreshing it is taken over (XAUTOCLAIM). */
+  claimIdleMs?: number;
+  /** Longest single XREADGROUP BLOCK, so a stop or the end is noticed promptly. */
+  blockMs?: number;
+  /** Batches read per XREADGROUP. */
+  prefetch?: number;
+  log?: Logger;
+  /**
+   * The stage's CPU meter: decoding every reply (ioredis's RESP parser, on the socket's data
+   * events) is billed to its bus category, as the producer and consumer bill their own work.
+   */
+  cpu?: CpuMeter;
+}
+
+export interface CommitResult {
+  status: CommitStatus;
+  /** Entries on the output stream after the commit (acknowledged ones trimmed when it was full). */
+  outputLength: number;
+}
+
+export interface CommitRequest {
+  /** The input entry being acknowledged, if any. */
+  input: { stream: string; group: string; consumer: string; id: string; epoch: string } | null;
+  /** The batch going downstream, if any. */
+  output: { stream: string; group: string; bytes: Buffer } | null;
+  /** Idempotency id: the input entry id, or the batch id for the generator. */
+  id: string;
+  ledger: StatsLedger;
+  addProduced: number;
+  addConsumed: number;
+  cpu?: CpuMeter;
+}
+
+interface ScriptedRedis extends RedisClient {
+  vnflabCommit(...args: (string | Buffer | number)[]): Promise<[number, number]>;
+  vnflabHeartbeat(...args: (string | number)[]): Promise<number>;
+  vnflabEnded(...args: (string | number)[]): Promise<number>;
+}
+
+/** Reconnect backoff: 50 ms doubling to 2 s, forever (a stage outlives a Redis restart). */
+export function reconnectDelayMs(attempt: number): number {
+  return Math.min(50 * 2 ** Math.min(attempt - 1, 6), 2000);
+}
+
+/** The URL with any password masked, for logs and summaries. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^@/]*)@/, '//***@');
+}
+
+export class RedisBus implements Bus {
+  readonly kind = 'redis' as const;
+  readonly bound: number;
+  readonly policy: OverflowPolicy;
+  readonly claimIdleMs: number;
+  readonly blockMs: number;
+  readonly prefetch: number;
+  readonly log: Logger;
+  /** Commands and scripts; blocking reads get their own connections. */
+  readonly cmd: ScriptedRedis;
+  private readonly conns: RedisClient[] = [];
+  /** The epoch of the Redis this bus last connected to ('' until known). */
+  epoch = '';
+  reconnects = 0;
+  private epochKnown!: Promise<void>;
+  private markEpochKnown!: () => void;
+  private readonly readyHooks: (() => Promise<void>)[] = [];
+  private lastErrorLog = 0;
+  private closed = false;
+
+  constructor(readonly opts: RedisBusOptions) {
+    this.bound = opts.bound ?? 16;
+    this.policy = opts.policy ?? 'block';
+    this.claimIdleMs = opts.claimIdleMs ?? 5000;
+    this.blockMs = opts.blockMs ?? 100;
+    this.prefetch = opts.prefetch ?? 4;
+    this.log = opts.log ?? silentLogger;
+    this.epochKnown = new Promise((r) => (this.markEpochKnown = r));
+    this.cmd = this.connect('cmd') as ScriptedRedis;
+    this.cmd.defineCommand('vnflabCommit', { numberOfKeys: 5, lua: COMMIT_LUA });
+    this.cmd.defineCommand('vnflabHeartbeat', { numberOfKeys: 1, lua: HEARTBEAT_LUA });
+    this.cmd.defineCommand('vnflabEnded', { lua: ENDED_LUA });
+    this.cmd.on('ready', () => void this.onReady());
+  }
+
+  private connect(role: string): RedisClient {
+    // loaded on first use, so the embedded chain (no Redis) does not pay for loading ioredis
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const IORedis = (require('ioredis') as typeof import('ioredis')).default;
+    const options: RedisOptions = {
+      connectionName: `vnflab-${role}`,
+      // commands wait through a reconnect instead of failing: a stage rides out a Redis restart
+      maxRetriesPerRequest: null,
+      retryStrategy: (attempt) => (this.closed ? null : reconnectDelayMs(attempt)),
+      connectTimeout: 2000,
+      enableReadyCheck: true,
+    };
+    const c = new IORedis(this.opts.url, options);
+    c.on('reconnecting', () => this.reconnects++);
+    c.on('connect', () => this.meterReplies(c));
+    c.on('error', (e: Error) => {
+      const now = Date.now();
+      if (now - this.lastErrorLog > 5000) {
+        this.lastErrorLog = now;
+        this.log.warn({ err: e.message, url: redactUrl(this.opts.url) }, 'redis connection problem; reconnecting');
+      }
+    });
+    this.conns.push(c);
+    return c;
+  }
+
+  /**
+   * Times each 'data' event of the connection's socket, around ioredis's reply parser (which
+   * prepends its listener when it connects, before this runs): promise callbacks run after the
+   * event, so only the decoding is inside the window.
+   */
+  private meterReplies(c: RedisClient): void {
+    const cpu = this.opts.cpu;
+    const socket = (c as unknown as { stream?: NodeJS.EventEmitter }).stream;
+    if (!cpu || !socket) return;
+    let t0 = 0;
+    socket.prependListener('data', () => {
+      t0 = cpu.begin();
+    });
+    socket.on('data', () => cpu.end(Cat.bus, t0));
+  }
+
+  /** A dedicated connection for a consumer's blocking reads. */
+  blockingConnection(name: string): RedisClient {
+    return this.connect(`read-${name}`);
+  }
+
+  private async onReady(): Promise<void> {
+    try {
+      const mine = randomBytes(8).toString('hex');
+      const e = (await this.cmd.eval("redis.call('SET', KEYS[1], ARGV[1], 'NX') return redis.call('GET', KEYS[1])", 1, this.key('epoch'), mine)) as string;
+      if (this.epoch && e !== this.epoch) this.log.warn({ epoch: e, was: this.epoch }, 'redis lost its data (new epoch): batches that were on the bus are counted as bus_lost');
+      this.epoch = e;
+      this.markEpochKnown();
+      for (const h of this.readyHooks) await h();
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'redis ready handler failed; retrying on the next connection');
+    }
+  }
+
+  /** Runs `f` after every (re)connection, e.g. to restore state Redis lost. */
+  onReconnect(f: () => Promise<void>): void {
+    this.readyHooks.push(f);
+  }
+
+  /** Resolves once the bus knows which Redis lifetime it talks to. */
+  whenReady(): Promise<void> {
+    return this.epochKnown;
+  }
+
+  /** Connected on every connection (readiness). */
+  get connected(): boolean {
+    return this.epoch !== '' && this.conns.every((c) => c.status === 'ready');
+  }
+
+  key(...parts: string[]): string {
+    return [this.opts.prefix, ...parts].join(':');
+  }
+
+  streamKey(hop: string): string {
+    return this.key('hop', hop);
+  }
+
+  /** A list that holds one token after each acknowledgement on `stream` (wakes a waiting producer). */
+  roomKey(stream: string): string {
+    return `${stream}:room`;
+  }
+
+  ledgerKey(instance: string): string {
+    return this.key('ledger', instance);
+  }
+
+  producer(hop: string, opts: RedisProducerOptions = {}): RedisProducer {
+    return new RedisProducer(this, hop, opts);
+  }
+
+  consumer(hop: string, group: string, name: string, opts: RedisConsumerOptions = {}): RedisConsumer {
+    return new RedisConsumer(this, hop, group, name, opts);
+  }
+
+  async readLedger(key: string): Promise<LedgerHash> {
+    return this.cmd.hgetall(key);
+  }
+
+  /**
+   * Forwards, acknowledges and counts one batch in one atomic step (COMMIT_LUA), billing the
+   * client-side work of the round trip to the bus CPU category. Updates the ledger: committed
+   * on success, rolled back when another consumer owns the input now. A commit that fails on
+   * the way is tried again: the script recognises a commit that already happened.
+   */
+  async commit(r: CommitRequest): Promise<CommitResult> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.commitOnce(r);
+      } catch (e) {
+        if (this.closed) throw e;
+        this.log.warn({ err: (e as Error).message, attempt }, 'bus commit failed; trying again');
+        await delay(reconnectDelayMs(attempt));
+      }
+    }
+  }
+
+  private async commitOnce(r: CommitRequest): Promise<CommitResult> {
+    const t0 = r.cpu?.begin() ?? 0;
+    const reply = this.cmd.vnflabCommit(
+      r.input?.stream ?? '',
+      r.output?.stream ?? '',
+      r.ledger.key,
+      this.key('epoch'),
+      r.input ? this.roomKey(r.input.stream) : '',
+      r.input?.group ?? '',
+      r.input?.consumer ?? '',
+      r.id,
+      r.input?.epoch ?? '',
+      r.output?.group ?? '',
+      this.bound,
+      r.output?.bytes ?? '',
+      r.ledger.key ? r.ledger.value(r.output ? r.addProduced : 0, r.addConsumed) : '',
+    );
+    r.cpu?.end(Cat.bus, t0);
+    const [status, outputLength] = await reply;
+    if (status === CommitStatus.Refused) r.ledger.rollback();
+    else if (status !== CommitStatus.Full) r.ledger.committed(r.output ? r.addProduced : 0, r.addConsumed);
+    return { status: status as CommitStatus, outputLength };
+  }
+
+  async heartbeat(stream: string, group: string, consumer: string, ids: string[]): Promise<number> {
+    return this.cmd.vnflabHeartbeat(stream, group, consumer, ...ids);
+  }
+
+  /** See ENDED_LUA: has the generator ended and has everything up to `hops` been committed past them? */
+  async ended(hops: { stream: string; group: string }[]): Promise<boolean> {
+    const r = await this.cmd.vnflabEnded(hops.length + 1, this.key('end'), ...hops.map((h) => h.stream), ...hops.map((h) => h.group));
+    return r === 1;
+  }
+
+  /** Declares that the generator has sent everything (kept across Redis restarts by the caller). */
+  async declareEnd(): Promise<void> {
+    await this.cmd.set(this.key('end'), '1');
+  }
+
+  /** Deletes every key of this run (after a run, so Redis does not keep old streams). */
+  async deleteRunKeys(): Promise<number> {
+    let cursor = '0';
+    let n = 0;
+    do {
+      const [next, keys] = await this.cmd.scan(cursor, 'MATCH', `${this.opts.prefix}:*`, 'COUNT', 200);
+      cursor = next;
+      if (keys.length) n += await this.cmd.del(...keys);
+    } while (cursor !== '0');
+    return n;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(
+      this.conns.map(async (c) => {
+        // a polite QUIT when connected; a hard disconnect when Redis is unreachable
+        if (c.status === 'ready') await Promise.race([c.quit().catch(() => undefined), new Promise((r) => setTimeout(r, 500).unref())]);
+        c.disconnect();
+      }),
+    );
+  }
+}
+
+/** Checks that Redis answers at `url` within `timeoutMs`; throws with the reason when it does not. */
+export async function probeRedis(url: string, timeoutMs = 3000): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const IORedis = (require('ioredis') as typeof import('ioredis')).default;
+  const c = new IORedis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs, enableOfflineQueue: false });
+  let cause: NodeJS.ErrnoException | undefined;
+  c.on('error', (e: NodeJS.ErrnoException) => (cause ??= e));
+  try {
+    await c.connect();
+    await c.ping();
+  } catch (e) {
+    const err = cause ?? (e as NodeJS.ErrnoException);
+    throw new Error(`cannot reach redis at ${redactUrl(url)}: ${err.code ?? err.message}`);
+  } finally {
+    c.disconnect();
+  }
+}

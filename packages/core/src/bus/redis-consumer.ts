@@ -1,0 +1,258 @@
+// The receiving end of a Redis hop: one consumer of the downstream stage's consumer group.
+// Reads with XREADGROUP (COUNT, BLOCK); on start it first takes back its own pending batches
+// (a restarted instance keeps its name), and every claimIdleMs/2 it takes over batches another
+// consumer left pending longer than claimIdleMs (XAUTOCLAIM), while a heartbeat keeps the
+// batches in its own hand from looking abandoned. A batch is acknowledged only by the commit
+// that forwards it (see redis-producer.ts) or, at the last stage, after it was processed.
+
+import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Redis as RedisClient } from 'ioredis';
+import { Batch } from '../batch/batch';
+import { Cat } from '../cpu/categories';
+import type { CpuMeter } from '../cpu/cpu-meter';
+import { reasonCode } from '../reasons';
+import { StatsLedger } from '../stats/stats-ledger';
+import type { BatchDedup } from './batch-dedup';
+import type { BusConsumer, Delivery } from './bus';
+import type { RedisBus } from './redis-bus';
+
+const DUPLICATE = reasonCode('duplicate');
+
+export interface RedisDelivery extends Delivery {
+  /** The Redis epoch the entry was read in (see redis-bus.ts). */
+  readonly epoch: string;
+  /** Packets in the batch as received (what the ledger counts as consumed; 0 for a copy). */
+  readonly packets: number;
+  /** Committed (forwarded and acknowledged) or given up to another consumer. */
+  settled: boolean;
+}
+
+export interface RedisConsumerOptions {
+  ledger?: StatsLedger;
+  cpu?: CpuMeter;
+  /** Hops from the generator's output to this input, with their groups: the end condition. */
+  endHops?: { hop: string; group: string }[];
+  /**
+   * Marks a batch seen before as duplicates (see batch-dedup.ts). Copies are not counted as
+   * consumed, so what went onto a hop and never came off it is exactly what the bus lost.
+   */
+  dedup?: BatchDedup;
+  log?: { warn(o: object, msg: string): void };
+}
+
+type Entry = [Buffer, Buffer[] | null];
+
+export class RedisConsumer implements BusConsumer {
+  readonly stream: string;
+  readonly ledger: StatsLedger;
+  /** The delivery the stage is processing now (receive() hands it out, a commit settles it). */
+  current: RedisDelivery | null = null;
+  /** Batches taken over from other consumers. */
+  claimed = 0;
+  /** Entries that were not a valid batch: acknowledged and dropped, logged. */
+  malformed = 0;
+  /** Batches the dedup window recognised as copies. */
+  duplicateBatches = 0;
+  private readonly queue: RedisDelivery[] = [];
+  private readonly conn: RedisClient;
+  private readonly endHops: { stream: string; group: string }[];
+  private ownPendingRead = false;
+  private lastClaim = 0;
+  private claimCursor = '0-0';
+  private isEnded = false;
+  private stopped = false;
+  private backlog = 0;
+  private lastBacklogCheck = 0;
+  private readonly heartbeat: NodeJS.Timeout;
+  private heartbeatBusy = false;
+
+  constructor(private readonly bus: RedisBus, readonly hop: string, readonly group: string, readonly name: string, private readonly opts: RedisConsumerOptions) {
+    this.stream = bus.streamKey(hop);
+    this.ledger = opts.ledger ?? new StatsLedger('', null);
+    this.conn = bus.blockingConnection(name);
+    this.endHops = (opts.endHops ?? [{ hop, group }]).map((h) => ({ stream: bus.streamKey(h.hop), group: h.group }));
+    this.heartbeat = setInterval(() => void this.beat(), Math.max(50, bus.claimIdleMs / 3));
+    this.heartbeat.unref();
+  }
+
+  get ended(): boolean {
+    return this.isEnded;
+  }
+
+  /** Batches waiting for this stage: in its hand plus what its group has not yet acknowledged. */
+  pending(): number {
+    const now = performance.now();
+    if (now - this.lastBacklogCheck > 1000) {
+      this.lastBacklogCheck = now;
+      void this.checkBacklog();
+    }
+    return this.queue.length + this.backlog;
+  }
+
+  /** Batches delivered to this consumer and not yet settled. */
+  inHand(): number {
+    return this.queue.length + (this.current && !this.current.settled ? 1 : 0);
+  }
+
+  /** Stops reading new batches; receive() still hands out those already delivered (drain). */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  async receive(timeoutMs: number): Promise<Delivery | null> {
+    this.current = null;
+    if (this.queue.length === 0 && !this.isEnded && !this.stopped) {
+      if (!this.bus.epoch) await this.bus.whenReady();
+      await this.fill(timeoutMs);
+      if (this.queue.length === 0 && !this.stopped && (await this.bus.ended(this.endHops))) this.isEnded = true;
+    }
+    const d = this.queue.shift() ?? null;
+    this.current = d;
+    return d;
+  }
+
+  async ack(d: Delivery): Promise<void> {
+    const rd = d as RedisDelivery;
+    if (rd.settled) return;
+    await this.bus.commit({
+      input: { stream: this.stream, group: this.group, consumer: this.name, id: rd.id, epoch: rd.epoch },
+      output: null,
+      id: rd.id,
+      ledger: this.ledger,
+      addProduced: 0,
+      addConsumed: rd.packets,
+      cpu: this.opts.cpu,
+    });
+    rd.settled = true;
+  }
+
+  /** One read: own pending batches first (after a restart), then take-overs, then new batches. */
+  private async fill(timeoutMs: number): Promise<void> {
+    const n = this.bus.prefetch;
+    try {
+      if (!this.ownPendingRead) {
+        if ((await this.read(this.bus.cmd, ['XREADGROUP', 'GROUP', this.group, this.name, 'COUNT', n, 'STREAMS', this.stream, '0'])) > 0) return;
+        this.ownPendingRead = true;
+      }
+      const now = performance.now();
+      if (now - this.lastClaim >= this.bus.claimIdleMs / 2) {
+        this.lastClaim = now;
+        if ((await this.claim()) > 0) return;
+      }
+      const block = Math.max(1, Math.min(timeoutMs, this.bus.blockMs));
+      await this.read(this.conn, ['XREADGROUP', 'GROUP', this.group, this.name, 'COUNT', n, 'BLOCK', block, 'STREAMS', this.stream, '>']);
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (msg.includes('NOGROUP')) {
+        // the stream or its group does not exist yet (first start, or Redis restarted empty)
+        await this.bus.cmd.xgroup('CREATE', this.stream, this.group, '0', 'MKSTREAM').catch((err: Error) => {
+          if (!err.message.includes('BUSYGROUP')) throw err;
+        });
+        return;
+      }
+      this.opts.log?.warn({ err: msg }, 'bus read failed; retrying');
+      await delay(100);
+    }
+  }
+
+  private async read(conn: RedisClient, args: (string | number)[]): Promise<number> {
+    const cpu = this.opts.cpu;
+    const t0 = cpu?.begin() ?? 0;
+    const p = conn.callBuffer(...(args as [string, ...(string | number)[]])) as Promise<[Buffer, Entry[]][] | null>;
+    cpu?.end(Cat.bus, t0);
+    const reply = await p;
+    if (!reply || reply.length === 0) return 0;
+    return this.take(reply[0][1]);
+  }
+
+  private async claim(): Promise<number> {
+    const r = (await this.bus.cmd.callBuffer('XAUTOCLAIM', this.stream, this.group, this.name, this.bus.claimIdleMs, this.claimCursor, 'COUNT', this.bus.prefetch)) as [Buffer, Entry[], Buffer[]];
+    this.claimCursor = r[0].toString();
+    const known = new Set(this.queue.map((d) => d.id));
+    if (this.current) known.add(this.current.id);
+    const fresh = r[1].filter((e) => !known.has(e[0].toString()));
+    const n = await this.take(fresh);
+    if (n > 0) {
+      this.claimed += n;
+      this.opts.log?.warn({ batches: n }, 'took over batches another consumer left pending');
+    }
+    return n;
+  }
+
+  /** Wraps entries as deliveries (no copy); a malformed entry is acknowledged, counted and logged. */
+  private async take(entries: Entry[]): Promise<number> {
+    const cpu = this.opts.cpu;
+    const t0 = cpu?.begin() ?? 0;
+    let n = 0;
+    const bad: string[] = [];
+    for (const [idBuf, fields] of entries) {
+      const id = idBuf.toString();
+      let batch: Batch | null = null;
+      let why = 'entry has no batch field';
+      if (fields) {
+        for (let i = 0; i + 1 < fields.length; i += 2) {
+          if (fields[i].length !== 1 || fields[i][0] !== 0x62 /* 'b' */) continue;
+          try {
+            batch = Batch.fromBuffer(fields[i + 1]);
+          } catch (e) {
+            why = (e as Error).message;
+          }
+        }
+      }
+      if (!batch) {
+        bad.push(id);
+        this.opts.log?.warn({ id, stream: this.stream, reason: why }, 'malformed entry on the bus: acknowledged and dropped (not a batch, so no packets are counted)');
+        continue;
+      }
+      let packets = batch.count;
+      if (this.opts.dedup?.seen(batch.batchId)) {
+        for (let i = 0; i < packets; i++) batch.drop(i, DUPLICATE);
+        this.duplicateBatches++;
+        packets = 0;
+      }
+      this.queue.push({ id, batch, epoch: this.bus.epoch, packets, settled: false });
+      n++;
+    }
+    cpu?.end(Cat.bus, t0);
+    if (bad.length) {
+      this.malformed += bad.length;
+      await this.bus.cmd.xack(this.stream, this.group, ...bad);
+    }
+    return n;
+  }
+
+  /** Resets the idle time of batches in hand (see HEARTBEAT_LUA). */
+  private async beat(): Promise<void> {
+    if (this.heartbeatBusy) return;
+    const ids = this.queue.map((d) => d.id);
+    if (this.current && !this.current.settled) ids.push(this.current.id);
+    if (ids.length === 0 || !this.bus.connected) return;
+    this.heartbeatBusy = true;
+    try {
+      await this.bus.heartbeat(this.stream, this.group, this.name, ids);
+    } catch {
+      /* the next beat retries; a missed beat at worst lets another consumer take a batch over */
+    } finally {
+      this.heartbeatBusy = false;
+    }
+  }
+
+  private async checkBacklog(): Promise<void> {
+    try {
+      const groups = (await this.bus.cmd.xinfo('GROUPS', this.stream)) as (string | number)[][];
+      for (const g of groups) {
+        const m = new Map<string, string | number>();
+        for (let i = 0; i + 1 < g.length; i += 2) m.set(String(g[i]), g[i + 1]);
+        if (m.get('name') === this.group) this.backlog = Number(m.get('lag') ?? 0) + Number(m.get('pending') ?? 0);
+      }
+    } catch {
+      /* no stream yet */
+    }
+  }
+
+  /** Stops the heartbeat and closes the read connection (the bus closes the rest). */
+  close(): void {
+    clearInterval(this.heartbeat);
+  }
+}

@@ -1,0 +1,106 @@
+// The accounting counters of one stage instance as the bus last committed them. A service writes
+// them to Redis in the same atomic step that forwards and acknowledges a batch, so a stage killed
+// with -9 restarts from exactly the counts that match what the bus holds: the batches it had in
+// hand are redelivered and counted again, once. A commit the bus refuses (another consumer took
+// the batch over) rolls the in-memory counters back to the last commit, so nothing counts twice.
+
+import { reasonCode } from '../reasons';
+import type { StageStats } from './stage-stats';
+
+/** The ledger as stored: a Redis hash of strings. */
+export type LedgerHash = Record<string, string>;
+
+export class StatsLedger {
+  /** Packets this instance put on its output hop (committed). */
+  produced = 0;
+  /** Packets this instance took off its input hop (committed). */
+  consumed = 0;
+  private readonly saved: Float64Array;
+  private savedIn = 0;
+  private savedOut = 0;
+  private savedBytesIn = 0;
+  private savedBytesOut = 0;
+  private json = '';
+  private readonly jsonOf: Float64Array;
+
+  /**
+   * @param key the Redis key of this instance's ledger ('' keeps it in memory only)
+   * @param stats the counters to persist (null: only the bus counters)
+   */
+  constructor(readonly key: string, readonly stats: StageStats | null) {
+    this.saved = new Float64Array(stats ? stats.drops.length : 0);
+    this.jsonOf = new Float64Array(stats ? stats.drops.length : 0);
+    this.mark();
+  }
+
+  /**
+   * The ledger value to store once a commit adding `produced`/`consumed` packets succeeds: one
+   * string (`prod cons pin pout bin bout {drops}`), so the commit carries one argument for it.
+   */
+  value(addProduced: number, addConsumed: number): string {
+    const s = this.stats;
+    const head = `${this.produced + addProduced} ${this.consumed + addConsumed}`;
+    if (!s) return `${head} 0 0 0 0 {}`;
+    return `${head} ${s.packetsIn} ${s.packetsOut} ${s.bytesIn} ${s.bytesOut} ${this.dropsJson(s)}`;
+  }
+
+  /** Drops by reason as JSON, rebuilt only when a drop count changed (most batches drop nothing). */
+  private dropsJson(s: StageStats): string {
+    const d = s.drops;
+    const c = this.jsonOf;
+    let same = this.json !== '';
+    for (let i = 0; same && i < d.length; i++) if (d[i] !== c[i]) same = false;
+    if (!same) {
+      c.set(d);
+      this.json = JSON.stringify(s.dropsByReason());
+    }
+    return this.json;
+  }
+
+  /** The commit succeeded: its counts are now the committed state. */
+  committed(addProduced: number, addConsumed: number): void {
+    this.produced += addProduced;
+    this.consumed += addConsumed;
+    this.mark();
+  }
+
+  /** The commit was refused: undo what the batch counted since the last commit. */
+  rollback(): void {
+    const s = this.stats;
+    if (!s) return;
+    s.packetsIn = this.savedIn;
+    s.packetsOut = this.savedOut;
+    s.bytesIn = this.savedBytesIn;
+    s.bytesOut = this.savedBytesOut;
+    s.drops.set(this.saved);
+  }
+
+  /** Starts from a stored ledger (a restarted instance). Throws on a ledger this code did not write. */
+  seed(h: LedgerHash): void {
+    if (h.v === undefined) return;
+    const m = /^(\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\{.*\})$/.exec(h.v);
+    if (!m) throw new Error(`ledger ${this.key}: not a ledger value: ${h.v.slice(0, 80)}`);
+    this.produced = Number(m[1]);
+    this.consumed = Number(m[2]);
+    const s = this.stats;
+    if (s) {
+      s.packetsIn = Number(m[3]);
+      s.packetsOut = Number(m[4]);
+      s.bytesIn = Number(m[5]);
+      s.bytesOut = Number(m[6]);
+      s.drops.fill(0);
+      for (const [r, n] of Object.entries(JSON.parse(m[7]) as Record<string, number>)) s.drops[reasonCode(r)] = Number(n) || 0;
+    }
+    this.mark();
+  }
+
+  private mark(): void {
+    const s = this.stats;
+    if (!s) return;
+    this.savedIn = s.packetsIn;
+    this.savedOut = s.packetsOut;
+    this.savedBytesIn = s.bytesIn;
+    this.savedBytesOut = s.bytesOut;
+    this.saved.set(s.drops);
+  }
+}

@@ -1,0 +1,198 @@
+// The Redis bus against a real redis-server: bounded hops that never exceed their bound and
+// never trim what is unread, the drop policy, malformed entries, a consumer taking over another
+// one's batches with exactly one commit winning, a restarted consumer taking back its own, and
+// the end of the stream travelling through a hop.
+
+import { Batch, BatchDedup, RedisBus, StageStats, StatsLedger, reasonName, type RedisConsumer } from '@vnflab/core';
+import { TestRedis } from './helpers/redis';
+
+let redis: TestRedis;
+let n = 0;
+const buses: RedisBus[] = [];
+
+beforeAll(async () => {
+  redis = await TestRedis.start();
+});
+afterAll(async () => {
+  await Promise.all(buses.map((b) => b.close()));
+  await redis.stop();
+});
+
+function bus(opts: Partial<ConstructorParameters<typeof RedisBus>[0]> = {}): RedisBus {
+  const b = new RedisBus({ url: redis.url, prefix: `vnflab:test:${process.pid}-${++n}`, bound: 4, claimIdleMs: 300, blockMs: 20, ...opts });
+  buses.push(b);
+  return b;
+}
+
+function batch(id: number, packets = 8): Batch {
+  const b = Batch.allocate(packets, 128);
+  for (let i = 0; i < packets; i++) {
+    const k = b.append(60);
+    b.buf.fill(id & 0xff, b.offset(k), b.offset(k) + 60);
+  }
+  b.batchId = id;
+  return b;
+}
+
+async function drainIds(c: RedisConsumer, until: (ids: number[]) => boolean, ack = true): Promise<number[]> {
+  const ids: number[] = [];
+  for (let tries = 0; tries < 500 && !until(ids); tries++) {
+    const d = await c.receive(50);
+    if (!d) continue;
+    ids.push(d.batch.batchId);
+    if (ack) await c.ack(d);
+  }
+  return ids;
+}
+
+describe('redis bus', () => {
+  test('a bounded hop never holds more than its bound and delivers every batch once, in order', async () => {
+    const b = bus({ bound: 4 });
+    await b.whenReady();
+    const p = b.producer('sink');
+    const c = b.consumer('sink', 'sink', 'c1');
+    const N = 120;
+    let maxLen = 0;
+    const sending = (async () => {
+      for (let i = 1; i <= N; i++) {
+        await p.send(batch(i));
+        maxLen = Math.max(maxLen, await b.cmd.xlen(b.streamKey('sink')));
+      }
+    })();
+    const got: number[] = [];
+    while (got.length < N) {
+      const d = await c.receive(50);
+      if (!d) continue;
+      got.push(d.batch.batchId);
+      expect(d.batch.buf[d.batch.offset(0)]).toBe(d.batch.batchId & 0xff); // bytes intact
+      // a slow consumer, so the producer keeps hitting the bound
+      if (got.length % 7 === 0) await new Promise((r) => setTimeout(r, 5));
+      await c.ack(d);
+    }
+    await sending;
+    expect(got).toEqual(Array.from({ length: N }, (_, i) => i + 1));
+    expect(maxLen).toBeLessThanOrEqual(4);
+    expect(p.waits).toBeGreaterThan(0); // backpressure happened and was counted
+    c.close();
+  });
+
+  test('policy drop refuses at the bound and never trims the unread batches', async () => {
+    const b = bus({ bound: 3, policy: 'drop' });
+    await b.whenReady();
+    const p = b.producer('sink');
+    const results: boolean[] = [];
+    for (let i = 1; i <= 6; i++) results.push(await p.send(batch(i)));
+    expect(results).toEqual([true, true, true, false, false, false]);
+    expect(p.refused).toBe(3);
+    expect(await b.cmd.xlen(b.streamKey('sink'))).toBe(3);
+    const c = b.consumer('sink', 'sink', 'c1');
+    // read one and leave it unacknowledged: the next send trims nothing and is still refused
+    const first = await c.receive(100);
+    expect(first?.batch.batchId).toBe(1);
+    expect(await p.send(batch(7))).toBe(false);
+    await c.ack(first!);
+    expect(await p.send(batch(8))).toBe(true); // only the acknowledged entry made room
+    const rest = await drainIds(c, (ids) => ids.length >= 3);
+    expect(rest).toEqual([2, 3, 8]);
+    c.close();
+  });
+
+  test('a malformed entry on the stream is acknowledged and counted, and reading goes on', async () => {
+    const b = bus();
+    await b.whenReady();
+    const stream = b.streamKey('sink');
+    await b.cmd.xgroup('CREATE', stream, 'sink', '0', 'MKSTREAM');
+    await b.cmd.xadd(stream, '*', 'b', Buffer.from('definitely not a batch'));
+    await b.cmd.xadd(stream, '*', 'other', 'field');
+    const bad = batch(5).buf.subarray(0, batch(5).byteLength);
+    bad.writeUInt16BE(60000, 6); // count beyond capacity
+    await b.cmd.xadd(stream, '*', 'b', bad);
+    await b.producer('sink').send(batch(9));
+    const c = b.consumer('sink', 'sink', 'c1');
+    expect(await drainIds(c, (ids) => ids.length >= 1)).toEqual([9]);
+    expect(c.malformed).toBe(3);
+    expect(await b.cmd.xpending(stream, 'sink')).toEqual([0, null, null, null]);
+    c.close();
+  });
+
+  test('a stopped consumer\'s batches are taken over, and only one of the two commits counts', async () => {
+    const b = bus({ claimIdleMs: 200 });
+    await b.whenReady();
+    const statsA = new StageStats('lb', 'x', 'a');
+    const statsB = new StageStats('lb', 'x', 'b');
+    const a = b.consumer('mid', 'mid', 'a', { ledger: new StatsLedger(b.ledgerKey('a'), statsA) });
+    const bb = b.consumer('mid', 'mid', 'b', { ledger: new StatsLedger(b.ledgerKey('b'), statsB) });
+    const outA = b.producer('sink', { acks: a });
+    const outB = b.producer('sink', { acks: bb });
+    await b.producer('mid').send(batch(1));
+    const da = await a.receive(100);
+    expect(da?.batch.batchId).toBe(1);
+    statsA.packetsIn += 8;
+    a.close(); // a hangs: no heartbeat, no commit
+    let db = null;
+    for (let i = 0; i < 100 && !db; i++) db = await bb.receive(50);
+    expect(db?.batch.batchId).toBe(1);
+    expect(bb.claimed).toBe(1);
+    statsB.packetsIn += 8;
+    expect(await outB.send(db!.batch)).toBe(true);
+    // a wakes up and tries to commit: refused, and its count of the batch is rolled back
+    expect(await outA.send(da!.batch)).toBe(true);
+    expect(statsA.packetsIn).toBe(0);
+    expect(statsB.packetsIn).toBe(8);
+    expect(outA.ledger.produced).toBe(0);
+    expect(outB.ledger.produced).toBe(8);
+    expect(await b.cmd.xlen(b.streamKey('sink'))).toBe(1); // forwarded once
+    bb.close();
+  });
+
+  test('a restarted consumer takes back its own pending batches first', async () => {
+    const b = bus({ claimIdleMs: 60000 });
+    await b.whenReady();
+    const p = b.producer('sink');
+    for (let i = 1; i <= 3; i++) await p.send(batch(i));
+    const first = b.consumer('sink', 'sink', 'same');
+    const d = await first.receive(100);
+    expect(d?.batch.batchId).toBe(1);
+    first.close(); // dies holding batches 1..3 (prefetched), none acknowledged
+    const again = b.consumer('sink', 'sink', 'same');
+    expect(await drainIds(again, (ids) => ids.length >= 3)).toEqual([1, 2, 3]);
+    again.close();
+  });
+
+  test('a batch delivered twice is marked duplicate and not counted as consumed', async () => {
+    const b = bus();
+    await b.whenReady();
+    const stats = new StageStats('backends', 'sink');
+    const c = b.consumer('sink', 'sink', 'c1', { dedup: new BatchDedup(), ledger: new StatsLedger(b.ledgerKey('c1'), stats) });
+    const p = b.producer('sink');
+    await p.send(batch(42));
+    await b.cmd.xadd(b.streamKey('sink'), '*', 'b', batch(42).buf.subarray(0, batch(42).byteLength)); // a copy
+    const one = await c.receive(100);
+    await c.ack(one!);
+    const two = await c.receive(100);
+    expect(two?.batch.alive(0)).toBe(false);
+    expect(reasonName(two!.batch.reason(0))).toBe('duplicate');
+    await c.ack(two!);
+    expect(c.duplicateBatches).toBe(1);
+    expect(c.ledger.consumed).toBe(8);
+    c.close();
+  });
+
+  test('the end travels: a consumer ends only after the generator ended and its hop is drained', async () => {
+    const b = bus();
+    await b.whenReady();
+    const p = b.producer('sink');
+    const c = b.consumer('sink', 'sink', 'c1');
+    await p.send(batch(1));
+    await p.end();
+    expect(c.ended).toBe(false);
+    const d = await c.receive(100);
+    expect(d?.batch.batchId).toBe(1);
+    expect(await c.receive(20)).toBeNull();
+    expect(c.ended).toBe(false); // batch 1 is still in hand
+    await c.ack(d!);
+    expect(await c.receive(20)).toBeNull();
+    expect(c.ended).toBe(true);
+    c.close();
+  });
+});

@@ -1,0 +1,196 @@
+// The chain as services (`vnflab run --bus`), every stage its own process on a real
+// redis-server: the accounting closes with drops only for known reasons, through a stage killed
+// with -9, a Redis that restarts empty, a replica that drains and leaves, a Ctrl-C, and 30 s of
+// overload with memory staying bounded. The middle stages come from chains/default.yaml.
+
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { knownReasons } from '@vnflab/core';
+import { createRegistry } from '@vnflab/cli';
+import { waitFor } from './helpers/ports';
+import { TestRedis } from './helpers/redis';
+import { ServicesRun, defaultStages, readyz, stats, victimStage, writeChain } from './helpers/services';
+
+const dir = mkdtempSync(join(tmpdir(), 'vnflab-redis-'));
+let redis: TestRedis;
+let seq = 0;
+
+createRegistry(); // registers every stage's drop reasons in this process
+const KNOWN = new Set(knownReasons());
+
+interface Summary {
+  sent: number;
+  received: number;
+  duplicates: number;
+  drops: Record<string, Record<string, number>>;
+  drops_total: number;
+  accounting_closed: boolean;
+  latency_seconds: { p50: number; p99: number };
+  restarts: Record<string, number>;
+  bus: { lost: Record<string, number> };
+  stages: { name: string; instance: string; stage: string; replica: number; left: boolean; packets_in: number; packets_out: number; bus: { full_waits: number; reconnects: number }; latency_seconds: { queue: { p50: number }; process: { p50: number } }; drops: Record<string, number> }[];
+}
+
+function expectClosed(s: Summary, extraReasons: string[] = []): void {
+  expect(s.sent).toBeGreaterThan(0);
+  expect(s.sent).toBe(s.received + s.drops_total);
+  expect(s.accounting_closed).toBe(true);
+  const allowed = new Set([...KNOWN, ...extraReasons]);
+  for (const d of Object.values(s.drops)) for (const r of Object.keys(d)) expect(allowed.has(r) ? r : `unknown reason ${r}`).toBe(r);
+}
+
+function files(): { chain: string; json: string; log: string } {
+  const n = ++seq;
+  return { chain: join(dir, `chain-${n}.json`), json: join(dir, `summary-${n}.json`), log: join(dir, `logs-${n}.jsonl`) };
+}
+
+async function finish(run: ServicesRun, json: string): Promise<Summary> {
+  const r = await run.done;
+  if (r.status !== 0) throw new Error(`vnflab run --bus exited ${r.status}\n${r.stderr.slice(-3000)}`);
+  return JSON.parse(readFileSync(json, 'utf8')) as Summary;
+}
+
+beforeAll(async () => {
+  redis = await TestRedis.start();
+});
+afterAll(async () => {
+  await redis.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('vnflab run --bus', () => {
+  test('the whole chain across processes: accounting closes, drops only with known reasons, per-stage latency', async () => {
+    const f = files();
+    writeChain(f.chain, { traffic: { count: 60000 } });
+    const run = new ServicesRun(['--bus', redis.url, '--config', f.chain, '--json', f.json, '--log-file', f.log]);
+    const s = await finish(run, f.json);
+    expectClosed(s);
+    expect(s.sent).toBe(60000);
+    expect(s.bus.lost).toEqual({});
+    expect(s.stages.map((x) => x.instance)).toEqual(defaultStages().map((x) => x.name));
+    for (const st of s.stages.slice(1)) {
+      expect(st.latency_seconds.queue.p50).toBeGreaterThan(0); // from the CLOCK_MONOTONIC stamp in the batch header
+      expect(st.latency_seconds.process.p50).toBeGreaterThan(0);
+    }
+    expect(s.latency_seconds.p50).toBeGreaterThan(0);
+    // every service logged JSON lines with its stage and variant
+    const lines = readFileSync(f.log, 'utf8').trim().split('\n').filter((l) => l.startsWith('{"level"')).map((l) => JSON.parse(l));
+    expect(lines.length).toBeGreaterThan(0);
+    for (const l of lines) {
+      expect(typeof l.stage).toBe('string');
+      expect(typeof l.variant).toBe('string');
+    }
+  }, 120000);
+
+  test('kill -9 of a stage mid-run: it is started again, takes back its batches, nothing is lost', async () => {
+    const f = files();
+    const victim = victimStage();
+    writeChain(f.chain, { traffic: { rate: 25000, duration: 7 } });
+    const run = new ServicesRun(['--bus', redis.url, '--config', f.chain, '--json', f.json, '--quiet']);
+    const first = await run.started(victim);
+    await waitFor('packets through the victim', async () => ((await stats(first.port)).stats.packets_in > 20000 ? true : undefined));
+    process.kill(first.pid, 'SIGKILL');
+    const second = await run.started(victim, 2);
+    expect(second.pid).not.toBe(first.pid);
+    const s = await finish(run, f.json);
+    expectClosed(s);
+    expect(s.restarts[victim]).toBe(1);
+    expect(s.bus.lost).toEqual({}); // no packet lost: the restarted stage took back what it held
+    expect(s.duplicates).toBeGreaterThanOrEqual(0); // counted, never received twice
+    const row = s.stages.find((x) => x.instance === victim)!;
+    expect(row.packets_in).toBeGreaterThan(20000); // counts carried on from the ledger
+  }, 120000);
+
+  test('redis-server restarts empty mid-run: stages are not ready meanwhile, reconnect by themselves, and every packet is received or counted lost', async () => {
+    const f = files();
+    const victim = victimStage();
+    writeChain(f.chain, { traffic: { rate: 20000, duration: 8 } });
+    const run = new ServicesRun(['--bus', redis.url, '--config', f.chain, '--json', f.json, '--quiet']);
+    const v = await run.started(victim);
+    await waitFor('packets through the victim', async () => ((await stats(v.port)).stats.packets_in > 10000 ? true : undefined));
+    await redis.kill();
+    await waitFor('/readyz false while redis is down', async () => ((await readyz(v.port)) === 503 ? true : undefined), 10000, 50);
+    await new Promise((r) => setTimeout(r, 1000));
+    await redis.up();
+    await waitFor('/readyz true again', async () => ((await readyz(v.port)) === 200 ? true : undefined), 15000, 100);
+    const s = await finish(run, f.json);
+    expectClosed(s, ['bus_lost']);
+    expect(s.restarts).toEqual({}); // nobody crashed: they rode it out
+    expect(s.stages.find((x) => x.instance === victim)!.bus.reconnects).toBeGreaterThan(0);
+    const lost = Object.values(s.bus.lost).reduce((a, b) => a + b, 0);
+    expect(lost).toBeGreaterThanOrEqual(0);
+    expect(s.received).toBeGreaterThan(0);
+  }, 120000);
+
+  test('two replicas share a stage, and one leaving with SIGTERM drains and loses nothing', async () => {
+    const f = files();
+    const stage = victimStage();
+    writeChain(f.chain, { traffic: { rate: 25000, duration: 7 }, replicas: { [stage]: 2 } });
+    const run = new ServicesRun(['--bus', redis.url, '--config', f.chain, '--json', f.json, '--quiet']);
+    const a = await run.started(`${stage}-0`);
+    const b = await run.started(`${stage}-1`);
+    await waitFor('both replicas busy', async () => {
+      const [x, y] = await Promise.all([stats(a.port), stats(b.port)]);
+      return x.stats.packets_in > 5000 && y.stats.packets_in > 5000 ? true : undefined;
+    });
+    process.kill(b.pid, 'SIGTERM');
+    await waitFor('the replica drained and left', async () => (run.stderr.includes(`${stage}-1 drained and left (exit 0)`) ? true : undefined), 30000, 50);
+    const s = await finish(run, f.json);
+    expectClosed(s);
+    expect(s.bus.lost).toEqual({});
+    const rows = s.stages.filter((x) => x.stage === s.stages.find((y) => y.instance === `${stage}-0`)!.stage && x.instance.startsWith(`${stage}-`));
+    expect(rows.map((x) => x.instance)).toEqual([`${stage}-0`, `${stage}-1`]);
+    for (const r of rows) expect(r.packets_in).toBeGreaterThan(5000);
+    expect(rows[1].left).toBe(true);
+    expect(s.restarts).toEqual({});
+  }, 120000);
+
+  test('Ctrl-C stops the generator and every stage drains: exit 0, nothing lost', async () => {
+    const f = files();
+    writeChain(f.chain, { traffic: { rate: 30000 } }); // no count, no duration: until Ctrl-C
+    const run = new ServicesRun(['--bus', redis.url, '--config', f.chain, '--json', f.json, '--quiet']);
+    const sink = defaultStages().slice(-1)[0].name;
+    const b = await run.started(sink);
+    await waitFor('traffic at the backends', async () => ((await stats(b.port)).stats.packets_in > 10000 ? true : undefined));
+    run.child.kill('SIGINT');
+    const s = await finish(run, f.json);
+    expectClosed(s);
+    expect(s.bus.lost).toEqual({});
+    expect(s.stages.find((x) => x.instance === defaultStages()[0].name)!.left).toBe(true); // the generator drained and exited 0
+  }, 120000);
+
+  test('30 s of overload: Redis and every process stay bounded in memory, and the backpressure is counted', async () => {
+    const f = files();
+    const bound = 16;
+    writeChain(f.chain, { traffic: { rate: 0, duration: 30 }, profile: 'linux-3.10-xeon', bound });
+    const baseline = redis.usedMemory();
+    const run = new ServicesRun(['--bus', redis.url, '--config', f.chain, '--json', f.json, '--quiet']);
+    const names = defaultStages().map((s) => s.name);
+    const ports = await Promise.all(names.map((n) => run.started(n)));
+    const samples: { t: number; redis: number; rss: number[] }[] = [];
+    const t0 = Date.now();
+    while (Date.now() - t0 < 29000) {
+      await new Promise((r) => setTimeout(r, 2000));
+      const rss = await Promise.all(ports.map((p) => stats(p.port).then((x) => x.process.rss_bytes, () => NaN)));
+      samples.push({ t: (Date.now() - t0) / 1e3, redis: redis.usedMemory(), rss });
+    }
+    const s = await finish(run, f.json);
+    expectClosed(s);
+    // Redis holds at most `bound` batches per hop (64 packets of 64 B: about 8 KiB each)
+    const hops = names.length - 1;
+    const maxRedis = Math.max(...samples.map((x) => x.redis));
+    expect(maxRedis - baseline).toBeLessThan(hops * bound * 8192 * 4 + 8 * 2 ** 20);
+    // each process: the last third of the run uses no more than the first third plus slack
+    const early = samples.filter((x) => x.t <= 10);
+    const late = samples.filter((x) => x.t >= 20);
+    names.forEach((_, i) => {
+      const e = Math.max(...early.map((x) => x.rss[i]).filter(Number.isFinite));
+      const l = Math.max(...late.map((x) => x.rss[i]).filter(Number.isFinite));
+      expect(l).toBeLessThan(e * 1.5 + 32 * 2 ** 20);
+    });
+    // the generator outran the chain: it waited for room (policy block), and said so
+    const gen = s.stages[0];
+    expect(gen.bus.full_waits + (s.drops[names[0]]?.bus_full ?? 0)).toBeGreaterThan(0);
+  }, 180000);
+});
