@@ -2,18 +2,27 @@
 
 import { ConfigError, PcapError, listProfiles } from '@vnflab/core';
 import { breakdownCommand, BREAKDOWN_USAGE } from './breakdown-command';
+import { compareCommand, COMPARE_USAGE } from './compare-command';
+import { controllerCommand, CONTROLLER_USAGE, servesController } from './controller-command';
 import { genCommand, GEN_USAGE } from './gen-command';
 import { lbCommand, LB_USAGE } from './lb-command';
 import { createRegistry } from './registry';
 import { runCommand, RUN_USAGE } from './run-command';
+import { serveCommand } from './service/serve-command';
+import { SERVE_USAGE } from './service/service-settings';
+import { swapCommand, SWAP_USAGE } from './swap-command';
 import { UsageError } from './usage-error';
 
 const HELP = `vnflab: emulated VNF chains with their overheads made visible
 
   ${RUN_USAGE}
   ${GEN_USAGE}
+  ${SERVE_USAGE}
   ${LB_USAGE}
   ${BREAKDOWN_USAGE}
+  ${COMPARE_USAGE}
+  ${SWAP_USAGE}
+  ${CONTROLLER_USAGE}
   vnflab stages      list stages and their variants
   vnflab profiles    list cost profiles
 
@@ -22,15 +31,25 @@ npm start runs chains/default.yaml until Ctrl-C. See README.md.`;
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
+    // the controller image starts as `vnflab serve` like every stage, with VNFLAB_STAGE=controller
+    if (cmd === 'serve' && servesController(rest)) return await controllerCommand(rest);
     switch (cmd) {
       case 'run':
         return await runCommand(rest);
       case 'gen':
         return await genCommand(rest);
+      case 'serve':
+        return await serveCommand(rest);
       case 'breakdown':
         return await breakdownCommand(rest);
       case 'lb':
         return await lbCommand(rest);
+      case 'compare':
+        return await compareCommand(rest);
+      case 'swap':
+        return await swapCommand(rest);
+      case 'controller':
+        return await controllerCommand(rest);
       case 'stages':
         for (const d of createRegistry().all()) console.log(`${d.stage.padEnd(12)} ${d.variants.join(', ').padEnd(36)} ${d.description}`);
         return 0;

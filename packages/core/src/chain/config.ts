@@ -20,6 +20,21 @@ export const StageEntrySchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** One variant the controller may swap a stage to: its image (default: the running container's) and extra environment. */
+export const ControllerVariantSchema = Type.Object(
+  {
+    image: Type.Optional(Type.String({ minLength: 1, maxLength: 255, pattern: '^[a-z0-9][a-z0-9._/:@-]*$', description: 'image reference' })),
+    env: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'environment added to the new container' })),
+  },
+  { additionalProperties: false },
+);
+
+/** The controller's allowlist: stage -> variant -> how to run it. Only these swaps are possible. */
+export const ControllerSectionSchema = Type.Object(
+  { variants: Type.Optional(Type.Record(Type.String(), Type.Record(Type.String(), ControllerVariantSchema))) },
+  { additionalProperties: false },
+);
+
 export const ChainSchema = Type.Object(
   {
     name: Type.String({ pattern: '^[a-z][a-z0-9-]*$' }),
@@ -36,6 +51,7 @@ export const ChainSchema = Type.Object(
       ),
     ),
     stages: Type.Array(StageEntrySchema, { minItems: 2 }),
+    controller: Type.Optional(ControllerSectionSchema),
   },
   { additionalProperties: false },
 );
@@ -58,6 +74,43 @@ export interface ResolvedChain {
   batchSize: number;
   bus: { bound: number; policy: 'block' | 'drop' };
   stages: ResolvedStage[];
+  /** The controller's allowlist (`controller.variants`), when the chain file has one. */
+  controller?: ResolvedController;
+}
+
+export interface ControllerVariant {
+  image?: string;
+  env: Record<string, string>;
+}
+
+export interface ResolvedController {
+  /** stage -> variant -> how to run it */
+  variants: Record<string, Record<string, ControllerVariant>>;
+}
+
+/** The controller sets these itself: the consumer group stays the stage's, the variant is the swap's. */
+const CONTROLLER_OWNED_ENV = new Set(['VNFLAB_STAGE', 'VNFLAB_VARIANT']);
+
+function resolveController(raw: NonNullable<ChainConfig['controller']>, registry: StageRegistry, stages: ResolvedStage[], where: string): ResolvedController {
+  const variants: ResolvedController['variants'] = {};
+  for (const [stage, vs] of Object.entries(raw.variants ?? {})) {
+    const at = `${where}: controller.variants.${stage}`;
+    const entry = stages.find((s) => s.name === stage);
+    const type = entry?.stage ?? stage;
+    if (!registry.has(type)) throw new ConfigError(`${at}: unknown stage (known: ${registry.all().map((d) => d.stage).join(', ')})`);
+    const known = registry.get(type).variants;
+    variants[stage] = {};
+    for (const [variant, v] of Object.entries(vs)) {
+      if (!known.includes(variant)) throw new ConfigError(`${at}.${variant}: not a variant of ${type} (known: ${known.join(', ')})`);
+      const env = v.env ?? {};
+      for (const k of Object.keys(env)) {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new ConfigError(`${at}.${variant}.env.${k}: not an environment variable name`);
+        if (CONTROLLER_OWNED_ENV.has(k)) throw new ConfigError(`${at}.${variant}.env.${k}: set by the controller itself (the stage stays, the variant is the swap's)`);
+      }
+      variants[stage][variant] = { image: v.image, env: { ...env } };
+    }
+  }
+  return { variants };
 }
 
 export class ConfigError extends Error {
@@ -124,7 +177,7 @@ export function validateChain(raw: unknown, registry: StageRegistry, where = 'ch
   stages.slice(1, -1).forEach((s, i) => {
     if (s.stage === 'traffic-gen' || s.stage === 'backends') throw new ConfigError(`${where}: stages[${i + 1}].stage: ${s.stage} may only be at the ${s.stage === 'traffic-gen' ? 'start' : 'end'}`);
   });
-  return {
+  const resolved: ResolvedChain = {
     name: c.name,
     description: c.description ?? '',
     profile: c.profile ?? 'linux-3.10-xeon',
@@ -132,6 +185,8 @@ export function validateChain(raw: unknown, registry: StageRegistry, where = 'ch
     bus: { bound: c.bus?.bound ?? 16, policy: c.bus?.policy ?? 'block' },
     stages,
   };
+  if (c.controller) resolved.controller = resolveController(c.controller, registry, stages, where);
+  return resolved;
 }
 
 export function loadChainFile(path: string, registry: StageRegistry): ResolvedChain {

@@ -1,0 +1,151 @@
+// `vnflab compare`: one stage's variants side by side. Embedded (default): each variant in a
+// fresh chain in this process. Compose (--controller and --prometheus): each variant swapped in
+// by the controller, windows read from Prometheus. Either way report.md, report.json and
+// report.html land in --out, with a progress bar on stderr meanwhile.
+
+import { parseArgs } from 'node:util';
+import { ConfigError, loadChainFile, loadProfile, type ResolvedChain } from '@vnflab/core';
+import {
+  ControllerClient, PrometheusClient, composeBackend, embeddedBackend, pps, runCompare, seconds, sizeLabel, writeReport,
+  type CompareBackend, type CompareReport, type FrameSize,
+} from '@vnflab/controller';
+import { DEFAULT_CHAIN } from './paths';
+import { ProgressBar } from './progress-bar';
+import { createRegistry } from './registry';
+import { UsageError, num } from './usage-error';
+
+export const COMPARE_USAGE = `vnflab compare --stage STAGE [--variants A,B,...] [--rate PPS | --ndr] [--size 64,1500|imix]
+           [--warmup S] [--duration S] [--out DIR] [--config FILE] [--profile NAME] [--resolution R] [--max-iterations N]
+           [--controller URL --prometheus URL [--token T]]`;
+
+const OPTIONS = {
+  stage: { type: 'string' },
+  variants: { type: 'string' },
+  rate: { type: 'string' },
+  ndr: { type: 'boolean' },
+  size: { type: 'string' },
+  warmup: { type: 'string' },
+  duration: { type: 'string' },
+  out: { type: 'string' },
+  config: { type: 'string' },
+  profile: { type: 'string' },
+  resolution: { type: 'string' },
+  'max-iterations': { type: 'string' },
+  controller: { type: 'string' },
+  prometheus: { type: 'string' },
+  token: { type: 'string' },
+} as const;
+
+function parseSizes(v: string | undefined): FrameSize[] {
+  if (v === undefined) return [64];
+  const out: FrameSize[] = [];
+  for (const part of v.split(',').map((s) => s.trim())) {
+    if (part === 'imix') out.push('imix');
+    else out.push(num('size', part, { min: 64, max: 1518, integer: true })!);
+  }
+  if (new Set(out).size !== out.length) throw new UsageError(`--size: "${v}" names a size twice`);
+  return out;
+}
+
+function resultLine(r: CompareReport['results'][number]): string {
+  return `${pps(r.packets_per_second)}pps${r.ndr ? `, NDR ${pps(r.ndr.rate_pps)}pps` : ''}, p99 ${seconds(r.latency_seconds.p99)}`;
+}
+
+function summaryTable(r: CompareReport): string {
+  const head = ['variant', 'size', 'packets/s', ...(r.settings.ndr ? ['NDR pps'] : []), 'drops', 'p50', 'p99', `${r.stage} ns/pkt`];
+  const rows = r.results.map((x) => [x.variant, sizeLabel(x.size), pps(x.packets_per_second), ...(x.ndr ? [pps(x.ndr.rate_pps)] : []), String(x.drops_total), seconds(x.latency_seconds.p50), seconds(x.latency_seconds.p99), x.cpu.stage_ns_per_packet.toFixed(0)]);
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  return [head, ...rows].map((row) => row.map((c, i) => (i < 2 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ')).join('\n');
+}
+
+export async function compareCommand(argv: string[]): Promise<number> {
+  const { values: f } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false });
+  const registry = createRegistry();
+  const compose = f.controller !== undefined || f.prometheus !== undefined;
+  if (compose && (!f.controller || !f.prometheus)) throw new UsageError('compose mode needs both --controller URL and --prometheus URL');
+  if (!f.stage) throw new UsageError('--stage is required (e.g. --stage nic)');
+
+  // the chain: the file's in embedded mode; in compose mode only to know the stages
+  let base: ResolvedChain;
+  const where = f.config ?? DEFAULT_CHAIN;
+  try {
+    base = loadChainFile(where, registry);
+    if (f.profile) {
+      loadProfile(f.profile);
+      base = { ...base, profile: f.profile };
+    }
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const comparable = base.stages.slice(1, -1);
+  const entry = comparable.find((s) => s.name === f.stage) ?? comparable.find((s) => s.stage === f.stage);
+  if (!entry) {
+    const why = registry.has(f.stage) && (f.stage === 'traffic-gen' || f.stage === 'backends') ? `${f.stage} is the lab's instrument, not a stage under test` : registry.has(f.stage) ? `the chain ${base.name} has no ${f.stage} stage` : `unknown stage "${f.stage}"`;
+    throw new UsageError(`--stage: ${why} (stages to compare: ${comparable.map((s) => s.name).join(', ')})`);
+  }
+  const def = registry.get(entry.stage);
+  const variants = f.variants === undefined ? [...def.variants] : f.variants.split(',').map((s) => s.trim()).filter(Boolean);
+  if (variants.length === 0) throw new UsageError(`--variants: give one or more of ${def.variants.join(', ')}`);
+  for (const v of variants) if (!def.variants.includes(v)) throw new UsageError(`--variants: ${entry.stage} has no variant "${v}" (variants: ${def.variants.join(', ')})`);
+  if (new Set(variants).size !== variants.length) throw new UsageError(`--variants: "${f.variants}" names a variant twice`);
+
+  if (f.rate !== undefined && f.ndr) throw new UsageError('give --rate or --ndr, not both');
+  const warmupS = num('warmup', f.warmup, { min: 0, max: 3600 }) ?? 1;
+  const durationS = num('duration', f.duration, { min: compose ? 1 : 0.05, max: 3600 }) ?? 3;
+  const resolution = num('resolution', f.resolution, { min: 0.001, max: 0.5 }) ?? 0.02;
+  const maxIterations = num('max-iterations', f['max-iterations'], { min: 1, max: 30, integer: true }) ?? 8;
+  if (!f.ndr && (f.resolution !== undefined || f['max-iterations'] !== undefined)) throw new UsageError('--resolution and --max-iterations belong to --ndr');
+  const out = f.out ?? `compare-${entry.name}`;
+
+  let backend: CompareBackend;
+  let sizes: FrameSize[];
+  let rate = 0;
+  if (compose) {
+    for (const k of ['rate', 'ndr', 'size'] as const) {
+      if (f[k] !== undefined) throw new UsageError(`--${k}: in compose mode the traffic is the traffic-gen container's own (TRAFFIC_RATE and TRAFFIC_SIZE in .env); --rate, --ndr and --size apply to embedded runs`);
+    }
+    try {
+      backend = await composeBackend({
+        controller: new ControllerClient(f.controller!, f.token ?? process.env.VNFLAB_CONTROL_TOKEN),
+        prometheus: new PrometheusClient(f.prometheus!),
+        stage: entry.stage,
+        warmupS,
+        durationS,
+      });
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    sizes = [0]; // the generator's own; the report shows the measured average wire size
+  } else {
+    sizes = parseSizes(f.size);
+    rate = num('rate', f.rate, { min: 0, max: 1e9 }) ?? 0;
+    try {
+      backend = embeddedBackend({ registry, base, stage: entry.name, variants, warmupS, durationS, where });
+    } catch (e) {
+      if (e instanceof ConfigError) throw new UsageError(e.message);
+      throw e;
+    }
+  }
+
+  const bar = new ProgressBar('compare');
+  process.stderr.write(`vnflab: comparing ${entry.name} ${variants.join(', ')} (${compose ? 'compose, via the controller' : `embedded, chain ${base.name}`}), ${f.ndr ? 'NDR search' : rate > 0 ? `${rate} packets/s` : 'as fast as the chain takes'}\n`);
+  let report: CompareReport;
+  try {
+    report = await runCompare(
+      { stage: entry.name, variants, sizes, rate, ndr: f.ndr ? { resolution, maxIterations } : null, warmupS, durationS },
+      backend,
+      (p) => bar.update({ done: p.done, total: p.total, stepS: p.stepS, label: p.label, result: p.last ? resultLine(p.last) : undefined }),
+    );
+  } catch (e) {
+    bar.finish();
+    if (e instanceof ConfigError) throw new UsageError(e.message);
+    if (compose) throw new UsageError((e as Error).message);
+    throw e;
+  }
+  bar.finish();
+  if (compose) report.sizes = [...new Set(report.results.map((r) => r.size))];
+  const files = writeReport(out, report);
+  process.stdout.write(summaryTable(report) + '\n');
+  process.stderr.write(`vnflab: wrote ${files.join(', ')}\n`);
+  return 0;
+}

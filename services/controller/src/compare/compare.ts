@@ -1,0 +1,104 @@
+// A comparison: for each variant and frame size, put the variant in place (a new embedded chain,
+// or a swap through the controller), warm up, measure a window — at a set rate, as fast as the
+// chain takes, or the NDR by binary search — and collect the results into one report.
+
+import { ndrTrialBound, searchNdr } from './ndr';
+import type { CompareReport, CompareResult, FrameSize, SwapNote } from './model';
+
+export interface ComparePlan {
+  stage: string;
+  variants: string[];
+  sizes: FrameSize[];
+  /** Packets/s; 0 = as fast as the chain takes; ignored with ndr. */
+  rate: number;
+  ndr: { resolution: number; maxIterations: number; lossTolerance?: number } | null;
+  warmupS: number;
+  durationS: number;
+}
+
+/** Where the measurements come from: an embedded chain per trial, or the compose chain. */
+export interface CompareBackend {
+  mode: 'embedded' | 'compose';
+  chain: string;
+  profile: string;
+  batchSize: number;
+  /** Puts the variant in place before its trials (compose: a swap through the controller). */
+  prepare?(variant: string): Promise<SwapNote | null>;
+  measure(variant: string, size: FrameSize, rate: number): Promise<CompareResult>;
+}
+
+export interface CompareProgress {
+  /** Trials done and the (upper bound of the) number of trials. */
+  done: number;
+  total: number;
+  /** Seconds one trial is meant to take (warm-up + window). */
+  stepS: number;
+  label: string;
+  last?: CompareResult;
+}
+
+export async function runCompare(plan: ComparePlan, backend: CompareBackend, onProgress: (p: CompareProgress) => void = () => undefined): Promise<CompareReport> {
+  const cells = plan.variants.length * plan.sizes.length;
+  const perCell = plan.ndr ? 1 + ndrTrialBound(plan.ndr) : 1;
+  let total = cells * perCell;
+  let done = 0;
+  const stepS = plan.warmupS + plan.durationS;
+  const results: CompareResult[] = [];
+  const swaps: SwapNote[] = [];
+  const sizeLabel = (s: FrameSize): string => (s === 'imix' ? 'IMIX' : `${s} B`);
+  onProgress({ done, total, stepS, label: 'starting' });
+  for (const variant of plan.variants) {
+    if (backend.prepare) {
+      onProgress({ done, total, stepS, label: `${plan.stage} -> ${variant}: swapping` });
+      const note = await backend.prepare(variant);
+      if (note) swaps.push(note);
+    }
+    for (const size of plan.sizes) {
+      const cell = `${plan.stage}=${variant} ${sizeLabel(size)}`;
+      if (plan.ndr) {
+        let trials = 0;
+        const { best } = await searchNdr(
+          (rate) => {
+            onProgress({ done, total, stepS, label: `${cell} NDR ${rate > 0 ? `trial at ${Math.round(rate)} pps` : 'upper bound (unlimited)'}` });
+            return backend.measure(variant, size, rate);
+          },
+          plan.ndr,
+          (r) => {
+            trials++;
+            done++;
+            onProgress({ done, total, stepS, label: cell, last: r });
+          },
+        );
+        // the search may stop before its bound: the total shrinks by what it did not need
+        total -= perCell - trials;
+        results.push(best);
+      } else {
+        onProgress({ done, total, stepS, label: `${cell} at ${plan.rate > 0 ? `${plan.rate} pps` : 'full speed'}` });
+        const r = await backend.measure(variant, size, plan.rate);
+        done++;
+        results.push(r);
+        onProgress({ done, total, stepS, label: cell, last: r });
+      }
+    }
+  }
+  return {
+    kind: 'vnflab-compare',
+    version: 1,
+    mode: backend.mode,
+    created_at: new Date().toISOString(),
+    chain: backend.chain,
+    profile: backend.profile,
+    stage: plan.stage,
+    variants: plan.variants,
+    sizes: plan.sizes,
+    settings: {
+      rate_pps: plan.ndr ? null : plan.rate,
+      ndr: plan.ndr ? { resolution: plan.ndr.resolution, max_iterations: plan.ndr.maxIterations } : null,
+      warmup_s: plan.warmupS,
+      duration_s: plan.durationS,
+      batch_size: backend.batchSize,
+    },
+    results,
+    ...(backend.mode === 'compose' ? { swaps } : {}),
+  };
+}

@@ -1,0 +1,30 @@
+// Number formatting shared by the Markdown and HTML reports.
+
+import type { CompareResult, FrameSize } from './model';
+
+export const GROUP_LABELS: Record<string, string> = {
+  packet_io: 'packet I/O',
+  kernel_without_tcpip: 'kernel w/o TCP/IP',
+  tcpip: 'TCP/IP',
+  application: 'application',
+  lab_transport: 'lab transport',
+};
+
+export function pps(x: number): string {
+  if (x >= 1e6) return `${(x / 1e6).toFixed(2)} M`;
+  if (x >= 1e3) return `${(x / 1e3).toFixed(1)} k`;
+  return x.toFixed(0);
+}
+
+export function seconds(s: number): string {
+  if (s <= 0) return '0';
+  if (s < 1e-3) return `${(s * 1e6).toFixed(1)} µs`;
+  if (s < 1) return `${(s * 1e3).toFixed(2)} ms`;
+  return `${s.toFixed(2)} s`;
+}
+
+export const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
+
+export const sizeLabel = (s: FrameSize): string => (s === 'imix' ? 'IMIX' : `${s} B`);
+
+export const resultLabel = (r: CompareResult, sizes: number): string => (sizes > 1 ? `${r.variant} · ${sizeLabel(r.size)}` : r.variant);

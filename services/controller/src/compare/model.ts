@@ -1,0 +1,98 @@
+// What a comparison measures and reports (report.json; report.md and report.html render it).
+// Embedded and compose mode fill the same structure.
+
+export type FrameSize = number | 'imix';
+
+export interface LatencySummary {
+  /** Seconds; quantiles at the histogram's resolution (about 6 % embedded, Prometheus buckets in compose). */
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  mean: number;
+  count: number;
+  /** The CDF: [latency seconds, fraction of packets at or below it], ascending. */
+  cdf: [number, number][];
+}
+
+export interface CpuWindow {
+  /** The stage under comparison: CPU seconds by category (packet_io, vm_exit, irq, ...). */
+  stage_seconds: Record<string, number>;
+  stage_ns_per_packet: number;
+  /** The stage's CPU by mTCP group (packet_io, kernel_without_tcpip, tcpip, application, lab_transport), fractions. */
+  stage_share: Record<string, number>;
+  /** Every stage between the generator and the backends, by category and by group. */
+  chain_seconds: Record<string, number>;
+  chain_share: Record<string, number>;
+}
+
+export interface NdrTrial {
+  rate_pps: number;
+  sent: number;
+  received: number;
+  drops: number;
+  /** Packets due at the rate that the generator could not send (the chain held it back). */
+  not_sent: number;
+  passed: boolean;
+}
+
+export interface NdrOutcome {
+  /** Highest offered rate with no loss found (0 if none passed). */
+  rate_pps: number;
+  /** The chain's packets/s with no rate limit: the search's upper bound. */
+  max_pps: number;
+  resolution: number;
+  trials: NdrTrial[];
+}
+
+export interface CompareResult {
+  variant: string;
+  size: FrameSize;
+  /** Offered rate in packets/s; 0 = as fast as the chain takes. */
+  rate_pps: number;
+  window_s: number;
+  sent: number;
+  received: number;
+  offered_pps: number;
+  /** Packets/s delivered to the backends in the window. */
+  packets_per_second: number;
+  drops: Record<string, Record<string, number>>;
+  drops_total: number;
+  /** At a set rate: packets due that the generator could not send because the chain held it back (beyond the pacing's slack). */
+  not_sent: number;
+  cpu: CpuWindow;
+  /** Events of the stage under comparison per packet it took in. */
+  events_per_packet: Record<string, number>;
+  /** End-to-end latency from the probes. */
+  latency_seconds: LatencySummary;
+  ndr?: NdrOutcome;
+}
+
+export interface SwapNote {
+  variant: string;
+  duration_ms: number | null;
+  unchanged: boolean;
+}
+
+export interface CompareReport {
+  kind: 'vnflab-compare';
+  version: 1;
+  mode: 'embedded' | 'compose';
+  created_at: string;
+  chain: string;
+  profile: string;
+  stage: string;
+  variants: string[];
+  sizes: FrameSize[];
+  settings: {
+    /** null when --ndr searched the rate. */
+    rate_pps: number | null;
+    ndr: { resolution: number; max_iterations: number } | null;
+    warmup_s: number;
+    duration_s: number;
+    batch_size: number;
+  };
+  results: CompareResult[];
+  /** Compose mode: the controller's swaps before each variant's window. */
+  swaps?: SwapNote[];
+}

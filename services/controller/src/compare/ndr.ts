@@ -1,0 +1,59 @@
+// NFVbench's NDR: the highest offered rate at which nothing is lost, by binary search between
+// 0 and the chain's unlimited-rate throughput. Bounded: at most `maxIterations` trials after
+// the unlimited one, stopping early once the interval is narrower than `resolution` of it.
+// "Lost" is what was dropped plus what the generator could not send on schedule: in one
+// process the chain holds the generator back instead of dropping.
+
+import type { CompareResult, NdrOutcome, NdrTrial } from './model';
+
+export interface NdrOptions {
+  /** Stop when hi - lo < resolution * max (e.g. 0.02). */
+  resolution: number;
+  maxIterations: number;
+  /** Fraction of offered packets that may be lost and still pass (0 = NDR). */
+  lossTolerance?: number;
+}
+
+export function trialLoss(r: CompareResult): number {
+  return r.drops_total + r.not_sent;
+}
+
+export function trialPassed(r: CompareResult, tolerance = 0): boolean {
+  const offered = Math.max(1, r.rate_pps * r.window_s);
+  return trialLoss(r) <= tolerance * offered;
+}
+
+/** Upper bound on trials after the unlimited one, for progress bars. */
+export function ndrTrialBound(o: NdrOptions): number {
+  return Math.min(o.maxIterations, Math.max(1, Math.ceil(Math.log2(1 / o.resolution))));
+}
+
+export async function searchNdr(
+  measure: (rate: number) => Promise<CompareResult>,
+  o: NdrOptions,
+  onTrial?: (r: CompareResult, passed: boolean) => void,
+): Promise<{ best: CompareResult; outcome: NdrOutcome }> {
+  if (!(o.resolution > 0 && o.resolution < 1)) throw new RangeError('NDR resolution must be between 0 and 1');
+  const unlimited = await measure(0);
+  onTrial?.(unlimited, true);
+  const max = unlimited.packets_per_second;
+  const trials: NdrTrial[] = [];
+  let lo = 0;
+  let hi = max;
+  let best: CompareResult | null = null;
+  const bound = ndrTrialBound(o);
+  for (let i = 0; i < bound && hi - lo >= o.resolution * max && max > 0; i++) {
+    const rate = Math.max(1, Math.round((lo + hi) / 2));
+    const r = await measure(rate);
+    const passed = trialPassed(r, o.lossTolerance);
+    trials.push({ rate_pps: rate, sent: r.sent, received: r.received, drops: r.drops_total, not_sent: r.not_sent, passed });
+    onTrial?.(r, passed);
+    if (passed) {
+      lo = rate;
+      best = r;
+    } else hi = rate;
+  }
+  const outcome: NdrOutcome = { rate_pps: best ? best.rate_pps : 0, max_pps: max, resolution: o.resolution, trials };
+  // with no passing trial the variant's row shows the unlimited run, its NDR 0
+  return { best: { ...(best ?? unlimited), ndr: outcome }, outcome };
+}

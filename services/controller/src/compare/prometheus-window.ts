@@ -1,0 +1,110 @@
+// A measurement window read from Prometheus's HTTP API (compose mode): increase() of every
+// counter over the window, evaluated at its end, shaped as the embedded window's CompareResult.
+
+import { groupShare } from './cpu-share';
+import { latencyFromCumulative } from './latency';
+import type { CompareResult } from './model';
+
+type Vector = { metric: Record<string, string>; value: [number, string] }[];
+
+export class PrometheusClient {
+  readonly base: string;
+
+  constructor(url: string) {
+    try {
+      new URL(url);
+    } catch {
+      throw new Error(`"${url}" is not a URL (e.g. http://localhost:9090)`);
+    }
+    this.base = url.replace(/\/+$/, '');
+  }
+
+  async query(q: string, time: number): Promise<Vector> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.base}/api/v1/query?query=${encodeURIComponent(q)}&time=${time.toFixed(3)}`);
+    } catch (e) {
+      const c = (e as Error & { cause?: { code?: string; message?: string } }).cause;
+      throw new Error(`cannot reach Prometheus at ${this.base}: ${c?.code ?? c?.message ?? (e as Error).message}`);
+    }
+    const j = (await res.json().catch(() => ({}))) as { status?: string; error?: string; data?: { resultType: string; result: Vector } };
+    if (j.status !== 'success' || !j.data) throw new Error(`Prometheus query failed (${res.status}): ${j.error ?? 'no answer'}: ${q}`);
+    return j.data.result;
+  }
+}
+
+const num = (v: [number, string]): number => {
+  const x = Number(v[1]);
+  return Number.isFinite(x) ? x : 0;
+};
+
+export interface PrometheusWindow {
+  stage: string;
+  variant: string;
+  /** Window end, Unix seconds. */
+  end: number;
+  windowS: number;
+}
+
+/** Counters of the window, by label; stages outside the system under test are the generator and the backends. */
+export async function prometheusResult(p: PrometheusClient, w: PrometheusWindow): Promise<CompareResult & { seen_variants: Record<string, number> }> {
+  const W = `${Math.max(1, Math.round(w.windowS))}s`;
+  const st = JSON.stringify(w.stage);
+  const inc = (m: string): string => `increase(${m}[${W}])`;
+  const one = async (q: string): Promise<number> => (await p.query(q, w.end)).reduce((a, r) => a + num(r.value), 0);
+  const by = async (q: string, label: string): Promise<Record<string, number>> => {
+    const out: Record<string, number> = {};
+    for (const r of await p.query(q, w.end)) out[r.metric[label] ?? ''] = num(r.value);
+    return out;
+  };
+  const [sent, sentBytes, received, stageIn, stageCpu, chainCpu, events, seen, e2eBuckets, e2eSum, dropRows] = await Promise.all([
+    one(`sum(${inc('vnflab_packets_total{stage="traffic-gen",direction="out"}')})`),
+    one(`sum(${inc('vnflab_bytes_total{stage="traffic-gen",direction="out"}')})`),
+    one(`sum(${inc('vnflab_packets_total{stage="backends",direction="out"}')})`),
+    one(`sum(${inc(`vnflab_packets_total{stage=${st},direction="in"}`)})`),
+    by(`sum by (category) (${inc(`vnflab_cpu_seconds_total{stage=${st}}`)})`, 'category'),
+    by(`sum by (category) (${inc('vnflab_cpu_seconds_total{stage!~"traffic-gen|backends"}')})`, 'category'),
+    by(`sum by (event) (${inc(`vnflab_events_total{stage=${st}}`)})`, 'event'),
+    by(`sum by (variant) (${inc(`vnflab_packets_total{stage=${st},direction="in"}`)})`, 'variant'),
+    p.query(`sum by (le) (${inc('vnflab_e2e_latency_seconds_bucket')})`, w.end),
+    one(`sum(${inc('vnflab_e2e_latency_seconds_sum')})`),
+    p.query(`sum by (stage, reason) (${inc('vnflab_drops_total{reason!="duplicate"}')})`, w.end),
+  ]);
+  const drops: CompareResult['drops'] = {};
+  let dropsTotal = 0;
+  for (const r of dropRows) {
+    const n = Math.round(num(r.value));
+    if (n <= 0) continue;
+    (drops[r.metric.stage ?? '?'] ??= {})[r.metric.reason ?? '?'] = n;
+    dropsTotal += n;
+  }
+  const stageNs = Object.values(stageCpu).reduce((a, b) => a + b, 0) * 1e9;
+  const eventsPer: Record<string, number> = {};
+  for (const [e, n] of Object.entries(events)) if (n > 0) eventsPer[e] = stageIn > 0 ? n / stageIn : 0;
+  const buckets = e2eBuckets.map((r): [number, number] => [r.metric.le === '+Inf' ? Infinity : Number(r.metric.le), num(r.value)]);
+  // frames are counted without their 4-byte FCS; the report speaks of wire sizes
+  const size = sent > 0 ? Math.round(sentBytes / sent) + 4 : 0;
+  return {
+    variant: w.variant,
+    size,
+    rate_pps: 0,
+    window_s: w.windowS,
+    sent: Math.round(sent),
+    received: Math.round(received),
+    offered_pps: sent / w.windowS,
+    packets_per_second: received / w.windowS,
+    drops,
+    drops_total: dropsTotal,
+    not_sent: 0,
+    cpu: {
+      stage_seconds: stageCpu,
+      stage_ns_per_packet: stageIn > 0 ? stageNs / stageIn : 0,
+      stage_share: groupShare(stageCpu),
+      chain_seconds: chainCpu,
+      chain_share: groupShare(chainCpu),
+    },
+    events_per_packet: eventsPer,
+    latency_seconds: latencyFromCumulative(buckets, e2eSum),
+    seen_variants: seen,
+  };
+}

@@ -1,0 +1,72 @@
+// Starts the controller service: connects to the Docker engine, settles which compose project
+// it manages, and serves the API. Used by `vnflab controller` and by `vnflab serve` with
+// VNFLAB_STAGE=controller (the controller image).
+
+import Docker from 'dockerode';
+import type { FastifyInstance } from 'fastify';
+import { silentLogger, type Logger, type ResolvedChain } from '@vnflab/core';
+import { Controller } from './controller';
+import { buildControllerApi } from './controller-api';
+import { ControllerMetrics } from './controller-metrics';
+import { inspectSelf } from './self-container';
+
+export interface ControllerServerOptions {
+  chain: ResolvedChain;
+  chainSource?: string;
+  /** Compose project; default: the controller container's own project label. */
+  project?: string;
+  token: string;
+  port: number;
+  host?: string;
+  /** Docker socket path; default: DOCKER_HOST or /var/run/docker.sock. */
+  socketPath?: string;
+  docker?: Docker;
+  readyTimeoutMs?: number;
+  drainTimeoutS?: number;
+  log?: Logger;
+}
+
+export interface RunningController {
+  app: FastifyInstance;
+  controller: Controller;
+  url: string;
+  close(): Promise<void>;
+}
+
+export class StartError extends Error {}
+
+export async function startControllerServer(o: ControllerServerOptions): Promise<RunningController> {
+  const docker = o.docker ?? (o.socketPath ? new Docker({ socketPath: o.socketPath }) : new Docker());
+  try {
+    await docker.ping();
+  } catch (e) {
+    throw new StartError(`the Docker engine does not answer${o.socketPath ? ` on ${o.socketPath}` : ''}: ${(e as Error).message} (mount /var/run/docker.sock into the controller, or start dockerd)`);
+  }
+  const self = await inspectSelf(docker);
+  const project = o.project ?? self.project;
+  if (!project) throw new StartError('cannot tell which compose project to manage: set VNFLAB_COMPOSE_PROJECT (or --project)');
+  const metrics = new ControllerMetrics();
+  const controller = new Controller({
+    docker, project, chain: o.chain, chainSource: o.chainSource, networks: self.networks, metrics,
+    readyTimeoutMs: o.readyTimeoutMs, drainTimeoutS: o.drainTimeoutS, log: o.log ?? silentLogger,
+  });
+  const app = buildControllerApi({ controller, metrics, token: o.token });
+  const host = o.host ?? '0.0.0.0';
+  try {
+    await app.listen({ port: o.port, host });
+  } catch (e) {
+    throw new StartError(`cannot serve the controller on ${host}:${o.port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : o.port;
+  return {
+    app,
+    controller,
+    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+    async close() {
+      // a swap half done would leave two containers: let it finish first
+      for (let i = 0; i < 600 && controller.lock.held; i++) await new Promise((r) => setTimeout(r, 100));
+      await app.close();
+    },
+  };
+}
