@@ -2,7 +2,6 @@
 // Ctrl-C, a drained summary, and optional capture, JSON summary and /metrics endpoint.
 
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
   ConfigError, EmbeddedChain, PcapWriter, createMetricsRegistry, loadChainFile, summarize, validateChain,
@@ -14,7 +13,7 @@ import { LiveTable } from './live-table';
 import { startMetricsServer } from './metrics-server';
 import { DEFAULT_CHAIN } from './paths';
 import { createRegistry } from './registry';
-import { formatSummary } from './summary-table';
+import { finishRun, formatSummary } from './summary-table';
 import { UsageError, num } from './usage-error';
 import { runServicesCommand } from './service/services-command';
 
@@ -262,12 +261,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       },
     });
     process.stdout.write(formatSummary(summary) + '\n');
-    if (f.json) writeFileSync(f.json, JSON.stringify(summary, null, 2) + '\n');
-    if (!summary.accounting_closed) {
-      process.stderr.write(`vnflab: accounting does not close: sent ${summary.sent} != received ${summary.received} + drops ${summary.drops_total}\n`);
-      return 1;
-    }
-    return 0;
+    return finishRun(summary, f.json);
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);

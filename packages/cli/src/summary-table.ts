@@ -1,5 +1,6 @@
 // The human-readable end-of-run summary.
 
+import { writeFileSync } from 'node:fs';
 import type { RunSummary } from '@vnflab/core';
 import { fmtSeconds } from './live-table';
 
@@ -26,4 +27,12 @@ export function formatSummary(s: RunSummary): string {
     l.push(`CPU share of the stages under test (mTCP Figure 1 groups): packet I/O ${pct(sh.packet_io)}, kernel without TCP/IP ${pct(sh.kernel_without_tcpip)}, TCP/IP ${pct(sh.tcpip)}, application ${pct(sh.application)}, lab transport ${pct(sh.lab_transport)}`);
   }
   return l.join('\n');
+}
+
+/** Writes the JSON summary if asked, and says so when the accounting does not close (exit 1). */
+export function finishRun(summary: Pick<RunSummary, 'accounting_closed' | 'sent' | 'received' | 'drops_total'>, jsonFile: string | undefined): number {
+  if (jsonFile) writeFileSync(jsonFile, JSON.stringify(summary, null, 2) + '\n');
+  if (summary.accounting_closed) return 0;
+  process.stderr.write(`vnflab: accounting does not close: sent ${summary.sent} != received ${summary.received} + drops ${summary.drops_total}\n`);
+  return 1;
 }

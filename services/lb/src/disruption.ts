@@ -3,6 +3,8 @@
 // the ideal: the least any scheme must move to reach the new shares, sum of max(0, old - new)
 // over backends (removing 1 of N equal backends: 1/N; adding 1 to N: 1/(N+1)).
 
+import { fmix32 } from '@vnflab/core';
+
 export interface MappingDiff {
   /** Slots compared (the table size, or the sample count when the size changed). */
   compared: number;
@@ -14,15 +16,6 @@ export interface MappingDiff {
 }
 
 export const SAMPLES = 1 << 18;
-
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /** Compares two slot -> backend mappings; `survivors` are the backends eligible after the change. */
 export function diffMappings(before: Int32Array, after: Int32Array, survivors: ReadonlySet<number>): MappingDiff {

@@ -3,6 +3,8 @@
 // every load balancer with the same backend names builds the same table. Strings are fine
 // here: this runs on table builds, never per packet.
 
+import { fmix32 } from '@vnflab/core';
+
 function rotl(x: number, r: number): number {
   return (x << r) | (x >>> (32 - r));
 }
@@ -18,12 +20,7 @@ export function nameHash(name: string, seed: number): number {
   }
   h ^= name.length;
   // fmix32: names that differ in one character land far apart
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32(h);
 }
 
 const SEED_OFFSET = 0x4d61676c; // "Magl"

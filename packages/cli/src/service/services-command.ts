@@ -1,11 +1,10 @@
 // `vnflab run --bus URL`: the command-line side of a run as services — Ctrl-C, the summary, the
 // JSON file, exit codes and /metrics, exactly as the embedded run has them (run-command.ts).
 
-import { writeFileSync } from 'node:fs';
 import { LogHistogram, StageStats, createMetricsRegistry, mergeStats, type ChainStage, type ResolvedChain } from '@vnflab/core';
 import type { FastifyInstance } from 'fastify';
 import { startMetricsServer } from '../metrics-server';
-import { formatSummary } from '../summary-table';
+import { finishRun, formatSummary } from '../summary-table';
 import { num } from '../usage-error';
 import { runMultiProcess } from './multi-process-run';
 
@@ -77,12 +76,7 @@ export async function runServicesCommand(chain: ResolvedChain, f: ServicesFlags)
     const restarts = Object.entries(summary.restarts).map(([i, n]) => `${i} ${n}`);
     const left = summary.stages.filter((st) => st.left).map((st) => st.instance);
     process.stdout.write(`services on ${summary.bus.url} (run ${summary.bus.run})${restarts.length ? `; restarted: ${restarts.join(', ')}` : ''}${left.length ? `; drained and left: ${left.join(', ')}` : ''}\n`);
-    if (f.json) writeFileSync(f.json, JSON.stringify(summary, null, 2) + '\n');
-    if (!summary.accounting_closed) {
-      process.stderr.write(`vnflab: accounting does not close: sent ${summary.sent} != received ${summary.received} + drops ${summary.drops_total}\n`);
-      return 1;
-    }
-    return 0;
+    return finishRun(summary, f.json);
   } finally {
     await metricsApp?.close();
     process.off('SIGINT', onSigint);

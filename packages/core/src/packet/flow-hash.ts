@@ -13,7 +13,12 @@ export function flowHash(srcIp: number, dstIp: number, proto: number, srcPort: n
   h = mix(h, dstIp);
   h = mix(h, (proto << 16) | srcPort);
   h = mix(h, dstPort);
-  // final avalanche (murmur3 fmix32) so low bits are usable as table indices
+  // final avalanche so low bits are usable as table indices
+  return fmix32(h);
+}
+
+/** murmur3's finalizer: every input bit flips about half the output bits. */
+export function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
