@@ -20,6 +20,7 @@ import { runServicesCommand } from './service/services-command';
 export const RUN_USAGE = `vnflab run [--config FILE] [--duration S | --count N] [--rate PPS] [--size B|imix]
            [--flows N] [--proto udp|tcp] [--pcap-in FILE] [--pcap-timing original|none] [--pcap-speed X]
            [--profile NAME] [--batch N] [--capture FILE] [--json FILE] [--metrics-port N] [--quiet]
+           [--nic native|passthrough|virtio|emulated] [--kernel-path kernel|bypass] [--lb maglev|round-robin|hash-mod-n]
            [--variant STAGE=VARIANT ...] [--irq per-packet|napi:N|poll] [--alloc per-packet|pool]
            [--copies both|ring-kernel|kernel-user|none] [--syscall per-packet|batch:N|none] [--stack full|l3|none]
            [--bus redis://HOST:PORT [--log-file FILE]]   (every stage its own process on Redis Streams)`;
@@ -42,6 +43,9 @@ export interface RunFlags {
   'metrics-port'?: string;
   quiet?: boolean;
   variant?: string[];
+  nic?: string;
+  'kernel-path'?: string;
+  lb?: string;
   irq?: string;
   alloc?: string;
   copies?: string;
@@ -71,6 +75,9 @@ export const RUN_OPTIONS = {
   bus: { type: 'string' },
   'log-file': { type: 'string' },
   variant: { type: 'string', multiple: true },
+  nic: { type: 'string' },
+  'kernel-path': { type: 'string' },
+  lb: { type: 'string' },
   irq: { type: 'string' },
   alloc: { type: 'string' },
   copies: { type: 'string' },
@@ -81,7 +88,9 @@ export const RUN_OPTIONS = {
 /** `--variant nic=virtio` (repeatable): stage or stage name -> variant. */
 function variantOverrides(f: RunFlags, chain: ResolvedChain): Map<string, string> {
   const out = new Map<string, string>();
-  for (const v of f.variant ?? []) {
+  // --nic MODE, --kernel-path MODE, --lb ALGORITHM are shorthands for --variant STAGE=...
+  const short = (['nic', 'kernel-path', 'lb'] as const).filter((k) => f[k] !== undefined).map((k) => `${k}=${f[k]}`);
+  for (const v of [...short, ...(f.variant ?? [])]) {
     const m = /^([a-z][a-z0-9-]*)=([a-z][a-z0-9-]*)$/.exec(v);
     if (!m) throw new UsageError(`--variant: "${v}" is not STAGE=VARIANT (e.g. nic=virtio)`);
     if (!chain.stages.some((s) => s.name === m[1] || s.stage === m[1])) throw new UsageError(`--variant: the chain has no stage "${m[1]}" (stages: ${chain.stages.map((s) => s.name).join(', ')})`);
