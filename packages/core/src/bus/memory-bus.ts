@@ -4,11 +4,15 @@
 import type { Batch } from '../batch/batch';
 import type { Bus, BusConsumer, BusProducer, Delivery, OverflowPolicy } from './bus';
 
+// Settled promises shared by every call that need not wait: the hop runs once per batch, and
+// fewer objects per batch means fewer of them outlive a young-generation collection.
+const SENT: Promise<boolean> = Promise.resolve(true);
+const DONE: Promise<void> = Promise.resolve();
+
 class MemoryStream {
-  readonly q: Batch[] = [];
+  readonly q: Delivery[] = [];
   head = 0;
   ended = false;
-  private nextId = 0;
   private readers: (() => void)[] = [];
   private writers: (() => void)[] = [];
 
@@ -18,17 +22,34 @@ class MemoryStream {
     return this.q.length - this.head;
   }
 
-  async push(b: Batch): Promise<boolean> {
+  push(b: Batch): Promise<boolean> {
+    if (this.length < this.bound) {
+      this.enqueue(b);
+      return SENT;
+    }
+    return this.pushWhenRoom(b);
+  }
+
+  private async pushWhenRoom(b: Batch): Promise<boolean> {
     while (this.length >= this.bound) {
       if (this.policy === 'drop') return false;
       await new Promise<void>((r) => this.writers.push(r));
     }
-    this.q.push(b);
-    this.wake(this.readers);
+    this.enqueue(b);
     return true;
   }
 
-  async pop(timeoutMs: number): Promise<Delivery | null> {
+  private enqueue(b: Batch): void {
+    // the batch is the delivery's identity: the memory bus never redelivers, so no id is needed
+    this.q.push({ id: '', batch: b });
+    this.wake(this.readers);
+  }
+
+  pop(timeoutMs: number): Promise<Delivery | null> {
+    return this.length > 0 ? Promise.resolve(this.take()) : this.popWhenReady(timeoutMs);
+  }
+
+  private async popWhenReady(timeoutMs: number): Promise<Delivery | null> {
     while (this.length === 0) {
       if (this.ended) return null;
       let timer: NodeJS.Timeout | undefined;
@@ -39,13 +60,17 @@ class MemoryStream {
       if (timer) clearTimeout(timer);
       if (!woke && this.length === 0) return null;
     }
-    const b = this.q[this.head++];
+    return this.take();
+  }
+
+  private take(): Delivery {
+    const d = this.q[this.head++];
     if (this.head > 1024 && this.head * 2 > this.q.length) {
       this.q.splice(0, this.head);
       this.head = 0;
     }
     this.wake(this.writers);
-    return { id: String(this.nextId++), batch: b };
+    return d;
   }
 
   end(): void {
@@ -90,7 +115,7 @@ export class MemoryBus implements Bus {
     const s = this.stream(hop);
     return {
       receive: (t) => s.pop(t),
-      ack: async () => {},
+      ack: () => DONE,
       get ended() {
         return s.ended && s.length === 0;
       },

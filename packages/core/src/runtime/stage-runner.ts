@@ -30,8 +30,12 @@ export class StageRunner {
   private running?: Promise<void>;
   private readonly o: StageRunnerOptions;
 
+  /** Counts a dropped packet; bound once, as compact() calls it for every batch. */
+  private readonly countDrop: (reason: number) => void;
+
   constructor(o: StageRunnerOptions) {
     this.o = o;
+    this.countDrop = (reason) => o.ctx.stats.drop(reason);
   }
 
   start(): Promise<void> {
@@ -81,7 +85,7 @@ export class StageRunner {
       for (let i = 0, c = b.count; i < c; i++) if (b.alive(i)) b.drop(i, Reason.element_error);
       if (this.errors++ % 1000 === 0) ctx.log.error({ err: (e as Error).message, stack: (e as Error).stack, stage: element.stage, errors: this.errors }, 'element failed on a batch; its packets are dropped as element_error');
     }
-    b.compact((reason) => stats.drop(reason));
+    b.compact(this.countDrop);
     const out = b.count;
     stats.packetsOut += out;
     stats.bytesOut += b.bytes();
