@@ -9,6 +9,21 @@ import type { Bus, BusConsumer, BusProducer, Delivery, OverflowPolicy } from './
 const SENT: Promise<boolean> = Promise.resolve(true);
 const DONE: Promise<void> = Promise.resolve();
 
+/**
+ * One delivery object per (pooled) batch, made once: the memory bus never redelivers, so the
+ * batch is the delivery's identity. A fresh object per send would wait in the queue long enough
+ * for V8 to allocate it straight into the old generation, which then grows until a full GC.
+ */
+const deliveries = new WeakMap<Batch, Delivery>();
+function deliveryOf(b: Batch): Delivery {
+  let d = deliveries.get(b);
+  if (!d) {
+    d = { id: '', batch: b };
+    deliveries.set(b, d);
+  }
+  return d;
+}
+
 class MemoryStream {
   readonly q: Delivery[] = [];
   head = 0;
@@ -40,8 +55,7 @@ class MemoryStream {
   }
 
   private enqueue(b: Batch): void {
-    // the batch is the delivery's identity: the memory bus never redelivers, so no id is needed
-    this.q.push({ id: '', batch: b });
+    this.q.push(deliveryOf(b));
     this.wake(this.readers);
   }
 
