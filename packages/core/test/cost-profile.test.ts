@@ -43,4 +43,3 @@ describe('cost profiles', () => {
     expect({ medians_ns: medians.map(Math.round), within_10_percent: best !== undefined }).toMatchObject({ within_10_percent: true });
   });
 });
-});
