@@ -12,6 +12,7 @@ declare -A pkg_of=(
   [chromium]=chromium
   [dockerd]=docker.io
   [docker-compose]=docker-compose
+  [debootstrap]=debootstrap
 )
 
 missing=()
