@@ -23,6 +23,7 @@ import { ICR_RXT0, NicRegisters, REG_RDT } from './registers';
 import { RingDriver } from './ring-driver';
 import { RX_FAULT, RX_MISSED, RxDevice } from './rx-device';
 import { DEFAULT_RING_SIZE, resolveNicConfig, type NicConfig } from './settings';
+import { TxPath } from './tx-path';
 import { VQ_FAULT, VQ_NO_BUFFER, VhostBackend } from './vhost-backend';
 import { VirtioNetRxDriver } from './virtio-driver';
 import { SplitVirtqueue, virtqLayout } from './virtqueue';
@@ -81,18 +82,21 @@ export class Nic implements Element {
   readonly virtioDriver: VirtioNetRxDriver | null = null;
   readonly vhost: VhostBackend | null = null;
   readonly host: HostSide | null = null;
+  /** direction tx: the transmit path (TX ring or transmit virtqueue); process() delegates to it. */
+  readonly tx: TxPath | null = null;
 
   private readonly q: HarvestQueue;
   /** Ring slot / descriptor id -> index of the packet in the current batch (lab bookkeeping). */
   private readonly tag: Int32Array;
 
   // totals, for describe() and metrics
-  readonly totals = { interrupts: 0, vmExits: 0, kicks: 0, copies: 0, dmas: 0, rxMissed: 0, iommuFaults: 0, traps: 0, doorbells: 0, bursts: 0 };
+  readonly totals = { interrupts: 0, vmExits: 0, kicks: 0, copies: 0, dmas: 0, rxMissed: 0, iommuFaults: 0, traps: 0, doorbells: 0, bursts: 0, txRingFull: 0 };
 
   constructor(mode: string, settings: Record<string, unknown> = {}) {
     const cfg = resolveNicConfig(mode, settings);
     this.config = cfg;
     this.variant = cfg.mode;
+    if (cfg.direction === 'tx') this.tx = new TxPath(cfg, this.totals);
     const size = cfg.ringSize;
     const queueBytes = roundPage(cfg.virtqueue ? virtqLayout(size).total : size * RX_DESC_SIZE);
     const poolCount = 2 * size; // a ring's worth posted plus a ring's worth held until write-back
@@ -149,6 +153,10 @@ export class Nic implements Element {
   }
 
   process(batch: Batch, ctx: ElementContext): void {
+    if (this.tx) {
+      this.tx.process(batch, ctx);
+      return;
+    }
     const cfg = this.config;
     const stats = ctx.stats;
     const cpu = stats.cpu;
@@ -351,14 +359,33 @@ export class Nic implements Element {
     const c = this.config;
     const out: Record<string, unknown> = {
       mode: c.mode,
+      direction: c.direction,
       ring_size: c.ringSize,
       iommu: c.iommu,
       interrupt_delivery: c.irqDelivery,
       register_traps: c.registerTraps,
       host_backend: c.hostBackend,
-      pool_in_use: this.pool.inUse,
+      pool_in_use: (this.tx ? this.tx.pool : this.pool).inUse,
       ...Object.fromEntries(Object.entries(this.totals).map(([k, v]) => [k.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`), v])),
     };
+    if (this.tx) {
+      const tx = this.tx;
+      out.irq_moderation = c.virtqueue ? undefined : { count: c.moderationCount, usecs: c.moderationUsecs };
+      if (tx.vq) {
+        out.event_idx = c.eventIdx;
+        out.virtqueue = {
+          avail_idx: tx.vq.availIdx,
+          used_idx: tx.vq.usedIdx,
+          used_event: tx.vq.usedEvent,
+          avail_event: tx.vq.availEvent,
+          notifications: tx.vhost!.notifications,
+          notifications_suppressed: tx.vhost!.suppressed,
+          kicks: tx.virtioDriver!.kicks,
+          kicks_suppressed: tx.virtioDriver!.kicksSuppressed,
+        };
+      }
+      return out;
+    }
     if (this.moderator) out.irq_moderation = { count: c.moderationCount, usecs: c.moderationUsecs };
     if (this.vq) {
       out.event_idx = c.eventIdx;
@@ -380,10 +407,10 @@ export class Nic implements Element {
     const l = { stage: 'nic', variant: this.variant };
     const out: CustomMetricSpec[] = [
       { name: 'vnflab_iommu_faults_total', help: 'Device DMAs the IOMMU refused (unmapped or read-only page); each packet dropped', type: 'counter', samples: [{ labels: l, value: this.totals.iommuFaults }] },
-      { name: 'vnflab_nic_doorbells_total', help: 'RX tail (RDT) register writes by the driver', type: 'counter', samples: [{ labels: l, value: this.totals.doorbells }] },
+      { name: 'vnflab_nic_doorbells_total', help: 'Tail register writes by the driver (RDT; TDT with direction tx)', type: 'counter', samples: [{ labels: l, value: this.totals.doorbells }] },
       { name: 'vnflab_nic_register_traps_total', help: 'Driver register accesses that trapped to the device model (emulated NIC)', type: 'counter', samples: [{ labels: l, value: this.totals.traps }] },
     ];
-    if (this.vhost) {
+    if (this.vhost && !this.tx) {
       out.push({
         name: 'vnflab_nic_notifications_suppressed_total',
         help: 'virtio notifications not sent: interrupts suppressed by used_event/NO_INTERRUPT, kicks by avail_event/NO_NOTIFY',

@@ -3,7 +3,7 @@
 // traps: a VM exit plus a round trip to the device model (QEMU), which then does what the
 // hardware would. The file counts accesses and traps; the element spends what the traps cost.
 
-import type { RxDescRing } from '@vnflab/core';
+import type { RxDescRing, TxDescRing } from '@vnflab/core';
 
 export const REG_STATUS = 0x0008;
 export const REG_ICR = 0x00c0;
@@ -11,6 +11,10 @@ export const REG_IMS = 0x00d0;
 export const REG_IMC = 0x00d8;
 export const REG_RDH = 0x2810;
 export const REG_RDT = 0x2818;
+export const REG_TDH = 0x3810;
+export const REG_TDT = 0x3818;
+/** ICR/IMS bit: transmit descriptor written back (a TX completion). */
+export const ICR_TXDW = 0x01;
 /** ICR/IMS bit: receiver timer interrupt (a packet was received). */
 export const ICR_RXT0 = 0x80;
 const STATUS_LU = 0x2; // link up, full duplex
@@ -24,8 +28,21 @@ export class NicRegisters {
   traps = 0;
   /** Doorbell (RDT) writes. */
   doorbells = 0;
+  /** Doorbell (TDT) writes. */
+  txDoorbells = 0;
 
-  constructor(readonly ring: RxDescRing, readonly trap: boolean) {}
+  /** `ring` is the RX ring; `tx` the TX ring when the driver transmits (direction tx). */
+  constructor(readonly ring: RxDescRing | null, readonly trap: boolean, readonly tx: TxDescRing | null = null) {}
+
+  // a register of a ring the device was not given is a driver bug, not a silent zero
+  private rx(): RxDescRing {
+    if (!this.ring) throw new RangeError('RX ring registers accessed on a TX-only device');
+    return this.ring;
+  }
+  private txRing(): TxDescRing {
+    if (!this.tx) throw new RangeError('TX ring registers accessed on a device without a TX ring');
+    return this.tx;
+  }
 
   read(reg: number): number {
     this.accesses++;
@@ -41,9 +58,13 @@ export class NicRegisters {
       case REG_STATUS:
         return STATUS_LU;
       case REG_RDH:
-        return this.ring.head;
+        return this.rx().head;
       case REG_RDT:
-        return this.ring.tail;
+        return this.rx().tail;
+      case REG_TDH:
+        return this.txRing().head;
+      case REG_TDT:
+        return this.txRing().tail;
       default:
         throw new RangeError(`read of unmodelled register 0x${reg.toString(16)}`);
     }
@@ -64,7 +85,11 @@ export class NicRegisters {
         return;
       case REG_RDT:
         this.doorbells++;
-        this.ring.writeTail(v);
+        this.rx().writeTail(v);
+        return;
+      case REG_TDT:
+        this.txDoorbells++;
+        this.txRing().writeTail(v);
         return;
       default:
         throw new RangeError(`write of unmodelled register 0x${reg.toString(16)}`);

@@ -12,9 +12,9 @@ export type NicMode = (typeof NIC_MODES)[number];
 
 export const NicSettingsSchema = Type.Object(
   {
-    ring_size: Type.Optional(Type.Integer({ minimum: 8, maximum: 4096, description: 'RX descriptors (virtio: queue size), a power of two; default 512' })),
+    ring_size: Type.Optional(Type.Integer({ minimum: 8, maximum: 4096, description: 'descriptors per ring (RX, or TX with direction tx; virtio: queue size), a power of two; default 512' })),
     irq_moderation_count: Type.Optional(
-      Type.Integer({ minimum: 0, maximum: 65535, description: 'raise an interrupt every N received packets (ethtool rx-frames); 0 with usecs 0 = one interrupt per packet; default 32 (not virtio)' }),
+      Type.Integer({ minimum: 0, maximum: 65535, description: 'raise an interrupt every N received packets (ethtool rx-frames; direction tx: every N completed transmits); 0 with usecs 0 = one interrupt per packet; default 32 (not virtio)' }),
     ),
     irq_moderation_usecs: Type.Optional(
       Type.Number({ minimum: 0, maximum: 1000000, description: 'hold an interrupt until the first pending packet is this old, in wire time (ethtool rx-usecs); default 0 (not virtio)' }),
@@ -23,6 +23,9 @@ export const NicSettingsSchema = Type.Object(
       Type.Union([Type.Literal('posted'), Type.Literal('exit')], { description: 'posted (no VM exit, VT-d posted interrupts) or exit (one VM exit per interrupt); not native' }),
     ),
     event_idx: Type.Optional(Type.Boolean({ description: 'virtio: negotiate VIRTIO_RING_F_EVENT_IDX (notification suppression); default true' })),
+    direction: Type.Optional(
+      Type.Union([Type.Literal('rx'), Type.Literal('tx')], { description: 'rx (default): the NIC receives into the guest (VNF ingress); tx: the guest driver transmits through a TX ring or transmit virtqueue (VNF egress)' }),
+    ),
     iommu: Type.Optional(Type.Boolean({ description: 'translate device DMA through an IOMMU domain (passthrough default true; virtio/emulated: a vIOMMU, default false)' })),
   },
   { additionalProperties: false },
@@ -32,8 +35,12 @@ export type NicSettings = Static<typeof NicSettingsSchema>;
 export type IrqDelivery = 'host' | 'posted' | 'exit';
 
 /** The toggles every mode is a preset of. */
+export type NicDirection = 'rx' | 'tx';
+
 export interface NicConfig {
   mode: NicMode;
+  /** rx: wire -> guest (ingress); tx: guest -> wire (egress). */
+  direction: NicDirection;
   ringSize: number;
   /** Device DMAs into host memory and a software backend copies into the guest (virtio, emulated). */
   hostBackend: boolean;
@@ -85,6 +92,7 @@ export function resolveNicConfig(mode: string, settings: Record<string, unknown>
   const virtio = m === 'virtio';
   return {
     mode: m,
+    direction: s.direction ?? 'rx',
     ringSize,
     hostBackend: m === 'virtio' || m === 'emulated',
     virtqueue: virtio,

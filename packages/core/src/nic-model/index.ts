@@ -1,5 +1,6 @@
 // The NIC model shared by the nic and kernel-path stages: guest memory, a packet-buffer pool and
-// an 82599-style RX descriptor ring.
+// 82599-style RX and TX descriptor rings.
 export * from './guest-memory';
 export * from './mempool';
 export * from './rx-ring';
+export * from './tx-ring';

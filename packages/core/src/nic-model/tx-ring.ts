@@ -1,0 +1,149 @@
+// A TX descriptor ring in the Intel 82599 (and e1000) legacy format, kept in a Buffer that is
+// usually guest memory. Ownership is by index, as in hardware:
+//
+//   device owns [head, tail)  - descriptors posted by the driver, waiting to be transmitted
+//   driver owns [tail, head)  - sent descriptors (DD set once written back) and free slots
+//
+// The driver posts a buffer per frame (EOP|IFCS|RS), writes the tail (TDT) once per batch (the
+// doorbell); the device fetches from head up to tail, DMAs each frame out of memory, writes DD
+// back (because RS asked for it) and advances head (TDH). The driver cleans DD descriptors from
+// nextToClean and returns their buffers. One slot stays unused so a full ring is never mistaken
+// for an empty one; when no slot is free the driver cannot post (tx_ring_full).
+//
+// Legacy descriptor, 16 bytes, little endian (82599 datasheet 7.2.3.2.2):
+//   0  u64 buffer address   8  u16 length   10 u8 CSO   11 u8 CMD
+//   12 u8  STA (DD, low nibble)   13 u8 CSS   14 u16 VLAN tag
+
+export const TX_DESC_SIZE = 16;
+export const TXD_ADDR = 0;
+export const TXD_LENGTH = 8;
+export const TXD_CSO = 10;
+export const TXD_CMD = 11;
+export const TXD_STATUS = 12;
+export const TXD_CSS = 13;
+export const TXD_VLAN = 14;
+/** CMD: end of packet (the last descriptor of a frame; ours are one buffer per frame). */
+export const TXD_CMD_EOP = 0x01;
+/** CMD: insert FCS (the NIC appends the Ethernet CRC). */
+export const TXD_CMD_IFCS = 0x02;
+/** CMD: report status - the device writes DD back when the descriptor is done. */
+export const TXD_CMD_RS = 0x08;
+/** STA: descriptor done (written back by the device, only if RS was set). */
+export const TXD_STAT_DD = 0x01;
+/** What a driver sets on a single-buffer frame. */
+export const TXD_CMD_FRAME = TXD_CMD_EOP | TXD_CMD_IFCS | TXD_CMD_RS;
+
+export class TxDescRing {
+  readonly mask: number;
+  // DataView accessors: V8 inlines them, unlike Buffer's range-checked writeUInt*
+  private readonly dv: DataView;
+  /** TDH: next descriptor the device will transmit. Device-owned. */
+  head = 0;
+  /** TDT: one past the last descriptor handed to the device. Driver-owned, written by writeTail(). */
+  tail = 0;
+  /** Driver: next slot to post a frame into (becomes the tail on the next doorbell). */
+  nextToUse = 0;
+  /** Driver: next slot to check for DD. */
+  nextToClean = 0;
+
+  /**
+   * `mem` holds the descriptors at `base` (16-byte aligned), `size` of them (a power of two).
+   * Carve `size * TX_DESC_SIZE` bytes from guest memory for it, or pass a private Buffer.
+   */
+  constructor(readonly mem: Buffer, readonly base: number, readonly size: number) {
+    if (!Number.isInteger(size) || size < 2 || size > 65536 || (size & (size - 1)) !== 0) {
+      throw new RangeError(`ring size ${size} must be a power of two between 2 and 65536`);
+    }
+    if (base % 16 !== 0 || base < 0 || base + size * TX_DESC_SIZE > mem.length) {
+      throw new RangeError(`descriptor ring at ${base} (${size * TX_DESC_SIZE} B) must be 16-byte aligned and inside its memory`);
+    }
+    this.mask = size - 1;
+    this.dv = new DataView(mem.buffer, mem.byteOffset, mem.byteLength);
+    mem.fill(0, base, base + size * TX_DESC_SIZE);
+  }
+
+  // ---- driver side ----
+
+  /** Descriptors the driver may still post before the ring is full (one slot stays unused). */
+  get postable(): number {
+    return (this.nextToClean - this.nextToUse - 1) & this.mask;
+  }
+
+  /**
+   * Posts a frame of `length` bytes at bus address `addr` into nextToUse (STA cleared) and
+   * returns its slot, or -1 when the ring is full (the caller drops: tx_ring_full).
+   */
+  post(addr: number, length: number, cmd = TXD_CMD_FRAME): number {
+    if (this.postable === 0) return -1;
+    const i = this.nextToUse;
+    const d = this.base + i * TX_DESC_SIZE;
+    const dv = this.dv;
+    dv.setUint32(d, addr >>> 0, true);
+    dv.setUint32(d + 4, Math.floor(addr / 0x100000000), true);
+    dv.setUint16(d + TXD_LENGTH, length, true);
+    this.mem[d + TXD_CSO] = 0;
+    this.mem[d + TXD_CMD] = cmd;
+    dv.setUint32(d + TXD_STATUS, 0, true); // STA (DD clear), CSS, VLAN
+    this.nextToUse = (i + 1) & this.mask;
+    return i;
+  }
+
+  /** The doorbell: hands the posted descriptors up to `value` (default: all) to the device (one TDT write per batch). */
+  writeTail(value = this.nextToUse): number {
+    this.tail = value & this.mask;
+    return this.tail;
+  }
+
+  /**
+   * Takes the next transmitted descriptor (DD set) and returns its index, or -1 if the device
+   * has not written it back yet. The caller gives its buffer back to the pool.
+   */
+  clean(): number {
+    const i = this.nextToClean;
+    if (i === this.nextToUse || (this.mem[this.base + i * TX_DESC_SIZE + TXD_STATUS] & TXD_STAT_DD) === 0) return -1;
+    this.nextToClean = (i + 1) & this.mask;
+    return i;
+  }
+
+  // ---- device side ----
+
+  /** Descriptors the device owns and has not transmitted yet. */
+  get deviceAvailable(): number {
+    return (this.tail - this.head) & this.mask;
+  }
+
+  /** The descriptor the device transmits next, or -1 when head has reached tail. */
+  deviceFetch(): number {
+    return this.head === this.tail ? -1 : this.head;
+  }
+
+  /** Descriptor i (= head) is done: DD is written back if RS asked for it; head advances. */
+  deviceWriteBack(i: number): void {
+    const d = this.base + i * TX_DESC_SIZE;
+    if ((this.mem[d + TXD_CMD] & TXD_CMD_RS) !== 0) this.mem[d + TXD_STATUS] |= TXD_STAT_DD;
+    this.head = (i + 1) & this.mask;
+  }
+
+  // ---- fields ----
+
+  addr(i: number): number {
+    const d = this.base + i * TX_DESC_SIZE;
+    const hi = this.dv.getUint32(d + 4, true);
+    const lo = this.dv.getUint32(d, true);
+    return hi === 0 ? lo : lo + hi * 0x100000000;
+  }
+  length(i: number): number {
+    return this.dv.getUint16(this.base + i * TX_DESC_SIZE + TXD_LENGTH, true);
+  }
+  cmd(i: number): number {
+    return this.mem[this.base + i * TX_DESC_SIZE + TXD_CMD];
+  }
+  status(i: number): number {
+    return this.mem[this.base + i * TX_DESC_SIZE + TXD_STATUS];
+  }
+
+  /** Descriptors posted and not yet cleaned (in flight or waiting for the driver to clean). */
+  get inFlight(): number {
+    return (this.nextToUse - this.nextToClean) & this.mask;
+  }
+}

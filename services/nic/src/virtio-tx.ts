@@ -1,0 +1,167 @@
+// A virtio-net transmit queue from both sides, on the split virtqueue of virtqueue.ts.
+//
+// Guest (virtio_net start_xmit, split ring): each frame is one device-readable descriptor; the
+// driver publishes avail.idx once per batch and kicks only when the device asked for it - with
+// EVENT_IDX when vring_need_event(avail_event, new, old) holds, else unless used.flags has
+// NO_NOTIFY. Completed buffers come back on the used ring (free_old_xmit) and return to the pool.
+//
+// Host (vhost-net handle_tx): it takes every available descriptor, reads the frame out of guest
+// memory (the one copy of paravirtual I/O), returns the descriptor used with len 0 (nothing was
+// written) and interrupts the guest only when used_event says so. When the ring is empty it
+// re-enables kicks (vhost_enable_notify publishes avail_event = last_avail_idx), so the guest's
+// next batch kicks once.
+
+import type { Mempool } from '@vnflab/core';
+import type { DmaPort } from './dma';
+import { SplitVirtqueue, VIRTQ_AVAIL_F_NO_INTERRUPT, VIRTQ_DESC_F_WRITE, VIRTQ_USED_F_NO_NOTIFY, vringNeedEvent } from './virtqueue';
+
+export class VirtioNetTxDriver {
+  /** Descriptor id -> mempool buffer index. */
+  private readonly bufOf: Int32Array;
+  private readonly freeIds: Uint16Array;
+  private freeTop: number;
+  /** Shadow avail.idx (written, maybe not yet published), the published one, next used to read. */
+  private availIdx = 0;
+  private published = 0;
+  private lastUsed = 0;
+  kicks = 0;
+  kicksSuppressed = 0;
+  cleaned = 0;
+
+  constructor(readonly vq: SplitVirtqueue, readonly pool: Mempool, readonly port: DmaPort, readonly eventIdx: boolean) {
+    this.bufOf = new Int32Array(vq.size).fill(-1);
+    this.freeIds = new Uint16Array(vq.size);
+    for (let i = 0; i < vq.size; i++) this.freeIds[i] = vq.size - 1 - i;
+    this.freeTop = vq.size;
+  }
+
+  /** Frames the queue can still take (free descriptors). */
+  get room(): number {
+    return this.freeTop;
+  }
+  get lastUsedIndex(): number {
+    return this.lastUsed;
+  }
+
+  /** Adds pool buffer `b` holding `len` bytes as a device-readable descriptor; returns its id, or -1 when full. */
+  add(b: number, len: number): number {
+    if (this.freeTop === 0) return -1;
+    const vq = this.vq;
+    const id = this.freeIds[--this.freeTop];
+    this.bufOf[id] = b;
+    vq.setDesc(id, this.port.busAddr(this.pool.addr(b)), len, 0, 0);
+    vq.setAvailRing(this.availIdx, id);
+    this.availIdx = (this.availIdx + 1) & 0xffff;
+    return id;
+  }
+
+  /** Publishes avail.idx (after the ring entries, virtio_wmb) and returns 1 if the device must be kicked. */
+  publish(): number {
+    const old = this.published;
+    const idx = this.availIdx;
+    if (idx === old) return 0;
+    this.vq.availIdx = idx;
+    this.published = idx;
+    const kick = this.eventIdx ? vringNeedEvent(this.vq.availEvent, idx, old) : (this.vq.usedFlags & VIRTQ_USED_F_NO_NOTIFY) === 0;
+    if (kick) this.kicks++;
+    else this.kicksSuppressed++;
+    return kick ? 1 : 0;
+  }
+
+  /** free_old_xmit: every used descriptor's buffer back to the pool. Returns how many. */
+  clean(): number {
+    const vq = this.vq;
+    const end = vq.usedIdx;
+    let n = 0;
+    while (this.lastUsed !== end) {
+      const id = vq.usedElemId(this.lastUsed);
+      this.lastUsed = (this.lastUsed + 1) & 0xffff;
+      const b = this.bufOf[id];
+      if (b < 0) throw new Error(`virtio tx: device returned descriptor ${id}, which is not in flight`);
+      this.bufOf[id] = -1;
+      this.freeIds[this.freeTop++] = id;
+      this.pool.put(b);
+      n++;
+    }
+    this.cleaned += n;
+    return n;
+  }
+
+  /** virtqueue_disable_cb. */
+  disableCb(): void {
+    if (!this.eventIdx) this.vq.availFlags = this.vq.availFlags | VIRTQ_AVAIL_F_NO_INTERRUPT;
+  }
+
+  /** virtqueue_enable_cb: interrupt me for the next used buffer. */
+  enableCb(): void {
+    if (this.eventIdx) this.vq.usedEvent = this.lastUsed;
+    else this.vq.availFlags = this.vq.availFlags & ~VIRTQ_AVAIL_F_NO_INTERRUPT;
+  }
+}
+
+/** VhostTxBackend.send() results below 0. */
+export const VQ_TX_FAULT = -2;
+export const VQ_TX_BAD_DESC = -3;
+
+export class VhostTxBackend {
+  private lastAvail = 0;
+  private usedIdx = 0;
+  notifications = 0;
+  suppressed = 0;
+  copies = 0;
+  faults = 0;
+
+  constructor(readonly vq: SplitVirtqueue, readonly port: DmaPort, readonly eventIdx: boolean) {}
+
+  /** Start of handle_tx: no kicks wanted while we run (vhost_disable_notify). */
+  begin(): void {
+    if (!this.eventIdx) this.vq.usedFlags = VIRTQ_USED_F_NO_NOTIFY;
+  }
+
+  /** The next available descriptor id, or -1 when the guest has posted nothing more. */
+  next(): number {
+    const vq = this.vq;
+    if (this.lastAvail === vq.availIdx) return -1;
+    const id = vq.availRing(this.lastAvail);
+    this.lastAvail = (this.lastAvail + 1) & 0xffff;
+    return id;
+  }
+
+  /** Copies descriptor `id`'s frame into `dst` at `off` and returns its length, or VQ_TX_* < 0; the descriptor is used either way. */
+  send(id: number, dst: Buffer, off: number): number {
+    const vq = this.vq;
+    const len = vq.descLen(id);
+    let r: number;
+    if ((vq.descFlags(id) & VIRTQ_DESC_F_WRITE) !== 0 || len > dst.length - off) r = VQ_TX_BAD_DESC;
+    else if (!this.port.read(dst, off, len, vq.descAddr(id))) {
+      r = VQ_TX_FAULT;
+      this.faults++;
+    } else {
+      r = len;
+      this.copies++;
+    }
+    this.pushUsed(id);
+    return r;
+  }
+
+  /** The ring is empty: ask to be kicked for the next buffer (vhost_enable_notify). */
+  end(): void {
+    if (this.eventIdx) this.vq.availEvent = this.lastAvail;
+    else this.vq.usedFlags = 0;
+  }
+
+  private pushUsed(id: number): void {
+    const vq = this.vq;
+    const old = this.usedIdx;
+    vq.setUsedElem(old, id, 0); // a transmit buffer is only read: 0 bytes written
+    this.usedIdx = (old + 1) & 0xffff;
+    vq.usedIdx = this.usedIdx;
+    const notify = this.eventIdx ? vringNeedEvent(vq.usedEvent, this.usedIdx, old) : (vq.availFlags & VIRTQ_AVAIL_F_NO_INTERRUPT) === 0;
+    if (notify) this.notifications++;
+    else this.suppressed++;
+  }
+
+  get usedIndex(): number {
+    return this.usedIdx;
+  }
+}
