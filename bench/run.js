@@ -2,7 +2,7 @@
 // bench/results.json. Ratios are what to compare across machines; absolute numbers are this
 // machine's. `npm run bench -- --quick` shortens every run; `--only NAME` runs one suite.
 
-const { writeFileSync } = require('node:fs');
+const { existsSync, readFileSync, writeFileSync } = require('node:fs');
 const { cpus, totalmem } = require('node:os');
 const { join } = require('node:path');
 
@@ -14,6 +14,7 @@ const SUITES = [
   ['lb', 'Load balancer: Maglev, conntrack, table builds', () => require('./lb')],
   ['bus', 'Redis Streams bus: one hop versus a raw ioredis loop, and the chain as services', () => require('./bus')],
   ['controller', 'Controller: live swaps under traffic (embedded)', () => require('./controller')],
+  ['compose', 'docker compose: start-up, container memory, a live swap through the controller', () => require('./compose')],
 ];
 
 async function main() {
@@ -22,26 +23,44 @@ async function main() {
   const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
   const log = (m) => process.stderr.write(`bench: ${m}\n`);
   const results = {};
-  const md = [
+  const header = [
     '# Benchmark results',
     '',
     `Measured by \`npm run bench${quick ? ' -- --quick' : ''}\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}.`,
     'Each table is measured in one run; compare ratios, not absolute numbers, across machines.',
     '',
   ];
+  const sections = [];
   for (const [name, title, load] of SUITES) {
     if (only && only !== name) continue;
     log(`== ${title}`);
     const r = await load()({ quick, log });
     results[name] = r.data;
-    md.push(`## ${title}`, '', '| measurement | value | note |', '|---|---|---|', ...r.rows.map((row) => `| ${row.join(' | ')} |`), '');
+    sections.push({ title, text: [`## ${title}`, '', '| measurement | value | note |', '|---|---|---|', ...r.rows.map((row) => `| ${row.join(' | ')} |`), ''].join('\n') });
     for (const row of r.rows) log(`  ${row.join('  ')}`);
   }
+  const mdPath = join(__dirname, 'RESULTS.md');
+  const jsonPath = join(__dirname, 'results.json');
   if (!only) {
-    writeFileSync(join(__dirname, 'RESULTS.md'), md.join('\n'));
-    writeFileSync(join(__dirname, 'results.json'), JSON.stringify(results, null, 2) + '\n');
-    log('wrote bench/RESULTS.md and bench/results.json');
+    writeFileSync(mdPath, [...header, ...sections.map((x) => x.text)].join('\n'));
+    writeFileSync(jsonPath, JSON.stringify(results, null, 2) + '\n');
+  } else {
+    // one suite: replace (or add) its section and its key, keep the rest as measured before
+    let md = existsSync(mdPath) ? readFileSync(mdPath, 'utf8') : header.join('\n');
+    for (const sec of sections) {
+      const start = md.indexOf(`## ${sec.title}`);
+      if (start < 0) md = `${md.trimEnd()}\n\n${sec.text}`;
+      else {
+        const next = md.indexOf('\n## ', start + 3);
+        md = md.slice(0, start) + sec.text + (next < 0 ? '' : md.slice(next + 1));
+      }
+      md = md.replace(sec.text, `${sec.text}(this section measured on ${new Date().toISOString().slice(0, 10)} by \`npm run bench -- --only ${only}\`)\n`);
+    }
+    writeFileSync(mdPath, md);
+    const old = existsSync(jsonPath) ? JSON.parse(readFileSync(jsonPath, 'utf8')) : {};
+    writeFileSync(jsonPath, JSON.stringify({ ...old, ...results }, null, 2) + '\n');
   }
+  log(`wrote bench/RESULTS.md and bench/results.json${only ? ` (suite ${only} only)` : ''}`);
 }
 
 main().catch((e) => {
