@@ -1,4 +1,6 @@
-import { COST_NAMES, Costs, listProfiles, loadProfile, spendNs, validateProfile } from '@vnflab/core';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { COST_NAMES, Costs, listProfiles, loadProfile, validateProfile } from '@vnflab/core';
 
 describe('cost profiles', () => {
   test('every profile gives every cost with a source; zero is all zeros', () => {
@@ -22,24 +24,30 @@ describe('cost profiles', () => {
     expect(() => validateProfile({ name: 'x', description: '', costs: { ...costs, warp: { ns: 1, source: 's' } } }, 'p')).toThrow('unknown cost "warp"');
   });
 
-  test('the calibrated spin: a requested 1 us measures within 10 % (median of 21 runs of 200 spins)', () => {
-    for (let i = 0; i < 2000; i++) spendNs(1000); // let the JIT compile it
-    // Other test files run beside this one and may take the CPU mid-measurement, which only ever
-    // reads high; the median keeps one preempted run from deciding, and a contended attempt is
-    // repeated (up to 5), as the spin is checked, not the machine's load.
-    const medians: number[] = [];
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const runs: number[] = [];
-      for (let r = 0; r < 21; r++) {
-        const t0 = performance.now();
-        for (let i = 0; i < 200; i++) spendNs(1000);
-        runs.push(((performance.now() - t0) * 1e6) / 200);
+  test('the calibrated spin: a requested 1 us measures within 10 % (median of 21 runs of 200 spins, plain node)', () => {
+    // Measured in a plain node process, as the stages run: inside Jest's module sandbox every
+    // clock read crosses a VM context and costs several times more. Other test files may take
+    // the CPU mid-measurement, which only ever reads high, so a contended attempt is repeated.
+    const script = `
+      const { spendNs } = require(${JSON.stringify(join(__dirname, '..', 'dist', 'index.js'))});
+      const { performance } = require('node:perf_hooks');
+      for (let i = 0; i < 2000; i++) spendNs(1000);
+      const medians = [];
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const runs = [];
+        for (let r = 0; r < 21; r++) {
+          const t0 = performance.now();
+          for (let i = 0; i < 200; i++) spendNs(1000);
+          runs.push(((performance.now() - t0) * 1e6) / 200);
+        }
+        runs.sort((a, b) => a - b);
+        medians.push(Math.round(runs[10]));
+        if (runs[10] > 900 && runs[10] < 1100) break;
       }
-      runs.sort((a, b) => a - b);
-      medians.push(runs[10]);
-      if (runs[10] > 900 && runs[10] < 1100) break;
-    }
-    const best = medians.find((m) => m > 900 && m < 1100);
-    expect({ medians_ns: medians.map(Math.round), within_10_percent: best !== undefined }).toMatchObject({ within_10_percent: true });
+      console.log(JSON.stringify(medians));`;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    const medians = JSON.parse(r.stdout) as number[];
+    expect({ medians_ns: medians, within_10_percent: medians.some((m) => m > 900 && m < 1100) }).toEqual({ medians_ns: medians, within_10_percent: true });
   });
 });
