@@ -62,7 +62,7 @@ module.exports = async function compose({ log }) {
       rows: [
         ['docker-compose up -d (images built) to the first packet at the backends', `${first.toFixed(1)} s`, `target <= 30 s ${first <= 30 ? 'met' : 'NOT MET'}`],
         ['stage containers, memory at the default rate', `${Math.max(...stages.map((s) => s.used)).toFixed(0)} MiB at most`, `${stages.map((s) => `${s.name} ${s.used.toFixed(0)}`).join(', ')} (limit 128 MiB each; target < 128 ${stages.every((s) => s.used < 128) ? 'met' : 'NOT MET'})`],
-        ['live swap nic passthrough -> virtio (controller: start to old container gone)', `${(swap.duration_ms / 1e3).toFixed(2)} s`, `ready after ${swap.replicas?.[0]?.ready?.ms ?? '?'} ms, old drained in ${swap.replicas?.[0]?.drain?.ms ?? '?'} ms`],
+        ['live swap nic passthrough -> virtio (controller: start to old container gone)', `${(swap.duration_ms / 1e3).toFixed(2)} s`, `ready after ${Math.round(swap.replicas?.[0]?.ready?.ms ?? NaN)} ms, old drained in ${Math.round(swap.replicas?.[0]?.drain?.ms ?? NaN)} ms`],
         ['packets dropped across the swap', String(dropsAfter - dropsBefore), 'at-least-once bus: the old container finishes and acknowledges what it holds'],
         ['end-to-end p99 before the swap / worst 30 s around it', `${(p99Before * 1e3).toFixed(2)} / ${(p99Around * 1e3).toFixed(2)} ms`, `packets delayed while the new container took over; chain at ${(rate / 1e3).toFixed(1)} kpps`],
       ],
