@@ -2,5 +2,6 @@
 // 82599-style RX and TX descriptor rings.
 export * from './guest-memory';
 export * from './mempool';
+export * from './desc-ring';
 export * from './rx-ring';
 export * from './tx-ring';

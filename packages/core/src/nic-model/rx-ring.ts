@@ -13,7 +13,9 @@
 //   0  u64 buffer address   8  u16 length   10 u16 fragment checksum
 //   12 u8  status (DD, EOP) 13 u8 errors    14 u16 VLAN tag
 
-export const RX_DESC_SIZE = 16;
+import { DescRing, DESC_SIZE } from './desc-ring';
+
+export const RX_DESC_SIZE = DESC_SIZE;
 export const RXD_ADDR = 0;
 export const RXD_LENGTH = 8;
 export const RXD_STATUS = 12;
@@ -25,41 +27,8 @@ export const RXD_STAT_EOP = 0x02;
 /** Errors: RX data error (we use it for a DMA the IOMMU refused). */
 export const RXD_ERR_RXE = 0x80;
 
-export class RxDescRing {
-  readonly mask: number;
-  // DataView accessors: V8 inlines them, unlike Buffer's range-checked writeUInt*
-  private readonly dv: DataView;
-  /** RDH: next descriptor the device will fill. Device-owned. */
-  head = 0;
-  /** RDT: one past the last descriptor handed to the device. Driver-owned, written by writeTail(). */
-  tail = 0;
-  /** Driver: next slot to post a buffer into (becomes the tail on the next doorbell). */
-  nextToUse = 0;
-  /** Driver: next slot to check for DD. */
-  nextToClean = 0;
-
-  /**
-   * `mem` holds the descriptors at `base` (16-byte aligned), `size` of them (a power of two).
-   * Carve `size * RX_DESC_SIZE` bytes from guest memory for it, or pass a private Buffer.
-   */
-  constructor(readonly mem: Buffer, readonly base: number, readonly size: number) {
-    if (!Number.isInteger(size) || size < 2 || size > 65536 || (size & (size - 1)) !== 0) {
-      throw new RangeError(`ring size ${size} must be a power of two between 2 and 65536`);
-    }
-    if (base % 16 !== 0 || base < 0 || base + size * RX_DESC_SIZE > mem.length) {
-      throw new RangeError(`descriptor ring at ${base} (${size * RX_DESC_SIZE} B) must be 16-byte aligned and inside its memory`);
-    }
-    this.mask = size - 1;
-    this.dv = new DataView(mem.buffer, mem.byteOffset, mem.byteLength);
-    mem.fill(0, base, base + size * RX_DESC_SIZE);
-  }
-
+export class RxDescRing extends DescRing {
   // ---- driver side ----
-
-  /** Descriptors the driver may still post before the ring is full (one slot stays unused). */
-  get postable(): number {
-    return (this.nextToClean - this.nextToUse - 1) & this.mask;
-  }
 
   /** Posts a buffer at nextToUse (read format: address, status cleared). False when full. */
   post(addr: number): boolean {

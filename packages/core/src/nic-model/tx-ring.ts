@@ -14,7 +14,9 @@
 //   0  u64 buffer address   8  u16 length   10 u8 CSO   11 u8 CMD
 //   12 u8  STA (DD, low nibble)   13 u8 CSS   14 u16 VLAN tag
 
-export const TX_DESC_SIZE = 16;
+import { DescRing, DESC_SIZE } from './desc-ring';
+
+export const TX_DESC_SIZE = DESC_SIZE;
 export const TXD_ADDR = 0;
 export const TXD_LENGTH = 8;
 export const TXD_CSO = 10;
@@ -33,41 +35,8 @@ export const TXD_STAT_DD = 0x01;
 /** What a driver sets on a single-buffer frame. */
 export const TXD_CMD_FRAME = TXD_CMD_EOP | TXD_CMD_IFCS | TXD_CMD_RS;
 
-export class TxDescRing {
-  readonly mask: number;
-  // DataView accessors: V8 inlines them, unlike Buffer's range-checked writeUInt*
-  private readonly dv: DataView;
-  /** TDH: next descriptor the device will transmit. Device-owned. */
-  head = 0;
-  /** TDT: one past the last descriptor handed to the device. Driver-owned, written by writeTail(). */
-  tail = 0;
-  /** Driver: next slot to post a frame into (becomes the tail on the next doorbell). */
-  nextToUse = 0;
-  /** Driver: next slot to check for DD. */
-  nextToClean = 0;
-
-  /**
-   * `mem` holds the descriptors at `base` (16-byte aligned), `size` of them (a power of two).
-   * Carve `size * TX_DESC_SIZE` bytes from guest memory for it, or pass a private Buffer.
-   */
-  constructor(readonly mem: Buffer, readonly base: number, readonly size: number) {
-    if (!Number.isInteger(size) || size < 2 || size > 65536 || (size & (size - 1)) !== 0) {
-      throw new RangeError(`ring size ${size} must be a power of two between 2 and 65536`);
-    }
-    if (base % 16 !== 0 || base < 0 || base + size * TX_DESC_SIZE > mem.length) {
-      throw new RangeError(`descriptor ring at ${base} (${size * TX_DESC_SIZE} B) must be 16-byte aligned and inside its memory`);
-    }
-    this.mask = size - 1;
-    this.dv = new DataView(mem.buffer, mem.byteOffset, mem.byteLength);
-    mem.fill(0, base, base + size * TX_DESC_SIZE);
-  }
-
+export class TxDescRing extends DescRing {
   // ---- driver side ----
-
-  /** Descriptors the driver may still post before the ring is full (one slot stays unused). */
-  get postable(): number {
-    return (this.nextToClean - this.nextToUse - 1) & this.mask;
-  }
 
   /**
    * Posts a frame of `length` bytes at bus address `addr` into nextToUse (STA cleared) and
