@@ -1,7 +1,8 @@
 // `docker compose up` end to end with a real Docker engine: the images built offline, every
 // service healthy, traffic through every stage to the backends, the compose Prometheus scraping
-// every target, containers under their memory limits; the controller swaps nic from passthrough
-// to virtio and back under traffic with no packet lost; `down -v` leaves nothing behind.
+// every target, containers under their memory limits; kernel-path scales to two replicas; the
+// controller swaps nic from passthrough to virtio and back under traffic with no packet lost
+// (across the scale-out too); `down -v` leaves nothing behind.
 // Skipped, with the reason, where no Docker engine can run.
 
 import { spawnSync } from 'node:child_process';
@@ -94,6 +95,15 @@ maybe('docker compose up: the chain as containers', () => {
       expect(row.used).toBeLessThan(row.limit);
     }
   });
+
+  test('--scale kernel-path=2 under traffic: both replicas share the stage and Prometheus scrapes each', async () => {
+    compose.ok(['up', '-d', '--no-recreate', '--scale', 'kernel-path=2']);
+    const perReplica = await waitFor('two kernel-path replicas with traffic', async () => {
+      const r = await q('sum by (instance) (rate(vnflab_packets_total{stage="kernel-path",direction="in"}[10s]))');
+      return r.length === 2 && r.every((x) => Number(x.value[1]) > 0) ? r : undefined;
+    }, 60000, 1000);
+    expect(perReplica).toHaveLength(2);
+  }, 120000);
 
   test('the controller swaps nic passthrough -> virtio -> passthrough under traffic; nothing is lost', async () => {
     const swap = async (variant: string): Promise<{ duration_ms: number; replicas: unknown[] }> => {
