@@ -8,12 +8,11 @@ import type { Mempool } from '@vnflab/core';
 import type { DmaPort } from './dma';
 import type { HarvestQueue } from './harvest-queue';
 import { SplitVirtqueue, VIRTQ_AVAIL_F_NO_INTERRUPT, VIRTQ_DESC_F_WRITE, VIRTQ_USED_F_NO_NOTIFY, vringNeedEvent } from './virtqueue';
+import { DescIdTable } from './desc-ids';
 
 export class VirtioNetRxDriver {
   /** Descriptor id -> mempool buffer index (the "data" token of virtqueue_add_inbuf). */
-  private readonly bufOf: Int32Array;
-  private readonly freeIds: Uint16Array;
-  private freeTop: number;
+  private readonly ids: DescIdTable;
   /** Shadow of avail.idx and the next used index to read; free-running, wrap at 65536. */
   private availIdx = 0;
   private lastUsed = 0;
@@ -24,10 +23,7 @@ export class VirtioNetRxDriver {
   poolEmpty = 0;
 
   constructor(readonly vq: SplitVirtqueue, readonly pool: Mempool, readonly port: DmaPort, readonly eventIdx: boolean) {
-    this.bufOf = new Int32Array(vq.size).fill(-1);
-    this.freeIds = new Uint16Array(vq.size);
-    for (let i = 0; i < vq.size; i++) this.freeIds[i] = vq.size - 1 - i;
-    this.freeTop = vq.size;
+    this.ids = new DescIdTable(vq.size);
   }
 
   /** Shadow indices, for tests and describe(). */
@@ -47,14 +43,13 @@ export class VirtioNetRxDriver {
     const pool = this.pool;
     const old = this.availIdx;
     let idx = old;
-    while (this.freeTop > 0) {
+    while (this.ids.free > 0) {
       const b = pool.get();
       if (b < 0) {
         this.poolEmpty++;
         break;
       }
-      const id = this.freeIds[--this.freeTop];
-      this.bufOf[id] = b;
+      const id = this.ids.take(b);
       vq.setDesc(id, this.port.busAddr(pool.addr(b)), pool.bufSize, VIRTQ_DESC_F_WRITE, 0);
       vq.setAvailRing(idx, id);
       idx = (idx + 1) & 0xffff;
@@ -78,10 +73,7 @@ export class VirtioNetRxDriver {
       const id = vq.usedElemId(this.lastUsed);
       const len = vq.usedElemLen(this.lastUsed);
       this.lastUsed = (this.lastUsed + 1) & 0xffff;
-      const b = this.bufOf[id];
-      if (b < 0) throw new Error(`virtio: device returned descriptor ${id}, which is not in flight`);
-      this.bufOf[id] = -1;
-      this.freeIds[this.freeTop++] = id;
+      const b = this.ids.give(id, 'virtio');
       if (len === 0) {
         this.empty++;
         this.pool.put(b);

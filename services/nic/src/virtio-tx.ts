@@ -14,12 +14,11 @@
 import type { Mempool } from '@vnflab/core';
 import type { DmaPort } from './dma';
 import { SplitVirtqueue, VIRTQ_AVAIL_F_NO_INTERRUPT, VIRTQ_DESC_F_WRITE, VIRTQ_USED_F_NO_NOTIFY, vringNeedEvent } from './virtqueue';
+import { DescIdTable } from './desc-ids';
 
 export class VirtioNetTxDriver {
   /** Descriptor id -> mempool buffer index. */
-  private readonly bufOf: Int32Array;
-  private readonly freeIds: Uint16Array;
-  private freeTop: number;
+  private readonly ids: DescIdTable;
   /** Shadow avail.idx (written, maybe not yet published), the published one, next used to read. */
   private availIdx = 0;
   private published = 0;
@@ -29,15 +28,12 @@ export class VirtioNetTxDriver {
   cleaned = 0;
 
   constructor(readonly vq: SplitVirtqueue, readonly pool: Mempool, readonly port: DmaPort, readonly eventIdx: boolean) {
-    this.bufOf = new Int32Array(vq.size).fill(-1);
-    this.freeIds = new Uint16Array(vq.size);
-    for (let i = 0; i < vq.size; i++) this.freeIds[i] = vq.size - 1 - i;
-    this.freeTop = vq.size;
+    this.ids = new DescIdTable(vq.size);
   }
 
   /** Frames the queue can still take (free descriptors). */
   get room(): number {
-    return this.freeTop;
+    return this.ids.free;
   }
   get lastUsedIndex(): number {
     return this.lastUsed;
@@ -45,10 +41,9 @@ export class VirtioNetTxDriver {
 
   /** Adds pool buffer `b` holding `len` bytes as a device-readable descriptor; returns its id, or -1 when full. */
   add(b: number, len: number): number {
-    if (this.freeTop === 0) return -1;
+    const id = this.ids.take(b);
+    if (id < 0) return -1;
     const vq = this.vq;
-    const id = this.freeIds[--this.freeTop];
-    this.bufOf[id] = b;
     vq.setDesc(id, this.port.busAddr(this.pool.addr(b)), len, 0, 0);
     vq.setAvailRing(this.availIdx, id);
     this.availIdx = (this.availIdx + 1) & 0xffff;
@@ -76,10 +71,7 @@ export class VirtioNetTxDriver {
     while (this.lastUsed !== end) {
       const id = vq.usedElemId(this.lastUsed);
       this.lastUsed = (this.lastUsed + 1) & 0xffff;
-      const b = this.bufOf[id];
-      if (b < 0) throw new Error(`virtio tx: device returned descriptor ${id}, which is not in flight`);
-      this.bufOf[id] = -1;
-      this.freeIds[this.freeTop++] = id;
+      const b = this.ids.give(id, 'virtio tx');
       this.pool.put(b);
       n++;
     }
