@@ -3,7 +3,7 @@
 // one's batches with exactly one commit winning, a restarted consumer taking back its own, and
 // the end of the stream travelling through a hop.
 
-import { Batch, BatchDedup, RedisBus, StageStats, StatsLedger, reasonName, type RedisConsumer } from '@vnflab/core';
+import { Batch, BatchDedup, RedisBus, StageStats, StatsLedger, encodeBatch, reasonName, type RedisConsumer } from '@vnflab/core';
 import { TestRedis } from './helpers/redis';
 
 let redis: TestRedis;
@@ -77,7 +77,7 @@ describe('redis bus', () => {
   });
 
   test('policy drop refuses at the bound and never trims the unread batches', async () => {
-    const b = bus({ bound: 3, policy: 'drop' });
+    const b = bus({ bound: 3, policy: 'drop', prefetch: 1 }); // one batch per read: each ack commits
     await b.whenReady();
     const p = b.producer('sink');
     const results: boolean[] = [];
@@ -97,20 +97,42 @@ describe('redis bus', () => {
     c.close();
   });
 
+  test('a last stage acknowledges what one read delivered in one commit, after the last of it is processed', async () => {
+    const b = bus({ bound: 8 });
+    await b.whenReady();
+    const stream = b.streamKey('sink');
+    const stats = new StageStats('backends', 'sink');
+    const c = b.consumer('sink', 'sink', 'c1', { ledger: new StatsLedger(b.ledgerKey('c1'), stats) });
+    const p = b.producer('sink');
+    for (let i = 1; i <= 3; i++) await p.send(batch(i));
+    const pending = async () => ((await b.cmd.xpending(stream, 'sink')) as [number])[0];
+    for (let i = 1; i <= 3; i++) {
+      const d = await c.receive(100);
+      expect(d?.batch.batchId).toBe(i);
+      expect(await pending()).toBe(3); // nothing acknowledged before it was processed
+      await c.ack(d!);
+    }
+    expect(await pending()).toBe(0);
+    expect(c.ledger.consumed).toBe(24);
+    expect(c.inHand()).toBe(0);
+    c.close();
+  });
+
   test('a malformed entry on the stream is acknowledged and counted, and reading goes on', async () => {
-    const b = bus();
+    const b = bus({ bound: 8 });
     await b.whenReady();
     const stream = b.streamKey('sink');
     await b.cmd.xgroup('CREATE', stream, 'sink', '0', 'MKSTREAM');
     await b.cmd.xadd(stream, '*', 'b', Buffer.from('definitely not a batch'));
     await b.cmd.xadd(stream, '*', 'other', 'field');
-    const bad = batch(5).buf.subarray(0, batch(5).byteLength);
-    bad.writeUInt16BE(60000, 6); // count beyond capacity
+    const bad = encodeBatch(batch(5));
+    bad.writeUInt16BE(60000, 6); // more packets than the entry carries
     await b.cmd.xadd(stream, '*', 'b', bad);
+    await b.cmd.xadd(stream, '*', 'b', encodeBatch(batch(6)).subarray(0, 100)); // truncated
     await b.producer('sink').send(batch(9));
     const c = b.consumer('sink', 'sink', 'c1');
     expect(await drainIds(c, (ids) => ids.length >= 1)).toEqual([9]);
-    expect(c.malformed).toBe(3);
+    expect(c.malformed).toBe(4);
     expect(await b.cmd.xpending(stream, 'sink')).toEqual([0, null, null, null]);
     c.close();
   });
@@ -166,7 +188,7 @@ describe('redis bus', () => {
     const c = b.consumer('sink', 'sink', 'c1', { dedup: new BatchDedup(), ledger: new StatsLedger(b.ledgerKey('c1'), stats) });
     const p = b.producer('sink');
     await p.send(batch(42));
-    await b.cmd.xadd(b.streamKey('sink'), '*', 'b', batch(42).buf.subarray(0, batch(42).byteLength)); // a copy
+    await b.cmd.xadd(b.streamKey('sink'), '*', 'b', encodeBatch(batch(42))); // a copy
     const one = await c.receive(100);
     await c.ack(one!);
     const two = await c.receive(100);

@@ -1,6 +1,6 @@
-// The batch wire format: one binary buffer per batch, the unit every stage processes and the
-// bus carries (DESIGN.md §3). Stages read and write it in place; nothing is copied unless a
-// mechanism copies on purpose.
+// The batch format: one binary buffer per batch, the unit every stage processes (DESIGN.md §3).
+// Stages read and write it in place; nothing is copied unless a mechanism copies on purpose.
+// The in-memory bus passes it as is; on Redis it travels in its compact wire form (wire.ts).
 //
 //   header (48 B)            per-packet metadata (32 B each)         packet bytes
 //   +--------------------+   +-------------------------------+       +--------------+
@@ -62,26 +62,6 @@ export class Batch {
     b.buf[H_VERSION] = BATCH_VERSION;
     b.dv.setUint16(H_CAPACITY, capacity);
     b.reset();
-    return b;
-  }
-
-  /** Wraps a received buffer (e.g. from the bus) after validating its header; no copy. */
-  static fromBuffer(buf: Buffer): Batch {
-    if (buf.length < HEADER_LEN) throw new BatchFormatError(`batch of ${buf.length} B is shorter than its ${HEADER_LEN} B header`);
-    const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    if (dv.getUint32(H_MAGIC) !== BATCH_MAGIC) throw new BatchFormatError('not a vnflab batch (bad magic)');
-    if (buf[H_VERSION] !== BATCH_VERSION) throw new BatchFormatError(`unsupported batch version ${buf[H_VERSION]}`);
-    const capacity = dv.getUint16(H_CAPACITY);
-    const count = dv.getUint16(H_COUNT);
-    const dataEnd = dv.getUint32(H_DATA_END);
-    if (count > capacity || HEADER_LEN + capacity * META_LEN > buf.length || dataEnd > buf.length) {
-      throw new BatchFormatError(`corrupt batch header (count ${count}, capacity ${capacity}, data end ${dataEnd}, ${buf.length} B)`);
-    }
-    const b = new Batch(buf, capacity);
-    for (let i = 0; i < count; i++) {
-      const o = b.offset(i);
-      if (o < b.dataStart || o + b.length(i) > dataEnd) throw new BatchFormatError(`packet ${i} lies outside the batch`);
-    }
     return b;
   }
 

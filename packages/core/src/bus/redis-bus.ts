@@ -53,12 +53,12 @@ export interface CommitResult {
 }
 
 export interface CommitRequest {
-  /** The input entry being acknowledged, if any. */
-  input: { stream: string; group: string; consumer: string; id: string; epoch: string } | null;
+  /** The input entries being acknowledged, if any (all read in the same epoch). */
+  input: { stream: string; group: string; consumer: string; ids: string[]; epoch: string } | null;
   /** The batch going downstream, if any. */
   output: { stream: string; group: string; bytes: Buffer } | null;
-  /** Idempotency id: the input entry id, or the batch id for the generator. */
-  id: string;
+  /** With no input (the generator): its batch id, which makes a resent commit recognisable. */
+  batchId?: string;
   ledger: StatsLedger;
   addProduced: number;
   addConsumed: number;
@@ -248,7 +248,7 @@ export class RedisBus implements Bus {
       r.input ? this.roomKey(r.input.stream) : '',
       r.input?.group ?? '',
       r.input?.consumer ?? '',
-      r.id,
+      r.input ? r.input.ids.join(' ') : (r.batchId ?? ''),
       r.input?.epoch ?? '',
       r.output?.group ?? '',
       this.bound,

@@ -3,12 +3,14 @@
 // (a restarted instance keeps its name), and every claimIdleMs/2 it takes over batches another
 // consumer left pending longer than claimIdleMs (XAUTOCLAIM), while a heartbeat keeps the
 // batches in its own hand from looking abandoned. A batch is acknowledged only by the commit
-// that forwards it (see redis-producer.ts) or, at the last stage, after it was processed.
+// that forwards it (see redis-producer.ts) or, at the last stage, after it was processed: there
+// one commit acknowledges everything one read delivered, once the last of it is processed.
 
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Redis as RedisClient } from 'ioredis';
-import { Batch } from '../batch/batch';
+import type { Batch } from '../batch/batch';
+import { decodeBatch } from '../batch/wire';
 import { Cat } from '../cpu/categories';
 import type { CpuMeter } from '../cpu/cpu-meter';
 import { reasonCode } from '../reasons';
@@ -48,6 +50,8 @@ export class RedisConsumer implements BusConsumer {
   readonly ledger: StatsLedger;
   /** The delivery the stage is processing now (receive() hands it out, a commit settles it). */
   current: RedisDelivery | null = null;
+  /** A producer forwards and acknowledges this consumer's batches (a middle stage). */
+  tied = false;
   /** Batches taken over from other consumers. */
   claimed = 0;
   /** Entries that were not a valid batch: acknowledged and dropped, logged. */
@@ -55,6 +59,8 @@ export class RedisConsumer implements BusConsumer {
   /** Batches the dedup window recognised as copies. */
   duplicateBatches = 0;
   private readonly queue: RedisDelivery[] = [];
+  /** Processed at a last stage, acknowledged together when the read they came in is done. */
+  private readonly done: RedisDelivery[] = [];
   private readonly conn: RedisClient;
   private readonly endHops: { stream: string; group: string }[];
   private ownPendingRead = false;
@@ -92,7 +98,13 @@ export class RedisConsumer implements BusConsumer {
 
   /** Batches delivered to this consumer and not yet settled. */
   inHand(): number {
-    return this.queue.length + (this.current && !this.current.settled ? 1 : 0);
+    return this.unsettled().length;
+  }
+
+  private unsettled(): RedisDelivery[] {
+    const out = [...this.done, ...this.queue];
+    if (this.current && !this.current.settled && !this.done.includes(this.current)) out.push(this.current);
+    return out;
   }
 
   /** Stops reading new batches; receive() still hands out those already delivered (drain). */
@@ -112,19 +124,30 @@ export class RedisConsumer implements BusConsumer {
     return d;
   }
 
+  /**
+   * Acknowledges a batch that goes nowhere. At a last stage it waits until the rest of its read
+   * is processed too, and one commit acknowledges them all (a read returns up to `prefetch`
+   * batches). A middle stage commits at once: its next forward writes a ledger that counts this
+   * batch, so this batch's acknowledgement must not come after it.
+   */
   async ack(d: Delivery): Promise<void> {
     const rd = d as RedisDelivery;
     if (rd.settled) return;
+    this.done.push(rd);
+    if (!this.tied && this.queue.length > 0) return;
+    // one take() filled the queue, so everything in `done` was read in the same epoch
+    const done = this.done.splice(0);
+    let packets = 0;
+    for (const x of done) packets += x.packets;
     await this.bus.commit({
-      input: { stream: this.stream, group: this.group, consumer: this.name, id: rd.id, epoch: rd.epoch },
+      input: { stream: this.stream, group: this.group, consumer: this.name, ids: done.map((x) => x.id), epoch: done[0].epoch },
       output: null,
-      id: rd.id,
       ledger: this.ledger,
       addProduced: 0,
-      addConsumed: rd.packets,
+      addConsumed: packets,
       cpu: this.opts.cpu,
     });
-    rd.settled = true;
+    for (const x of done) x.settled = true;
   }
 
   /** One read: own pending batches first (after a restart), then take-overs, then new batches. */
@@ -169,7 +192,7 @@ export class RedisConsumer implements BusConsumer {
   private async claim(): Promise<number> {
     const r = (await this.bus.cmd.callBuffer('XAUTOCLAIM', this.stream, this.group, this.name, this.bus.claimIdleMs, this.claimCursor, 'COUNT', this.bus.prefetch)) as [Buffer, Entry[], Buffer[]];
     this.claimCursor = r[0].toString();
-    const known = new Set(this.queue.map((d) => d.id));
+    const known = new Set(this.unsettled().map((d) => d.id));
     if (this.current) known.add(this.current.id);
     const fresh = r[1].filter((e) => !known.has(e[0].toString()));
     const n = await this.take(fresh);
@@ -180,7 +203,7 @@ export class RedisConsumer implements BusConsumer {
     return n;
   }
 
-  /** Wraps entries as deliveries (no copy); a malformed entry is acknowledged, counted and logged. */
+  /** Decodes entries into deliveries; a malformed entry is acknowledged, counted and logged. */
   private async take(entries: Entry[]): Promise<number> {
     const cpu = this.opts.cpu;
     const t0 = cpu?.begin() ?? 0;
@@ -194,7 +217,7 @@ export class RedisConsumer implements BusConsumer {
         for (let i = 0; i + 1 < fields.length; i += 2) {
           if (fields[i].length !== 1 || fields[i][0] !== 0x62 /* 'b' */) continue;
           try {
-            batch = Batch.fromBuffer(fields[i + 1]);
+            batch = decodeBatch(fields[i + 1]);
           } catch (e) {
             why = (e as Error).message;
           }
@@ -225,8 +248,7 @@ export class RedisConsumer implements BusConsumer {
   /** Resets the idle time of batches in hand (see HEARTBEAT_LUA). */
   private async beat(): Promise<void> {
     if (this.heartbeatBusy) return;
-    const ids = this.queue.map((d) => d.id);
-    if (this.current && !this.current.settled) ids.push(this.current.id);
+    const ids = this.unsettled().map((d) => d.id);
     if (ids.length === 0 || !this.bus.connected) return;
     this.heartbeatBusy = true;
     try {

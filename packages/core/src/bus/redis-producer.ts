@@ -6,6 +6,8 @@
 import { performance } from 'node:perf_hooks';
 import type { Redis as RedisClient } from 'ioredis';
 import type { Batch } from '../batch/batch';
+import { BatchEncoder } from '../batch/wire';
+import { Cat } from '../cpu/categories';
 import type { CpuMeter } from '../cpu/cpu-meter';
 import { StatsLedger } from '../stats/stats-ledger';
 import type { BusProducer, OverflowPolicy } from './bus';
@@ -44,6 +46,7 @@ export class RedisProducer implements BusProducer {
   private roomConn?: RedisClient;
   /** The last commit left the hop at its bound. */
   private full = false;
+  private readonly encoder = new BatchEncoder();
 
   constructor(private readonly bus: RedisBus, readonly hop: string, private readonly opts: RedisProducerOptions) {
     this.stream = bus.streamKey(hop);
@@ -51,13 +54,17 @@ export class RedisProducer implements BusProducer {
     this.ledger = opts.ledger ?? opts.acks?.ledger ?? new StatsLedger('', null);
     this.policy = opts.policy ?? bus.policy;
     this.roomKey = bus.roomKey(this.stream);
+    if (opts.acks) opts.acks.tied = true;
   }
 
   async send(b: Batch): Promise<boolean> {
     const acks = this.opts.acks;
     const d = acks?.current ?? null;
     if (acks && (!d || d.settled)) throw new Error('RedisProducer.send: the tied consumer has no batch in hand');
-    const output = { stream: this.stream, group: this.group, bytes: b.buf.subarray(0, b.byteLength) };
+    const cpu = this.opts.cpu;
+    const t0 = cpu?.begin() ?? 0;
+    const output = { stream: this.stream, group: this.group, bytes: this.encoder.encode(b) };
+    cpu?.end(Cat.bus, t0);
     let waitedFrom = 0;
     if (this.full && this.policy === 'block') {
       // the last commit filled the hop: wait for an acknowledgement before sending the bytes
@@ -67,9 +74,9 @@ export class RedisProducer implements BusProducer {
     }
     for (;;) {
       const { status, outputLength } = await this.bus.commit({
-        input: d && acks ? { stream: acks.stream, group: acks.group, consumer: acks.name, id: d.id, epoch: d.epoch } : null,
+        input: d && acks ? { stream: acks.stream, group: acks.group, consumer: acks.name, ids: [d.id], epoch: d.epoch } : null,
         output,
-        id: d ? d.id : String(b.batchId),
+        batchId: String(b.batchId),
         ledger: this.ledger,
         addProduced: b.count,
         addConsumed: d ? d.packets : 0,

@@ -1,0 +1,85 @@
+// The bus's wire form of a batch: every field survives the round trip, frames of any length and
+// alignment, and anything that is not exactly one batch is refused with the reason.
+
+import { Batch, BatchFormatError, decodeBatch, encodeBatch, BatchEncoder, WIRE_HEADER_LEN, WIRE_META_LEN } from '../src';
+
+function sample(lengths: number[]): Batch {
+  const b = Batch.allocate(lengths.length + 3, 1518); // spare slots and room do not travel
+  lengths.forEach((len, n) => {
+    const i = b.append(len);
+    for (let k = 0; k < len; k++) b.buf[b.offset(i) + k] = (n * 31 + k) & 0xff;
+    b.setFlowHash(i, 0x9e3779b9 + n);
+    b.setFlowId(i, n * 7);
+    b.setSeq(i, 2 ** 40 + n);
+    b.setGenNs(i, 123456789.5 + n);
+  });
+  b.drop(1, 5);
+  b.chainId = 0xdeadbeef;
+  b.stageIndex = 3;
+  b.batchId = 2 ** 52 + 1;
+  b.enqueueNs = 987654321;
+  b.createdNs = 987650000;
+  return b;
+}
+
+function expectSame(a: Batch, b: Batch): void {
+  expect([b.count, b.chainId, b.stageIndex, b.batchId, b.enqueueNs, b.createdNs]).toEqual([a.count, a.chainId, a.stageIndex, a.batchId, a.enqueueNs, a.createdNs]);
+  for (let i = 0; i < a.count; i++) {
+    expect([b.length(i), b.reason(i), b.flowHash(i), b.flowId(i), b.seq(i), b.genNs(i)]).toEqual([a.length(i), a.reason(i), a.flowHash(i), a.flowId(i), a.seq(i), a.genNs(i)]);
+    expect(b.buf.subarray(b.offset(i), b.offset(i) + b.length(i)).equals(a.buf.subarray(a.offset(i), a.offset(i) + a.length(i)))).toBe(true);
+  }
+}
+
+describe('batch wire form', () => {
+  test('round trip keeps every field and byte; only what is used travels', () => {
+    const lengths = [60, 61, 1, 1514, 63, 64, 0, 59];
+    const b = sample(lengths);
+    const wire = encodeBatch(b);
+    expect(wire.length).toBe(WIRE_HEADER_LEN + lengths.length * WIRE_META_LEN + lengths.reduce((x, y) => x + y, 0));
+    const back = decodeBatch(wire);
+    expectSame(b, back);
+    // decoded frames get headroom again, so an element can still encapsulate in place
+    expect(back.offset(0)).toBeGreaterThanOrEqual(back.dataStart + 32);
+  });
+
+  test('decodes from any byte alignment (Redis replies are slices of a socket buffer)', () => {
+    const b = sample([60, 60, 61, 60]);
+    const wire = encodeBatch(b);
+    for (let shift = 1; shift < 4; shift++) {
+      const host = Buffer.alloc(wire.length + shift);
+      wire.copy(host, shift);
+      expectSame(b, decodeBatch(host.subarray(shift)));
+    }
+  });
+
+  test('an encoder reuses its buffer and grows it when a batch needs more', () => {
+    const e = new BatchEncoder();
+    const small = e.encode(sample([60]));
+    const big = e.encode(sample([1500, 1500, 1500]));
+    expectSame(sample([1500, 1500, 1500]), decodeBatch(Buffer.from(big)));
+    const again = e.encode(sample([60]));
+    expect(again.buffer).toBe(big.buffer);
+    expect(Buffer.from(again).equals(Buffer.from(encodeBatch(sample([60]))))).toBe(true);
+    expect(small.length).toBe(again.length);
+  });
+
+  test('an empty batch travels', () => {
+    const b = Batch.allocate(4);
+    b.batchId = 9;
+    const back = decodeBatch(encodeBatch(b));
+    expect([back.count, back.batchId]).toEqual([0, 9]);
+  });
+
+  test.each([
+    ['short', (w: Buffer) => w.subarray(0, 10), /shorter than its 40 B header/],
+    ['bad magic', (w: Buffer) => (w.writeUInt32BE(0x12345678, 0), w), /bad magic/],
+    ['other version', (w: Buffer) => ((w[4] = 9), w), /unsupported batch wire version 9/],
+    ['count too large', (w: Buffer) => (w.writeUInt16BE(60000, 6), w), /needs .* B of headers/],
+    ['truncated frames', (w: Buffer) => w.subarray(0, w.length - 1), /add up to/],
+    ['trailing bytes', (w: Buffer) => Buffer.concat([w, Buffer.alloc(3)]), /add up to/],
+  ])('refuses %s with the reason', (_name, spoil, why) => {
+    const wire = Buffer.from(encodeBatch(sample([60, 60, 60])));
+    expect(() => decodeBatch(spoil(wire))).toThrow(BatchFormatError);
+    expect(() => decodeBatch(spoil(Buffer.from(encodeBatch(sample([60, 60, 60])))))).toThrow(why);
+  });
+});
