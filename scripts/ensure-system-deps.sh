@@ -31,3 +31,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   # shellcheck disable=SC2086
   $sudo apt-get install -y -qq --no-install-recommends $pkgs >/dev/null
 fi
+
+# A Docker engine for the compose and controller tests (DESIGN.md §4), started here rather than
+# by one test: the suites run in parallel, and one that looked before another started the engine
+# would skip itself. The offline images too, when the engine has none yet (~2 min, once).
+if ! docker info >/dev/null 2>&1 && command -v dockerd >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+  echo "vnflab: starting a Docker engine for the compose and controller tests" >&2
+  (setsid dockerd >/tmp/vnflab-dockerd.log 2>&1 &)
+  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
+fi
+if docker info >/dev/null 2>&1 && ! docker image inspect "vnflab/node-base:$(node -p 'process.versions.node')-bookworm" >/dev/null 2>&1; then
+  echo "vnflab: building the offline images for the compose and controller tests" >&2
+  bash "$(dirname "$0")/../infra/docker/build-offline.sh"
+fi
