@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { knownReasons } from '@vnflab/core';
-import { createRegistry } from '@vnflab/cli';
+import { createRegistry, type ServicesSummary } from '@vnflab/cli';
 import { waitFor } from './helpers/ports';
 import { TestRedis } from './helpers/redis';
 import { ServicesRun, defaultStages, readyz, stats, victimStage, writeChain } from './helpers/services';
@@ -19,18 +19,7 @@ let seq = 0;
 createRegistry(); // registers every stage's drop reasons in this process
 const KNOWN = new Set(knownReasons());
 
-interface Summary {
-  sent: number;
-  received: number;
-  duplicates: number;
-  drops: Record<string, Record<string, number>>;
-  drops_total: number;
-  accounting_closed: boolean;
-  latency_seconds: { p50: number; p99: number };
-  restarts: Record<string, number>;
-  bus: { lost: Record<string, number> };
-  stages: { name: string; instance: string; stage: string; replica: number; left: boolean; packets_in: number; packets_out: number; bus: { full_waits: number; reconnects: number }; latency_seconds: { queue: { p50: number }; process: { p50: number } }; drops: Record<string, number> }[];
-}
+type Summary = ServicesSummary; // the JSON `vnflab run --bus --json` writes
 
 function expectClosed(s: Summary, extraReasons: string[] = []): void {
   expect(s.sent).toBeGreaterThan(0);
