@@ -4,11 +4,11 @@
 // stages run in the middle of kernel-path's process() call.
 
 import { performance } from 'node:perf_hooks';
-import { CATEGORIES, Cat, EmbeddedChain, Ev, MemoryBus, StageRegistry, StageRunner, StageStats, spendNs, summarize, validateChain } from '@vnflab/core';
+import { CATEGORIES, Cat, EmbeddedChain, Ev, MemoryBus, StageRegistry, StageRunner, StageStats, summarize, validateChain } from '@vnflab/core';
 import { trafficGenStage } from '@vnflab/traffic-gen';
 import { backendsStage } from '@vnflab/backends';
 import { KernelPath, kernelPathStage } from '../src';
-import { batchOf, ctxFor, frames } from './helpers';
+import { batchOf, busyNeighbour, ctxFor, frames } from './helpers';
 
 export function registry(): StageRegistry {
   return new StageRegistry().register(trafficGenStage).register(kernelPathStage).register(backendsStage);
@@ -88,23 +88,16 @@ describe('kernel-path in the embedded chain', () => {
     const other = new StageStats('other', 'x');
     const bus = new MemoryBus({ bound: 4 });
     const runner = new StageRunner({ element: new KernelPath('kernel'), ctx, input: bus.consumer('h'), output: null, stageIndex: 1, defaultCategory: Cat.bus });
-    let stop = false;
-    const busy = (): void => {
-      if (stop) return;
-      const t = other.cpu.begin();
-      spendNs(200_000);
-      other.cpu.end(Cat.app, t);
-      setImmediate(busy);
-    };
+    const busy = busyNeighbour(other, 200_000);
     const producer = bus.producer('h');
     const t0 = performance.now();
     const done = runner.start();
-    setImmediate(busy);
+    busy.start();
     await producer.send(batchOf(frames(20)));
     await producer.end();
     await done;
     const wallNs = (performance.now() - t0) * 1e6;
-    stop = true;
+    busy.stop();
     expect(ctx.stats.events[Ev.interrupt]).toBe(20);
     expect(other.cpu.totalNs()).toBeGreaterThanOrEqual(19 * 200_000);
     expect(ctx.stats.cpu.totalNs() + other.cpu.totalNs()).toBeLessThanOrEqual(wallNs * 1.01);

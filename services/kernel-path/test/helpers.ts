@@ -1,7 +1,7 @@
 // Frames, batches and contexts for the kernel-path tests.
 
 import {
-  Batch, Costs, StageStats, buildFrame, ipFromString, loadProfile, silentLogger, type ElementContext,
+  Batch, Cat, Costs, StageStats, buildFrame, ipFromString, loadProfile, silentLogger, spendNs, type ElementContext,
 } from '@vnflab/core';
 import { KernelPath } from '../src';
 
@@ -70,4 +70,17 @@ export function payloads(b: Batch): Buffer[] {
   const out: Buffer[] = [];
   for (let i = 0; i < b.count; i++) out.push(Buffer.from(b.buf.subarray(b.offset(i), b.offset(i) + b.length(i))));
   return out;
+}
+
+/** Another stage on the same event loop: bills `ns` of app work to `stats` in every loop turn until stopped. */
+export function busyNeighbour(stats: StageStats, ns: number): { start(): void; stop(): void } {
+  let stopped = false;
+  const turn = (): void => {
+    if (stopped) return;
+    const t = stats.cpu.begin();
+    spendNs(ns);
+    stats.cpu.end(Cat.app, t);
+    setImmediate(turn);
+  };
+  return { start: () => void setImmediate(turn), stop: () => void (stopped = true) };
 }

@@ -2,12 +2,12 @@
 // the syscall arithmetic, and the interrupt's CPU billing when other work runs during the hop.
 
 import { performance } from 'node:perf_hooks';
-import { Batch, Cat, Ev, RXD_STAT_DD, RXD_STAT_EOP, StageStats, spendNs } from '@vnflab/core';
+import { Batch, Cat, Ev, RXD_STAT_DD, RXD_STAT_EOP, StageStats } from '@vnflab/core';
 import {
   Harvest, PerPacketAllocator, PoolAllocator, RxQueue, SkBuff, SocketQueue, SocketTable, SyscallPath,
   copyKernelToUser, copyRingToKernel, createNotifier, hop, parseSyscall,
 } from '../src';
-import { batchOf, ctxFor, frames } from './helpers';
+import { batchOf, busyNeighbour, ctxFor, frames } from './helpers';
 
 describe('socket queues', () => {
   it('are bounded FIFOs that count their drops', () => {
@@ -115,20 +115,13 @@ describe('interrupt billing', () => {
     const rx = new RxQueue(64);
     rx.dma(batchOf(frames(20)), 0);
     // another stage doing 200 us of work in every loop turn while the interrupts are pending
-    let stop = false;
-    const busy = (): void => {
-      if (stop) return;
-      const t = other.cpu.begin();
-      spendNs(200_000);
-      other.cpu.end(Cat.app, t);
-      setImmediate(busy);
-    };
-    setImmediate(busy);
+    const busy = busyNeighbour(other, 200_000);
+    busy.start();
     const h = new Harvest(64);
     const t0 = performance.now();
     await createNotifier({ kind: 'per-packet' }).run(rx, h, ctx);
     const wallNs = (performance.now() - t0) * 1e6;
-    stop = true;
+    busy.stop();
     expect(h.n).toBe(20);
     expect(ctx.stats.events[Ev.interrupt]).toBe(20);
     const irqNs = ctx.stats.cpu.ns[Cat.irq];
