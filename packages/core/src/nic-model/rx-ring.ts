@@ -13,15 +13,15 @@
 //   0  u64 buffer address   8  u16 length   10 u16 fragment checksum
 //   12 u8  status (DD, EOP) 13 u8 errors    14 u16 VLAN tag
 
-import { DescRing, DESC_SIZE } from './desc-ring';
+import { DescRing, DESC_ADDR, DESC_LENGTH, DESC_SIZE, DESC_STAT_DD, DESC_STATUS } from './desc-ring';
 
 export const RX_DESC_SIZE = DESC_SIZE;
-export const RXD_ADDR = 0;
-export const RXD_LENGTH = 8;
-export const RXD_STATUS = 12;
+export const RXD_ADDR = DESC_ADDR;
+export const RXD_LENGTH = DESC_LENGTH;
+export const RXD_STATUS = DESC_STATUS;
 export const RXD_ERRORS = 13;
 /** Status: descriptor done (written back by the device). */
-export const RXD_STAT_DD = 0x01;
+export const RXD_STAT_DD = DESC_STAT_DD;
 /** Status: end of packet (the last descriptor of a frame; ours are one buffer per frame). */
 export const RXD_STAT_EOP = 0x02;
 /** Errors: RX data error (we use it for a DMA the IOMMU refused). */
@@ -35,8 +35,7 @@ export class RxDescRing extends DescRing {
     if (this.postable === 0) return false;
     const d = this.base + this.nextToUse * RX_DESC_SIZE;
     const dv = this.dv;
-    dv.setUint32(d, addr >>> 0, true);
-    dv.setUint32(d + 4, Math.floor(addr / 0x100000000), true);
+    this.writeAddr(d, addr);
     dv.setUint32(d + 8, 0, true); // length, checksum
     dv.setUint32(d + 12, 0, true); // status (DD clear), errors, VLAN
     this.nextToUse = (this.nextToUse + 1) & this.mask;
@@ -44,36 +43,14 @@ export class RxDescRing extends DescRing {
   }
 
   /**
-   * The doorbell: hands the posted descriptors up to `value` (default: all) to the device. This is
-   * the one RDT register write a driver makes per batch.
-   */
-  writeTail(value = this.nextToUse): number {
-    this.tail = value & this.mask;
-    return this.tail;
-  }
-
-  /**
    * Takes the next completed descriptor (DD set) and returns its index, or -1 if the device has
    * not written it back yet. The caller reads length()/errors() and recycles the buffer.
    */
   harvest(): number {
-    const i = this.nextToClean;
-    if (i === this.nextToUse || (this.mem[this.base + i * RX_DESC_SIZE + RXD_STATUS] & RXD_STAT_DD) === 0) return -1;
-    this.nextToClean = (i + 1) & this.mask;
-    return i;
+    return this.takeDone();
   }
 
   // ---- device side ----
-
-  /** Descriptors the device owns and can fill now. */
-  get deviceAvailable(): number {
-    return (this.tail - this.head) & this.mask;
-  }
-
-  /** The descriptor the device fills next, or -1 when it owns none (ring full: rx_missed). */
-  deviceFetch(): number {
-    return this.head === this.tail ? -1 : this.head;
-  }
 
   /** Write-back of descriptor i (= head): length, DD|EOP, errors; then head advances. */
   deviceWriteBack(i: number, length: number, errors = 0): void {
@@ -86,18 +63,6 @@ export class RxDescRing extends DescRing {
 
   // ---- fields ----
 
-  addr(i: number): number {
-    const d = this.base + i * RX_DESC_SIZE;
-    const hi = this.dv.getUint32(d + 4, true);
-    const lo = this.dv.getUint32(d, true);
-    return hi === 0 ? lo : lo + hi * 0x100000000;
-  }
-  length(i: number): number {
-    return this.dv.getUint16(this.base + i * RX_DESC_SIZE + RXD_LENGTH, true);
-  }
-  status(i: number): number {
-    return this.mem[this.base + i * RX_DESC_SIZE + RXD_STATUS];
-  }
   errors(i: number): number {
     return this.mem[this.base + i * RX_DESC_SIZE + RXD_ERRORS];
   }

@@ -14,14 +14,14 @@
 //   0  u64 buffer address   8  u16 length   10 u8 CSO   11 u8 CMD
 //   12 u8  STA (DD, low nibble)   13 u8 CSS   14 u16 VLAN tag
 
-import { DescRing, DESC_SIZE } from './desc-ring';
+import { DescRing, DESC_ADDR, DESC_LENGTH, DESC_SIZE, DESC_STAT_DD, DESC_STATUS } from './desc-ring';
 
 export const TX_DESC_SIZE = DESC_SIZE;
-export const TXD_ADDR = 0;
-export const TXD_LENGTH = 8;
+export const TXD_ADDR = DESC_ADDR;
+export const TXD_LENGTH = DESC_LENGTH;
 export const TXD_CSO = 10;
 export const TXD_CMD = 11;
-export const TXD_STATUS = 12;
+export const TXD_STATUS = DESC_STATUS;
 export const TXD_CSS = 13;
 export const TXD_VLAN = 14;
 /** CMD: end of packet (the last descriptor of a frame; ours are one buffer per frame). */
@@ -31,7 +31,7 @@ export const TXD_CMD_IFCS = 0x02;
 /** CMD: report status - the device writes DD back when the descriptor is done. */
 export const TXD_CMD_RS = 0x08;
 /** STA: descriptor done (written back by the device, only if RS was set). */
-export const TXD_STAT_DD = 0x01;
+export const TXD_STAT_DD = DESC_STAT_DD;
 /** What a driver sets on a single-buffer frame. */
 export const TXD_CMD_FRAME = TXD_CMD_EOP | TXD_CMD_IFCS | TXD_CMD_RS;
 
@@ -47,8 +47,7 @@ export class TxDescRing extends DescRing {
     const i = this.nextToUse;
     const d = this.base + i * TX_DESC_SIZE;
     const dv = this.dv;
-    dv.setUint32(d, addr >>> 0, true);
-    dv.setUint32(d + 4, Math.floor(addr / 0x100000000), true);
+    this.writeAddr(d, addr);
     dv.setUint16(d + TXD_LENGTH, length, true);
     this.mem[d + TXD_CSO] = 0;
     this.mem[d + TXD_CMD] = cmd;
@@ -57,34 +56,15 @@ export class TxDescRing extends DescRing {
     return i;
   }
 
-  /** The doorbell: hands the posted descriptors up to `value` (default: all) to the device (one TDT write per batch). */
-  writeTail(value = this.nextToUse): number {
-    this.tail = value & this.mask;
-    return this.tail;
-  }
-
   /**
    * Takes the next transmitted descriptor (DD set) and returns its index, or -1 if the device
    * has not written it back yet. The caller gives its buffer back to the pool.
    */
   clean(): number {
-    const i = this.nextToClean;
-    if (i === this.nextToUse || (this.mem[this.base + i * TX_DESC_SIZE + TXD_STATUS] & TXD_STAT_DD) === 0) return -1;
-    this.nextToClean = (i + 1) & this.mask;
-    return i;
+    return this.takeDone();
   }
 
   // ---- device side ----
-
-  /** Descriptors the device owns and has not transmitted yet. */
-  get deviceAvailable(): number {
-    return (this.tail - this.head) & this.mask;
-  }
-
-  /** The descriptor the device transmits next, or -1 when head has reached tail. */
-  deviceFetch(): number {
-    return this.head === this.tail ? -1 : this.head;
-  }
 
   /** Descriptor i (= head) is done: DD is written back if RS asked for it; head advances. */
   deviceWriteBack(i: number): void {
@@ -95,20 +75,8 @@ export class TxDescRing extends DescRing {
 
   // ---- fields ----
 
-  addr(i: number): number {
-    const d = this.base + i * TX_DESC_SIZE;
-    const hi = this.dv.getUint32(d + 4, true);
-    const lo = this.dv.getUint32(d, true);
-    return hi === 0 ? lo : lo + hi * 0x100000000;
-  }
-  length(i: number): number {
-    return this.dv.getUint16(this.base + i * TX_DESC_SIZE + TXD_LENGTH, true);
-  }
   cmd(i: number): number {
     return this.mem[this.base + i * TX_DESC_SIZE + TXD_CMD];
-  }
-  status(i: number): number {
-    return this.mem[this.base + i * TX_DESC_SIZE + TXD_STATUS];
   }
 
   /** Descriptors posted and not yet cleaned (in flight or waiting for the driver to clean). */
