@@ -11,32 +11,19 @@
 // re-enables kicks (vhost_enable_notify publishes avail_event = last_avail_idx), so the guest's
 // next batch kicks once.
 
-import type { Mempool } from '@vnflab/core';
 import type { DmaPort } from './dma';
 import { SplitVirtqueue, VIRTQ_AVAIL_F_NO_INTERRUPT, VIRTQ_DESC_F_WRITE, VIRTQ_USED_F_NO_NOTIFY, vringNeedEvent } from './virtqueue';
-import { DescIdTable } from './desc-ids';
+import { VirtqueueDriver } from './virtqueue-driver';
 
-export class VirtioNetTxDriver {
-  /** Descriptor id -> mempool buffer index. */
-  private readonly ids: DescIdTable;
-  /** Shadow avail.idx (written, maybe not yet published), the published one, next used to read. */
+export class VirtioNetTxDriver extends VirtqueueDriver {
+  /** Shadow avail.idx (written, maybe not yet published) and the published one. */
   private availIdx = 0;
   private published = 0;
-  private lastUsed = 0;
-  kicks = 0;
-  kicksSuppressed = 0;
   cleaned = 0;
-
-  constructor(readonly vq: SplitVirtqueue, readonly pool: Mempool, readonly port: DmaPort, readonly eventIdx: boolean) {
-    this.ids = new DescIdTable(vq.size);
-  }
 
   /** Frames the queue can still take (free descriptors). */
   get room(): number {
     return this.ids.free;
-  }
-  get lastUsedIndex(): number {
-    return this.lastUsed;
   }
 
   /** Adds pool buffer `b` holding `len` bytes as a device-readable descriptor; returns its id, or -1 when full. */
@@ -55,12 +42,8 @@ export class VirtioNetTxDriver {
     const old = this.published;
     const idx = this.availIdx;
     if (idx === old) return 0;
-    this.vq.availIdx = idx;
     this.published = idx;
-    const kick = this.eventIdx ? vringNeedEvent(this.vq.availEvent, idx, old) : (this.vq.usedFlags & VIRTQ_USED_F_NO_NOTIFY) === 0;
-    if (kick) this.kicks++;
-    else this.kicksSuppressed++;
-    return kick ? 1 : 0;
+    return this.publishAvail(old, idx);
   }
 
   /** free_old_xmit: every used descriptor's buffer back to the pool. Returns how many. */
@@ -77,17 +60,6 @@ export class VirtioNetTxDriver {
     }
     this.cleaned += n;
     return n;
-  }
-
-  /** virtqueue_disable_cb. */
-  disableCb(): void {
-    if (!this.eventIdx) this.vq.availFlags = this.vq.availFlags | VIRTQ_AVAIL_F_NO_INTERRUPT;
-  }
-
-  /** virtqueue_enable_cb: interrupt me for the next used buffer. */
-  enableCb(): void {
-    if (this.eventIdx) this.vq.usedEvent = this.lastUsed;
-    else this.vq.availFlags = this.vq.availFlags & ~VIRTQ_AVAIL_F_NO_INTERRUPT;
   }
 }
 
