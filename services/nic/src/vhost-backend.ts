@@ -4,30 +4,19 @@
 // must be interrupted. While it works it asks not to be kicked; it re-enables kicks only when it
 // runs out of buffers, as vhost_enable_notify does.
 
-import type { DmaPort } from './dma';
-import { SplitVirtqueue, VIRTQ_AVAIL_F_NO_INTERRUPT, VIRTQ_DESC_F_WRITE, VIRTQ_USED_F_NO_NOTIFY, vringNeedEvent } from './virtqueue';
+import { VhostQueue } from './vhost-queue';
+import { VIRTQ_DESC_F_WRITE } from './virtqueue';
 
 export const VQ_NO_BUFFER = -1;
 export const VQ_FAULT = -2;
 export const VQ_TOO_SMALL = -3;
 
-export class VhostBackend {
-  private lastAvail = 0;
+export class VhostBackend extends VhostQueue {
+  /** avail.idx as last read, so a pass reads it once, not per packet. */
   private availCache = 0;
-  private usedIdx = 0;
-  /** Interrupt injections the guest asked for, and the ones suppressed. */
-  notifications = 0;
-  suppressed = 0;
   copies = 0;
   faults = 0;
   noBuffer = 0;
-
-  constructor(readonly vq: SplitVirtqueue, readonly port: DmaPort, readonly eventIdx: boolean) {}
-
-  /** Start of a pass over newly received packets: no kicks wanted while we run (vhost_disable_notify). */
-  begin(): void {
-    if (!this.eventIdx) this.vq.usedFlags = VIRTQ_USED_F_NO_NOTIFY;
-  }
 
   /**
    * Copies `len` bytes of `src` at `off` into the next available guest buffer and returns its
@@ -67,26 +56,7 @@ export class VhostBackend {
     return r;
   }
 
-  private pushUsed(id: number, len: number): void {
-    const vq = this.vq;
-    const old = this.usedIdx;
-    vq.setUsedElem(old, id, len);
-    this.usedIdx = (old + 1) & 0xffff;
-    vq.usedIdx = this.usedIdx; // after the element, as vhost_add_used orders it
-    const notify = this.eventIdx ? vringNeedEvent(vq.usedEvent, this.usedIdx, old) : (vq.availFlags & VIRTQ_AVAIL_F_NO_INTERRUPT) === 0;
-    if (notify) this.notifications++;
-    else this.suppressed++;
-  }
-
-  private enableNotify(): void {
-    if (this.eventIdx) this.vq.availEvent = this.availCache;
-    else this.vq.usedFlags = 0;
-  }
-
   get lastAvailIndex(): number {
     return this.lastAvail;
-  }
-  get usedIndex(): number {
-    return this.usedIdx;
   }
 }

@@ -11,8 +11,8 @@
 // re-enables kicks (vhost_enable_notify publishes avail_event = last_avail_idx), so the guest's
 // next batch kicks once.
 
-import type { DmaPort } from './dma';
-import { SplitVirtqueue, VIRTQ_AVAIL_F_NO_INTERRUPT, VIRTQ_DESC_F_WRITE, VIRTQ_USED_F_NO_NOTIFY, vringNeedEvent } from './virtqueue';
+import { VhostQueue } from './vhost-queue';
+import { VIRTQ_DESC_F_WRITE } from './virtqueue';
 import { VirtqueueDriver } from './virtqueue-driver';
 
 export class VirtioNetTxDriver extends VirtqueueDriver {
@@ -67,20 +67,9 @@ export class VirtioNetTxDriver extends VirtqueueDriver {
 export const VQ_TX_FAULT = -2;
 export const VQ_TX_BAD_DESC = -3;
 
-export class VhostTxBackend {
-  private lastAvail = 0;
-  private usedIdx = 0;
-  notifications = 0;
-  suppressed = 0;
+export class VhostTxBackend extends VhostQueue {
   copies = 0;
   faults = 0;
-
-  constructor(readonly vq: SplitVirtqueue, readonly port: DmaPort, readonly eventIdx: boolean) {}
-
-  /** Start of handle_tx: no kicks wanted while we run (vhost_disable_notify). */
-  begin(): void {
-    if (!this.eventIdx) this.vq.usedFlags = VIRTQ_USED_F_NO_NOTIFY;
-  }
 
   /** The next available descriptor id, or -1 when the guest has posted nothing more. */
   next(): number {
@@ -104,28 +93,12 @@ export class VhostTxBackend {
       r = len;
       this.copies++;
     }
-    this.pushUsed(id);
+    this.pushUsed(id, 0); // a transmit buffer is only read: 0 bytes written
     return r;
   }
 
-  /** The ring is empty: ask to be kicked for the next buffer (vhost_enable_notify). */
+  /** The ring is empty (next() returned -1, or before the first kick): ask to be kicked for the next buffer. */
   end(): void {
-    if (this.eventIdx) this.vq.availEvent = this.lastAvail;
-    else this.vq.usedFlags = 0;
-  }
-
-  private pushUsed(id: number): void {
-    const vq = this.vq;
-    const old = this.usedIdx;
-    vq.setUsedElem(old, id, 0); // a transmit buffer is only read: 0 bytes written
-    this.usedIdx = (old + 1) & 0xffff;
-    vq.usedIdx = this.usedIdx;
-    const notify = this.eventIdx ? vringNeedEvent(vq.usedEvent, this.usedIdx, old) : (vq.availFlags & VIRTQ_AVAIL_F_NO_INTERRUPT) === 0;
-    if (notify) this.notifications++;
-    else this.suppressed++;
-  }
-
-  get usedIndex(): number {
-    return this.usedIdx;
+    this.enableNotify();
   }
 }
