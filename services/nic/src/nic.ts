@@ -177,27 +177,15 @@ export class Nic implements Element {
     if (!this.host) {
       // the NIC DMAs each frame straight into the driver's buffers (through the IOMMU if any)
       const dev = this.device!;
-      const mod = this.moderator!;
-      const regs = this.regs!;
+      const received0 = dev.received;
+      const missed0 = dev.missed;
       for (let i = 0; i < n; i++) {
-        if (!batch.alive(i)) continue;
-        const s = dev.rx(buf, batch.offset(i), batch.length(i));
-        if (s >= 0) {
-          tag[s] = i;
-          accepted++;
-          dmas++;
-        } else if (s === RX_MISSED) {
-          missed++;
-          batch.drop(i, RX_MISSED_REASON);
-          continue;
-        } else {
-          batch.drop(i, s === RX_FAULT ? IOMMU_FAULT_REASON : OVERSIZE_REASON);
-        }
-        // every descriptor write-back is a receive event for the interrupt logic
-        const g = batch.genNs(i);
-        for (let k = mod.onPacket(g > 0 ? g : now); k > 0; k--) if (regs.raise(ICR_RXT0)) interrupts++;
+        if (batch.alive(i)) interrupts += this.deviceRx(batch, i, buf, batch.offset(i), batch.length(i), now);
       }
-      if (mod.flush() > 0 && regs.raise(ICR_RXT0)) interrupts++;
+      interrupts += this.wireIdle();
+      accepted = dev.received - received0;
+      dmas = accepted;
+      missed = dev.missed - missed0;
       t = cpu.end(CAT_PACKET_IO, t);
     } else {
       const h = this.host;
@@ -244,29 +232,19 @@ export class Nic implements Element {
         }
         interrupts = vhost.notifications - notified0;
       } else {
+        // QEMU's e1000 model is the same receive engine, copying out of host RAM instead
         const dev = this.device!;
-        const mod = this.moderator!;
-        const regs = this.regs!;
+        const received0 = dev.received;
+        const missed0 = dev.missed;
         for (let k = 0; k < hq.n; k++) {
-          const i = h.tag[hq.slot[k]];
           const b = hq.buf[k];
-          const s = dev.rx(hostBytes, h.pool.addr(b), hq.len[k]);
+          interrupts += this.deviceRx(batch, h.tag[hq.slot[k]], hostBytes, h.pool.addr(b), hq.len[k], now);
           h.pool.put(b);
-          if (s >= 0) {
-            tag[s] = i;
-            accepted++;
-            copies++;
-          } else if (s === RX_MISSED) {
-            missed++;
-            batch.drop(i, RX_MISSED_REASON);
-            continue;
-          } else {
-            batch.drop(i, s === RX_FAULT ? IOMMU_FAULT_REASON : OVERSIZE_REASON);
-          }
-          const g = batch.genNs(i);
-          for (let j = mod.onPacket(g > 0 ? g : now); j > 0; j--) if (regs.raise(ICR_RXT0)) interrupts++;
         }
-        if (mod.flush() > 0 && regs.raise(ICR_RXT0)) interrupts++;
+        interrupts += this.wireIdle();
+        accepted = dev.received - received0;
+        copies = accepted;
+        missed += dev.missed - missed0;
       }
       // the host driver refills its ring: its own MMIO doorbell, no exit
       h.driver.refill();
@@ -353,6 +331,32 @@ export class Nic implements Element {
     T.iommuFaults += faults;
     T.traps += traps;
     T.bursts++;
+  }
+
+  /**
+   * The guest-facing receive engine (the physical NIC, or QEMU's e1000 model) takes frame `i` of
+   * the batch, `len` bytes of `src` at `off`, into the guest ring. Its counters (received,
+   * missed) say what happened; returns the interrupts raised. Per packet: no allocation.
+   */
+  private deviceRx(batch: Batch, i: number, src: Buffer, off: number, len: number, now: number): number {
+    const s = this.device!.rx(src, off, len);
+    if (s >= 0) this.tag[s] = i;
+    else if (s === RX_MISSED) {
+      // nothing was written back: no receive event
+      batch.drop(i, RX_MISSED_REASON);
+      return 0;
+    } else batch.drop(i, s === RX_FAULT ? IOMMU_FAULT_REASON : OVERSIZE_REASON);
+    // every descriptor write-back is a receive event for the interrupt logic
+    const g = batch.genNs(i);
+    const regs = this.regs!;
+    let interrupts = 0;
+    for (let k = this.moderator!.onPacket(g > 0 ? g : now); k > 0; k--) if (regs.raise(ICR_RXT0)) interrupts++;
+    return interrupts;
+  }
+
+  /** The burst is over and the wire goes idle: a pending moderated interrupt fires. Returns 1 if one was raised unmasked. */
+  private wireIdle(): number {
+    return this.moderator!.flush() > 0 && this.regs!.raise(ICR_RXT0) ? 1 : 0;
   }
 
   describe(): Record<string, unknown> {
