@@ -25,8 +25,10 @@ import { RX_FAULT, RX_MISSED, RxDevice } from './rx-device';
 import { DEFAULT_RING_SIZE, resolveNicConfig, type NicConfig } from './settings';
 import { TxPath } from './tx-path';
 import { VQ_FAULT, VQ_NO_BUFFER, VhostBackend } from './vhost-backend';
+import type { VhostQueue } from './vhost-queue';
 import { VirtioNetRxDriver } from './virtio-driver';
 import { SplitVirtqueue, virtqLayout } from './virtqueue';
+import type { VirtqueueDriver } from './virtqueue-driver';
 
 // bound once: the package index's re-exports are getters (see backends.ts)
 const { Cat, Ev, Reason, reasonCode, monoNs } = core;
@@ -46,6 +48,20 @@ export const IOVA_BASE = 0x40000000;
 export const GUEST_RAM_PAD = 16 * 4096;
 
 const roundPage = (n: number): number => Math.ceil(n / PAGE_SIZE) * PAGE_SIZE;
+
+/** A virtqueue's indices and both sides' notification counts, as describe() shows them (RX or TX). */
+function describeVirtqueue(vq: SplitVirtqueue, vhost: VhostQueue, driver: VirtqueueDriver): Record<string, number> {
+  return {
+    avail_idx: vq.availIdx,
+    used_idx: vq.usedIdx,
+    used_event: vq.usedEvent,
+    avail_event: vq.availEvent,
+    notifications: vhost.notifications,
+    notifications_suppressed: vhost.suppressed,
+    kicks: driver.kicks,
+    kicks_suppressed: driver.kicksSuppressed,
+  };
+}
 
 /** The host's side of virtio/emulated: a physical NIC receiving into host RAM. */
 interface HostSide {
@@ -377,32 +393,14 @@ export class Nic implements Element {
       out.irq_moderation = c.virtqueue ? undefined : { count: c.moderationCount, usecs: c.moderationUsecs };
       if (tx.vq) {
         out.event_idx = c.eventIdx;
-        out.virtqueue = {
-          avail_idx: tx.vq.availIdx,
-          used_idx: tx.vq.usedIdx,
-          used_event: tx.vq.usedEvent,
-          avail_event: tx.vq.availEvent,
-          notifications: tx.vhost!.notifications,
-          notifications_suppressed: tx.vhost!.suppressed,
-          kicks: tx.virtioDriver!.kicks,
-          kicks_suppressed: tx.virtioDriver!.kicksSuppressed,
-        };
+        out.virtqueue = describeVirtqueue(tx.vq, tx.vhost!, tx.virtioDriver!);
       }
       return out;
     }
     if (this.moderator) out.irq_moderation = { count: c.moderationCount, usecs: c.moderationUsecs };
     if (this.vq) {
       out.event_idx = c.eventIdx;
-      out.virtqueue = {
-        avail_idx: this.vq.availIdx,
-        used_idx: this.vq.usedIdx,
-        used_event: this.vq.usedEvent,
-        avail_event: this.vq.availEvent,
-        notifications: this.vhost!.notifications,
-        notifications_suppressed: this.vhost!.suppressed,
-        kicks: this.virtioDriver!.kicks,
-        kicks_suppressed: this.virtioDriver!.kicksSuppressed,
-      };
+      out.virtqueue = describeVirtqueue(this.vq, this.vhost!, this.virtioDriver!);
     }
     return out;
   }
