@@ -16,8 +16,9 @@ import * as core from '@vnflab/core';
 import type { Batch, CustomMetricSpec, Element, ElementContext } from '@vnflab/core';
 import { GuestMemory, Mempool, RxDescRing, PAGE_SIZE, BUF_SIZE, RX_DESC_SIZE } from '@vnflab/core';
 import { DirectDma, type DmaPort } from './dma';
+import { GuestQueueRam, roundPage } from './guest-queue-ram';
 import { HarvestQueue } from './harvest-queue';
-import { IOMMU_READ, IOMMU_WRITE, IommuDomain } from './iommu';
+import { IOMMU_READ, IOMMU_WRITE, type IommuDomain } from './iommu';
 import { InterruptModerator } from './moderation';
 import { ICR_RXT0, NicRegisters, REG_RDT } from './registers';
 import { RingDriver } from './ring-driver';
@@ -42,12 +43,7 @@ export const RX_MISSED_REASON = reasonCode('rx_missed');
 export const IOMMU_FAULT_REASON = reasonCode('iommu_fault');
 const OVERSIZE_REASON = Reason.oversize;
 
-/** Where the guest driver's bus addresses start when an IOMMU translates (IOVA = GPA + this). */
-export const IOVA_BASE = 0x40000000;
-/** Guest RAM the driver never maps, below and above its rings and buffers (the rest of the VM). */
-export const GUEST_RAM_PAD = 16 * 4096;
-
-const roundPage = (n: number): number => Math.ceil(n / PAGE_SIZE) * PAGE_SIZE;
+export { IOVA_BASE, GUEST_RAM_PAD } from './guest-queue-ram';
 
 /** A virtqueue's indices and both sides' notification counts, as describe() shows them (RX or TX). */
 function describeVirtqueue(vq: SplitVirtqueue, vhost: VhostQueue, driver: VirtqueueDriver): Record<string, number> {
@@ -114,25 +110,14 @@ export class Nic implements Element {
     this.variant = cfg.mode;
     if (cfg.direction === 'tx') this.tx = new TxPath(cfg, this.totals);
     const size = cfg.ringSize;
-    const queueBytes = roundPage(cfg.virtqueue ? virtqLayout(size).total : size * RX_DESC_SIZE);
-    const poolCount = 2 * size; // a ring's worth posted plus a ring's worth held until write-back
-    this.ram = new GuestMemory(GUEST_RAM_PAD + queueBytes + poolCount * BUF_SIZE + GUEST_RAM_PAD);
-    this.ram.carve(GUEST_RAM_PAD, PAGE_SIZE);
-    const queueGpa = this.ram.carve(queueBytes, PAGE_SIZE);
-    this.pool = new Mempool(this.ram, poolCount, BUF_SIZE);
-    this.ram.carve(GUEST_RAM_PAD, PAGE_SIZE);
-
-    if (cfg.iommu) {
-      // the guest driver maps only its queue and its packet buffers, read/write
-      const d = new IommuDomain(this.ram, IOVA_BASE, this.ram.size / PAGE_SIZE);
-      d.map(d.busAddr(queueGpa), queueGpa, queueBytes, IOMMU_READ | IOMMU_WRITE);
-      d.map(d.busAddr(this.pool.base), this.pool.base, poolCount * BUF_SIZE, IOMMU_READ | IOMMU_WRITE);
-      this.iommu = d;
-      this.guestPort = d;
-    } else {
-      this.iommu = null;
-      this.guestPort = new DirectDma(this.ram);
-    }
+    // a ring's worth of buffers posted plus a ring's worth held until write-back; the device
+    // writes received frames into them, so the IOMMU maps them read/write
+    const g = new GuestQueueRam(cfg.virtqueue ? virtqLayout(size).total : size * RX_DESC_SIZE, 2 * size, cfg.iommu, IOMMU_READ | IOMMU_WRITE);
+    const queueGpa = g.queueGpa;
+    this.ram = g.ram;
+    this.pool = g.pool;
+    this.iommu = g.iommu;
+    this.guestPort = g.guestPort;
 
     this.q = new HarvestQueue(size);
     this.tag = new Int32Array(size).fill(-1);

@@ -14,9 +14,10 @@
 
 import * as core from '@vnflab/core';
 import type { Batch, ElementContext } from '@vnflab/core';
-import { GuestMemory, Mempool, TxDescRing, PAGE_SIZE, BUF_SIZE, TX_DESC_SIZE } from '@vnflab/core';
+import { GuestMemory, Mempool, TxDescRing, BUF_SIZE, TX_DESC_SIZE } from '@vnflab/core';
 import { DirectDma, type DmaPort } from './dma';
-import { IOMMU_READ, IOMMU_WRITE, IommuDomain } from './iommu';
+import { GuestQueueRam } from './guest-queue-ram';
+import { IOMMU_READ, type IommuDomain } from './iommu';
 import { InterruptModerator } from './moderation';
 import { ICR_TXDW, NicRegisters } from './registers';
 import type { NicConfig } from './settings';
@@ -36,12 +37,6 @@ const CAT_BUS = Cat.bus;
 export const TX_RING_FULL_REASON = reasonCode('tx_ring_full');
 const IOMMU_FAULT = reasonCode('iommu_fault');
 const OVERSIZE_REASON = Reason.oversize;
-
-/** Bus addresses when an IOMMU translates (IOVA = GPA + this), as on RX. */
-const TX_IOVA_BASE = 0x40000000;
-/** Unmapped guest RAM around the driver's ring and buffers (the rest of the VM). */
-const PAD = 16 * PAGE_SIZE;
-const roundPage = (n: number): number => Math.ceil(n / PAGE_SIZE) * PAGE_SIZE;
 
 /** Counters the element reports; the Nic passes its own totals object. */
 export interface TxTotals {
@@ -86,25 +81,14 @@ export class TxPath {
   constructor(readonly config: NicConfig, readonly totals: TxTotals) {
     const cfg = config;
     const size = cfg.ringSize;
-    const queueBytes = roundPage(cfg.virtqueue ? virtqLayout(size).total : size * TX_DESC_SIZE);
-    const poolCount = size; // at most size - 1 frames in flight, all cleaned each burst
-    this.ram = new GuestMemory(PAD + queueBytes + poolCount * BUF_SIZE + PAD);
-    this.ram.carve(PAD, PAGE_SIZE);
-    const queueGpa = this.ram.carve(queueBytes, PAGE_SIZE);
-    this.pool = new Mempool(this.ram, poolCount, BUF_SIZE);
-    this.ram.carve(PAD, PAGE_SIZE);
-
-    if (cfg.iommu) {
-      // DMA_TO_DEVICE: the device writes the ring (DD, used ring) but only reads the buffers
-      const d = new IommuDomain(this.ram, TX_IOVA_BASE, this.ram.size / PAGE_SIZE);
-      d.map(d.busAddr(queueGpa), queueGpa, queueBytes, IOMMU_READ | IOMMU_WRITE);
-      d.map(d.busAddr(this.pool.base), this.pool.base, poolCount * BUF_SIZE, IOMMU_READ);
-      this.iommu = d;
-      this.guestPort = d;
-    } else {
-      this.iommu = null;
-      this.guestPort = new DirectDma(this.ram);
-    }
+    // at most size - 1 frames in flight, all cleaned each burst; DMA_TO_DEVICE: the device
+    // writes the ring (DD, used ring) but only reads the buffers
+    const g = new GuestQueueRam(cfg.virtqueue ? virtqLayout(size).total : size * TX_DESC_SIZE, size, cfg.iommu, IOMMU_READ);
+    const queueGpa = g.queueGpa;
+    this.ram = g.ram;
+    this.pool = g.pool;
+    this.iommu = g.iommu;
+    this.guestPort = g.guestPort;
 
     if (cfg.virtqueue) {
       this.vq = new SplitVirtqueue(this.ram.bytes, queueGpa, size);
