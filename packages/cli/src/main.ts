@@ -7,15 +7,15 @@ import { controllerCommand, CONTROLLER_USAGE, servesController } from './control
 import { genCommand, GEN_USAGE } from './gen-command';
 import { lbCommand, LB_USAGE } from './lb-command';
 import { createRegistry } from './registry';
-import { runCommand, RUN_USAGE } from './run-command';
+import { runCommand, runUsage } from './run-command';
 import { serveCommand } from './service/serve-command';
 import { SERVE_USAGE } from './service/service-settings';
 import { swapCommand, SWAP_USAGE } from './swap-command';
 import { UsageError } from './usage-error';
 
-const HELP = `vnflab: emulated VNF chains with their overheads made visible
+const help = (): string => `vnflab: emulated VNF chains with their overheads made visible
 
-  ${RUN_USAGE}
+  ${runUsage(createRegistry())}
   ${GEN_USAGE}
   ${SERVE_USAGE}
   ${LB_USAGE}
@@ -60,7 +60,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'help':
       case '--help':
       case '-h':
-        console.log(HELP);
+        console.log(help());
         return cmd === undefined ? 2 : 0;
       default:
         throw new UsageError(`unknown command "${cmd}" (try: vnflab help)`);

@@ -7,7 +7,6 @@ import {
   ConfigError, EmbeddedChain, PcapWriter, createMetricsRegistry, loadChainFile, summarize, validateChain,
   type Element, type ResolvedChain, type RunSummary, type StageRegistry,
 } from '@vnflab/core';
-import { settingsFromFlags } from '@vnflab/kernel-path';
 import { CaptureTap } from './capture-tap';
 import { LiveTable } from './live-table';
 import { startMetricsServer } from './metrics-server';
@@ -17,13 +16,22 @@ import { finishRun, formatSummary } from './summary-table';
 import { UsageError, num } from './usage-error';
 import { runServicesCommand } from './service/services-command';
 
-export const RUN_USAGE = `vnflab run [--config FILE] [--duration S | --count N] [--rate PPS] [--size B|imix]
+/** The usage line; the stages' own flags come from their manifests. */
+export function runUsage(registry: StageRegistry): string {
+  const stageFlags = registry.flags().map(({ flag }) => `[--${flag.name} ${flag.values}]`);
+  const lines: string[] = [];
+  for (const f of stageFlags) {
+    const last = lines[lines.length - 1];
+    if (last !== undefined && last.length + f.length < 96) lines[lines.length - 1] = `${last} ${f}`;
+    else lines.push(f);
+  }
+  return `vnflab run [--config FILE] [--duration S | --count N] [--rate PPS] [--size B|imix]
            [--flows N] [--proto udp|tcp] [--pcap-in FILE] [--pcap-timing original|none] [--pcap-speed X]
            [--profile NAME] [--batch N] [--capture FILE] [--json FILE] [--metrics-port N] [--quiet]
-           [--nic native|passthrough|virtio|emulated] [--kernel-path kernel|bypass] [--lb maglev|round-robin|hash-mod-n]
-           [--variant STAGE=VARIANT ...] [--irq per-packet|napi:N|poll] [--alloc per-packet|pool]
-           [--copies both|ring-kernel|kernel-user|none] [--syscall per-packet|batch:N|none] [--stack full|l3|none]
+           [--variant STAGE=VARIANT ...]
+${lines.map((l) => `           ${l}`).join('\n')}
            [--bus redis://HOST:PORT [--log-file FILE]]   (every stage its own process on Redis Streams)`;
+}
 
 export interface RunFlags {
   config?: string;
@@ -43,19 +51,13 @@ export interface RunFlags {
   'metrics-port'?: string;
   quiet?: boolean;
   variant?: string[];
-  nic?: string;
-  'kernel-path'?: string;
-  lb?: string;
-  irq?: string;
-  alloc?: string;
-  copies?: string;
-  syscall?: string;
-  stack?: string;
   bus?: string;
   'log-file'?: string;
+  /** The stages' own flags (manifest `flags`), by name. */
+  [stageFlag: string]: string | string[] | boolean | undefined;
 }
 
-export const RUN_OPTIONS = {
+const RUN_OPTIONS = {
   config: { type: 'string' },
   duration: { type: 'string' },
   count: { type: 'string' },
@@ -75,21 +77,25 @@ export const RUN_OPTIONS = {
   bus: { type: 'string' },
   'log-file': { type: 'string' },
   variant: { type: 'string', multiple: true },
-  nic: { type: 'string' },
-  'kernel-path': { type: 'string' },
-  lb: { type: 'string' },
-  irq: { type: 'string' },
-  alloc: { type: 'string' },
-  copies: { type: 'string' },
-  syscall: { type: 'string' },
-  stack: { type: 'string' },
 } as const;
 
-/** `--variant nic=virtio` (repeatable): stage or stage name -> variant. */
-function variantOverrides(f: RunFlags, chain: ResolvedChain): Map<string, string> {
+/** `vnflab run`'s options: its own and every flag a stage's manifest offers. */
+export function runOptions(registry: StageRegistry): Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> {
+  const out: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = { ...RUN_OPTIONS };
+  for (const { stage, flag } of registry.flags()) {
+    if (flag.name in out) throw new Error(`${stage.stage}: flag --${flag.name} is one of vnflab run's own`);
+    out[flag.name] = { type: 'string' };
+  }
+  return out;
+}
+
+/** `--variant nic=virtio` (repeatable) and the stages' variant flags (`--nic virtio`): stage or stage name -> variant. */
+function variantOverrides(f: RunFlags, chain: ResolvedChain, registry: StageRegistry): Map<string, string> {
   const out = new Map<string, string>();
-  // --nic MODE, --kernel-path MODE, --lb ALGORITHM are shorthands for --variant STAGE=...
-  const short = (['nic', 'kernel-path', 'lb'] as const).filter((k) => f[k] !== undefined).map((k) => `${k}=${f[k]}`);
+  const short = registry
+    .flags()
+    .filter(({ flag }) => flag.kind === 'variant' && typeof f[flag.name] === 'string')
+    .map(({ stage, flag }) => `${stage.stage}=${f[flag.name] as string}`);
   for (const v of [...short, ...(f.variant ?? [])]) {
     const m = /^([a-z][a-z0-9-]*)=([a-z][a-z0-9-]*)$/.exec(v);
     if (!m) throw new UsageError(`--variant: "${v}" is not STAGE=VARIANT (e.g. nic=virtio)`);
@@ -99,17 +105,22 @@ function variantOverrides(f: RunFlags, chain: ResolvedChain): Map<string, string
   return out;
 }
 
-/** The kernel-path toggles given on the command line, checked with the stage's own messages. */
-function kernelPathToggles(f: RunFlags, chain: ResolvedChain): Record<string, string> {
-  const flags: Record<string, string> = {};
-  for (const k of ['irq', 'alloc', 'copies', 'syscall', 'stack'] as const) if (f[k] !== undefined) flags[k] = f[k]!;
-  if (Object.keys(flags).length === 0) return {};
-  if (!chain.stages.some((s) => s.stage === 'kernel-path')) throw new UsageError(`--${Object.keys(flags)[0]}: the chain has no kernel-path stage`);
-  try {
-    return settingsFromFlags(flags) as Record<string, string>;
-  } catch (e) {
-    throw new UsageError((e as Error).message);
+/** Settings from the stages' setting flags (`--irq napi:64`), per stage, checked with the stage's own messages. */
+function stageFlagSettings(f: RunFlags, chain: ResolvedChain, registry: StageRegistry): Map<string, Record<string, unknown>> {
+  const out = new Map<string, Record<string, unknown>>();
+  for (const { stage, flag } of registry.flags()) {
+    const value = f[flag.name];
+    if (flag.kind !== 'setting' || typeof value !== 'string' || !flag.toSettings) continue;
+    if (!chain.stages.some((s) => s.stage === stage.stage)) throw new UsageError(`--${flag.name}: the chain has no ${stage.stage} stage`);
+    let settings: Record<string, unknown>;
+    try {
+      settings = flag.toSettings(value);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    out.set(stage.stage, { ...out.get(stage.stage), ...settings });
   }
+  return out;
 }
 
 /** Applies command-line traffic settings on top of the chain file's traffic-gen settings. */
@@ -143,8 +154,8 @@ export function trafficOverrides(f: RunFlags): Record<string, unknown> {
 export function resolveChain(f: RunFlags, registry: StageRegistry): ResolvedChain {
   const base = loadChainFile(f.config ?? DEFAULT_CHAIN, registry);
   const over = trafficOverrides(f);
-  const variants = variantOverrides(f, base);
-  const toggles = kernelPathToggles(f, base);
+  const variants = variantOverrides(f, base, registry);
+  const flagged = stageFlagSettings(f, base, registry);
   const raw = {
     name: base.name,
     description: base.description,
@@ -156,7 +167,7 @@ export function resolveChain(f: RunFlags, registry: StageRegistry): ResolvedChai
       variant: variants.get(s.name) ?? variants.get(s.stage) ?? s.variant,
       name: s.name,
       replicas: s.replicas,
-      settings: i === 0 ? withoutConflicts({ ...s.settings }, over) : s.stage === 'kernel-path' ? { ...s.settings, ...toggles } : s.settings,
+      settings: i === 0 ? withoutConflicts({ ...s.settings }, over) : { ...s.settings, ...flagged.get(s.stage) },
     })),
   };
   return validateChain(raw, registry, f.config ?? 'chain');
@@ -232,9 +243,9 @@ export async function runChain(
 }
 
 export async function runCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: RUN_OPTIONS, strict: true, allowPositionals: false });
-  const f = values as RunFlags;
   const registry = createRegistry();
+  const { values } = parseArgs({ args: argv, options: runOptions(registry), strict: true, allowPositionals: false });
+  const f = values as RunFlags;
   let chain: ResolvedChain;
   try {
     chain = resolveChain(f, registry);

@@ -2,7 +2,7 @@
 // replaced by another variant while traffic flows, built from the chain's own settings for the
 // stage. The stage's counters carry on; its variant label follows the swap.
 
-import type { ChainStage, EmbeddedChain, Element, StageRegistry } from '@vnflab/core';
+import { neighbourValues, type ChainStage, type EmbeddedChain, type Element, type StageRegistry } from '@vnflab/core';
 import { SwappableElement, type ElementSwapReport } from './swappable-element';
 
 function findStage(ec: EmbeddedChain, stage: string): { s: ChainStage; i: number } {
@@ -28,7 +28,7 @@ export async function swapEmbedded(ec: EmbeddedChain, registry: StageRegistry, s
   const def = registry.get(s.stage);
   if (!def.variants.includes(variant)) throw new Error(`${s.stage} has no variant "${variant}" (variants: ${def.variants.join(', ')})`);
   const entry = ec.chain.stages[i];
-  const report = await s.element.swap(() => def.create(variant, entry.settings, { costs: ec.costs, chain: ec.chain.name, chainConfig: ec.chain }) as Element);
+  const report = await s.element.swap(() => def.create(variant, entry.settings, { costs: ec.costs, chain: ec.chain.name, provided: neighbourValues(registry, ec.chain.stages, i) }) as Element);
   s.variant = variant;
   s.stats.variant = variant;
   return report;

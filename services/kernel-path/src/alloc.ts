@@ -9,9 +9,10 @@
 
 import * as core from '@vnflab/core';
 import type { StageStats } from '@vnflab/core';
+import { Ev } from './events';
 
 // Bound once: the package index's CommonJS re-exports are getters, too dear per packet.
-const { BUF_SIZE, Ev } = core;
+const { BUF_SIZE } = core;
 
 /** The per-packet metadata object the kernel passes up the stack (an sk_buff or an mbuf). */
 export class SkBuff {

@@ -7,9 +7,9 @@
 import * as core from '@vnflab/core';
 import type { Batch, StageStats } from '@vnflab/core';
 import type { SkBuff } from './alloc';
+import { Ev } from './events';
 
 // Bound once: the package index's CommonJS re-exports are getters, too dear per packet.
-const { Ev } = core;
 
 /** Copies each packet from its ring buffer into the skb's own data buffer. */
 export function copyRingToKernel(skbs: readonly SkBuff[], n: number, stats: StageStats): void {

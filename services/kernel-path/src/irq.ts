@@ -20,9 +20,10 @@ import * as core from '@vnflab/core';
 import type { ElementContext } from '@vnflab/core';
 import type { Harvest, RxQueue } from './rx-queue';
 import type { IrqMode } from './settings';
+import { Ev } from './events';
 
 // Bound once: the package index's CommonJS re-exports are getters, too dear per packet.
-const { Cat, Ev, TIMER_COST_NS, processBilledNs } = core;
+const { Cat, TIMER_COST_NS, processBilledNs } = core;
 
 /** One real event-loop hop (a macrotask). */
 export function hop(): Promise<void> {

@@ -13,7 +13,7 @@
 // its bound. Packets the application received stay alive in the batch, in their slots.
 
 import * as core from '@vnflab/core';
-import type { Batch, Element, ElementContext } from '@vnflab/core';
+import type { Batch, CustomMetricSpec, Element, ElementContext } from '@vnflab/core';
 import { createAllocator, type Allocator, type SkBuff } from './alloc';
 import { copyKernelToUser, copyRingToKernel } from './copies';
 import { createNotifier, type Notifier } from './irq';
@@ -111,7 +111,6 @@ export class KernelPath implements Element {
     const t0 = ctx.stats.cpu.begin();
     const end = this.rx.dma(batch, from);
     ctx.stats.cpu.end(Cat.bus, t0);
-    ctx.stats.ringOccupancy = this.rx.completed;
     return end;
   }
 
@@ -184,6 +183,12 @@ export class KernelPath implements Element {
 
     this.rounds++;
     this.deliveredTotal += nd;
+  }
+
+  /** The RX ring's completed descriptors not yet harvested (declared in the stage manifest). */
+  metrics(): CustomMetricSpec[] {
+    const labels = { stage: this.stage, variant: this.variant };
+    return [{ name: 'vnflab_ring_occupancy', help: 'Descriptors in use in the stage ring', type: 'gauge', samples: [{ labels, value: this.rx.completed }] }];
   }
 
   describe(): Record<string, unknown> {

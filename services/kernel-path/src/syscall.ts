@@ -10,9 +10,9 @@ import type { Costs, StageStats } from '@vnflab/core';
 import type { SkBuff } from './alloc';
 import type { SyscallMode } from './settings';
 import type { SocketQueue } from './socket-queues';
+import { Ev } from './events';
 
 // Bound once: the package index's CommonJS re-exports are getters, too dear per packet.
-const { Ev } = core;
 
 export class SyscallPath {
   calls = 0;

@@ -2,7 +2,8 @@
 // the syscall arithmetic, and the interrupt's CPU billing when other work runs during the hop.
 
 import { performance } from 'node:perf_hooks';
-import { Batch, Cat, Ev, RXD_STAT_DD, RXD_STAT_EOP, StageStats } from '@vnflab/core';
+import { Batch, Cat, RXD_STAT_DD, RXD_STAT_EOP, StageStats } from '@vnflab/core';
+import { Ev } from '../src/events';
 import {
   Harvest, PerPacketAllocator, PoolAllocator, RxQueue, SkBuff, SocketQueue, SocketTable, SyscallPath,
   copyKernelToUser, copyRingToKernel, createNotifier, hop, parseSyscall,

@@ -1,6 +1,8 @@
 // Bad settings give a clear error naming the key; presets are only names for toggle sets.
 
-import { StageRegistry, validateChain } from '@vnflab/core';
+import { StageRegistry, neighbourValues, validateChain } from '@vnflab/core';
+import { backendsStage } from '@vnflab/backends';
+import { trafficGenStage } from '@vnflab/traffic-gen';
 import { KernelPath, PRESETS, formatToggles, kernelPathStage, resolve, settingsFromFlags } from '../src';
 import { batchOf, ctxFor, frames } from './helpers';
 
@@ -29,7 +31,7 @@ describe('settings', () => {
 
   it('a chain file error points at the stage and key', () => {
     const reg = new StageRegistry().register(kernelPathStage);
-    reg.register({ ...kernelPathStage, stage: 'traffic-gen' }).register({ ...kernelPathStage, stage: 'backends' });
+    reg.register({ ...kernelPathStage, stage: 'traffic-gen', role: 'source' }).register({ ...kernelPathStage, stage: 'backends', role: 'sink' });
     const chain = (settings: Record<string, unknown>) => ({
       name: 't',
       stages: [{ stage: 'traffic-gen', variant: 'kernel' }, { stage: 'kernel-path', settings }, { stage: 'backends', variant: 'kernel' }],
@@ -59,11 +61,9 @@ describe('presets', () => {
   });
 
   it('the stage takes its default socket from the traffic generator destination port', () => {
-    const el = kernelPathStage.create('kernel', {}, {
-      costs: ctxFor().costs,
-      chain: 't',
-      chainConfig: { stages: [{ stage: 'traffic-gen', settings: { dst: '10.0.0.1:8080' } }] },
-    }) as KernelPath;
+    const reg = new StageRegistry().register(trafficGenStage).register(kernelPathStage).register(backendsStage);
+    const stages = [{ stage: 'traffic-gen', settings: { dst: '10.0.0.1:8080' } }, { stage: 'kernel-path', settings: {} }, { stage: 'backends', settings: {} }];
+    const el = kernelPathStage.create('kernel', {}, { costs: ctxFor().costs, chain: 't', provided: neighbourValues(reg, stages, 1) }) as KernelPath;
     expect((el.describe().sockets as { port: number }[]).map((s) => s.port)).toEqual([8080]);
   });
 });

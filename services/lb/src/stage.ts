@@ -1,5 +1,5 @@
-// The lb stage definition for the registry (chain files, CLI, services), and the address ->
-// name map the chain wiring hands to the backends stage so both label backends the same way.
+// The lb stage manifest (chain files, CLI, services). It provides `backend_names`, the address ->
+// name map the backends stage takes so both label backends the same way.
 
 import { ipToString, type StageDefinition } from '@vnflab/core';
 import { lbControlPlugin } from './control-api';
@@ -9,10 +9,14 @@ import { LbSettingsSchema, resolveSettings } from './settings';
 
 export const lbStage: StageDefinition = {
   stage: 'lb',
+  role: 'element',
   variants: ALGORITHMS, // maglev first: the default
   settings: LbSettingsSchema,
   description: 'Load-balancer VNF: VIPs to backend pools by Maglev, round-robin or hash mod N, connection tracking, NAT or IP-in-IP forwarding',
   defaultCategory: 'app',
+  flags: [{ name: 'lb', kind: 'variant', values: ALGORITHMS.join('|') }],
+  reasons: ['no_backend', 'no_headroom', 'not_for_vip'],
+  provides: { backend_names: (settings) => lbBackendNames(settings) },
   create: (variant, settings) => new LoadBalancer(variant, settings),
   controlRoutes: (element, token) => ({ prefix: '/lb', plugin: lbControlPlugin, options: { lb: element as LoadBalancer, token } }),
 };

@@ -30,9 +30,10 @@ import type { VhostQueue } from './vhost-queue';
 import { VirtioNetRxDriver } from './virtio-driver';
 import { SplitVirtqueue, virtqLayout } from './virtqueue';
 import type { VirtqueueDriver } from './virtqueue-driver';
+import { Ev } from './events';
 
 // bound once: the package index's re-exports are getters (see backends.ts)
-const { Cat, Ev, Reason, reasonCode, monoNs } = core;
+const { Cat, Reason, reasonCode, monoNs } = core;
 const CAT_PACKET_IO = Cat.packet_io;
 const CAT_COPY = Cat.copy;
 const CAT_VM_EXIT = Cat.vm_exit;
@@ -96,6 +97,8 @@ export class Nic implements Element {
   readonly host: HostSide | null = null;
   /** direction tx: the transmit path (TX ring or transmit virtqueue); process() delegates to it. */
   readonly tx: TxPath | null = null;
+  /** Descriptors in use at the end of the last batch (vnflab_ring_occupancy). */
+  ringOccupancy = 0;
 
   private readonly q: HarvestQueue;
   /** Ring slot / descriptor id -> index of the packet in the current batch (lab bookkeeping). */
@@ -252,7 +255,7 @@ export class Nic implements Element {
       h.regs.write(REG_RDT, h.ring.nextToUse);
       t = cpu.end(CAT_COPY, t);
     }
-    stats.ringOccupancy = this.ring ? this.ring.completed : (this.vhost!.usedIndex - this.virtioDriver!.lastUsedIndex) & 0xffff;
+    this.ringOccupancy = this.ring ? this.ring.completed : (this.vhost!.usedIndex - this.virtioDriver!.lastUsedIndex) & 0xffff;
 
     // interrupt delivery into the guest
     let exits = 0;
@@ -395,6 +398,7 @@ export class Nic implements Element {
     const out: CustomMetricSpec[] = [
       { name: 'vnflab_iommu_faults_total', help: 'Device DMAs the IOMMU refused (unmapped or read-only page); each packet dropped', type: 'counter', samples: [{ labels: l, value: this.totals.iommuFaults }] },
       { name: 'vnflab_nic_doorbells_total', help: 'Tail register writes by the driver (RDT; TDT with direction tx)', type: 'counter', samples: [{ labels: l, value: this.totals.doorbells }] },
+      { name: 'vnflab_ring_occupancy', help: 'Descriptors in use in the stage ring', type: 'gauge', samples: [{ labels: l, value: this.tx ? this.tx.ringOccupancy : this.ringOccupancy }] },
       { name: 'vnflab_nic_register_traps_total', help: 'Driver register accesses that trapped to the device model (emulated NIC)', type: 'counter', samples: [{ labels: l, value: this.totals.traps }] },
     ];
     if (this.vhost && !this.tx) {

@@ -1,14 +1,20 @@
-// The nic stage definition for the registry (chain files, CLI, services).
+// The nic stage manifest (chain files, CLI, services).
 
 import type { StageDefinition } from '@vnflab/core';
+import { EVENTS } from './events';
 import { Nic } from './nic';
 import { NIC_MODES, NicSettingsSchema } from './settings';
 
 export const nicStage: StageDefinition = {
   stage: 'nic',
+  role: 'element',
   variants: NIC_MODES,
   settings: NicSettingsSchema,
   description: 'Emulated NIC and hypervisor I/O path: native, VT-d passthrough (IOMMU), virtio (split virtqueue, vhost) or emulated e1000',
   defaultCategory: 'packet_io',
+  flags: [{ name: 'nic', kind: 'variant', values: NIC_MODES.join('|') }],
+  events: EVENTS,
+  reasons: ['rx_missed', 'iommu_fault', 'tx_ring_full'],
+  metrics: [{ name: 'vnflab_ring_occupancy', help: 'Descriptors in use in the stage ring', type: 'gauge' }],
   create: (variant, settings) => new Nic(variant, settings),
 };

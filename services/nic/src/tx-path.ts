@@ -25,9 +25,10 @@ import { TX_FAULT, TxDevice } from './tx-device';
 import { TxRingDriver } from './tx-driver';
 import { VhostTxBackend, VirtioNetTxDriver, VQ_TX_FAULT } from './virtio-tx';
 import { SplitVirtqueue, virtqLayout } from './virtqueue';
+import { Ev } from './events';
 
 // bound once: the package index's re-exports are getters (see backends.ts)
-const { Cat, Ev, Reason, reasonCode, monoNs } = core;
+const { Cat, Reason, reasonCode, monoNs } = core;
 const CAT_PACKET_IO = Cat.packet_io;
 const CAT_COPY = Cat.copy;
 const CAT_VM_EXIT = Cat.vm_exit;
@@ -53,6 +54,8 @@ export interface TxTotals {
 }
 
 export class TxPath {
+  /** Descriptors posted and not yet cleaned at the end of the last batch (vnflab_ring_occupancy). */
+  ringOccupancy = 0;
   readonly ram: GuestMemory;
   readonly pool: Mempool;
   readonly iommu: IommuDomain | null;
@@ -272,7 +275,7 @@ export class TxPath {
       }
     }
     if (sent + (this.iommu ? this.iommu.faults - faults0 : 0) !== staged) throw new Error(`nic tx: ${staged} frames posted but the device completed ${sent}`);
-    stats.ringOccupancy = this.ring ? this.ring.inFlight : (this.vhost!.usedIndex - this.virtioDriver!.lastUsedIndex) & 0xffff;
+    this.ringOccupancy = this.ring ? this.ring.inFlight : (this.vhost!.usedIndex - this.virtioDriver!.lastUsedIndex) & 0xffff;
     cpu.end(CAT_PACKET_IO, t);
 
     const faults = this.iommu ? this.iommu.faults - faults0 : 0;

@@ -2,7 +2,8 @@
 // with no byte outside the mapping ever written - as a unit and inside the passthrough NIC.
 
 import { createHash } from 'node:crypto';
-import { Ev, GuestMemory, PAGE_SIZE } from '@vnflab/core';
+import { GuestMemory, PAGE_SIZE } from '@vnflab/core';
+import { Ev } from '../src/events';
 import { IOMMU_READ, IOMMU_WRITE, IommuDomain } from '../src/iommu';
 import { IOMMU_FAULT_REASON, IOVA_BASE, Nic } from '../src/nic';
 import { ctxFor, expectIntact, runBatch, wireBatch } from './helpers';

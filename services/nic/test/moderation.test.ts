@@ -2,7 +2,7 @@
 
 import { InterruptModerator } from '../src/moderation';
 import { Nic } from '../src/nic';
-import { Ev } from '@vnflab/core';
+import { Ev } from '../src/events';
 import { ctxFor, runBatch, wireBatch } from './helpers';
 
 function fire(m: InterruptModerator, times: number[]): number {

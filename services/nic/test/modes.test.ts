@@ -1,7 +1,8 @@
 // Events per packet follow from each mode's mechanism, at a fixed batch size of 32 with the zero
 // cost profile (counts, not timing).
 
-import { Ev, type Batch } from '@vnflab/core';
+import { type Batch } from '@vnflab/core';
+import { Ev } from '../src/events';
 import { Nic } from '../src/nic';
 import { ctxFor, expectIntact, runBatch, wireBatch, type TestCtx } from './helpers';
 

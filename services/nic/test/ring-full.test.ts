@@ -1,7 +1,8 @@
 // A full ring drops with reason rx_missed and counts the event; the accounting closes per stage
 // and end to end through the embedded chain (traffic-gen -> nic -> backends).
 
-import { EmbeddedChain, Ev, StageRegistry, reasonCode, summarize, validateChain } from '@vnflab/core';
+import { EmbeddedChain, StageRegistry, reasonCode, summarize, validateChain } from '@vnflab/core';
+import { Ev } from '../src/events';
 import { trafficGenStage } from '@vnflab/traffic-gen';
 import { backendsStage } from '@vnflab/backends';
 import { Nic, RX_MISSED_REASON } from '../src/nic';
@@ -42,7 +43,8 @@ describe('ring full', () => {
     const nic = new Nic('passthrough', { ring_size: 64 });
     const ctx = ctxFor(nic);
     runBatch(nic, wireBatch(20, 64), ctx);
-    expect(ctx.stats.ringOccupancy).toBe(20);
+    const occupancy = nic.metrics().find((m) => m.name === 'vnflab_ring_occupancy');
+    expect(occupancy?.samples[0].value).toBe(20);
   });
 });
 

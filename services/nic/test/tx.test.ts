@@ -2,7 +2,8 @@
 // tx_ring_full with the accounting closed, buffers returning to the pool, events per packet per
 // mode at batch 32, bytes unchanged on the wire, and an IOMMU refusing a TX DMA read.
 
-import { Ev, TX_DESC_SIZE, TXD_CMD_EOP, TXD_CMD_IFCS, TXD_CMD_RS, TXD_STAT_DD, TxDescRing, reasonCode } from '@vnflab/core';
+import { TX_DESC_SIZE, TXD_CMD_EOP, TXD_CMD_IFCS, TXD_CMD_RS, TXD_STAT_DD, TxDescRing, reasonCode } from '@vnflab/core';
+import { Ev } from '../src/events';
 import { Nic } from '../src/nic';
 import { TX_RING_FULL_REASON } from '../src/tx-path';
 import { resolveNicConfig } from '../src/settings';

@@ -1,7 +1,8 @@
 // The split virtqueue against VIRTIO 1.x "Split Virtqueues": layout, byte offsets, index
 // wrap-around and vring_need_event.
 
-import { Ev, GuestMemory, Mempool } from '@vnflab/core';
+import { GuestMemory, Mempool } from '@vnflab/core';
+import { Ev } from '../src/events';
 import { DirectDma } from '../src/dma';
 import { HarvestQueue } from '../src/harvest-queue';
 import { VhostBackend } from '../src/vhost-backend';

@@ -6,9 +6,10 @@ import * as core from '@vnflab/core';
 import type { Batch, ElementContext, PcapRecord, Source } from '@vnflab/core';
 import { FrameFactory, makeFlows } from './frame-factory';
 import { GENERATOR_DEFAULTS, IMIX, parseHostPort, type GeneratorSettings } from './settings';
+import { Ev } from './events';
 
 // Bound once: the package index's CommonJS re-exports are getters (too dear per packet).
-const { Ev, FCS_LEN, ParsedFrame, Reason, Rng, csumUpdate16, hasProbe, parseFrame, readPcap, recordGapNs } = core;
+const { FCS_LEN, ParsedFrame, Reason, Rng, csumUpdate16, hasProbe, parseFrame, readPcap, recordGapNs } = core;
 
 /** Milliseconds of traffic the token bucket may hold (timer slack it absorbs). */
 const BUCKET_MS = 2;

@@ -6,7 +6,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   BatchDedup, BatchPool, Cat, Costs, PcapWriter, RedisBus, SourceRunner, StageRunner, StageStats, StatsLedger, Value,
-  histogramToJson, loadProfile, monoNs, redactUrl, statsToJson,
+  histogramToJson, loadProfile, monoNs, neighbourValues, redactUrl, statsToJson,
   type Category, type Element, type ElementContext, type Logger, type RedisConsumer, type RedisProducer, type Source,
   type StageDefinition, type StageRegistry,
 } from '@vnflab/core';
@@ -46,7 +46,7 @@ export class StageService {
     const entry = chain.stages[index];
     this.def = registry.get(entry.stage);
     const costs = new Costs(loadProfile(chain.profile));
-    let element = this.def.create(entry.variant, entry.settings, { costs, chain: chain.name, chainConfig: chain });
+    let element = this.def.create(entry.variant, entry.settings, { costs, chain: chain.name, provided: neighbourValues(registry, chain.stages, index) });
     if (cfg.capture) element = new CaptureTap(element as Element, new PcapWriter(cfg.capture));
     this.element = element;
     this.stats = new StageStats(entry.stage, element.variant, cfg.instance);

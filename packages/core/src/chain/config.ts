@@ -172,11 +172,7 @@ export function validateChain(raw: unknown, registry: StageRegistry, where = 'ch
     names.add(name);
     stages.push({ stage: s.stage, name, variant, replicas: s.replicas ?? 1, settings });
   });
-  if (stages[0].stage !== 'traffic-gen') throw new ConfigError(`${where}: stages[0].stage: the first stage must be traffic-gen`);
-  if (stages[stages.length - 1].stage !== 'backends') throw new ConfigError(`${where}: stages[${stages.length - 1}].stage: the last stage must be backends`);
-  stages.slice(1, -1).forEach((s, i) => {
-    if (s.stage === 'traffic-gen' || s.stage === 'backends') throw new ConfigError(`${where}: stages[${i + 1}].stage: ${s.stage} may only be at the ${s.stage === 'traffic-gen' ? 'start' : 'end'}`);
-  });
+  checkRoles(stages, registry, where);
   const resolved: ResolvedChain = {
     name: c.name,
     description: c.description ?? '',
@@ -187,6 +183,20 @@ export function validateChain(raw: unknown, registry: StageRegistry, where = 'ch
   };
   if (c.controller) resolved.controller = resolveController(c.controller, registry, stages, where);
   return resolved;
+}
+
+/** A source first, a sink last, elements between: the chain checks roles, never stage names. */
+function checkRoles(stages: ResolvedStage[], registry: StageRegistry, where: string): void {
+  const last = stages.length - 1;
+  stages.forEach((s, i) => {
+    const role = registry.get(s.stage).role;
+    const want = i === 0 ? 'source' : i === last ? 'sink' : 'element';
+    if (role === want) return;
+    const at = `${where}: stages[${i}].stage`;
+    if (i === 0) throw new ConfigError(`${at}: the first stage must be a source (${s.stage} is a ${role})`);
+    if (i === last) throw new ConfigError(`${at}: the last stage must be a sink (${s.stage} is a ${role})`);
+    throw new ConfigError(`${at}: ${s.stage} is a ${role}; it may only be at the ${role === 'source' ? 'start' : 'end'}`);
+  });
 }
 
 export function loadChainFile(path: string, registry: StageRegistry): ResolvedChain {

@@ -1,27 +1,75 @@
-// The stage registry: which stages exist, their variants, their settings schema and how to make
-// their element. Services register themselves; the chain config and the runners look here.
+// The stage manifest and the registry of stages. A stage describes itself here — its role in a
+// chain, settings schema, variants, command-line flags, events, metrics, control routes and what it
+// needs from its neighbours — so no other part of the lab lists stages by name (see
+// docs/architecture.md, "Adding a stage"). The registry is filled by discovery (discover.ts).
 
 import type { TObject } from '@sinclair/typebox';
 import type { Costs } from '../cpu/cost-profile';
 import type { Element, Source } from '../element';
 
+/**
+ * Where a stage may sit: a `source` fills batches and is first, a `sink` terminates the chain and
+ * is last, an `element` sits anywhere between.
+ */
+export type StageRole = 'source' | 'element' | 'sink';
+
 export interface StageEnv {
   costs: Costs;
   chain: string;
-  /** The whole validated chain, for stages that need their neighbours' settings. */
-  chainConfig?: unknown;
+  /**
+   * Values this stage declared in `needs`, each computed by the nearest stage of the chain that
+   * `provides` it (absent when no stage of the chain provides it).
+   */
+  provided: Readonly<Record<string, unknown>>;
+}
+
+/** A command-line flag a stage offers to `vnflab run` (and the commands built on it). */
+export interface StageFlag {
+  /** The flag without dashes, e.g. `nic` for `--nic`. */
+  name: string;
+  /** The values, for the usage line, e.g. `native|passthrough|virtio|emulated`. */
+  values: string;
+  /**
+   * `variant`: the flag names the stage's variant (a shorthand for `--variant STAGE=V`).
+   * `setting`: the flag sets settings; `toSettings` turns its value into them, throwing a
+   * message that names the flag when the value is bad.
+   */
+  kind: 'variant' | 'setting';
+  toSettings?(value: string): Record<string, unknown>;
+}
+
+/** A Prometheus metric an element adds through `Element.metrics()`, declared up front. */
+export interface MetricDeclaration {
+  name: string;
+  help: string;
+  type: 'counter' | 'gauge';
 }
 
 export interface StageDefinition {
   stage: string;
+  role: StageRole;
   /** Variants, the first being the default. */
   variants: readonly string[];
+  /** Settings each variant stands for, where a variant is a preset of settings (for `vnflab stages`). */
+  presets?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   /** Settings schema (additionalProperties: false so unknown keys are errors). */
   settings: TObject;
   /** What the stage does, for `vnflab stages`. */
   description: string;
   /** CPU category for time the element does not bill itself. */
   defaultCategory: string;
+  /** Command-line flags (`vnflab run --nic virtio`, `--irq napi:64`). */
+  flags?: readonly StageFlag[];
+  /** Event names the element counts (`StageStats.event`), registered with `eventCode`. */
+  events?: readonly string[];
+  /** Drop reasons of its own, registered with `reasonCode`. */
+  reasons?: readonly string[];
+  /** Metrics of its own, reported by `Element.metrics()`. */
+  metrics?: readonly MetricDeclaration[];
+  /** Values computed from this stage's settings that other stages may need. */
+  provides?: Readonly<Record<string, (settings: Record<string, unknown>) => unknown>>;
+  /** Values this stage takes from the stage of the chain that provides them (`StageEnv.provided`). */
+  needs?: readonly string[];
   create(variant: string, settings: Record<string, unknown>, env: StageEnv): Element | Source;
   /**
    * The stage's own control routes: a fastify plugin and its options, mounted under `prefix` by
@@ -52,4 +100,43 @@ export class StageRegistry {
   all(): StageDefinition[] {
     return [...this.defs.values()];
   }
+
+  /** Every flag the registered stages offer, with its stage; a flag two stages claim is an error. */
+  flags(): { stage: StageDefinition; flag: StageFlag }[] {
+    const out: { stage: StageDefinition; flag: StageFlag }[] = [];
+    const seen = new Map<string, string>();
+    for (const d of this.defs.values()) {
+      for (const f of d.flags ?? []) {
+        const other = seen.get(f.name);
+        if (other) throw new Error(`flag --${f.name} is offered by both ${other} and ${d.stage}`);
+        seen.set(f.name, d.stage);
+        out.push({ stage: d, flag: f });
+      }
+    }
+    return out;
+  }
+}
+
+/**
+ * The values a stage of `stages` needs, each from the nearest stage that provides it (upstream
+ * first, then downstream).
+ */
+export function neighbourValues(
+  registry: StageRegistry,
+  stages: readonly { stage: string; settings: Record<string, unknown> }[],
+  index: number,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const order = [...stages.keys()].sort((a, b) => Math.abs(a - index) - Math.abs(b - index) || a - b);
+  for (const key of registry.get(stages[index].stage).needs ?? []) {
+    for (const j of order) {
+      if (j === index) continue;
+      const give = registry.get(stages[j].stage).provides?.[key];
+      if (give) {
+        out[key] = give(stages[j].settings);
+        break;
+      }
+    }
+  }
+  return out;
 }

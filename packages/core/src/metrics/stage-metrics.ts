@@ -4,7 +4,9 @@
 
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { CATEGORIES } from '../cpu/categories';
-import { EVENTS, type StageStats } from '../stats/stage-stats';
+import { knownEvents } from '../stats/events';
+import type { StageStats } from '../stats/stage-stats';
+import type { MetricDeclaration } from '../chain/registry';
 import type { LogHistogram } from '../stats/histogram';
 import { reasonName } from '../reasons';
 
@@ -54,6 +56,8 @@ export interface MetricsSource {
   e2e(): { chain: string; variant: string; hist: LogHistogram }[];
   /** Element-specific metrics (e.g. conntrack hits), as extra exposition samples. */
   extra?(): CustomMetricSpec[];
+  /** The metrics the hosted stages declare in their manifests, registered even before a sample exists. */
+  declared?: readonly MetricDeclaration[];
 }
 
 export interface CustomMetricSpec {
@@ -87,27 +91,26 @@ export function createMetricsRegistry(src: MetricsSource): Registry {
     metric('vnflab_cpu_seconds_total', 'CPU time measured around each processing pass, by category', 'counter', each((s, l) =>
       CATEGORIES.map((c, i) => ({ labels: { ...l, category: c }, value: s.cpu.ns[i] / 1e9 })))),
     metric('vnflab_events_total', 'Mechanism events: interrupts, VM exits, kicks, copies, allocations, syscalls, empty polls', 'counter', each((s, l) =>
-      EVENTS.map((e, i) => ({ labels: { ...l, event: e }, value: s.events[i] })))),
+      knownEvents().map((e, i) => ({ labels: { ...l, event: e }, value: s.events[i] })))),
     metric('vnflab_stage_latency_seconds', 'Time a batch waited on the bus before a stage (queue) and spent in it (process)', 'histogram', each((s, l) => [
       ...histogramSamples('vnflab_stage_latency_seconds', s.queueLatency, { ...l, part: 'queue' }, LATENCY_BUCKETS_S, 1e9),
       ...histogramSamples('vnflab_stage_latency_seconds', s.processLatency, { ...l, part: 'process' }, LATENCY_BUCKETS_S, 1e9),
     ])),
     metric('vnflab_batch_size', 'Packets per batch a stage processed', 'histogram', each((s, l) =>
       histogramSamples('vnflab_batch_size', s.batchSize, l, BATCH_BUCKETS, 1))),
-    metric('vnflab_ring_occupancy', 'Descriptors in use in the stage ring', 'gauge', each((s, l) => [{ labels: l, value: s.ringOccupancy }])),
     metric('vnflab_bus_pending', 'Batches waiting on the stage input stream', 'gauge', each((s, l) => [{ labels: l, value: s.busPending }])),
     metric('vnflab_e2e_latency_seconds', 'End-to-end latency from the probe send timestamp to the backends', 'histogram', () =>
       src.e2e().flatMap((e) => histogramSamples('vnflab_e2e_latency_seconds', e.hist, { chain: e.chain, variant: e.variant }, LATENCY_BUCKETS_S, 1e9))),
   ];
   for (const m of ms) reg.registerMetric(m as never);
-  if (src.extra) registerExtra(reg, src.extra);
+  if (src.extra) registerExtra(reg, src.extra, src.declared ?? []);
   return reg;
 }
 
 /** Element-specific metrics are resolved at scrape time; their names are fixed at registration. */
-function registerExtra(reg: Registry, extra: () => CustomMetricSpec[]): void {
+function registerExtra(reg: Registry, extra: () => CustomMetricSpec[], declared: readonly MetricDeclaration[]): void {
   const seen = new Set<string>();
-  for (const spec of extra()) {
+  for (const spec of [...declared, ...extra()]) {
     if (seen.has(spec.name)) continue;
     seen.add(spec.name);
     const name = spec.name;

@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { BatchPool } from '../batch/pool';
 import { MemoryBus } from '../bus/memory-bus';
 import type { ResolvedChain } from '../chain/config';
-import type { StageRegistry } from '../chain/registry';
+import { neighbourValues, type StageRegistry } from '../chain/registry';
 import { Cat, type Category } from '../cpu/categories';
 import { Costs, loadProfile } from '../cpu/cost-profile';
 import { silentLogger, type Element, type ElementContext, type Logger, type Source } from '../element';
@@ -39,10 +39,10 @@ export class EmbeddedChain {
     // enough batches for every hop's bound plus one in hand per stage
     this.pool = new BatchPool(chain.batchSize);
     this.bus = new MemoryBus({ bound: chain.bus.bound, policy: chain.bus.policy });
-    for (const s of chain.stages) {
+    for (const [i, s] of chain.stages.entries()) {
       if (s.replicas > 1) log.warn({ stage: s.name }, 'replicas apply to services; the embedded chain runs one instance');
       const def = registry.get(s.stage);
-      const element = def.create(s.variant, s.settings, { costs: this.costs, chain: chain.name, chainConfig: chain });
+      const element = def.create(s.variant, s.settings, { costs: this.costs, chain: chain.name, provided: neighbourValues(registry, chain.stages, i) });
       this.stages.push({ name: s.name, stage: s.stage, variant: element.variant, stats: new StageStats(s.stage, element.variant, s.name), element });
     }
   }

@@ -3,11 +3,8 @@
 
 import { CpuMeter } from '../cpu/cpu-meter';
 import { reasonName } from '../reasons';
+import { MAX_EVENTS, knownEvents } from './events';
 import { LogHistogram } from './histogram';
-
-export const EVENTS = ['interrupt', 'vm_exit', 'kick', 'copy', 'alloc', 'syscall', 'empty_poll', 'context_switch', 'iommu_fault', 'rx_missed', 'dma'] as const;
-export type EventName = (typeof EVENTS)[number];
-export const Ev: { readonly [K in EventName]: number } = Object.fromEntries(EVENTS.map((e, i) => [e, i])) as { [K in EventName]: number };
 
 export class StageStats {
   packetsIn = 0;
@@ -17,15 +14,12 @@ export class StageStats {
   batches = 0;
   /** Drops by reason code. */
   readonly drops = new Float64Array(256);
-  readonly events = new Float64Array(EVENTS.length);
+  readonly events = new Float64Array(MAX_EVENTS);
   readonly cpu = new CpuMeter();
   readonly queueLatency = new LogHistogram();
   readonly processLatency = new LogHistogram();
   readonly batchSize = new LogHistogram();
-  ringOccupancy = 0;
   busPending = 0;
-  /** Free-form gauges and counters an element wants in /stats (e.g. conntrack size). */
-  readonly extra: Record<string, number> = {};
 
   constructor(readonly stage: string, public variant: string, readonly instance = stage) {}
 
@@ -53,7 +47,7 @@ export class StageStats {
 
   eventsByName(): Record<string, number> {
     const out: Record<string, number> = {};
-    EVENTS.forEach((e, i) => {
+    knownEvents().forEach((e, i) => {
       if (this.events[i] > 0) out[e] = this.events[i];
     });
     return out;

@@ -5,7 +5,8 @@
 import { CATEGORIES, type Category } from '../cpu/categories';
 import { reasonCode } from '../reasons';
 import { LogHistogram } from './histogram';
-import { EVENTS, StageStats } from './stage-stats';
+import { eventCode } from './events';
+import { StageStats } from './stage-stats';
 
 export interface HistogramJson {
   count: number;
@@ -31,9 +32,7 @@ export interface StageStatsJson {
   queue_latency: HistogramJson;
   process_latency: HistogramJson;
   batch_size: HistogramJson;
-  ring_occupancy: number;
   bus_pending: number;
-  extra: Record<string, number>;
 }
 
 export function histogramToJson(h: LogHistogram): HistogramJson {
@@ -75,9 +74,7 @@ export function statsToJson(s: StageStats): StageStatsJson {
     queue_latency: histogramToJson(s.queueLatency),
     process_latency: histogramToJson(s.processLatency),
     batch_size: histogramToJson(s.batchSize),
-    ring_occupancy: s.ringOccupancy,
     bus_pending: s.busPending,
-    extra: { ...s.extra },
   };
 }
 
@@ -89,10 +86,7 @@ export function statsFromJson(j: StageStatsJson): StageStats {
   s.bytesOut = j.bytes_out;
   s.batches = j.batches;
   for (const [r, n] of Object.entries(j.drops ?? {})) s.drops[reasonCode(r)] += n;
-  for (const [e, n] of Object.entries(j.events ?? {})) {
-    const i = (EVENTS as readonly string[]).indexOf(e);
-    if (i >= 0) s.events[i] += n;
-  }
+  for (const [e, n] of Object.entries(j.events ?? {})) s.events[eventCode(e)] += n;
   for (const [c, ns] of Object.entries(j.cpu_ns ?? {})) {
     const i = (CATEGORIES as readonly string[]).indexOf(c as Category);
     if (i >= 0) s.cpu.ns[i] = ns;
@@ -100,9 +94,7 @@ export function statsFromJson(j: StageStatsJson): StageStats {
   histogramFromJson(j.queue_latency, s.queueLatency);
   histogramFromJson(j.process_latency, s.processLatency);
   histogramFromJson(j.batch_size, s.batchSize);
-  s.ringOccupancy = j.ring_occupancy;
   s.busPending = j.bus_pending;
-  Object.assign(s.extra, j.extra ?? {});
   return s;
 }
 
@@ -119,8 +111,6 @@ export function mergeStats(into: StageStats, from: StageStats): StageStats {
   into.queueLatency.merge(from.queueLatency);
   into.processLatency.merge(from.processLatency);
   into.batchSize.merge(from.batchSize);
-  into.ringOccupancy += from.ringOccupancy;
   into.busPending += from.busPending;
-  for (const [k, v] of Object.entries(from.extra)) into.extra[k] = (into.extra[k] ?? 0) + v;
   return into;
 }

@@ -2,7 +2,7 @@
 // start and end, and the differences as a CompareResult. The chain keeps running meanwhile;
 // reading counters is a copy of a few small arrays, no pause.
 
-import { CATEGORIES, EVENTS, reasonName, type EmbeddedChain, type Element } from '@vnflab/core';
+import { CATEGORIES, knownEvents, reasonName, type EmbeddedChain, type Element } from '@vnflab/core';
 import { groupShare } from './cpu-share';
 import { latencyFromBuckets } from './latency';
 import type { CompareResult, FrameSize } from './model';
@@ -87,7 +87,7 @@ export function windowResult(ec: EmbeddedChain, a: ChainCounters, b: ChainCounte
   });
   const stageIn = b.stages[st].packetsIn - a.stages[st].packetsIn;
   const events: Record<string, number> = {};
-  EVENTS.forEach((e, i) => {
+  knownEvents().forEach((e, i) => {
     const n = b.stages[st].events[i] - a.stages[st].events[i];
     if (n > 0) events[e] = stageIn > 0 ? n / stageIn : 0;
   });

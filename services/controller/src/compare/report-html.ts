@@ -2,7 +2,7 @@
 // script as SVG (packets/s bars, CPU-share pies side by side, latency CDFs, events per packet),
 // the Markdown report's tables below. Nothing is loaded from anywhere (the page's CSP says so).
 
-import { EVENTS } from '@vnflab/core';
+import { knownEvents } from '@vnflab/core';
 import { GROUP_LABELS, pct, pps, seconds, sizeLabel } from './format';
 import type { CompareReport } from './model';
 import { rateSetting } from './report-md';
@@ -32,7 +32,7 @@ table { border-collapse: collapse; margin: 8px 0 16px; font-size: 13px; } th, td
 export function renderHtml(r: CompareReport): string {
   const id = (x: CompareReport['results'][number]): string[] => [x.variant, sizeLabel(x.size)];
   const groups = Object.keys(GROUP_LABELS);
-  const events = EVENTS.filter((e) => r.results.some((x) => (x.events_per_packet[e] ?? 0) > 0));
+  const events = knownEvents().filter((e) => r.results.some((x) => (x.events_per_packet[e] ?? 0) > 0));
   const title = `vnflab compare: ${r.stage} — ${r.variants.join(', ')}`;
   const tables = [
     '<h3>Packets per second</h3>',

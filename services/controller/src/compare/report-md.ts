@@ -1,6 +1,6 @@
 // report.md: the comparison as Markdown tables, one section per chart of the HTML report.
 
-import { EVENTS } from '@vnflab/core';
+import { knownEvents } from '@vnflab/core';
 import { GROUP_LABELS, pct, pps, seconds, sizeLabel } from './format';
 import type { CompareReport } from './model';
 
@@ -16,7 +16,7 @@ export function rateSetting(r: CompareReport): string {
 
 export function renderMarkdown(r: CompareReport): string {
   const groups = Object.keys(GROUP_LABELS);
-  const events = EVENTS.filter((e) => r.results.some((x) => (x.events_per_packet[e] ?? 0) > 0));
+  const events = knownEvents().filter((e) => r.results.some((x) => (x.events_per_packet[e] ?? 0) > 0));
   const id = (x: CompareReport['results'][number]): string[] => [x.variant, sizeLabel(x.size)];
   const out: string[] = [
     `# vnflab compare: ${r.stage} — ${r.variants.join(', ')}`,
