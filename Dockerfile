@@ -6,10 +6,10 @@ ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
-COPY package.json package-lock.json tsconfig.base.json tsconfig.json ./
+COPY package.json package-lock.json tsconfig.base.json ./
 COPY packages/ packages/
 COPY services/ services/
-RUN npm ci --ignore-scripts --no-audit --no-fund && npx tsc -b \
+RUN npm ci --ignore-scripts --no-audit --no-fund && npx tsc -b packages/* services/* \
  && npm prune --omit=dev --ignore-scripts \
  && find packages services -name src -prune -o -name test -prune -o -name '*.tsbuildinfo' -print | xargs rm -f \
  && rm -rf packages/*/src services/*/src packages/*/test services/*/test

@@ -1,12 +1,26 @@
 // Generates the Grafana dashboards in this folder from short panel lists, so every panel shares
-// one datasource uid and one layout. Run `node dashboards/build.js` after editing; the JSON is
-// committed (Grafana provisions it as is) and test/dashboards.test.ts runs every query.
+// one datasource uid and one layout; the stage lists come from the stage manifests (the registry
+// discovered from the workspaces). Run `node dashboards/build.js` after a build when a panel or a
+// stage changes; the JSON is committed (Grafana provisions it as is), test/dashboards.test.ts runs
+// every query and test/deploy-files.test.ts checks the JSON is what this script writes.
 
 const { writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 
 const DS = { type: 'prometheus', uid: 'vnflab-prometheus' };
-const STAGES_UNDER_TEST = ['nic', 'kernel-path', 'lb'];
+
+/** The stage lists the panels need, from the manifests. */
+function stageLists(registry) {
+  const all = registry.all();
+  const names = (f) => all.filter(f).map((d) => d.stage);
+  return {
+    source: names((d) => d.role === 'source')[0],
+    sink: names((d) => d.role === 'sink')[0],
+    underTest: names((d) => d.role === 'element'),
+    ends: names((d) => d.role !== 'element').join('|'),
+    withRing: names((d) => (d.metrics ?? []).some((m) => m.name === 'vnflab_ring_occupancy')).join('|'),
+  };
+}
 
 function target(expr, legend, i) {
   return { datasource: DS, expr, legendFormat: legend ?? '', refId: String.fromCharCode(65 + i), range: true };
@@ -64,6 +78,8 @@ function dashboard(uid, title, description, panels) {
   };
 }
 
+function dashboards(registry) {
+const S = stageLists(registry);
 const rate = (m, by, f = '') => `sum by (${by}) (rate(${m}${f}[30s]))`;
 
 const overview = dashboard('vnflab-overview', 'vnflab: chain overview', 'Packets, drops and latency of every stage of the running chain', [
@@ -76,8 +92,8 @@ const overview = dashboard('vnflab-overview', 'vnflab: chain overview', 'Packets
   ], { unit: 's' }),
   panel('timeseries', 'Per-stage latency p99: queue (waiting on the bus) and process', [['stage:vnflab_stage_latency_seconds:p99', '{{stage}} {{part}}']], { unit: 's' }),
   panel('stat', 'Sent, received, dropped (since start)', [
-    ['sum(vnflab_packets_total{stage="traffic-gen", direction="out"})', 'sent'],
-    ['sum(vnflab_packets_total{stage="backends", direction="out"})', 'received'],
+    [`sum(vnflab_packets_total{stage="${S.source}", direction="out"})`, 'sent'],
+    [`sum(vnflab_packets_total{stage="${S.sink}", direction="out"})`, 'received'],
     ['sum(vnflab_drops_total) or on() vector(0)', 'dropped'],
   ], { w: 12, h: 5 }),
   panel('bargauge', 'Batch size p50 per stage', [['histogram_quantile(0.5, sum by (stage, le) (rate(vnflab_batch_size_bucket[30s])))', '{{stage}}']], { w: 12, h: 5 }),
@@ -85,7 +101,7 @@ const overview = dashboard('vnflab-overview', 'vnflab: chain overview', 'Packets
 
 const cpu = dashboard('vnflab-cpu', 'vnflab: CPU share (mTCP Figure 1)', 'Where the CPU goes, grouped as mTCP Figure 1: packet I/O; kernel without TCP/IP; TCP/IP; application. mTCP measured 83 % kernel, 17 % application for lighttpd on Linux 3.10.', [
   panel('piechart', 'Whole chain (stages under test)', [['chain:vnflab_cpu_group_share:ratio30s', '{{group}}']], { unit: 'percentunit', w: 8 }),
-  ...STAGES_UNDER_TEST.map((s) => panel('piechart', `Stage ${s}`, [[`stage:vnflab_cpu_group_seconds:rate30s{stage="${s}"}`, '{{group}}']], { unit: 's', w: 8 })),
+  ...S.underTest.map((s) => panel('piechart', `Stage ${s}`, [[`stage:vnflab_cpu_group_seconds:rate30s{stage="${s}"}`, '{{group}}']], { unit: 's', w: 8 })),
   panel('timeseries', 'Kernel versus application share over time', [
     ['chain:vnflab_kernel_share:ratio30s', 'kernel (packet I/O + kernel + TCP/IP)'],
     ['1 - chain:vnflab_kernel_share:ratio30s', 'application'],
@@ -99,7 +115,7 @@ const nic = dashboard('vnflab-nic', 'vnflab: NIC and hypervisor', 'Interrupts, V
   panel('timeseries', 'kernel-path: events per packet', [['stage:vnflab_events_per_packet:ratio30s{stage="kernel-path"} > 0', '{{event}} ({{variant}})']]),
   panel('timeseries', 'VM exits per second', [[`${rate('vnflab_events_total', 'stage, variant', '{event="vm_exit"}')}`, '{{stage}} {{variant}}']], { unit: 'ops' }),
   panel('timeseries', 'IOMMU faults per second', [[`${rate('vnflab_iommu_faults_total', 'variant')} or on() vector(0)`, '{{variant}}']], { unit: 'ops' }),
-  panel('timeseries', 'Descriptor ring occupancy', [['vnflab_ring_occupancy{stage=~"nic|kernel-path"}', '{{stage}} {{variant}}']]),
+  panel('timeseries', 'Descriptor ring occupancy', [[`vnflab_ring_occupancy{stage=~"${S.withRing}"}`, '{{stage}} {{variant}}']]),
   panel('timeseries', 'Batches waiting on each stage input', [['vnflab_bus_pending', '{{stage}}']]),
 ]);
 
@@ -121,9 +137,20 @@ const compare = dashboard('vnflab-compare', 'vnflab: compare variants', 'The sam
   panel('timeseries', 'CPU ns per packet, by stage and variant', [['1e9 * sum by (stage, variant) (stage:vnflab_cpu_seconds:rate30s) / sum by (stage, variant) (stage:vnflab_packets:rate30s{direction="in"})', '{{stage}} {{variant}}']], { unit: 'ns' }),
   panel('timeseries', 'End-to-end latency p99, by variant', [['chain:vnflab_e2e_latency_seconds:p99', '{{variant}}']], { unit: 's' }),
   panel('timeseries', 'Events per packet, by stage, variant and event', [['stage:vnflab_events_per_packet:ratio30s > 0', '{{stage}} {{variant}} {{event}}']]),
-  panel('bargauge', 'CPU share by group, per stage and variant', [[`stage:vnflab_cpu_group_seconds:rate30s{stage!~"traffic-gen|backends"} / on (stage, variant) group_left sum by (stage, variant) (stage:vnflab_cpu_group_seconds:rate30s)`, '{{stage}} {{variant}} {{group}}']], { unit: 'percentunit', w: 24, h: 10 }),
+  panel('bargauge', 'CPU share by group, per stage and variant', [[`stage:vnflab_cpu_group_seconds:rate30s{stage!~"${S.ends}"} / on (stage, variant) group_left sum by (stage, variant) (stage:vnflab_cpu_group_seconds:rate30s)`, '{{stage}} {{variant}} {{group}}']], { unit: 'percentunit', w: 24, h: 10 }),
 ]);
 
-for (const d of [overview, cpu, nic, lb, compare]) {
-  writeFileSync(join(__dirname, `${d.uid}.json`), JSON.stringify(d, null, 2) + '\n');
+return [overview, cpu, nic, lb, compare];
+}
+
+/** Every dashboard as [file, JSON text]. */
+function dashboardFiles(registry) {
+  return dashboards(registry).map((d) => [join(__dirname, `${d.uid}.json`), JSON.stringify(d, null, 2) + '\n']);
+}
+
+module.exports = { dashboardFiles, stageLists };
+
+if (require.main === module) {
+  const { discoverStages } = require('@vnflab/core');
+  for (const [file, text] of dashboardFiles(discoverStages())) writeFileSync(file, text);
 }

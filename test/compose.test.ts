@@ -6,6 +6,8 @@
 // Skipped, with the reason, where no Docker engine can run.
 
 import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { discoverStages, loadChainFile } from '@vnflab/core';
 import { ROOT } from './helpers/cli';
 import { Compose, composeCommand, ensureDockerEngine, projectContainers, projectLeftovers } from './helpers/compose';
 import { freePort, waitFor } from './helpers/ports';
@@ -20,7 +22,8 @@ const PROJECT = `vnflabe2e${process.pid}`;
 const TOKEN = 'compose-test-token';
 const RATE = 10000;
 const COUNT = RATE * 75; // long enough for two swaps under traffic
-const STAGES = ['traffic-gen', 'nic', 'kernel-path', 'lb', 'backends', 'controller'];
+// the default chain's stages (compose runs chains/default.yaml), and the controller
+const STAGES = [...loadChainFile(join(ROOT, 'chains/default.yaml'), discoverStages()).stages.map((s) => s.stage), 'controller'];
 const SERVICES = ['redis', ...STAGES, 'prometheus'];
 
 maybe('docker compose up: the chain as containers', () => {

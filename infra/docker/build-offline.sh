@@ -16,7 +16,9 @@ VERSION=$(node -p "require('./package.json').version")
 NODE_TAG="vnflab/node-base:$(node -p 'process.versions.node')-bookworm"
 REDIS_TAG=vnflab/redis:7.0-bookworm
 PROM_TAG=vnflab/prometheus:2.42-bookworm
-STAGES=(traffic-gen nic kernel-path lb backends controller)
+# an image per stage workspace (package.json "vnflab": { "stage": ... }), and the controller
+mapfile -t STAGES < <(node -e 'const fs=require("fs");for(const d of fs.readdirSync("services").sort()){try{const p=JSON.parse(fs.readFileSync(`services/${d}/package.json`,"utf8"));if(p.vnflab&&p.vnflab.stage)console.log(d)}catch{}}')
+STAGES+=(controller)
 
 log() { printf 'build-offline: %s\n' "$*" >&2; }
 have_image() { docker image inspect "$1" >/dev/null 2>&1; }
@@ -73,7 +75,7 @@ have_image "$PROM_TAG" || import_rootfs "$PROM_TAG" prepare_prometheus --change 
 ctx=$(mktemp -d /tmp/vnflab-context.XXXXXX)
 trap 'rm -rf "$ctx"' EXIT
 log "building the project and staging production dependencies"
-npx tsc -b
+npx tsc -b packages/* services/*
 tar -C "$ROOT" --exclude='*/test' --exclude='*.tsbuildinfo' --exclude='*/src' --exclude='node_modules' \
   -c package.json package-lock.json chains packages services | tar -C "$ctx" -x
 (cd "$ctx" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --prefer-offline >/dev/null)

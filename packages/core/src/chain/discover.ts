@@ -4,7 +4,7 @@
 // so a new stage is one folder under services/ (see docs/architecture.md, "Adding a stage").
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { StageRegistry, type StageDefinition } from './registry';
 
 interface PackageJson {
@@ -57,9 +57,11 @@ const ROLE_ORDER = { source: 0, element: 1, sink: 2 } as const;
 
 /** Builds the registry from every stage workspace. */
 export function discoverStages(root = workspaceRoot()): StageRegistry {
-  const defs = stagePackages(root).map(({ name, exportName }) => {
+  const defs = stagePackages(root).map(({ name, dir, exportName }) => {
     const def = (require(name) as Record<string, StageDefinition | undefined>)[exportName];
     if (!def || typeof def.create !== 'function') throw new Error(`${name}: package.json names "${exportName}" as its stage manifest, but the package exports no such manifest`);
+    // the folder is the stage's name: images, compose services and chain files use it
+    if (def.stage !== basename(dir)) throw new Error(`${name}: the manifest's stage "${def.stage}" is not its folder's name "${basename(dir)}"`);
     return def;
   });
   defs.sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role]);

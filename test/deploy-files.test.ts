@@ -1,0 +1,52 @@
+// The deployment files that list stages (compose services, Prometheus targets and rules, the
+// dashboards' stage lists) are what the stage manifests give: a stage folder added without
+// `npm run generate` fails here, naming the stage.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { StageRegistry, discoverStages, loadChainFile, type StageDefinition } from '@vnflab/core';
+
+// plain CommonJS scripts: the generators that write these files
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const deploy = require('../scripts/generate-deploy.js') as {
+  staleFiles(registry: StageRegistry, defaultStages: string[]): string[];
+  composeStages(registry: StageRegistry, defaultStages: string[]): string;
+};
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const dashboards = require('../dashboards/build.js') as { dashboardFiles(registry: StageRegistry): [string, string][] };
+
+const ROOT = join(__dirname, '..');
+const registry = discoverStages();
+const defaultStages = loadChainFile(join(ROOT, 'chains/default.yaml'), registry).stages.map((s) => s.stage);
+
+/** The discovered registry plus one more element stage, as if its folder had just been added. */
+function withNewStage(name: string): StageRegistry {
+  const reg = new StageRegistry();
+  for (const d of registry.all()) reg.register(d);
+  const nic = registry.get('nic');
+  return reg.register({ ...nic, stage: name, flags: [] } as StageDefinition);
+}
+
+test('compose, Prometheus and its rules match the manifests', () => {
+  expect(deploy.staleFiles(registry, defaultStages)).toEqual([]);
+});
+
+test('a stage the files do not list makes the check fail, naming it', () => {
+  const stale = deploy.staleFiles(withNewStage('firewall-x'), defaultStages);
+  expect(stale.length).toBeGreaterThanOrEqual(2);
+  for (const line of stale) expect(line).toMatch(/missing stages: firewall-x/);
+});
+
+test('a stage outside the default chain gets a compose profile of its own', () => {
+  const text = deploy.composeStages(withNewStage('firewall-x'), defaultStages);
+  expect(text).toMatch(/ {2}firewall-x:\n(?: {4}.*\n)*? {4}profiles: \[firewall-x\]/);
+  expect(text).not.toMatch(/ {2}nic:\n(?: {4}.*\n)*? {4}profiles:/);
+});
+
+test('the dashboards are what dashboards/build.js writes from the manifests', () => {
+  for (const [file, text] of dashboards.dashboardFiles(registry)) {
+    expect({ file, same: readFileSync(file, 'utf8') === text }).toEqual({ file, same: true });
+  }
+  const withNew = dashboards.dashboardFiles(withNewStage('firewall-x')).map(([, t]) => t).join('');
+  expect(withNew).toContain('Stage firewall-x');
+});
