@@ -7,14 +7,7 @@ import type { Costs } from './cpu/cost-profile';
 import type { CustomMetricSpec } from './metrics/stage-metrics';
 import type { StageStats } from './stats/stage-stats';
 import type { LogHistogram } from './stats/histogram';
-
-export interface Logger {
-  info(obj: object | string, msg?: string): void;
-  warn(obj: object | string, msg?: string): void;
-  error(obj: object | string, msg?: string): void;
-}
-
-export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
+import type { Logger } from './logger';
 
 export interface ElementContext {
   /** Counters, events and the CPU meter of this stage instance. */

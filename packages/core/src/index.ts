@@ -14,6 +14,7 @@ export * from './stats/stage-stats';
 export * from './stats/stats-snapshot';
 export * from './stats/stats-ledger';
 export * from './metrics/stage-metrics';
+export * from './logger';
 export * from './element';
 export * from './bus/bus';
 export * from './bus/memory-bus';

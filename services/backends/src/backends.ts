@@ -16,8 +16,7 @@ export const BackendsSettingsSchema = Type.Object(
 );
 export type BackendsSettings = Static<typeof BackendsSettingsSchema>;
 
-// Hot-path functions are bound once: the package index's CommonJS re-exports are getters,
-// and a getter call per packet costs more than the parse itself.
+// Bound once at load (docs/architecture.md, "Hot-path imports").
 const { Cat, LogHistogram, ParsedFrame, PROTO_IPIP, hasProbe, ipFromString, ipToString, monoNs, parseEthernet, parseIpv4, parseL4, probeFlow, probeSendNs, probeSeq, reasonCode } = core;
 
 const DUPLICATE = reasonCode('duplicate');

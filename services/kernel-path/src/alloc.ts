@@ -11,7 +11,7 @@ import * as core from '@vnflab/core';
 import type { StageStats } from '@vnflab/core';
 import { Ev } from './events';
 
-// Bound once: the package index's CommonJS re-exports are getters, too dear per packet.
+// Bound once at load (docs/architecture.md, "Hot-path imports").
 const { BUF_SIZE } = core;
 
 /** The per-packet metadata object the kernel passes up the stack (an sk_buff or an mbuf). */

@@ -4,12 +4,10 @@
 // reads the bytes where they are: the stack reads the ring buffer, the application reads the
 // kernel or ring buffer (the batch slot then stands for that shared buffer).
 
-import * as core from '@vnflab/core';
 import type { Batch, StageStats } from '@vnflab/core';
 import type { SkBuff } from './alloc';
 import { Ev } from './events';
 
-// Bound once: the package index's CommonJS re-exports are getters, too dear per packet.
 
 /** Copies each packet from its ring buffer into the skb's own data buffer. */
 export function copyRingToKernel(skbs: readonly SkBuff[], n: number, stats: StageStats): void {

@@ -22,7 +22,7 @@ import type { Harvest, RxQueue } from './rx-queue';
 import type { IrqMode } from './settings';
 import { Ev } from './events';
 
-// Bound once: the package index's CommonJS re-exports are getters, too dear per packet.
+// Bound once at load (docs/architecture.md, "Hot-path imports").
 const { Cat, TIMER_COST_NS, processBilledNs } = core;
 
 /** One real event-loop hop (a macrotask). */

@@ -24,7 +24,7 @@ import { SocketTable } from './socket-queues';
 import { Stack } from './stack';
 import { SyscallPath } from './syscall';
 
-// Bound once: the package index's CommonJS re-exports are getters, too dear per packet.
+// Bound once at load (docs/architecture.md, "Hot-path imports").
 const { Cat } = core;
 
 export class KernelPath implements Element {

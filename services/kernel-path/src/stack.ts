@@ -9,7 +9,7 @@ import type { SkBuff } from './alloc';
 import type { StackMode } from './settings';
 import type { SocketTable } from './socket-queues';
 
-// Bound once: the package index's CommonJS re-exports are getters, too dear per packet.
+// Bound once at load (docs/architecture.md, "Hot-path imports").
 const { ParsedFrame, parseEthernet, parseFrame, parseIpv4 } = core;
 
 export class Stack {

@@ -5,14 +5,12 @@
 // switch have no JavaScript analogue, so they are spent from the cost profile; the dequeueing is
 // the real work of the call.
 
-import * as core from '@vnflab/core';
 import type { Costs, StageStats } from '@vnflab/core';
 import type { SkBuff } from './alloc';
 import type { SyscallMode } from './settings';
 import type { SocketQueue } from './socket-queues';
 import { Ev } from './events';
 
-// Bound once: the package index's CommonJS re-exports are getters, too dear per packet.
 
 export class SyscallPath {
   calls = 0;

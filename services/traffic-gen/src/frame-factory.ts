@@ -4,7 +4,7 @@
 
 import * as core from '@vnflab/core';
 
-// Bound once: the package index's CommonJS re-exports are getters (too dear per packet).
+// Bound once at load (docs/architecture.md, "Hot-path imports").
 const { ETH_HLEN, IPV4_MIN_HLEN, UDP_HLEN, TCP_MIN_HLEN, PROBE_LEN, FCS_LEN, headerLen, writeHeaders, onesSum, writeProbe, flowHash, ipFromString, PROTO_UDP, PROTO_TCP } = core;
 
 function fold(s: number): number {

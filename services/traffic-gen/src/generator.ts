@@ -8,7 +8,7 @@ import { FrameFactory, makeFlows } from './frame-factory';
 import { GENERATOR_DEFAULTS, IMIX, parseHostPort, type GeneratorSettings } from './settings';
 import { Ev } from './events';
 
-// Bound once: the package index's CommonJS re-exports are getters (too dear per packet).
+// Bound once at load (docs/architecture.md, "Hot-path imports").
 const { FCS_LEN, ParsedFrame, Reason, Rng, csumUpdate16, hasProbe, parseFrame, readPcap, recordGapNs } = core;
 
 /** Milliseconds of traffic the token bucket may hold (timer slack it absorbs). */

@@ -17,7 +17,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Redis as RedisClient, RedisOptions } from 'ioredis';
 import { Cat } from '../cpu/categories';
 import type { CpuMeter } from '../cpu/cpu-meter';
-import { silentLogger, type Logger } from '../element';
+import { silentLogger, type Logger } from '../logger';
 import type { LedgerHash, StatsLedger } from '../stats/stats-ledger';
 import type { Bus, OverflowPolicy } from './bus';
 import { COMMIT_LUA, CommitStatus, ENDED_LUA, HEARTBEAT_LUA } from './redis-scripts';

@@ -58,6 +58,7 @@ const ROLE_ORDER = { source: 0, element: 1, sink: 2 } as const;
 /** Builds the registry from every stage workspace. */
 export function discoverStages(root = workspaceRoot()): StageRegistry {
   const defs = stagePackages(root).map(({ name, dir, exportName }) => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded by name: discovery is the point
     const def = (require(name) as Record<string, StageDefinition | undefined>)[exportName];
     if (!def || typeof def.create !== 'function') throw new Error(`${name}: package.json names "${exportName}" as its stage manifest, but the package exports no such manifest`);
     // the folder is the stage's name: images, compose services and chain files use it

@@ -1,7 +1,7 @@
 // The Internet checksum (RFC 1071) over Buffer ranges, the UDP/TCP pseudo-header sum, and the
 // incremental update of RFC 1624 used when a middlebox rewrites an address or a port.
 
-import { IP_DST, IP_SRC, IP_PROTO, IP_CSUM } from './layout';
+import { IP_SRC, IP_PROTO, IP_CSUM } from './layout';
 
 /** One's-complement sum of `len` bytes from `off`, folded to 16 bits, starting from `seed`. */
 export function onesSum(buf: Uint8Array, off: number, len: number, seed = 0): number {
@@ -66,7 +66,3 @@ export function csumUpdate32(hc: number, oldValue: number, newValue: number): nu
   return csumUpdate16(hc, oldValue & 0xffff, newValue & 0xffff);
 }
 
-/** Reads the 32-bit destination address (unsigned). */
-export function readDst(buf: Uint8Array, ipOff: number): number {
-  return ((buf[ipOff + IP_DST] << 24) | (buf[ipOff + IP_DST + 1] << 16) | (buf[ipOff + IP_DST + 2] << 8) | buf[ipOff + IP_DST + 3]) >>> 0;
-}
