@@ -2,10 +2,10 @@
 // nothing is lost, the counters carry on, and the swap reports what it cost.
 
 import { EmbeddedChain, summarize, validateChain } from '@vnflab/core';
-import { createRegistry } from '@vnflab/cli';
-import { SwappableElement, makeSwappable, swapEmbedded } from '@vnflab/controller';
+import { SwappableElement, makeSwappable, swapEmbedded } from '@vnflab/lab';
+import { stageRegistry } from './stage-registry';
 
-const registry = createRegistry();
+const registry = stageRegistry();
 
 test('nic passthrough -> virtio -> emulated while traffic flows: no loss, new variant in place', async () => {
   const chain = validateChain({
