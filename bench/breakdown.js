@@ -1,11 +1,11 @@
 // Issue 4's benchmark: `vnflab breakdown` on the default chain for 64 B and 1500 B, with the
-// default profile and with `zero`. The full reports go to services/kernel-path/RESULTS.md; the
+// default profile and with `zero`. The full reports go to packages/lab/BREAKDOWN-RESULTS.md; the
 // results table gets the headline figures next to the papers'.
 
 const { writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { loadChainFile } = require('@vnflab/core');
-const { runBreakdown, formatBreakdown } = require('@vnflab/kernel-path');
+const { runBreakdown, formatBreakdown } = require('@vnflab/lab');
 const { createRegistry } = require('@vnflab/cli');
 
 module.exports = async function breakdown({ quick, log }) {
@@ -42,7 +42,7 @@ module.exports = async function breakdown({ quick, log }) {
       ]);
     }
   }
-  writeFileSync(join(__dirname, '..', 'services', 'kernel-path', 'RESULTS.md'), md.join('\n'));
+  writeFileSync(join(__dirname, '..', 'packages', 'lab', 'BREAKDOWN-RESULTS.md'), md.join('\n'));
   return { rows, data: Object.fromEntries(Object.entries(data).map(([k, r]) => [k, r.comparison])) };
 };
 

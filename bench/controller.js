@@ -6,7 +6,7 @@
 const { join } = require('node:path');
 const { loadChainFile } = require('@vnflab/core');
 const { createRegistry } = require('@vnflab/cli');
-const { runSwapBench, swapBenchRows } = require('@vnflab/controller');
+const { runSwapBench, swapBenchRows } = require('@vnflab/lab');
 
 module.exports = async function controller({ quick, log }) {
   const registry = createRegistry();

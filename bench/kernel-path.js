@@ -1,7 +1,7 @@
 // Issue 4's benchmark: the guest receive path element alone, kernel mode versus each ablation
 // versus bypass, packets/s and CPU ns per packet, in one run.
 
-const { benchKernelPath } = require('@vnflab/kernel-path');
+const { benchKernelPath } = require('@vnflab/lab');
 
 module.exports = async function kernelPath({ quick, log }) {
   log('kernel-path: kernel, each mechanism off, bypass (element alone, 64 B, linux-3.10-xeon) ...');

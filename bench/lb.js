@@ -1,7 +1,7 @@
 // Issue 5's benchmark: Maglev lookups with conntrack, table build times, the lb element against
 // the floor loop in the same run.
 
-const { runLbBench, lbBenchRows } = require('@vnflab/lb');
+const { runLbBench, lbBenchRows } = require('@vnflab/lab');
 const { floorPps } = require('./floor');
 
 module.exports = async function lb({ quick, log }) {

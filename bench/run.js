@@ -8,9 +8,9 @@ const { join } = require('node:path');
 
 const SUITES = [
   ['foundation', 'Foundation: floor loop versus the embedded chain', () => require('./foundation')],
-  ['nic', 'NIC modes: chain packets/s and events per packet', () => ({ quick, log }) => require('@vnflab/nic').nicBench({ quick, log, registry: require('@vnflab/cli').createRegistry() })],
+  ['nic', 'NIC modes: chain packets/s and events per packet', () => ({ quick, log }) => require('@vnflab/lab').nicBench({ quick, log, registry: require('@vnflab/cli').createRegistry() })],
   ['kernel-path', 'Guest receive path: kernel versus bypass, and each mechanism', () => require('./kernel-path')],
-  ['breakdown', 'Where the CPU goes: vnflab breakdown on the default chain (full tables in services/kernel-path/RESULTS.md)', () => require('./breakdown')],
+  ['breakdown', 'Where the CPU goes: vnflab breakdown on the default chain (full tables in packages/lab/BREAKDOWN-RESULTS.md)', () => require('./breakdown')],
   ['lb', 'Load balancer: Maglev, conntrack, table builds', () => require('./lb')],
   ['bus', 'Redis Streams bus: one hop versus a raw ioredis loop, and the chain as services', () => require('./bus')],
   ['controller', 'Controller: live swaps under traffic (embedded)', () => require('./controller')],

@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadChainFile, loadProfile, type StageEntry } from '@vnflab/core';
-import { formatBreakdown, runBreakdown } from '@vnflab/kernel-path';
+import { formatBreakdown, runBreakdown } from '@vnflab/lab';
 import { DEFAULT_CHAIN } from './paths';
 import { createRegistry } from './registry';
 import { UsageError, num } from './usage-error';

@@ -5,10 +5,11 @@
 
 import { parseArgs } from 'node:util';
 import { ConfigError, loadChainFile, loadProfile, type ResolvedChain } from '@vnflab/core';
+import { ControllerClient } from '@vnflab/controller';
 import {
-  ControllerClient, PrometheusClient, composeBackend, embeddedBackend, pps, runCompare, seconds, sizeLabel, writeReport,
+  PrometheusClient, composeBackend, embeddedBackend, pps, runCompare, seconds, sizeLabel, writeReport,
   type CompareBackend, type CompareReport, type FrameSize,
-} from '@vnflab/controller';
+} from '@vnflab/lab';
 import { DEFAULT_CHAIN } from './paths';
 import { ProgressBar } from './progress-bar';
 import { createRegistry } from './registry';

@@ -12,8 +12,4 @@ export * from './controller-metrics';
 export * from './controller-api';
 export * from './server';
 export * from './http-probe';
-export * from './swappable-element';
-export * from './embedded-swap';
-export * from './bench';
-export * from './compare/index';
 export * from './controller-client';

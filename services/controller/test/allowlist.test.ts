@@ -3,10 +3,10 @@
 
 import { join } from 'node:path';
 import { ConfigError, loadChainFile, validateChain } from '@vnflab/core';
-import { createRegistry } from '@vnflab/cli';
 import { Allowlist, ControllerError } from '@vnflab/controller';
+import { stageRegistry } from './stage-registry';
 
-const registry = createRegistry();
+const registry = stageRegistry();
 const chain = (controller: unknown): unknown => ({ name: 'c', stages: [{ stage: 'traffic-gen' }, { stage: 'nic' }, { stage: 'backends' }], controller });
 
 test('allowlisted variants resolve with their image and environment', () => {

@@ -9,6 +9,3 @@ export * from './rx-queue';
 export * from './irq';
 export * from './kernel-path';
 export * from './stage';
-export * from './published';
-export * from './breakdown';
-export * from './bench';

@@ -12,4 +12,3 @@ export * from './disruption';
 export * from './lb';
 export * from './stage';
 export * from './control-api';
-export * from './bench';

@@ -15,4 +15,3 @@ export * from './harvest-queue';
 export * from './virtqueue';
 export * from './virtio-driver';
 export * from './vhost-backend';
-export { nicBench, NIC_BENCH_CASES, type NicBenchPoint, type NicBenchOptions } from './bench';

@@ -5,9 +5,9 @@
 // with the accounting: every packet sent is received or dropped with a reason.
 
 import { EmbeddedChain, summarize, validateChain, type ResolvedChain, type StageRegistry } from '@vnflab/core';
-import { PacedSource } from './compare/paced-source';
-import { makeSwappable, swapEmbedded } from './embedded-swap';
-import type { ElementSwapReport } from './swappable-element';
+import { PacedSource } from '../compare/paced-source';
+import { makeSwappable, swapEmbedded } from '../swap/embedded-swap';
+import type { ElementSwapReport } from '../swap/swappable-element';
 
 export interface SwapBenchOptions {
   registry: StageRegistry;

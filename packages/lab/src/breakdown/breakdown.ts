@@ -10,7 +10,7 @@ import {
   type Category, type ChainStage, type Group, type RunSummary, type StageEntry, type StageRegistry,
 } from '@vnflab/core';
 import { GcMeter } from './gc-meter';
-import { OFF, TOGGLE_KEYS, type ToggleKey, type Variant } from './presets';
+import { OFF, TOGGLE_KEYS, type ToggleKey, type Variant } from '@vnflab/kernel-path';
 import { MTCP_GROUPS, PUBLISHED, type MtcpGroup } from './published';
 
 export interface RowSpec {

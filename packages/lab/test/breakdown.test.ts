@@ -4,10 +4,11 @@
 import { StageRegistry } from '@vnflab/core';
 import { trafficGenStage } from '@vnflab/traffic-gen';
 import { backendsStage } from '@vnflab/backends';
+import { kernelPathStage } from '@vnflab/kernel-path';
 import {
   ABLATION_ROWS, BYPASS_ROW, KERNEL_ROW, MITIGATION_ROWS, MTCP_GROUPS, benchKernelPath, defaultRows, formatBreakdown,
-  kernelPathStage, runBreakdown, type BreakdownReport,
-} from '../src';
+  runBreakdown, type BreakdownReport,
+} from '@vnflab/lab';
 
 const registry = (): StageRegistry => new StageRegistry().register(trafficGenStage).register(kernelPathStage).register(backendsStage);
 

@@ -1,7 +1,7 @@
 // The NDR search against a stand-in chain with a known capacity: it converges within the
 // resolution, never runs more trials than its bound, and never reports a rate that lost packets.
 
-import { ndrTrialBound, searchNdr, type CompareResult } from '@vnflab/controller';
+import { ndrTrialBound, searchNdr, type CompareResult } from '@vnflab/lab';
 
 function fakeChain(capacity: number): (rate: number) => Promise<CompareResult> {
   return async (rate) => {

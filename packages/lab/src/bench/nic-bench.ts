@@ -3,7 +3,7 @@
 // packet, all measured in one run. Returns numbers and table rows; bench/run.js prints them.
 
 import { EmbeddedChain, StageRegistry, summarize, validateChain } from '@vnflab/core';
-import { nicStage } from './stage';
+import { nicStage } from '@vnflab/nic';
 
 export interface NicBenchCase {
   label: string;

@@ -6,13 +6,12 @@
 import { performance } from 'node:perf_hooks';
 import * as core from '@vnflab/core';
 import type { Batch, ElementContext } from '@vnflab/core';
-import { ConnTrack } from './conntrack';
-import { LoadBalancer } from './lb';
-import { MaglevTable, populate } from './maglev';
-import type { Member } from './selector';
+import * as lbPackage from '@vnflab/lb';
+import type { Member } from '@vnflab/lb';
 
-// bound once, as on every hot path: the core index re-exports through getters
+// bound once, as on every hot path: the core and lb indexes re-export through getters
 const { Costs, ParsedFrame, StageStats, buildFrame, flowHash, ipFromString, loadProfile, parseFrame, rewriteDestination, silentLogger } = core;
+const { ConnTrack, LoadBalancer, MaglevTable, populate } = lbPackage;
 
 export interface LbBenchOptions {
   /** Time spent on each rate measurement (default 300 ms). */
@@ -106,7 +105,7 @@ export function runLbBench(opts: LbBenchOptions = {}): LbBenchResult {
   });
 
   const ct = new ConnTrack(FLOWS * 2, 0);
-  const lookupAll = (n: number, t: ConnTrack): void => {
+  const lookupAll = (n: number, t: lbPackage.ConnTrack): void => {
     for (let i = 0; i < n; i++) {
       const s = src[i];
       const sp = sport[i];

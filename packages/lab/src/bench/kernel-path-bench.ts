@@ -9,8 +9,8 @@ import {
   type ElementContext,
 } from '@vnflab/core';
 import { performance } from 'node:perf_hooks';
-import { defaultRows, type RowSpec } from './breakdown';
-import { KernelPath } from './kernel-path';
+import { KernelPath } from '@vnflab/kernel-path';
+import { defaultRows, type RowSpec } from '../breakdown/breakdown';
 
 export interface BenchOptions {
   /** Wire size incl. FCS, 64..1518; default 64. */

@@ -2,7 +2,7 @@
 // the controller swaps the stage's containers (blue/green), then after the warm-up a window
 // of the running chain is read from Prometheus. The traffic is the generator container's own.
 
-import { ControllerClient } from '../controller-client';
+import type { ControllerClient } from '@vnflab/controller';
 import type { CompareBackend } from './compare';
 import type { SwapNote } from './model';
 import { PrometheusClient, prometheusResult } from './prometheus-window';

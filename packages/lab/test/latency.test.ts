@@ -1,7 +1,7 @@
 // Quantiles and CDFs for the report, from LogHistogram buckets and from Prometheus buckets.
 
 import { LogHistogram } from '@vnflab/core';
-import { latencyFromBuckets, latencyFromCumulative } from '@vnflab/controller';
+import { latencyFromBuckets, latencyFromCumulative } from '@vnflab/lab';
 
 test('from LogHistogram buckets: quantiles at bucket resolution, a CDF ending at 1', () => {
   const h = new LogHistogram();
