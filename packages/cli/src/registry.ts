@@ -3,6 +3,7 @@
 import { StageRegistry, type ResolvedChain, type StageDefinition } from '@vnflab/core';
 import { trafficGenStage } from '@vnflab/traffic-gen';
 import { backendsStage } from '@vnflab/backends';
+import { firewallStage } from '@vnflab/firewall';
 import { kernelPathStage } from '@vnflab/kernel-path';
 import { lbBackendNames, lbStage } from '@vnflab/lb';
 import { nicStage } from '@vnflab/nic';
@@ -21,5 +22,5 @@ const backendsNamedByLb: StageDefinition = {
 };
 
 export function createRegistry(): StageRegistry {
-  return new StageRegistry().register(trafficGenStage).register(nicStage).register(kernelPathStage).register(lbStage).register(backendsNamedByLb);
+  return new StageRegistry().register(trafficGenStage).register(nicStage).register(kernelPathStage).register(firewallStage).register(lbStage).register(backendsNamedByLb);
 }
