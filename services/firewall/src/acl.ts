@@ -1,4 +1,4 @@
-// The ordered ACL: rules compiled into one Uint32Array, eight words per rule, and a first-match
+// The ordered ACL: rules compiled into one Int32Array, eight words per rule, and a first-match
 // scan over it. The scan is linear in the rule count — fine for the tens to hundreds of rules a
 // VNF's ACL usually holds; src/bench.ts measures 10 and 1,000 rules. A tuple-space or
 // decision-tree classifier would be the next step past that, not a longer table.
@@ -28,23 +28,24 @@ export class Acl {
   /** Packets each rule decided (index = rule), and those the default policy decided. */
   readonly hits: Float64Array;
   defaultHits = 0;
-  private readonly t: Uint32Array;
+  private readonly t: Int32Array;
 
   /** Compiles checked rules; `specs` are kept as given, for GET /firewall/rules. */
   constructor(rules: ParsedRule[], defaultPolicy: Action, readonly specs: readonly RuleSpec[] = []) {
     this.size = rules.length;
     this.defaultAllow = defaultPolicy === 'allow';
     this.hits = new Float64Array(rules.length);
-    const t = (this.t = new Uint32Array(rules.length * STRIDE));
+    const t = (this.t = new Int32Array(rules.length * STRIDE));
     rules.forEach((r, i) => {
       const o = i * STRIDE;
       t[o + W_FLAGS] = (r.allow ? F_ALLOW : 0) | (r.proto < 0 ? F_ANY_PROTO : r.proto << 8) | (r.hasPorts ? F_PORTS : 0);
-      t[o + W_SRC_NET] = r.src.net;
-      t[o + W_SRC_MASK] = r.src.mask;
-      t[o + W_DST_NET] = r.dst.net;
-      t[o + W_DST_MASK] = r.dst.mask;
-      t[o + W_SPORT] = ((r.sport.lo << 16) | r.sport.hi) >>> 0;
-      t[o + W_DPORT] = ((r.dport.lo << 16) | r.dport.hi) >>> 0;
+      // signed 32-bit words: `addr & mask` is an int32, compared without a conversion to double
+      t[o + W_SRC_NET] = r.src.net | 0;
+      t[o + W_SRC_MASK] = r.src.mask | 0;
+      t[o + W_DST_NET] = r.dst.net | 0;
+      t[o + W_DST_MASK] = r.dst.mask | 0;
+      t[o + W_SPORT] = (r.sport.lo << 16) | r.sport.hi;
+      t[o + W_DPORT] = (r.dport.lo << 16) | r.dport.hi;
     });
   }
 
@@ -65,8 +66,8 @@ export class Acl {
     for (let o = 0; o < end; o += STRIDE) {
       const f = t[o + W_FLAGS];
       if ((f & F_ANY_PROTO) === 0 && f >>> 8 !== proto) continue;
-      if (((src & t[o + W_SRC_MASK]) >>> 0) !== t[o + W_SRC_NET]) continue;
-      if (((dst & t[o + W_DST_MASK]) >>> 0) !== t[o + W_DST_NET]) continue;
+      if ((src & t[o + W_SRC_MASK]) !== t[o + W_SRC_NET]) continue;
+      if ((dst & t[o + W_DST_MASK]) !== t[o + W_DST_NET]) continue;
       if ((f & F_PORTS) !== 0) {
         if (!hasPorts) continue;
         const sp = t[o + W_SPORT];
