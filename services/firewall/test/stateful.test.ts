@@ -113,6 +113,17 @@ describe('stateful firewall', () => {
     expect(fw.rulesView().rules).toHaveLength(1);
   });
 
+  test('metrics count decisions by what decided, labelled by stage and variant only', () => {
+    const fw = new Firewall('stateful', { rules: RULES });
+    run(fw, [out(0), out(0), back(0), back(1), { src: '9.9.9.9', dst: '10.0.0.100', sport: 1, dport: 80 }]);
+    const m = Object.fromEntries(fw.metrics().map((x) => [x.name, x]));
+    const decisions = Object.fromEntries(m.vnflab_firewall_decisions_total.samples.map((x) => [`${x.labels.decision}/${x.labels.by}`, x.value]));
+    expect(decisions).toEqual({ 'allow/rule': 1, 'deny/rule': 0, 'allow/default_policy': 0, 'deny/default_policy': 2, 'allow/conntrack': 2 });
+    expect(m.vnflab_firewall_conntrack_entries.samples[0]).toEqual({ labels: { stage: 'firewall', variant: 'stateful' }, value: 1 });
+    expect(m.vnflab_firewall_rules.samples[0].value).toBe(1);
+    for (const x of fw.metrics()) for (const sample of x.samples) expect(Object.keys(sample.labels).filter((k) => !['stage', 'variant', 'decision', 'by'].includes(k))).toEqual([]);
+  });
+
   test('a setting beside a variant wins over its preset', () => {
     expect(new Firewall('stateful', { stateful: false }).variant).toBe('acl');
     expect(new Firewall('acl', { stateful: true }).variant).toBe('stateful');
