@@ -1,0 +1,22 @@
+// The firewall stage manifest (chain files, CLI, services). This folder is all the lab needs to
+// know the stage: discovery finds it by its package.json.
+
+import type { StageDefinition } from '@vnflab/core';
+import { firewallControlPlugin } from './control-api';
+import { FIREWALL_METRICS, Firewall } from './firewall';
+import { FirewallSettingsSchema, PRESETS, VARIANTS } from './settings';
+
+export const firewallStage: StageDefinition = {
+  stage: 'firewall',
+  role: 'element',
+  variants: VARIANTS, // acl (stateless) first: the default
+  presets: PRESETS,
+  settings: FirewallSettingsSchema,
+  description: 'Firewall VNF: an ordered ACL (first match wins, default policy), optionally stateful with a bounded connection table that lets replies through',
+  defaultCategory: 'app',
+  flags: [{ name: 'firewall', kind: 'variant', values: VARIANTS.join('|') }],
+  reasons: ['acl_deny', 'firewall_state_full'],
+  metrics: FIREWALL_METRICS,
+  create: (variant, settings) => new Firewall(variant, settings),
+  controlRoutes: (element, token) => ({ prefix: '/firewall', plugin: firewallControlPlugin, options: { firewall: element as Firewall, token } }),
+};
