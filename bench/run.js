@@ -15,7 +15,21 @@ const SUITES = [
   ['bus', 'Redis Streams bus: one hop versus a raw ioredis loop, and the chain as services', () => require('./bus')],
   ['controller', 'Controller: live swaps under traffic (embedded)', () => require('./controller')],
   ['compose', 'docker compose: start-up, container memory, a live swap through the controller', () => require('./compose')],
+  // a stage may carry its own benchmark: package.json "vnflab": { "bench": "<export>" }, an
+  // export ({ quick, log }) => { title, rows, data }; found here like the stages themselves
+  ...stageSuites(),
 ];
+
+function stageSuites() {
+  const { stagePackages } = require('@vnflab/core');
+  return stagePackages()
+    .map((p) => ({ ...p, bench: JSON.parse(readFileSync(join(p.dir, 'package.json'), 'utf8')).vnflab.bench }))
+    .filter((p) => p.bench)
+    .map((p) => {
+      const suite = require(p.name)[p.bench];
+      return [p.dir.split(/[\\/]/).pop(), suite.title, () => suite];
+    });
+}
 
 async function main() {
   const args = process.argv.slice(2);

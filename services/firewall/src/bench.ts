@@ -124,3 +124,10 @@ export function firewallBenchRows(r: FirewallBenchResult): string[][] {
   }
   return out;
 }
+
+/** The firewall's suite in `npm run bench` (bench/run.js finds it through package.json). */
+export function firewallBenchSuite({ quick }: { quick?: boolean }): { rows: string[][]; data: FirewallBenchResult } {
+  const data = runFirewallBench({ durationMs: quick ? 100 : 1000 });
+  return { rows: firewallBenchRows(data), data };
+}
+firewallBenchSuite.title = 'Firewall: the element alone with 10 and 1,000 rules, against the floor loop';
