@@ -1,6 +1,6 @@
 // Number formatting shared by the Markdown and HTML reports.
 
-import type { CompareResult, FrameSize } from './model';
+import type { FrameSize } from './model';
 
 export const GROUP_LABELS: Record<string, string> = {
   packet_io: 'packet I/O',
@@ -27,4 +27,3 @@ export const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
 
 export const sizeLabel = (s: FrameSize): string => (s === 'imix' ? 'IMIX' : `${s} B`);
 
-export const resultLabel = (r: CompareResult, sizes: number): string => (sizes > 1 ? `${r.variant} · ${sizeLabel(r.size)}` : r.variant);

@@ -6,7 +6,6 @@ import type { CompareReport } from './model';
 import { renderHtml } from './report-html';
 import { renderMarkdown } from './report-md';
 
-export const REPORT_FILES = ['report.json', 'report.md', 'report.html'] as const;
 
 export function writeReport(dir: string, r: CompareReport): string[] {
   mkdirSync(dir, { recursive: true });
