@@ -143,3 +143,46 @@ maybe('docker compose up: the chain as containers', () => {
     expect(projectLeftovers(PROJECT)).toEqual([]);
   }, 300000);
 });
+
+// Another chain file in compose: the firewall, a stage outside the default chain, runs from its
+// compose profile (generated from its manifest) with VNFLAB_CHAIN choosing chains/firewall.yaml.
+maybe('docker compose: the firewall chain from its profile', () => {
+  const project = `${PROJECT}fw`;
+  const count = 30000;
+  let compose: Compose;
+  let prom: string;
+  const scalar = async (expr: string): Promise<number> => {
+    const j = (await (await fetch(`${prom}/api/v1/query?query=${encodeURIComponent(expr)}`)).json()) as { data: { result: { value: [number, string] }[] } };
+    return Number(j.data.result[0]?.value[1] ?? NaN);
+  };
+
+  afterAll(() => {
+    if (compose && projectLeftovers(project).length) compose.run(['down', '-v', '--remove-orphans']);
+  }, 300000);
+
+  test('packets pass the firewall container, its denials are counted, the accounting closes', async () => {
+    const [pp, cp, gp] = [await freePort(), await freePort(), await freePort()];
+    prom = `http://127.0.0.1:${pp}`;
+    compose = new Compose(cmd!, project, {
+      PROMETHEUS_PORT: String(pp), CONTROLLER_PORT: String(cp), GRAFANA_PORT: String(gp),
+      TRAFFIC_RATE: '10000', TRAFFIC_COUNT: String(count), VNFLAB_CONTROL_TOKEN: TOKEN, COMPOSE_PROJECT_NAME: project,
+      VNFLAB_CHAIN: 'firewall', COMPOSE_PROFILES: 'firewall',
+    });
+    compose.ok(['up', '-d']);
+    expect(projectContainers(project).some((c) => c.service === 'firewall')).toBe(true);
+    const sent = 'sum(last_over_time(vnflab_packets_total{stage="traffic-gen",direction="out"}[10m]))';
+    const received = 'sum(last_over_time(vnflab_packets_total{stage="backends",direction="out"}[10m]))';
+    const denied = 'sum(last_over_time(vnflab_drops_total{stage="firewall",reason="acl_deny"}[10m]))';
+    const [s, r, d] = await waitFor('the firewall chain to finish and drain', async () => {
+      const v = [await scalar(sent), await scalar(received), await scalar(denied)];
+      return v[0] === count && v[1] + v[2] === count ? v : undefined;
+    }, 240000, 2000);
+    expect(s).toBe(count);
+    // 128 of the 1,024 flows are denied: about an eighth
+    expect(d / s).toBeGreaterThan(0.08);
+    expect(d / s).toBeLessThan(0.17);
+    expect(r).toBe(count - d);
+    compose.ok(['down', '-v', '--remove-orphans']);
+    expect(projectLeftovers(project)).toEqual([]);
+  }, 600000);
+});

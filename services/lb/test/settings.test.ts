@@ -8,7 +8,7 @@ describe('lb stage definition and settings', () => {
   test('variants maglev (default), round-robin, hash-mod-n; defaults: VIP 10.0.0.100:80 udp+tcp, web-1..3, nat', () => {
     expect(lbStage.stage).toBe('lb');
     expect([...lbStage.variants]).toEqual(['maglev', 'round-robin', 'hash-mod-n']);
-    const lb = lbStage.create('maglev', {}, { costs: undefined as never, chain: 't' }) as LoadBalancer;
+    const lb = lbStage.create('maglev', {}, { costs: undefined as never, chain: 't', provided: {} }) as LoadBalancer;
     expect(lb.variant).toBe('maglev');
     expect(lb.mode).toBe('nat');
     const [vip] = lb.listBackends();
