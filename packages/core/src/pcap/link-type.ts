@@ -3,6 +3,8 @@
 // ethertype IPv4. A frame that cannot be normalised keeps its bytes and names why, so the replay
 // sends it and drops it with that reason instead of losing it silently.
 
+import { DEFAULT_DST_MAC, DEFAULT_SRC_MAC } from '../packet/build';
+import { ETH_HLEN, ETHERTYPE_IPV4 } from '../packet/layout';
 import { LINKTYPE_ETHERNET } from './format';
 
 /** Raw IP: IPv4 or IPv6, told apart by the version nibble. */
@@ -20,23 +22,15 @@ export interface NormalisedFrame {
   drop?: CaptureDropReason;
 }
 
-const ETH_HLEN = 14;
-const ETHERTYPE_IPV4 = 0x0800;
 const SLL_HLEN = 16;
 const SLL2_HLEN = 20;
-// Locally administered addresses for the synthetic header: no stage routes on MAC addresses.
-const SYNTH_DST = Buffer.from([0x02, 0x00, 0x00, 0x00, 0x00, 0x01]);
-const SYNTH_SRC = Buffer.from([0x02, 0x00, 0x00, 0x00, 0x00, 0x02]);
-
-export function isSupportedLinkType(linkType: number): boolean {
-  return linkType === LINKTYPE_ETHERNET || linkType === LINKTYPE_RAW || linkType === LINKTYPE_IPV4 || linkType === LINKTYPE_LINUX_SLL || linkType === LINKTYPE_LINUX_SLL2;
-}
 
 /** An Ethernet frame around the IPv4 packet `ip`; a 6-byte link-layer source is kept as the source MAC. */
 function ethernetAround(ip: Buffer, src?: Buffer): Buffer {
   const out = Buffer.allocUnsafe(ETH_HLEN + ip.length);
-  SYNTH_DST.copy(out, 0);
-  (src ?? SYNTH_SRC).copy(out, 6);
+  // the generator's own (locally administered) addresses: no stage routes on MAC addresses
+  out.set(DEFAULT_DST_MAC, 0);
+  out.set(src ?? DEFAULT_SRC_MAC, 6);
   out.writeUInt16BE(ETHERTYPE_IPV4, 12);
   ip.copy(out, ETH_HLEN);
   return out;
