@@ -9,7 +9,7 @@ import {
   MAX_RECORD_LEN, PCAPNG_BYTE_ORDER_MAGIC, PCAPNG_EPB, PCAPNG_IDB, PCAPNG_IF_TSOFFSET, PCAPNG_IF_TSRESOL, PCAPNG_OPT_END, PCAPNG_SHB, PCAPNG_SPB,
   PcapError,
 } from './format';
-import { pushRecord, readCaptureFile, type CaptureDrops, type PcapRecord } from './reader';
+import { pushNormalisedRecord, readCaptureFile, type CaptureDrops, type PcapRecord } from './reader';
 
 /** Largest block we accept (a packet block holds at most MAX_RECORD_LEN bytes plus options). */
 export const MAX_BLOCK_LEN = 16 << 20;
@@ -139,7 +139,7 @@ export function parsePcapng(file: Buffer, name = '<buffer>'): PcapngCapture {
         const data = body + 20;
         if (capLen > MAX_RECORD_LEN || capLen > end - data) throw new PcapError(`corrupt captured length ${capLen} (${end - data} bytes in the block)`, name, body + 12);
         toTime(u32(body + 4), u32(body + 8), ifc);
-        pushRecord(records, drops, ifc.linkType, lastSec, lastNsec, file.subarray(data, data + capLen), origLen);
+        pushNormalisedRecord(records, drops, ifc.linkType, lastSec, lastNsec, file.subarray(data, data + capLen), origLen);
         break;
       }
       case PCAPNG_SPB: {
@@ -151,7 +151,7 @@ export function parsePcapng(file: Buffer, name = '<buffer>'): PcapngCapture {
         const capLen = ifc.snaplen > 0 ? Math.min(origLen, ifc.snaplen) : origLen;
         const data = body + 4;
         if (capLen > MAX_RECORD_LEN || capLen > end - data) throw new PcapError(`corrupt original length ${origLen} (${end - data} bytes in the block)`, name, body);
-        pushRecord(records, drops, ifc.linkType, lastSec, lastNsec, file.subarray(data, data + capLen), origLen);
+        pushNormalisedRecord(records, drops, ifc.linkType, lastSec, lastNsec, file.subarray(data, data + capLen), origLen);
         break;
       }
       default: {

@@ -22,7 +22,7 @@ export interface PcapRecord {
 export type CaptureDrops = Partial<Record<CaptureDropReason, number>>;
 
 /** Appends one record normalised to Ethernet; one that cannot be is kept with its drop reason and counted. */
-export function pushRecord(records: PcapRecord[], drops: CaptureDrops, linkType: number, sec: number, nsec: number, raw: Buffer, origLen: number): void {
+export function pushNormalisedRecord(records: PcapRecord[], drops: CaptureDrops, linkType: number, sec: number, nsec: number, raw: Buffer, origLen: number): void {
   const n = normaliseToEthernet(linkType, raw);
   if (n.drop) drops[n.drop] = (drops[n.drop] ?? 0) + 1;
   records.push(n.drop ? { sec, nsec, data: n.data, origLen, drop: n.drop } : { sec, nsec, data: n.data, origLen });
@@ -73,7 +73,7 @@ export function parsePcap(file: Buffer, name = '<buffer>'): PcapCapture {
     if (frac >= (ns ? 1e9 : 1e6)) throw new PcapError(`corrupt timestamp fraction ${frac}`, name, o + 4);
     const start = o + PCAP_RECORD_HLEN;
     if (start + capLen > file.length) throw new PcapError(`truncated record: ${capLen} bytes announced, ${file.length - start} present`, name, o);
-    pushRecord(records, drops, linkType, sec, ns ? frac : frac * 1e3, file.subarray(start, start + capLen), origLen);
+    pushNormalisedRecord(records, drops, linkType, sec, ns ? frac : frac * 1e3, file.subarray(start, start + capLen), origLen);
     o = start + capLen;
   }
   return { format: 'pcap', resolution: ns ? 'ns' : 'us', byteOrder: le ? 'le' : 'be', linkType, snaplen, records, drops };
