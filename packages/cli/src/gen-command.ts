@@ -1,7 +1,7 @@
 // `vnflab gen`: writes generated frames to a pcap without running a chain.
 
 import { parseArgs } from 'node:util';
-import { Batch, Costs, PcapWriter, StageStats, loadProfile, silentLogger, wallTime, monoNs, Value } from '@vnflab/core';
+import { Batch, Costs, StageStats, loadProfile, openCaptureWriter, silentLogger, wallTime, monoNs, Value, type PcapWriter } from '@vnflab/core';
 import { GeneratorSettingsSchema, TrafficGenerator } from '@vnflab/traffic-gen';
 import { UsageError, num } from './usage-error';
 import { trafficOverrides } from './run-command';
@@ -33,7 +33,7 @@ export async function genCommand(argv: string[]): Promise<number> {
   }
   let w: PcapWriter;
   try {
-    w = new PcapWriter(f.out, { resolution: f.ns ? 'ns' : 'us', byteOrder: f['big-endian'] ? 'be' : 'le' });
+    w = openCaptureWriter(f.out, { resolution: f.ns ? 'ns' : 'us', byteOrder: f['big-endian'] ? 'be' : 'le' });
   } catch (e) {
     throw new UsageError(`--out: cannot write ${f.out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }

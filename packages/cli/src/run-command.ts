@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import {
-  ConfigError, EmbeddedChain, PcapWriter, createMetricsRegistry, loadChainFile, summarize, validateChain,
+  ConfigError, EmbeddedChain, PcapWriter, createMetricsRegistry, loadChainFile, openCaptureWriter, summarize, validateChain,
   type Element, type ResolvedChain, type RunSummary, type StageRegistry,
 } from '@vnflab/core';
 import { CaptureTap } from './capture-tap';
@@ -204,7 +204,7 @@ export async function runChain(
   if (opts.capture) {
     let w: PcapWriter;
     try {
-      w = new PcapWriter(opts.capture);
+      w = openCaptureWriter(opts.capture);
     } catch (e) {
       throw new UsageError(`--capture: cannot write ${opts.capture}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }

@@ -45,4 +45,6 @@ export const Reason = {
   bus_full: reasonCode('bus_full'),
   shutdown: reasonCode('shutdown'),
   element_error: reasonCode('element_error'),
+  /** A replayed capture record whose link type cannot be normalised to Ethernet. */
+  pcap_link_type: reasonCode('pcap_link_type'),
 } as const;

@@ -71,12 +71,13 @@ describe('bad captures', () => {
     expect(() => parsePcap(bad, 'x')).toThrow(/corrupt record length 2147483647 at offset 32/);
   });
 
-  test('records of a link type other than Ethernet are skipped and counted', () => {
+  test('records of a link type that cannot be made Ethernet are kept, marked as drops and counted', () => {
     const other = Buffer.from(file);
-    other.writeUInt32LE(101, 20); // LINKTYPE_RAW
-    const cap = parsePcap(other, 'raw.pcap');
-    expect(cap.records).toHaveLength(0);
-    expect(cap.skippedLinkType).toBe(3);
+    other.writeUInt32LE(105, 20); // LINKTYPE_IEEE802_11
+    const cap = parsePcap(other, 'wlan.pcap');
+    expect(cap.records).toHaveLength(3);
+    expect(cap.records.map((r) => r.drop)).toEqual(['pcap_link_type', 'pcap_link_type', 'pcap_link_type']);
+    expect(cap.drops).toEqual({ pcap_link_type: 3 });
   });
 
   test('an unreadable file is a PcapError, not a crash', () => {

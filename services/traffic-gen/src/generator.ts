@@ -9,7 +9,7 @@ import { GENERATOR_DEFAULTS, IMIX, parseHostPort, type GeneratorSettings } from 
 import { Ev } from './events';
 
 // Bound once at load (docs/architecture.md, "Hot-path imports").
-const { FCS_LEN, ParsedFrame, Reason, Rng, csumUpdate16, hasProbe, parseFrame, readPcap, recordGapNs } = core;
+const { FCS_LEN, ParsedFrame, Reason, Rng, csumUpdate16, hasProbe, parseFrame, readCapture, recordGapNs } = core;
 
 /** Milliseconds of traffic the token bucket may hold (timer slack it absorbs). */
 const BUCKET_MS = 2;
@@ -34,6 +34,8 @@ export class TrafficGenerator implements Source {
   private readonly zipfCdf?: Float64Array;
   // replay
   private readonly records?: PcapRecord[];
+  /** Per record, the reason it is dropped when sent (0: it is replayed), e.g. a link type that is not Ethernet. */
+  private readonly recordDrops?: Uint16Array;
   private recIdx = 0;
   private loopsLeft = 0;
   private loopBaseNs = 0;
@@ -43,8 +45,9 @@ export class TrafficGenerator implements Source {
     const s = this.s;
     this.rng = new Rng(s.seed + 1);
     if (s.pcap_in) {
-      const cap = readPcap(s.pcap_in);
+      const cap = readCapture(s.pcap_in);
       this.records = cap.records;
+      this.recordDrops = Uint16Array.from(cap.records, (r) => (r.drop ? core.reasonCode(r.drop) : 0));
       this.loopsLeft = s.pcap_loop;
       this.variant = 'pcap';
       this.sizes = new Int32Array(0);
@@ -183,12 +186,15 @@ export class TrafficGenerator implements Source {
         const due = this.loopBaseNs + recordGapNs(recs[0], r) / this.s.pcap_speed;
         if (due > nowNs) break;
       }
-      // A record that does not fit a slot is still a sent packet: count it and drop it.
+      // A record that does not fit a slot, or that could not be made Ethernet, is still a sent
+      // packet: count it and drop it.
       const len = Math.min(r.data.length, 1518);
       const i = batch.append(len);
       if (i < 0) break;
       r.data.copy(batch.buf, batch.offset(i), 0, len);
-      if (r.data.length > 1518) batch.drop(i, Reason.oversize);
+      const drop = this.recordDrops![this.recIdx];
+      if (drop !== 0) batch.drop(i, drop);
+      else if (r.data.length > 1518) batch.drop(i, Reason.oversize);
       else this.restampProbe(batch.buf, batch.offset(i), len, nowNs);
       batch.setSeq(i, this.sent + added);
       batch.setGenNs(i, nowNs);

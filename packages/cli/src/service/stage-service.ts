@@ -5,7 +5,7 @@
 
 import { setTimeout as delay } from 'node:timers/promises';
 import {
-  BatchDedup, BatchPool, Cat, Costs, PcapWriter, RedisBus, SourceRunner, StageRunner, StageStats, StatsLedger, Value,
+  BatchDedup, BatchPool, Cat, Costs, openCaptureWriter, RedisBus, SourceRunner, StageRunner, StageStats, StatsLedger, Value,
   histogramToJson, loadProfile, monoNs, neighbourValues, redactUrl, statsToJson,
   type Category, type Element, type ElementContext, type Logger, type RedisConsumer, type RedisProducer, type Source,
   type StageDefinition, type StageRegistry,
@@ -47,7 +47,7 @@ export class StageService {
     this.def = registry.get(entry.stage);
     const costs = new Costs(loadProfile(chain.profile));
     let element = this.def.create(entry.variant, entry.settings, { costs, chain: chain.name, provided: neighbourValues(registry, chain.stages, index) });
-    if (cfg.capture) element = new CaptureTap(element as Element, new PcapWriter(cfg.capture));
+    if (cfg.capture) element = new CaptureTap(element as Element, openCaptureWriter(cfg.capture));
     this.element = element;
     this.stats = new StageStats(entry.stage, element.variant, cfg.instance);
     this.ctx = { stats: this.stats, costs, log };

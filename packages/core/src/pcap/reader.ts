@@ -1,30 +1,43 @@
 // Reads libpcap captures of either byte order and resolution. A truncated or corrupt file is an
-// error that names the file offset; records of a link type other than Ethernet are skipped and
-// counted. Whole-file read: captures the lab replays fit in memory.
+// error that names the file offset; records are normalised to Ethernet (link-type.ts), and one
+// that cannot be keeps its bytes and the drop reason the replay gives it. Whole-file read:
+// captures the lab replays fit in memory.
 
 import { readFileSync } from 'node:fs';
-import { LINKTYPE_ETHERNET, PCAP_GLOBAL_HLEN, PCAP_MAGIC_NS, PCAP_MAGIC_US, PCAP_RECORD_HLEN, PcapError, type ByteOrder, type PcapResolution } from './format';
+import { MAX_RECORD_LEN, PCAP_GLOBAL_HLEN, PCAP_MAGIC_NS, PCAP_MAGIC_US, PCAP_RECORD_HLEN, PcapError, type ByteOrder, type PcapResolution } from './format';
+import { normaliseToEthernet, type CaptureDropReason } from './link-type';
 
 export interface PcapRecord {
   /** Capture time: seconds and nanoseconds since the Unix epoch. */
   sec: number;
   nsec: number;
-  data: Buffer; // a view into the file buffer
+  /** The frame as Ethernet: a view into the file buffer, or a copy behind a synthetic header. */
+  data: Buffer;
   origLen: number;
+  /** Why the replay drops this record (it is still sent): a frame that cannot be made Ethernet/IPv4. */
+  drop?: CaptureDropReason;
+}
+
+/** Records the replay will drop, by reason. */
+export type CaptureDrops = Partial<Record<CaptureDropReason, number>>;
+
+/** Appends one record normalised to Ethernet; one that cannot be is kept with its drop reason and counted. */
+export function pushNormalisedRecord(records: PcapRecord[], drops: CaptureDrops, linkType: number, sec: number, nsec: number, raw: Buffer, origLen: number): void {
+  const n = normaliseToEthernet(linkType, raw);
+  if (n.drop) drops[n.drop] = (drops[n.drop] ?? 0) + 1;
+  records.push(n.drop ? { sec, nsec, data: n.data, origLen, drop: n.drop } : { sec, nsec, data: n.data, origLen });
 }
 
 export interface PcapCapture {
+  format: 'pcap';
   resolution: PcapResolution;
   byteOrder: ByteOrder;
   linkType: number;
   snaplen: number;
   records: PcapRecord[];
-  /** Records skipped because the link type is not Ethernet. */
-  skippedLinkType: number;
+  /** Records that could not be normalised to Ethernet/IPv4, by the reason they are dropped with. */
+  drops: CaptureDrops;
 }
-
-/** Largest record we accept; a bigger length field means the file is corrupt. */
-const MAX_RECORD = 262144;
 
 export function parsePcap(file: Buffer, name = '<buffer>'): PcapCapture {
   if (file.length < PCAP_GLOBAL_HLEN) throw new PcapError(`truncated global header (${file.length} of ${PCAP_GLOBAL_HLEN} bytes)`, name, file.length);
@@ -37,7 +50,7 @@ export function parsePcap(file: Buffer, name = '<buffer>'): PcapCapture {
   } else {
     const mb = file.readUInt32BE(0);
     if (mb !== PCAP_MAGIC_US && mb !== PCAP_MAGIC_NS) {
-      throw new PcapError(`not a pcap file (magic 0x${m.toString(16)}; pcapng is not supported)`, name, 0);
+      throw new PcapError(`not a pcap file (magic 0x${m.toString(16)})`, name, 0);
     }
     le = false;
     ns = mb === PCAP_MAGIC_NS;
@@ -48,7 +61,7 @@ export function parsePcap(file: Buffer, name = '<buffer>'): PcapCapture {
   const snaplen = u32(16);
   const linkType = u32(20) & 0x0fffffff; // upper bits carry FCS info in newer files
   const records: PcapRecord[] = [];
-  let skipped = 0;
+  const drops: CaptureDrops = {};
   let o = PCAP_GLOBAL_HLEN;
   while (o < file.length) {
     if (file.length - o < PCAP_RECORD_HLEN) throw new PcapError(`truncated record header (${file.length - o} of ${PCAP_RECORD_HLEN} bytes)`, name, o);
@@ -56,18 +69,14 @@ export function parsePcap(file: Buffer, name = '<buffer>'): PcapCapture {
     const frac = u32(o + 4);
     const capLen = u32(o + 8);
     const origLen = u32(o + 12);
-    if (capLen > MAX_RECORD) throw new PcapError(`corrupt record length ${capLen}`, name, o + 8);
+    if (capLen > MAX_RECORD_LEN) throw new PcapError(`corrupt record length ${capLen}`, name, o + 8);
     if (frac >= (ns ? 1e9 : 1e6)) throw new PcapError(`corrupt timestamp fraction ${frac}`, name, o + 4);
     const start = o + PCAP_RECORD_HLEN;
     if (start + capLen > file.length) throw new PcapError(`truncated record: ${capLen} bytes announced, ${file.length - start} present`, name, o);
-    if (linkType === LINKTYPE_ETHERNET) {
-      records.push({ sec, nsec: ns ? frac : frac * 1e3, data: file.subarray(start, start + capLen), origLen });
-    } else {
-      skipped++;
-    }
+    pushNormalisedRecord(records, drops, linkType, sec, ns ? frac : frac * 1e3, file.subarray(start, start + capLen), origLen);
     o = start + capLen;
   }
-  return { resolution: ns ? 'ns' : 'us', byteOrder: le ? 'le' : 'be', linkType, snaplen, records, skippedLinkType: skipped };
+  return { format: 'pcap', resolution: ns ? 'ns' : 'us', byteOrder: le ? 'le' : 'be', linkType, snaplen, records, drops };
 }
 
 /** Nanoseconds from record `a` to record `b` (exact for captures shorter than 104 days). */
@@ -75,12 +84,15 @@ export function recordGapNs(a: PcapRecord, b: PcapRecord): number {
   return (b.sec - a.sec) * 1e9 + (b.nsec - a.nsec);
 }
 
-export function readPcap(path: string): PcapCapture {
-  let file: Buffer;
+/** The whole file, or a PcapError naming why it cannot be read. */
+export function readCaptureFile(path: string): Buffer {
   try {
-    file = readFileSync(path);
+    return readFileSync(path);
   } catch (e) {
     throw new PcapError(`cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, path, 0);
   }
-  return parsePcap(file, path);
+}
+
+export function readPcap(path: string): PcapCapture {
+  return parsePcap(readCaptureFile(path), path);
 }
