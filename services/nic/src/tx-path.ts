@@ -20,7 +20,7 @@
 
 import * as core from '@vnflab/core';
 import type { Batch, CustomMetricSpec, ElementContext, GuestMemory, Mempool } from '@vnflab/core';
-import { BUF_SIZE, TX_DESC_SIZE, Reason } from '@vnflab/core';
+import { TX_DESC_SIZE } from '@vnflab/core';
 import { BurstCounts, type NicTotals } from './burst';
 import type { DmaPort } from './dma';
 import { GuestQueueRam } from './guest-queue-ram';
@@ -42,8 +42,8 @@ import { virtqLayout } from './virtqueue';
 
 export { TX_RING_FULL_REASON } from './reasons';
 
-// bound once: the package index's re-exports are getters
-const { Cat, monoNs } = core;
+// bound once: the package index's re-exports are getters (BUF_SIZE is read per packet)
+const { Cat, Reason, monoNs, BUF_SIZE } = core;
 const CAT_PACKET_IO = Cat.packet_io;
 const CAT_BUS = Cat.bus;
 const OVERSIZE_REASON = Reason.oversize;
