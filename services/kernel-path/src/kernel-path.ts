@@ -25,7 +25,7 @@ import { Stack } from './stack';
 import { SyscallPath } from './syscall';
 
 // Bound once at load (docs/architecture.md, "Hot-path imports").
-const { Cat } = core;
+const { Cat, RING_OCCUPANCY_METRIC } = core;
 
 export class KernelPath implements Element {
   readonly stage = 'kernel-path';
@@ -188,7 +188,7 @@ export class KernelPath implements Element {
   /** The RX ring's completed descriptors not yet harvested (declared in the stage manifest). */
   metrics(): CustomMetricSpec[] {
     const labels = { stage: this.stage, variant: this.variant };
-    return [{ name: 'vnflab_ring_occupancy', help: 'Descriptors in use in the stage ring', type: 'gauge', samples: [{ labels, value: this.rx.completed }] }];
+    return [{ ...RING_OCCUPANCY_METRIC, samples: [{ labels, value: this.rx.completed }] }];
   }
 
   describe(): Record<string, unknown> {

@@ -2,7 +2,7 @@
 // flags, and it opens a socket on the port the chain's source sends to when the chain file
 // names none.
 
-import type { StageDefinition } from '@vnflab/core';
+import { RING_OCCUPANCY_METRIC, type StageDefinition } from '@vnflab/core';
 import { EVENTS } from './events';
 import { KernelPath } from './kernel-path';
 import { PRESETS, VARIANTS } from './presets';
@@ -40,7 +40,7 @@ export const kernelPathStage: StageDefinition = {
   ],
   events: EVENTS,
   reasons: ['no_socket', 'socket_queue_full'],
-  metrics: [{ name: 'vnflab_ring_occupancy', help: 'Descriptors in use in the stage ring', type: 'gauge' }],
+  metrics: [RING_OCCUPANCY_METRIC],
   needs: ['destination_port'],
   create: (variant, settings, env) => new KernelPath(variant, settings, defaultSockets(env.provided.destination_port)),
 };

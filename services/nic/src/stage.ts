@@ -1,6 +1,6 @@
 // The nic stage manifest (chain files, CLI, services).
 
-import type { StageDefinition } from '@vnflab/core';
+import { RING_OCCUPANCY_METRIC, type StageDefinition } from '@vnflab/core';
 import { EVENTS } from './events';
 import { Nic } from './nic';
 import { NIC_MODES, NicSettingsSchema } from './settings';
@@ -15,6 +15,6 @@ export const nicStage: StageDefinition = {
   flags: [{ name: 'nic', kind: 'variant', values: NIC_MODES.join('|') }],
   events: EVENTS,
   reasons: ['rx_missed', 'iommu_fault', 'tx_ring_full'],
-  metrics: [{ name: 'vnflab_ring_occupancy', help: 'Descriptors in use in the stage ring', type: 'gauge' }],
+  metrics: [RING_OCCUPANCY_METRIC],
   create: (variant, settings) => new Nic(variant, settings),
 };

@@ -7,136 +7,153 @@
 //   virtio       virtio-net -> avail ring -> kick (I/O exit, EVENT_IDX) -> vhost copy -> host NIC DMA
 //   emulated     e1000 driver -> TX ring -> TDT (traps) -> QEMU e1000 copy -> host NIC DMA
 //
-// As on RX, a burst is handled in passes: the driver posts the whole batch and rings the
-// doorbell once, the device transmits everything it owns, completions raise interrupts per
-// moderation, then the guest driver runs once to clean. A frame the ring has no room for is
-// dropped as tx_ring_full (the stack would find the queue stopped).
+// A mode is a guest side and a device side (sides.ts) chosen once here. As on RX, a burst is
+// handled in passes, each measured and billed:
+//
+//   frames into guest packet buffers (bus) -> the driver posts them, one doorbell or kick
+//   (packet_io) -> its exits (vm_exit) -> the device transmits what it owns, completions raise
+//   interrupts (packet_io, copy) -> interrupt delivery (irq, vm_exit) -> the driver cleans
+//   (packet_io) -> its exits (vm_exit)
+//
+// A frame the ring has no room for is dropped as tx_ring_full (the stack would find the queue
+// stopped).
 
 import * as core from '@vnflab/core';
-import type { Batch, ElementContext } from '@vnflab/core';
-import { GuestMemory, Mempool, TxDescRing, BUF_SIZE, TX_DESC_SIZE } from '@vnflab/core';
-import { DirectDma, type DmaPort } from './dma';
+import type { Batch, CustomMetricSpec, ElementContext, GuestMemory, Mempool } from '@vnflab/core';
+import { TX_DESC_SIZE } from '@vnflab/core';
+import { BurstCounts, type NicTotals } from './burst';
+import type { DmaPort } from './dma';
 import { GuestQueueRam } from './guest-queue-ram';
+import { billGuestExits } from './guest-exits';
+import { HostNicTx } from './host-nic-tx';
 import { IOMMU_READ, type IommuDomain } from './iommu';
-import { InterruptModerator } from './moderation';
-import { ICR_TXDW, NicRegisters } from './registers';
+import { createInterruptDelivery, type InterruptDelivery } from './irq-delivery';
+import { TX_RING_FULL_REASON } from './reasons';
+import type { NicRegisters } from './registers';
 import type { NicConfig } from './settings';
-import { TX_FAULT, TxDevice } from './tx-device';
-import { TxRingDriver } from './tx-driver';
-import { VhostTxBackend, VirtioNetTxDriver, VQ_TX_FAULT } from './virtio-tx';
-import { SplitVirtqueue, virtqLayout } from './virtqueue';
-import { Ev } from './events';
+import type { TxDeviceSide, TxGuestSide } from './sides';
+import { E1000ModelTx } from './tx-e1000-model';
+import { GuestRingTx } from './tx-guest-ring';
+import { GuestVirtioTx } from './tx-guest-virtio';
+import { NicDmaTx } from './tx-nic-dma';
+import { VhostNetTx } from './tx-vhost-net';
+import type { VirtioNetTxDriver } from './virtio-tx';
+import { virtqLayout } from './virtqueue';
 
-// bound once: the package index's re-exports are getters (see backends.ts)
-const { Cat, Reason, reasonCode, monoNs } = core;
+export { TX_RING_FULL_REASON } from './reasons';
+
+// bound once: the package index's re-exports are getters (BUF_SIZE is read per packet)
+const { Cat, Reason, monoNs, BUF_SIZE } = core;
 const CAT_PACKET_IO = Cat.packet_io;
-const CAT_COPY = Cat.copy;
-const CAT_VM_EXIT = Cat.vm_exit;
-const CAT_IRQ = Cat.irq;
 const CAT_BUS = Cat.bus;
-
-export const TX_RING_FULL_REASON = reasonCode('tx_ring_full');
-const IOMMU_FAULT = reasonCode('iommu_fault');
 const OVERSIZE_REASON = Reason.oversize;
 
-/** Counters the element reports; the Nic passes its own totals object. */
-export interface TxTotals {
-  interrupts: number;
-  vmExits: number;
-  kicks: number;
-  copies: number;
-  dmas: number;
-  iommuFaults: number;
-  traps: number;
-  doorbells: number;
-  bursts: number;
-  txRingFull: number;
-}
-
 export class TxPath {
-  /** Descriptors posted and not yet cleaned at the end of the last batch (vnflab_ring_occupancy). */
-  ringOccupancy = 0;
+  /** Descriptors posted and not yet cleaned after the last burst (vnflab_ring_occupancy). */
+  occupancy = 0;
   readonly ram: GuestMemory;
   readonly pool: Mempool;
   readonly iommu: IommuDomain | null;
   readonly guestPort: DmaPort;
-  // descriptor-ring modes (native, passthrough, emulated)
-  readonly ring: TxDescRing | null = null;
-  readonly regs: NicRegisters | null = null;
-  readonly driver: TxRingDriver | null = null;
-  /** The physical NIC (native, passthrough) or QEMU's e1000 model (emulated). */
-  readonly device: TxDevice | null = null;
-  readonly moderator: InterruptModerator | null = null;
-  // virtio
-  readonly vq: SplitVirtqueue | null = null;
-  readonly virtioDriver: VirtioNetTxDriver | null = null;
-  readonly vhost: VhostTxBackend | null = null;
-  /** virtio/emulated: the host buffer the backend copies into, which the host NIC then DMAs out. */
-  private readonly hostRam: GuestMemory | null = null;
-  private readonly hostPort: DmaPort | null = null;
-
+  readonly guest: TxGuestSide;
+  readonly device: TxDeviceSide;
+  private readonly delivery: InterruptDelivery;
   /** Per-burst bookkeeping: pool buffer and batch index of each frame handed to the driver. */
   private readonly stagedBuf: Int32Array;
   private readonly stagedIdx: Int32Array;
   /** Ring slot / descriptor id -> batch index (lab bookkeeping). */
   private readonly tag: Int32Array;
+  private readonly burst = new BurstCounts();
 
-  constructor(readonly config: NicConfig, readonly totals: TxTotals) {
+  constructor(
+    readonly config: NicConfig,
+    readonly totals: NicTotals,
+  ) {
     const cfg = config;
     const size = cfg.ringSize;
     // at most size - 1 frames in flight, all cleaned each burst; DMA_TO_DEVICE: the device
     // writes the ring (DD, used ring) but only reads the buffers
     const g = new GuestQueueRam(cfg.virtqueue ? virtqLayout(size).total : size * TX_DESC_SIZE, size, cfg.iommu, IOMMU_READ);
-    const queueGpa = g.queueGpa;
     this.ram = g.ram;
     this.pool = g.pool;
     this.iommu = g.iommu;
     this.guestPort = g.guestPort;
-
-    if (cfg.virtqueue) {
-      this.vq = new SplitVirtqueue(this.ram.bytes, queueGpa, size);
-      this.virtioDriver = new VirtioNetTxDriver(this.vq, this.pool, this.guestPort, cfg.eventIdx);
-      this.vhost = new VhostTxBackend(this.vq, this.guestPort, cfg.eventIdx);
-      this.vhost.end(); // vhost starts waiting for a kick
-      this.virtioDriver.enableCb();
-    } else {
-      this.ring = new TxDescRing(this.ram.bytes, queueGpa, size);
-      this.regs = new NicRegisters(null, cfg.registerTraps, this.ring);
-      this.driver = new TxRingDriver(this.ring, this.pool, this.guestPort, this.regs);
-      this.device = new TxDevice(this.ring, this.guestPort);
-      this.moderator = new InterruptModerator(cfg.moderationCount, cfg.moderationUsecs);
-      this.driver.open();
-    }
-    if (cfg.hostBackend) {
-      this.hostRam = new GuestMemory(BUF_SIZE);
-      this.hostPort = new DirectDma(this.hostRam);
-    }
     this.stagedBuf = new Int32Array(size);
     this.stagedIdx = new Int32Array(size);
     this.tag = new Int32Array(size).fill(-1);
+    this.delivery = createInterruptDelivery(cfg.irqDelivery);
+
+    if (cfg.virtqueue) {
+      const guest = new GuestVirtioTx(g, size, cfg.eventIdx, this.tag);
+      this.guest = guest;
+      this.device = new VhostNetTx(guest, g.guestPort, this.tag, new HostNicTx());
+    } else {
+      const guest = new GuestRingTx(g, size, cfg.registerTraps, this.tag);
+      this.guest = guest;
+      this.device = cfg.hostBackend
+        ? new E1000ModelTx(guest, g.guestPort, this.tag, cfg.moderationCount, cfg.moderationUsecs, new HostNicTx())
+        : new NicDmaTx(guest, g.guestPort, this.tag, cfg.moderationCount, cfg.moderationUsecs);
+    }
   }
 
   process(batch: Batch, ctx: ElementContext): void {
-    const cfg = this.config;
     const stats = ctx.stats;
     const cpu = stats.cpu;
+    const b = this.burst;
+    const guest = this.guest;
+    const iommu = this.iommu;
+    const now = monoNs();
+    b.reset();
+    const faults0 = iommu ? iommu.faults : 0;
+
+    // the lab's transport: each frame the stack hands over lands in a guest packet buffer
+    let t = cpu.begin();
+    const staged = this.transport(batch, b);
+    t = cpu.end(CAT_BUS, t);
+
+    // the guest driver posts every frame and notifies the device once (doorbell or kick)
+    guest.post(batch, this.stagedBuf, this.stagedIdx, staged, b);
+    t = cpu.end(CAT_PACKET_IO, t);
+    t = billGuestExits(b.traps, b.kicks, ctx, t, b);
+
+    // the device side transmits what it owns; completions raise interrupts
+    t = this.device.transmit(batch, now, ctx, t, b);
+
+    const interrupts = b.interrupts;
+    if (interrupts > 0) {
+      // TX-completion interrupt delivery into the guest, then the guest driver cleans
+      t = this.delivery.deliver(interrupts, ctx, t, b);
+      const traps0 = b.traps;
+      guest.clean(interrupts, b);
+      t = cpu.end(CAT_PACKET_IO, t);
+      t = billGuestExits(b.traps - traps0, 0, ctx, t, b);
+    }
+
+    const faults = iommu ? iommu.faults - faults0 : 0;
+    if (b.delivered + faults !== staged) throw new Error(`nic tx: ${staged} frames posted but the device completed ${b.delivered}`);
+    this.occupancy = guest.occupancy;
+    cpu.end(CAT_PACKET_IO, t);
+
+    if (faults > 0 && iommu) {
+      ctx.log.warn({ stage: 'nic', direction: 'tx', faults, iova: `0x${iommu.lastFaultIova.toString(16)}`, write: iommu.lastFaultWrite }, 'IOMMU refused device DMA (DMA remapping fault); packets dropped');
+    }
+    b.report(stats, this.totals, faults);
+  }
+
+  /**
+   * Copies each live frame into a pool buffer (the guest's skb) and stages it for the driver; a
+   * frame the queue has no room for never reaches the driver. Returns the frames staged.
+   */
+  private transport(batch: Batch, b: BurstCounts): number {
     const buf = batch.buf;
     const n = batch.count;
-    const now = monoNs();
     const pool = this.pool;
     const ram = this.ram.bytes;
     const stagedBuf = this.stagedBuf;
     const stagedIdx = this.stagedIdx;
-    const tag = this.tag;
-    const faults0 = this.iommu ? this.iommu.faults : 0;
-    const traps0 = this.regs ? this.regs.traps : 0;
-    let ringFull = 0;
+    let room = this.guest.room;
     let staged = 0;
-
-    // the lab's transport: each frame the stack hands over lands in a guest packet buffer
-    // (the guest's skb); a frame the ring has no room for never reaches the driver
-    let t = cpu.begin();
-    let room = this.driver ? this.driver.room : this.virtioDriver!.room;
+    let ringFull = 0;
     for (let i = 0; i < n; i++) {
       if (!batch.alive(i)) continue;
       const len = batch.length(i);
@@ -144,161 +161,38 @@ export class TxPath {
         batch.drop(i, OVERSIZE_REASON);
         continue;
       }
-      const b = room > 0 ? pool.get() : -1;
-      if (b < 0) {
+      const pb = room > 0 ? pool.get() : -1;
+      if (pb < 0) {
         ringFull++;
         batch.drop(i, TX_RING_FULL_REASON);
         continue;
       }
       room--;
       const o = batch.offset(i);
-      buf.copy(ram, pool.addr(b), o, o + len);
-      stagedBuf[staged] = b;
+      buf.copy(ram, pool.addr(pb), o, o + len);
+      stagedBuf[staged] = pb;
       stagedIdx[staged] = i;
       staged++;
     }
-    t = cpu.end(CAT_BUS, t);
+    b.ringFull += ringFull;
+    return staged;
+  }
 
-    // the guest driver posts every frame and rings the doorbell once
-    let kicks = 0;
-    if (this.driver) {
-      const drv = this.driver;
-      for (let k = 0; k < staged; k++) {
-        const i = stagedIdx[k];
-        tag[drv.post(stagedBuf[k], batch.length(i))] = i;
-      }
-      if (staged > 0) drv.doorbell();
-    } else {
-      const drv = this.virtioDriver!;
-      for (let k = 0; k < staged; k++) {
-        const i = stagedIdx[k];
-        tag[drv.add(stagedBuf[k], batch.length(i))] = i;
-      }
-      kicks = drv.publish();
-    }
-    t = cpu.end(CAT_PACKET_IO, t);
-    let exits = 0;
-    const bellTraps = this.regs ? this.regs.traps - traps0 : 0;
-    if (bellTraps + kicks > 0) {
-      // a trapped TDT write is a VM exit and a device-model round trip; a kick is an I/O exit
-      exits += bellTraps + kicks;
-      ctx.costs.spend('vm_exit', bellTraps + kicks);
-      ctx.costs.spend('device_model', bellTraps);
-      t = cpu.end(CAT_VM_EXIT, t);
-    }
+  describe(out: Record<string, unknown>): void {
+    this.device.describe(out);
+  }
 
-    // the device side transmits what it owns; the frame's bytes land back in the batch (the wire)
-    let interrupts = 0;
-    let dmas = 0;
-    let copies = 0;
-    let sent = 0;
-    const host = this.hostRam ? this.hostRam.bytes : null;
-    const hostPort = this.hostPort;
-    if (this.device) {
-      const dev = this.device;
-      const mod = this.moderator!;
-      const regs = this.regs!;
-      for (let s = dev.fetch(); s >= 0; s = dev.fetch()) {
-        const i = tag[s];
-        tag[s] = -1;
-        // emulated: QEMU copies out of guest RAM into host memory, then the host NIC DMAs it out
-        const r = host ? dev.send(s, host, 0) : dev.send(s, buf, batch.offset(i));
-        if (r === TX_FAULT) batch.drop(i, IOMMU_FAULT);
-        else {
-          sent++;
-          if (host) {
-            copies++;
-            hostPort!.read(buf, batch.offset(i), r, 0);
-          }
-          dmas++;
-        }
-        // every DD write-back is a completion for the interrupt logic
-        const g = batch.genNs(i);
-        for (let k = mod.onPacket(g > 0 ? g : now); k > 0; k--) if (regs.raise(ICR_TXDW)) interrupts++;
-      }
-      if (mod.flush() > 0 && regs.raise(ICR_TXDW)) interrupts++;
-    } else {
-      const vhost = this.vhost!;
-      const notified0 = vhost.notifications;
-      vhost.begin();
-      for (let id = vhost.next(); id >= 0; id = vhost.next()) {
-        const i = tag[id];
-        tag[id] = -1;
-        const r = vhost.send(id, host!, 0);
-        if (r < 0) batch.drop(i, r === VQ_TX_FAULT ? IOMMU_FAULT : OVERSIZE_REASON);
-        else {
-          sent++;
-          copies++;
-          hostPort!.read(buf, batch.offset(i), r, 0);
-          dmas++;
-        }
-      }
-      vhost.end();
-      interrupts = vhost.notifications - notified0;
-    }
-    t = cpu.end(host ? CAT_COPY : CAT_PACKET_IO, t);
+  metrics(_labels: Record<string, string>, _out: CustomMetricSpec[]): void {}
 
-    // TX-completion interrupt delivery into the guest
-    if (interrupts > 0) {
-      if (cfg.irqDelivery === 'exit') {
-        exits += interrupts;
-        ctx.costs.spend('vm_exit', interrupts);
-        t = cpu.end(CAT_VM_EXIT, t);
-      } else if (cfg.irqDelivery === 'posted') {
-        ctx.costs.spend('posted_interrupt', interrupts);
-        t = cpu.end(CAT_IRQ, t);
-      }
-    }
+  // views, for tests and tools
 
-    // the guest driver cleans: buffers go back to the pool
-    let traps = bellTraps;
-    if (interrupts > 0) {
-      if (this.driver) {
-        const regs = this.regs!;
-        const before = regs.traps;
-        for (let k = 0; k < interrupts; k++) this.driver.isr();
-        this.driver.poll();
-        traps += regs.traps - before;
-        t = cpu.end(CAT_PACKET_IO, t);
-        if (regs.traps > before) {
-          exits += regs.traps - before;
-          ctx.costs.spend('vm_exit', regs.traps - before);
-          ctx.costs.spend('device_model', regs.traps - before);
-          t = cpu.end(CAT_VM_EXIT, t);
-        }
-      } else {
-        const d = this.virtioDriver!;
-        d.disableCb();
-        d.clean();
-        d.enableCb();
-        t = cpu.end(CAT_PACKET_IO, t);
-      }
-    }
-    if (sent + (this.iommu ? this.iommu.faults - faults0 : 0) !== staged) throw new Error(`nic tx: ${staged} frames posted but the device completed ${sent}`);
-    this.ringOccupancy = this.ring ? this.ring.inFlight : (this.vhost!.usedIndex - this.virtioDriver!.lastUsedIndex) & 0xffff;
-    cpu.end(CAT_PACKET_IO, t);
+  /** The NIC's register file as the guest driver reaches it (descriptor-ring modes), else null. */
+  get regs(): NicRegisters | null {
+    return this.guest instanceof GuestRingTx ? this.guest.regs : null;
+  }
 
-    const faults = this.iommu ? this.iommu.faults - faults0 : 0;
-    if (faults > 0) {
-      const d = this.iommu!;
-      ctx.log.warn({ stage: 'nic', direction: 'tx', faults, iova: `0x${d.lastFaultIova.toString(16)}`, write: d.lastFaultWrite }, 'IOMMU refused device DMA (DMA remapping fault); packets dropped');
-    }
-    if (interrupts) stats.event(Ev.interrupt, interrupts);
-    if (exits) stats.event(Ev.vm_exit, exits);
-    if (kicks) stats.event(Ev.kick, kicks);
-    if (copies) stats.event(Ev.copy, copies);
-    if (dmas) stats.event(Ev.dma, dmas);
-    if (faults) stats.event(Ev.iommu_fault, faults);
-    const T = this.totals;
-    T.interrupts += interrupts;
-    T.vmExits += exits;
-    T.kicks += kicks;
-    T.copies += copies;
-    T.dmas += dmas;
-    T.iommuFaults += faults;
-    T.traps += traps;
-    T.doorbells += this.driver ? (staged > 0 ? 1 : 0) : 0;
-    T.bursts++;
-    T.txRingFull += ringFull;
+  /** The guest's virtio-net transmit driver (virtio), else null. */
+  get virtioDriver(): VirtioNetTxDriver | null {
+    return this.guest instanceof GuestVirtioTx ? this.guest.driver : null;
   }
 }

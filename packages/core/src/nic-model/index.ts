@@ -5,3 +5,4 @@ export * from './mempool';
 export * from './desc-ring';
 export * from './rx-ring';
 export * from './tx-ring';
+export * from './ring-occupancy';

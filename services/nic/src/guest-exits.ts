@@ -1,0 +1,19 @@
+// Guest driver work that exits to the hypervisor: a register access that traps on an emulated
+// NIC (a VM exit plus a round trip to the device model) and a virtio kick (an I/O exit). Billed
+// after the pass of driver work that made them, in either direction.
+
+import * as core from '@vnflab/core';
+import type { ElementContext } from '@vnflab/core';
+import type { BurstCounts } from './burst';
+
+// bound once: the package index's re-exports are getters
+const CAT_VM_EXIT = core.Cat.vm_exit;
+
+/** Spends `traps` trapped accesses and `kicks` kicks, adds their exits to `b`; returns the clock reading to go on from. */
+export function billGuestExits(traps: number, kicks: number, ctx: ElementContext, t: number, b: BurstCounts): number {
+  if (traps + kicks === 0) return t;
+  b.exits += traps + kicks;
+  ctx.costs.spend('vm_exit', traps + kicks);
+  ctx.costs.spend('device_model', traps);
+  return ctx.stats.cpu.end(CAT_VM_EXIT, t);
+}
