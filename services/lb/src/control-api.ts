@@ -9,7 +9,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { LbError, type LoadBalancer } from './lb';
+import { LbError } from './control-operations';
+import type { LoadBalancer } from './lb';
 import { BackendSchema, MAX_WEIGHT, formatErrors } from './settings';
 import { MAX_TABLE_SIZE, MIN_TABLE_SIZE } from './prime';
 

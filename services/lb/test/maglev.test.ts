@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { MaglevTable, populate, slotCounts, isPrime, nearestPrimes, h1, h2, type Member } from '@vnflab/lb';
 
 const M = 65537;
@@ -74,12 +75,20 @@ describe('Maglev table (NSDI 2016 §3.4)', () => {
 
   test('no eligible backend leaves the table empty (-1), and picks answer -1', () => {
     const t = new MaglevTable(M);
+    const wall0 = performance.now();
     t.rebuild([]);
+    const wallNs = (performance.now() - wall0) * 1e6;
+    const firstBuildNs = t.lastBuildNs;
     expect(t.pick(12345)).toBe(-1);
     t.rebuild(named(3, () => 0));
     expect(t.pick(12345)).toBe(-1);
+    expect(slotCounts(t.mapping()).size).toBe(0); // no slot has an owner
     expect(t.rebuilds).toBe(2);
-    expect(t.lastBuildNs).toBeGreaterThanOrEqual(0);
+    // build times are measured: even an empty build writes all M slots (so it takes time), it
+    // cannot take longer than the call around it, and the total is the sum of the builds
+    expect(firstBuildNs).toBeGreaterThan(0);
+    expect(firstBuildNs).toBeLessThanOrEqual(wallNs);
+    expect(t.totalBuildNs).toBe(firstBuildNs + t.lastBuildNs);
   });
 
   test('a non-prime table size is rejected with a message that names the key and suggests primes', () => {
@@ -92,6 +101,9 @@ describe('Maglev table (NSDI 2016 §3.4)', () => {
     // other primes work
     const t = new MaglevTable(5003);
     t.rebuild(named(5));
-    expect(slotCounts(t.mapping()).size).toBe(5);
+    const counts = slotCounts(t.mapping());
+    expect(counts.size).toBe(5);
+    // equal backends take one slot per turn until the table is full: M/N each, +-1
+    for (const c of counts.values()) expect(Math.abs(c - 5003 / 5)).toBeLessThanOrEqual(1);
   });
 });
