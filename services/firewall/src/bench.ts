@@ -10,7 +10,7 @@ import type { Batch, ElementContext } from '@vnflab/core';
 import { Firewall } from './firewall';
 import type { RuleSpec } from './rules';
 
-// bound once, as on every hot path: the core index re-exports through getters
+// Bound once at load (docs/architecture.md, "Hot-path imports").
 const { Costs, ParsedFrame, StageStats, buildFrame, flowHash, ipFromString, loadProfile, parseFrame, rewriteDestination, silentLogger } = core;
 
 export interface FirewallBenchOptions {

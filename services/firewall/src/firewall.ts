@@ -12,7 +12,7 @@ import { readFiveTuple } from './five-tuple';
 import { FirewallConfigError, parseRules, type Action, type RuleSpec } from './rules';
 import { RUNTIME_KEYS, checkSchema, resolveSettings, type Variant } from './settings';
 
-// bound once: the core index's CommonJS re-exports are getters
+// Bound once at load (docs/architecture.md, "Hot-path imports").
 const { Cat, ParsedFrame: Parsed, monoNs, reasonCode } = core;
 const CAT_APP = Cat.app;
 

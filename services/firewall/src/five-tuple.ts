@@ -6,7 +6,7 @@
 import * as core from '@vnflab/core';
 import type { ParsedFrame } from '@vnflab/core';
 
-// bound once: the core index's CommonJS re-exports are getters, a measurable cost per packet
+// Bound once at load (docs/architecture.md, "Hot-path imports").
 const { PROTO_TCP, PROTO_UDP, parseEthernet, parseIpv4, parseL4 } = core;
 
 /** Fills `out` (proto, srcIp, dstIp, srcPort, dstPort); returns 0 or a core drop reason (truncated, not_ipv4, ...). */

@@ -10,8 +10,7 @@ import { IPIP_HLEN, encapIpip, ipipSource } from './encap';
 import type { BackendPool } from './pool';
 import type { ForwardingMode } from './settings';
 
-// Hot-path functions are bound once: the core index's CommonJS re-exports are getters, and a
-// getter call per packet is measurable next to a parse.
+// Bound once at load (docs/architecture.md, "Hot-path imports").
 const { Cat, ParsedFrame, flowHash, parseFrame, reasonCode, rewriteDestination } = core;
 const CAT_APP = Cat.app;
 

@@ -10,7 +10,7 @@
 
 import * as core from '@vnflab/core';
 
-// bound once: the core index re-exports through getters
+// Bound once at load (docs/architecture.md, "Hot-path imports").
 const { IPV4_MIN_HLEN, PROTO_IPIP, ipv4HeaderChecksum, writeU16, writeU32 } = core;
 
 export const IPIP_HLEN = IPV4_MIN_HLEN;

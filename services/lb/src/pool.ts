@@ -7,7 +7,7 @@ import * as core from '@vnflab/core';
 import type { Member, Selector } from './selector';
 import type { Protocol, ResolvedBackend } from './settings';
 
-const { PROTO_TCP, PROTO_UDP } = core; // bound once: the core index re-exports through getters
+const { PROTO_TCP, PROTO_UDP } = core; // bound once at load (docs/architecture.md, "Hot-path imports")
 
 export const PROTO_BIT_UDP = 1;
 export const PROTO_BIT_TCP = 2;

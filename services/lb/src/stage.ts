@@ -5,6 +5,7 @@ import { ipToString, type StageDefinition } from '@vnflab/core';
 import { lbControlPlugin } from './control-api';
 import { LoadBalancer } from './lb';
 import { ALGORITHMS } from './selector';
+import { LB_METRICS } from './views';
 import { LbSettingsSchema, resolveSettings } from './settings';
 
 export const lbStage: StageDefinition = {
@@ -16,6 +17,7 @@ export const lbStage: StageDefinition = {
   defaultCategory: 'app',
   flags: [{ name: 'lb', kind: 'variant', values: ALGORITHMS.join('|') }],
   reasons: ['no_backend', 'no_headroom', 'not_for_vip'],
+  metrics: Object.values(LB_METRICS),
   provides: { backend_names: (settings) => lbBackendNames(settings) },
   create: (variant, settings) => new LoadBalancer(variant, settings),
   controlRoutes: (element, token) => ({ prefix: '/lb', plugin: lbControlPlugin, options: { lb: element as LoadBalancer, token } }),

@@ -2,7 +2,7 @@
 // describe() for /stats and summaries, the Prometheus metrics, and lookups for the CLI and the
 // backends stage. All read the pool and the control state; none runs per packet.
 
-import { flowHash, ipFromString, ipToString, type CustomMetricSpec } from '@vnflab/core';
+import { flowHash, ipFromString, ipToString, type CustomMetricSpec, type MetricDeclaration } from '@vnflab/core';
 import type { ConnTrack } from './conntrack';
 import type { ChangeReport, LbControl } from './control-operations';
 import { idealShares } from './disruption';
@@ -112,6 +112,26 @@ export function describeLb(variant: Algorithm, mode: ForwardingMode, control: Lb
   };
 }
 
+/** The metrics the lb reports (its manifest declares them; lbMetrics fills in the samples). */
+export const LB_METRICS = {
+  backend_packets_total: { name: 'vnflab_lb_backend_packets_total', help: 'Packets the load balancer sent to each backend (labelled by name, never by address)', type: 'counter' },
+  backend_share_ratio: { name: 'vnflab_lb_backend_share_ratio', help: 'Fraction of the VIP table a backend owns (round-robin: its share of new flows)', type: 'gauge' },
+  backend_weight: { name: 'vnflab_lb_backend_weight', help: 'Backend weight (0 = drained)', type: 'gauge' },
+  backend_up: { name: 'vnflab_lb_backend_up', help: '1 when the backend is up, 0 when marked down', type: 'gauge' },
+  conntrack_hits_total: { name: 'vnflab_lb_conntrack_hits_total', help: 'Packets whose flow was tracked', type: 'counter' },
+  conntrack_misses_total: { name: 'vnflab_lb_conntrack_misses_total', help: 'Packets of flows not tracked (new, expired or evicted)', type: 'counter' },
+  conntrack_evictions_total: { name: 'vnflab_lb_conntrack_evictions_total', help: 'Tracked flows pushed out by new ones when the table was full (LRU)', type: 'counter' },
+  conntrack_expired_total: { name: 'vnflab_lb_conntrack_expired_total', help: 'Tracked flows forgotten after the idle timeout', type: 'counter' },
+  conntrack_entries: { name: 'vnflab_lb_conntrack_entries', help: 'Flows tracked now', type: 'gauge' },
+  conntrack_capacity: { name: 'vnflab_lb_conntrack_capacity', help: 'Flows the table holds at most (0 = tracking off)', type: 'gauge' },
+  table_rebuilds_total: { name: 'vnflab_lb_table_rebuilds_total', help: 'Selection table rebuilds (every backend change)', type: 'counter' },
+  table_build_seconds: { name: 'vnflab_lb_table_build_seconds', help: 'Duration of the last table build', type: 'gauge' },
+  table_build_seconds_total: { name: 'vnflab_lb_table_build_seconds_total', help: 'Time spent building tables', type: 'counter' },
+  entries_moved_ratio: { name: 'vnflab_lb_entries_moved_ratio', help: 'Fraction of the VIP hash space that changed backend on the last change', type: 'gauge' },
+  entries_moved_ideal_ratio: { name: 'vnflab_lb_entries_moved_ideal_ratio', help: 'The least fraction any scheme had to move on the last change', type: 'gauge' },
+  flows_moved_ratio: { name: 'vnflab_lb_flows_moved_ratio', help: 'Fraction of tracked flows that changed backend on the last change', type: 'gauge' },
+} as const satisfies Record<string, MetricDeclaration>;
+
 /** The lb's Prometheus metrics, labelled by VIP and backend name (never by address). */
 export function lbMetrics(stage: string, variant: Algorithm, control: LbControl): CustomMetricSpec[] {
   const base = { stage, variant };
@@ -124,28 +144,26 @@ export function lbMetrics(stage: string, variant: Algorithm, control: LbControl)
   const last = (v: Vip): ChangeReport | undefined => control.lastChange.get(v.name);
   return [
     {
-      name: 'vnflab_lb_backend_packets_total',
-      help: 'Packets the load balancer sent to each backend (labelled by name, never by address)',
-      type: 'counter',
+      ...LB_METRICS.backend_packets_total,
       samples: [
         ...perBackend((id) => pool.packets[id]),
         ...[...control.retired.values()].map((r) => ({ labels: { ...base, vip: r.vip, backend: r.backend }, value: r.packets })),
       ],
     },
-    { name: 'vnflab_lb_backend_share_ratio', help: 'Fraction of the VIP table a backend owns (round-robin: its share of new flows)', type: 'gauge', samples: perBackend((id, v) => v.shares.get(id) ?? 0) },
-    { name: 'vnflab_lb_backend_weight', help: 'Backend weight (0 = drained)', type: 'gauge', samples: perBackend((id) => pool.weight[id]) },
-    { name: 'vnflab_lb_backend_up', help: '1 when the backend is up, 0 when marked down', type: 'gauge', samples: perBackend((id) => pool.up[id]) },
-    { name: 'vnflab_lb_conntrack_hits_total', help: 'Packets whose flow was tracked', type: 'counter', samples: ctSample(ct?.hits ?? 0) },
-    { name: 'vnflab_lb_conntrack_misses_total', help: 'Packets of flows not tracked (new, expired or evicted)', type: 'counter', samples: ctSample(ct?.misses ?? 0) },
-    { name: 'vnflab_lb_conntrack_evictions_total', help: 'Tracked flows pushed out by new ones when the table was full (LRU)', type: 'counter', samples: ctSample(ct?.evictions ?? 0) },
-    { name: 'vnflab_lb_conntrack_expired_total', help: 'Tracked flows forgotten after the idle timeout', type: 'counter', samples: ctSample(ct?.expired ?? 0) },
-    { name: 'vnflab_lb_conntrack_entries', help: 'Flows tracked now', type: 'gauge', samples: ctSample(ct?.size ?? 0) },
-    { name: 'vnflab_lb_conntrack_capacity', help: 'Flows the table holds at most (0 = tracking off)', type: 'gauge', samples: ctSample(ct?.capacity ?? 0) },
-    { name: 'vnflab_lb_table_rebuilds_total', help: 'Selection table rebuilds (every backend change)', type: 'counter', samples: perVip((v) => v.selector.rebuilds) },
-    { name: 'vnflab_lb_table_build_seconds', help: 'Duration of the last table build', type: 'gauge', samples: perVip((v) => v.selector.lastBuildNs / 1e9) },
-    { name: 'vnflab_lb_table_build_seconds_total', help: 'Time spent building tables', type: 'counter', samples: perVip((v) => v.selector.totalBuildNs / 1e9) },
-    { name: 'vnflab_lb_entries_moved_ratio', help: 'Fraction of the VIP hash space that changed backend on the last change', type: 'gauge', samples: perVip((v) => last(v)?.table?.fraction_moved ?? 0) },
-    { name: 'vnflab_lb_entries_moved_ideal_ratio', help: 'The least fraction any scheme had to move on the last change', type: 'gauge', samples: perVip((v) => last(v)?.table?.ideal_fraction ?? 0) },
-    { name: 'vnflab_lb_flows_moved_ratio', help: 'Fraction of tracked flows that changed backend on the last change', type: 'gauge', samples: perVip((v) => last(v)?.flows.fraction_moved ?? 0) },
+    { ...LB_METRICS.backend_share_ratio, samples: perBackend((id, v) => v.shares.get(id) ?? 0) },
+    { ...LB_METRICS.backend_weight, samples: perBackend((id) => pool.weight[id]) },
+    { ...LB_METRICS.backend_up, samples: perBackend((id) => pool.up[id]) },
+    { ...LB_METRICS.conntrack_hits_total, samples: ctSample(ct?.hits ?? 0) },
+    { ...LB_METRICS.conntrack_misses_total, samples: ctSample(ct?.misses ?? 0) },
+    { ...LB_METRICS.conntrack_evictions_total, samples: ctSample(ct?.evictions ?? 0) },
+    { ...LB_METRICS.conntrack_expired_total, samples: ctSample(ct?.expired ?? 0) },
+    { ...LB_METRICS.conntrack_entries, samples: ctSample(ct?.size ?? 0) },
+    { ...LB_METRICS.conntrack_capacity, samples: ctSample(ct?.capacity ?? 0) },
+    { ...LB_METRICS.table_rebuilds_total, samples: perVip((v) => v.selector.rebuilds) },
+    { ...LB_METRICS.table_build_seconds, samples: perVip((v) => v.selector.lastBuildNs / 1e9) },
+    { ...LB_METRICS.table_build_seconds_total, samples: perVip((v) => v.selector.totalBuildNs / 1e9) },
+    { ...LB_METRICS.entries_moved_ratio, samples: perVip((v) => last(v)?.table?.fraction_moved ?? 0) },
+    { ...LB_METRICS.entries_moved_ideal_ratio, samples: perVip((v) => last(v)?.table?.ideal_fraction ?? 0) },
+    { ...LB_METRICS.flows_moved_ratio, samples: perVip((v) => last(v)?.flows.fraction_moved ?? 0) },
   ];
 }

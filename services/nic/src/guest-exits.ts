@@ -6,7 +6,7 @@ import * as core from '@vnflab/core';
 import type { ElementContext } from '@vnflab/core';
 import type { BurstCounts } from './burst';
 
-// bound once: the package index's re-exports are getters
+// Bound once at load (docs/architecture.md, "Hot-path imports").
 const CAT_VM_EXIT = core.Cat.vm_exit;
 
 /** Spends `traps` trapped accesses and `kicks` kicks, adds their exits to `b`; returns the clock reading to go on from. */

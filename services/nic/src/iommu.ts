@@ -8,7 +8,7 @@ import * as core from '@vnflab/core';
 import type { GuestMemory } from '@vnflab/core';
 import type { DmaPort } from './dma';
 
-// bound once: the package index's re-exports are getters, too slow per packet
+// Bound once at load (docs/architecture.md, "Hot-path imports").
 const PAGE_SIZE = core.PAGE_SIZE;
 
 export const IOMMU_READ = 1;

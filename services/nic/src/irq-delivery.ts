@@ -8,7 +8,7 @@ import type { ElementContext } from '@vnflab/core';
 import type { BurstCounts } from './burst';
 import type { IrqDelivery } from './settings';
 
-// bound once: the package index's re-exports are getters
+// Bound once at load (docs/architecture.md, "Hot-path imports").
 const { Cat } = core;
 const CAT_VM_EXIT = Cat.vm_exit;
 const CAT_IRQ = Cat.irq;

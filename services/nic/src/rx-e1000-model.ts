@@ -9,7 +9,7 @@ import type { HostNicRx } from './host-nic-rx';
 import type { RxRingFill } from './rx-ring-fill';
 import type { RxDeviceSide } from './sides';
 
-// bound once: the package index's re-exports are getters
+// Bound once at load (docs/architecture.md, "Hot-path imports").
 const { Cat } = core;
 const CAT_PACKET_IO = Cat.packet_io;
 const CAT_COPY = Cat.copy;

@@ -8,7 +8,7 @@ import type { BurstCounts } from './burst';
 import type { RxRingFill } from './rx-ring-fill';
 import type { RxDeviceSide } from './sides';
 
-// bound once: the package index's re-exports are getters
+// Bound once at load (docs/architecture.md, "Hot-path imports").
 const CAT_PACKET_IO = core.Cat.packet_io;
 
 export class NicDmaRx implements RxDeviceSide {

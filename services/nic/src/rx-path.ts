@@ -38,7 +38,7 @@ import type { RxDeviceSide, RxGuestSide } from './sides';
 import type { VhostBackend } from './vhost-backend';
 import { virtqLayout, type SplitVirtqueue } from './virtqueue';
 
-// bound once: the package index's re-exports are getters
+// Bound once at load (docs/architecture.md, "Hot-path imports").
 const { Cat, monoNs } = core;
 const CAT_PACKET_IO = Cat.packet_io;
 const CAT_BUS = Cat.bus;

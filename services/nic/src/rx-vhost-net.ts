@@ -15,7 +15,7 @@ import type { RxDeviceSide } from './sides';
 import { VQ_FAULT, VQ_NO_BUFFER, VhostBackend } from './vhost-backend';
 import { describeVirtqueue } from './virtqueue-view';
 
-// bound once: the package index's re-exports are getters
+// Bound once at load (docs/architecture.md, "Hot-path imports").
 const { Cat } = core;
 const CAT_PACKET_IO = Cat.packet_io;
 const CAT_COPY = Cat.copy;

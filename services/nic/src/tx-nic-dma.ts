@@ -15,7 +15,7 @@ import type { TxDeviceSide } from './sides';
 import { TX_FAULT, TxDevice } from './tx-device';
 import type { GuestRingTx } from './tx-guest-ring';
 
-// bound once: the package index's re-exports are getters
+// Bound once at load (docs/architecture.md, "Hot-path imports").
 const CAT_PACKET_IO = core.Cat.packet_io;
 
 export class NicDmaTx implements TxDeviceSide {

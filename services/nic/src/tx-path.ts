@@ -42,7 +42,7 @@ import { virtqLayout } from './virtqueue';
 
 export { TX_RING_FULL_REASON } from './reasons';
 
-// bound once: the package index's re-exports are getters (BUF_SIZE is read per packet)
+// Bound once at load (docs/architecture.md, "Hot-path imports").
 const { Cat, Reason, monoNs, BUF_SIZE } = core;
 const CAT_PACKET_IO = Cat.packet_io;
 const CAT_BUS = Cat.bus;

@@ -15,7 +15,7 @@ import type { GuestVirtioTx } from './tx-guest-virtio';
 import { VhostTxBackend, VQ_TX_FAULT } from './virtio-tx';
 import { describeVirtqueue } from './virtqueue-view';
 
-// bound once: the package index's re-exports are getters
+// Bound once at load (docs/architecture.md, "Hot-path imports").
 const CAT_COPY = core.Cat.copy;
 const OVERSIZE_REASON = Reason.oversize;
 

@@ -9,7 +9,7 @@ import type { Batch, ElementContext } from '@vnflab/core';
 import * as lbPackage from '@vnflab/lb';
 import type { Member } from '@vnflab/lb';
 
-// bound once, as on every hot path: the core and lb indexes re-export through getters
+// Bound once at load (docs/architecture.md, "Hot-path imports").
 const { Costs, ParsedFrame, StageStats, buildFrame, flowHash, ipFromString, loadProfile, parseFrame, rewriteDestination, silentLogger } = core;
 const { ConnTrack, LoadBalancer, MaglevTable, populate } = lbPackage;
 
