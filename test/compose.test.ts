@@ -70,6 +70,14 @@ maybe('docker compose up: the chain as containers', () => {
     for (const s of SERVICES) expect(cs.filter((c) => c.service === s).map((c) => c.health)).toEqual(['healthy']);
   }, 180000);
 
+  test('every published port listens on loopback only (VNFLAB_BIND defaults to 127.0.0.1)', () => {
+    const ids = projectContainers(PROJECT).map((c) => c.id);
+    const inspected = JSON.parse(spawnSync('docker', ['inspect', ...ids], { encoding: 'utf8' }).stdout) as { Name: string; NetworkSettings: { Ports: Record<string, { HostIp: string; HostPort: string }[] | null> } }[];
+    const published = inspected.flatMap((c) => Object.values(c.NetworkSettings.Ports ?? {}).flatMap((bindings) => (bindings ?? []).map((b) => `${c.Name} ${b.HostIp}:${b.HostPort}`)));
+    expect(published.length).toBeGreaterThanOrEqual(2); // Prometheus and the controller (Grafana is off offline)
+    expect(published.filter((p) => !/ 127\.0\.0\.1:\d+$/.test(p))).toEqual([]);
+  });
+
   test('Prometheus scrapes every stage and sees traffic through every stage', async () => {
     const up = await waitFor('every target up', async () => {
       const r = await q('up{job="vnflab"}');
