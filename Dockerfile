@@ -2,7 +2,7 @@
 # Multi-stage: build with dev dependencies, ship dist + production dependencies only, as the
 # non-root `node` user, with a healthcheck on /readyz. Without a registry, use
 # infra/docker/build-offline.sh instead (same layout, local base image).
-ARG NODE_IMAGE=node:20.20.2-bookworm-slim
+ARG NODE_IMAGE=node:24.22.3-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src

@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { Agent } from 'node:http';
 import Docker from 'dockerode';
 
-export const BASE_IMAGE = 'vnflab/node-base:20.20.2-bookworm';
+// the offline base image carries this host's node binary (infra/docker/build-offline.sh)
+export const BASE_IMAGE = `vnflab/node-base:${process.versions.node}-bookworm`;
 
 export function dockerAvailable(): boolean {
   if (spawnSync('docker', ['info'], { stdio: 'ignore', timeout: 20000 }).status !== 0) return false;
