@@ -1,5 +1,6 @@
 // Bad input to the CLI: one line that says what is wrong, a non-zero exit, never a stack trace.
 
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +30,16 @@ describe('the CLI refuses bad input with one clear line', () => {
     expectUsageError(['run', '--count', '5', '--duration', '1'], /--duration or --count, not both/);
     expectUsageError(['run', '--profile', 'nonsense', '--count', '1'], /unknown cost profile "nonsense"/);
     expectUsageError(['gen', '--count', '10'], /--out FILE is required/);
+  });
+
+  test('non-regular files are refused at once: no endless read, no hang on a FIFO', () => {
+    expectUsageError(['run', '--config', '/dev/zero'], /cannot read chain file \/dev\/zero: a character device, not a regular file/);
+    expectUsageError(['run', '--pcap-in', '/dev/zero'], /\/dev\/zero: a character device, not a regular file/);
+    expectUsageError(['run', '--config', dir], /: a directory, not a regular file/);
+    const fifo = join(dir, 'fifo');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    expectUsageError(['run', '--pcap-in', fifo, '--count', '1'], /fifo: a FIFO, not a regular file/);
+    expectUsageError(['run', '--config', fifo], /fifo: a FIFO, not a regular file/);
   });
 
   test('unreadable and corrupt files', () => {

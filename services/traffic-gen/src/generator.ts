@@ -11,6 +11,19 @@ import { Ev } from './events';
 // Bound once at load (docs/architecture.md, "Hot-path imports").
 const { FCS_LEN, ParsedFrame, Reason, Rng, csumUpdate16, hasProbe, parseFrame, readCapture, recordGapNs } = core;
 
+/** The longest a replay with its original timing may take; beyond it the run would seem to hang. */
+export const MAX_REPLAY_SPAN_S = 24 * 3600;
+
+/** Refuses a capture whose original timing would wait longer than MAX_REPLAY_SPAN_S (a record stamped years later). */
+function checkReplaySpan(records: readonly PcapRecord[], speed: number, path: string): void {
+  for (let i = 1; i < records.length; i++) {
+    const spanS = recordGapNs(records[0], records[i]) / 1e9 / speed;
+    if (spanS > MAX_REPLAY_SPAN_S) {
+      throw new Error(`pcap_timing: ${path} record ${i} is ${Math.round(spanS)} s after the first at speed ${speed}, more than ${MAX_REPLAY_SPAN_S} s of waiting; use --pcap-timing none or a larger --pcap-speed`);
+    }
+  }
+}
+
 /** Milliseconds of traffic the token bucket may hold (timer slack it absorbs). */
 const BUCKET_MS = 2;
 
@@ -48,6 +61,7 @@ export class TrafficGenerator implements Source {
       const cap = readCapture(s.pcap_in);
       this.records = cap.records;
       this.recordDrops = Uint16Array.from(cap.records, (r) => (r.drop ? core.reasonCode(r.drop) : 0));
+      if (s.pcap_timing === 'original') checkReplaySpan(cap.records, s.pcap_speed, s.pcap_in);
       this.loopsLeft = s.pcap_loop;
       this.variant = 'pcap';
       this.sizes = new Int32Array(0);

@@ -2,7 +2,7 @@
 // settings. Validated against the schema and each stage's own settings schema, with errors that
 // point at the bad key (for example `stages[1].settings.ring_size: must be <= 4096`).
 
-import { readFileSync } from 'node:fs';
+import { FileReadError, readRegularFile } from '../bounded-read';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
@@ -199,12 +199,15 @@ function checkRoles(stages: ResolvedStage[], registry: StageRegistry, where: str
   });
 }
 
+/** A chain file is a page of YAML; anything this large is not one. */
+const MAX_CHAIN_FILE_BYTES = 2 ** 20;
+
 export function loadChainFile(path: string, registry: StageRegistry): ResolvedChain {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readRegularFile(path, MAX_CHAIN_FILE_BYTES).toString('utf8');
   } catch (e) {
-    throw new ConfigError(`cannot read chain file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw new ConfigError(`cannot read chain file ${path}: ${e instanceof FileReadError ? e.message : String(e)}`);
   }
   let raw: unknown;
   try {

@@ -3,7 +3,7 @@
 // that cannot be keeps its bytes and the drop reason the replay gives it. Whole-file read:
 // captures the lab replays fit in memory.
 
-import { readFileSync } from 'node:fs';
+import { FileReadError, readRegularFile } from '../bounded-read';
 import { MAX_RECORD_LEN, PCAP_GLOBAL_HLEN, PCAP_MAGIC_NS, PCAP_MAGIC_US, PCAP_RECORD_HLEN, PcapError, type ByteOrder, type PcapResolution } from './format';
 import { normaliseToEthernet, type CaptureDropReason } from './link-type';
 
@@ -84,12 +84,16 @@ export function recordGapNs(a: PcapRecord, b: PcapRecord): number {
   return (b.sec - a.sec) * 1e9 + (b.nsec - a.nsec);
 }
 
-/** The whole file, or a PcapError naming why it cannot be read. */
+/** Captures are replayed from memory: larger ones are refused (split them with editcap -c). */
+export const MAX_CAPTURE_BYTES = 512 * 2 ** 20;
+
+/** The whole file (a regular file within MAX_CAPTURE_BYTES), or a PcapError naming why not. */
 export function readCaptureFile(path: string): Buffer {
   try {
-    return readFileSync(path);
+    return readRegularFile(path, MAX_CAPTURE_BYTES);
   } catch (e) {
-    throw new PcapError(`cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, path, 0);
+    if (e instanceof FileReadError) throw new PcapError(e.message, path, 0);
+    throw e;
   }
 }
 
