@@ -95,6 +95,7 @@ export class Backends implements Element {
       duplicates: this.flows.duplicates,
       sequence_gaps: this.flows.gaps,
       no_probe: this.noProbe,
+      untracked_flows: this.flows.untracked,
     };
   }
 

@@ -1,12 +1,17 @@
 // Per-flow sequence tracking from probes: loss (gaps), reordering and duplicates, with a
 // 32-packet window per flow like IPsec anti-replay. Typed arrays indexed by the probe's flow
-// number; no per-packet allocation.
+// number; no per-packet allocation. The flow number comes off the wire, so it never sizes an
+// allocation beyond MAX_TRACKED_FLOWS: a probe claiming a larger one is received but untracked.
+
+/** As many flows as the generator can make (its `flows` setting's maximum). */
+export const MAX_TRACKED_FLOWS = 1 << 20;
 
 export const enum SeqVerdict {
   InOrder = 0,
   Reordered = 1,
   Duplicate = 2,
   Late = 3, // older than the window: counted as reordered, cannot tell a duplicate
+  Untracked = 4, // a flow number beyond MAX_TRACKED_FLOWS: no sequence tracking
 }
 
 export class FlowTracker {
@@ -16,6 +21,8 @@ export class FlowTracker {
   reordered = 0;
   duplicates = 0;
   flowsSeen = 0;
+  /** Probes whose flow number was beyond MAX_TRACKED_FLOWS. */
+  untracked = 0;
 
   private grow(flow: number): void {
     let n = this.next.length;
@@ -29,6 +36,10 @@ export class FlowTracker {
   }
 
   observe(flow: number, seq: number): SeqVerdict {
+    if (flow >= MAX_TRACKED_FLOWS) {
+      this.untracked++;
+      return SeqVerdict.Untracked;
+    }
     if (flow >= this.next.length) this.grow(flow);
     const next = this.next[flow];
     if (next === 0) this.flowsSeen++;
