@@ -49,6 +49,18 @@ export class TrafficGenerator implements Source {
   private readonly records?: PcapRecord[];
   /** Per record, the reason it is dropped when sent (0: it is replayed), e.g. a link type that is not Ethernet. */
   private readonly recordDrops?: Uint16Array;
+  /**
+   * Per record, for a replay: its probe's place in its flow (-1: no probe), so every copy sent —
+   * a frame the capture holds twice, or a later loop — gets a sequence number of its own and
+   * reaches the backends as the new packet it is, not as a duplicate.
+   */
+  private seqInFlow?: Float64Array;
+  private flowOfRecord?: Float64Array;
+  private flowTotals?: Map<number, number>;
+  /** Per record: its probe repeats an earlier record's (same flow and sequence number). */
+  private repeatInCapture?: Uint8Array;
+  /** Packets sent that repeat one sent before (a frame twice in the capture, or a later loop). */
+  repeats = 0;
   private recIdx = 0;
   private loopsLeft = 0;
   private loopBaseNs = 0;
@@ -62,6 +74,7 @@ export class TrafficGenerator implements Source {
       this.records = cap.records;
       this.recordDrops = Uint16Array.from(cap.records, (r) => (r.drop ? core.reasonCode(r.drop) : 0));
       if (s.pcap_timing === 'original') checkReplaySpan(cap.records, s.pcap_speed, s.pcap_in);
+      this.numberProbes(cap.records);
       this.loopsLeft = s.pcap_loop;
       this.variant = 'pcap';
       this.sizes = new Int32Array(0);
@@ -209,7 +222,13 @@ export class TrafficGenerator implements Source {
       const drop = this.recordDrops![this.recIdx];
       if (drop !== 0) batch.drop(i, drop);
       else if (r.data.length > 1518) batch.drop(i, Reason.oversize);
-      else this.restampProbe(batch.buf, batch.offset(i), len, nowNs);
+      else {
+        const loop = this.s.pcap_loop - this.loopsLeft;
+        if (loop > 0 || this.repeatInCapture![this.recIdx]) this.repeats++;
+        const inFlow = this.seqInFlow![this.recIdx];
+        const seq = inFlow < 0 ? -1 : loop * this.flowTotals!.get(this.flowOfRecord![this.recIdx])! + inFlow;
+        this.restampProbe(batch.buf, batch.offset(i), len, nowNs, seq);
+      }
       batch.setSeq(i, this.sent + added);
       batch.setGenNs(i, nowNs);
       added++;
@@ -226,11 +245,44 @@ export class TrafficGenerator implements Source {
 
   private readonly parsed = new ParsedFrame();
 
+  /** Once, at load: each probe-carrying record's flow and its place in that flow; repeats marked. */
+  private numberProbes(records: readonly PcapRecord[]): void {
+    const n = records.length;
+    this.seqInFlow = new Float64Array(n).fill(-1);
+    this.flowOfRecord = new Float64Array(n);
+    this.repeatInCapture = new Uint8Array(n);
+    const totals = new Map<number, number>();
+    const seen = new Map<number, Set<number>>();
+    for (let i = 0; i < n; i++) {
+      const o = this.probeOffset(records[i].data, 0, records[i].data.length);
+      if (o < 0) continue;
+      const flow = records[i].data.readUInt32BE(o + 2);
+      const seq = records[i].data.readUInt32BE(o + 6);
+      let seqs = seen.get(flow);
+      if (!seqs) seen.set(flow, (seqs = new Set()));
+      if (seqs.has(seq)) this.repeatInCapture[i] = 1;
+      seqs.add(seq);
+      const k = totals.get(flow) ?? 0;
+      this.flowOfRecord[i] = flow;
+      this.seqInFlow[i] = k;
+      totals.set(flow, k + 1);
+    }
+    this.flowTotals = totals;
+  }
+
+  /** Offset of the probe in a frame, or -1 when it carries none (or does not parse). */
+  private probeOffset(buf: Buffer, off: number, len: number): number {
+    const p = this.parsed;
+    if (parseFrame(buf, off, len, p, { ipChecksum: false, l4Checksum: false }) !== 0) return -1;
+    return hasProbe(buf, p.payloadOff, p.payloadOff + p.payloadLen) ? p.payloadOff : -1;
+  }
+
   /**
-   * A replayed frame that carries a vnflab probe gets a fresh send timestamp, with its L4
-   * checksum updated incrementally (RFC 1624), so a bad checksum stays bad and a good one good.
+   * A replayed frame that carries a vnflab probe gets a fresh send timestamp and its sequence
+   * number in this replay (`seq`, unless -1), with its L4 checksum updated incrementally
+   * (RFC 1624), so a bad checksum stays bad and a good one good.
    */
-  private restampProbe(buf: Buffer, off: number, len: number, nowNs: number): void {
+  private restampProbe(buf: Buffer, off: number, len: number, nowNs: number, seq: number): void {
     const p = this.parsed;
     if (parseFrame(buf, off, len, p, { ipChecksum: false, l4Checksum: false }) !== 0) return;
     const o = p.payloadOff;
@@ -238,19 +290,21 @@ export class TrafficGenerator implements Source {
     const csumOff = p.proto === 17 ? p.l4Off + 6 : p.l4Off + 16;
     let c = buf.readUInt16BE(csumOff);
     const udpNoCsum = p.proto === 17 && c === 0;
-    const ts = o + 10;
+    // the probe: magic (2), flow (4), sequence (4), send timestamp (8)
+    const at = seq < 0 ? o + 10 : o + 6;
     const hi = Math.floor(nowNs / 4294967296);
     const lo = nowNs - hi * 4294967296;
     const words = [hi >>> 16, hi & 0xffff, lo >>> 16, lo & 0xffff];
-    for (let w = 0; w < 4; w++) {
-      const old = buf.readUInt16BE(ts + 2 * w);
+    if (seq >= 0) words.unshift((seq >>> 16) & 0xffff, seq & 0xffff);
+    for (let w = 0; w < words.length; w++) {
+      const old = buf.readUInt16BE(at + 2 * w);
       if (!udpNoCsum) c = csumUpdate16(c, old, words[w]);
-      buf.writeUInt16BE(words[w], ts + 2 * w);
+      buf.writeUInt16BE(words[w], at + 2 * w);
     }
     if (!udpNoCsum) buf.writeUInt16BE(p.proto === 17 && c === 0 ? 0xffff : c, csumOff);
   }
 
   describe(): Record<string, unknown> {
-    return { sent: this.sent, settings: this.s, replay_records: this.records?.length };
+    return { sent: this.sent, settings: this.s, replay_records: this.records?.length, replay_repeats: this.records ? this.repeats : undefined };
   }
 }
