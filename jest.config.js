@@ -13,6 +13,7 @@ module.exports = {
   moduleNameMapper: {
     '^@vnflab/core$': '<rootDir>/packages/core/src',
     '^@vnflab/cli$': '<rootDir>/packages/cli/src',
+    '^@vnflab/runtime$': '<rootDir>/packages/runtime/src',
     '^@vnflab/(.*)$': '<rootDir>/services/$1/src',
   },
   testMatch: ['<rootDir>/**/test/**/*.test.ts'],

@@ -2,7 +2,8 @@
 // replaced by another variant while traffic flows, built from the chain's own settings for the
 // stage. The stage's counters carry on; its variant label follows the swap.
 
-import type { ChainStage, EmbeddedChain, Element, StageRegistry } from '@vnflab/core';
+import type { Element, StageRegistry } from '@vnflab/core';
+import type { ChainStage, EmbeddedChain } from '@vnflab/runtime';
 import { SwappableElement, type ElementSwapReport } from './swappable-element';
 
 function findStage(ec: EmbeddedChain, stage: string): { s: ChainStage; i: number } {

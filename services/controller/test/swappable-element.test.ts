@@ -1,7 +1,8 @@
 // A live swap in an embedded chain under traffic: the stage switches variant between batches,
 // nothing is lost, the counters carry on, and the swap reports what it cost.
 
-import { EmbeddedChain, summarize, validateChain } from '@vnflab/core';
+import { validateChain } from '@vnflab/core';
+import { EmbeddedChain, summarize } from '@vnflab/runtime';
 import { createRegistry } from '@vnflab/cli';
 import { SwappableElement, makeSwappable, swapEmbedded } from '@vnflab/controller';
 

@@ -4,7 +4,8 @@
 // stages run in the middle of kernel-path's process() call.
 
 import { performance } from 'node:perf_hooks';
-import { CATEGORIES, Cat, EmbeddedChain, Ev, MemoryBus, StageRegistry, StageRunner, StageStats, summarize, validateChain } from '@vnflab/core';
+import { CATEGORIES, Cat, Ev, MemoryBus, StageRegistry, StageStats, validateChain } from '@vnflab/core';
+import { EmbeddedChain, StageRunner, summarize } from '@vnflab/runtime';
 import { trafficGenStage } from '@vnflab/traffic-gen';
 import { backendsStage } from '@vnflab/backends';
 import { KernelPath, kernelPathStage } from '../src';

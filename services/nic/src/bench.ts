@@ -2,7 +2,8 @@
 // the chain's packets/s (traffic-gen -> nic -> backends, embedded) and the nic's events per
 // packet, all measured in one run. Returns numbers and table rows; bench/run.js prints them.
 
-import { EmbeddedChain, StageRegistry, summarize, validateChain } from '@vnflab/core';
+import { StageRegistry, validateChain } from '@vnflab/core';
+import { EmbeddedChain, summarize } from '@vnflab/runtime';
 import { nicStage } from './stage';
 
 export interface NicBenchCase {

@@ -1,0 +1,25 @@
+// How a chain entry becomes a running stage, the same embedded and as a service: the element is
+// created from the registry with the run's costs, only the first stage may be (and must be) a
+// source, and time the element does not bill itself goes to the stage's default CPU category.
+
+import { Cat, type Category, type Costs, type Element, type ResolvedChain, type Source, type StageDefinition, type StageRegistry } from '@vnflab/core';
+
+export function isSource(e: Element | Source): e is Source {
+  return typeof (e as Source).fill === 'function';
+}
+
+export type WiredStage = { def: StageDefinition; defaultCategory: number } & ({ source: true; element: Source } | { source: false; element: Element });
+
+/** Creates the element of `chain.stages[index]` and checks it may sit there. */
+export function wireStage(registry: StageRegistry, chain: ResolvedChain, index: number, costs: Costs): WiredStage {
+  const entry = chain.stages[index];
+  const def = registry.get(entry.stage);
+  const element = def.create(entry.variant, entry.settings, { costs, chain: chain.name, chainConfig: chain });
+  const defaultCategory = Cat[def.defaultCategory as Category] ?? Cat.app;
+  if (index === 0) {
+    if (!isSource(element)) throw new Error(`${entry.name}: the first stage must be a source`);
+    return { def, defaultCategory, source: true, element };
+  }
+  if (isSource(element)) throw new Error(`${entry.name}: a source can only be the first stage`);
+  return { def, defaultCategory, source: false, element };
+}
