@@ -2,7 +2,7 @@
 // name map the chain wiring hands to the backends stage so both label backends the same way.
 
 import { ipToString, type StageDefinition } from '@vnflab/core';
-import { lbControlPlugin } from './control-api';
+import { LB_AUTH_MESSAGES, lbControlPlugin } from './control-api';
 import { LoadBalancer } from './lb';
 import { ALGORITHMS } from './selector';
 import { LbSettingsSchema, resolveSettings } from './settings';
@@ -14,7 +14,13 @@ export const lbStage: StageDefinition = {
   description: 'Load-balancer VNF: VIPs to backend pools by Maglev, round-robin or hash mod N, connection tracking, NAT or IP-in-IP forwarding',
   defaultCategory: 'app',
   create: (variant, settings) => new LoadBalancer(variant, settings),
-  controlRoutes: (element, token) => ({ prefix: '/lb', plugin: lbControlPlugin, options: { lb: element as LoadBalancer, token } }),
+  controlRoutes: (element) => ({
+    prefix: '/lb',
+    routes: async (app) => {
+      await app.register(lbControlPlugin, { lb: element as LoadBalancer });
+    },
+    auth: LB_AUTH_MESSAGES,
+  }),
 };
 
 /**

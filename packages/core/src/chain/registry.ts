@@ -4,6 +4,7 @@
 import type { TObject } from '@sinclair/typebox';
 import type { Costs } from '../cpu/cost-profile';
 import type { Element, Source } from '../element';
+import type { ControlRoutes } from './control-routes';
 
 export interface StageEnv {
   costs: Costs;
@@ -23,11 +24,8 @@ export interface StageDefinition {
   /** CPU category for time the element does not bill itself. */
   defaultCategory: string;
   create(variant: string, settings: Record<string, unknown>, env: StageEnv): Element | Source;
-  /**
-   * The stage's own control routes: a fastify plugin and its options, mounted under `prefix` by
-   * whatever server hosts the element (core does not depend on fastify, hence `unknown`).
-   */
-  controlRoutes?(element: Element | Source, token: string): { prefix: string; plugin: unknown; options: Record<string, unknown> };
+  /** The stage's own control routes for this element, mounted by whatever server hosts it. */
+  controlRoutes?(element: Element | Source): ControlRoutes;
 }
 
 export class StageRegistry {
