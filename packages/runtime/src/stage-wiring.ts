@@ -10,11 +10,11 @@ export function isSource(e: Element | Source): e is Source {
 
 export type WiredStage = { def: StageDefinition; defaultCategory: number } & ({ source: true; element: Source } | { source: false; element: Element });
 
-/** Creates the element of `chain.stages[index]` and checks it may sit there. */
-export function wireStage(registry: StageRegistry, chain: ResolvedChain, index: number, costs: Costs): WiredStage {
+/** Creates the element of `chain.stages[index]` (of its variant, or `variant`: a live swap) and checks it may sit there. */
+export function wireStage(registry: StageRegistry, chain: ResolvedChain, index: number, costs: Costs, variant?: string): WiredStage {
   const entry = chain.stages[index];
   const def = registry.get(entry.stage);
-  const element = def.create(entry.variant, entry.settings, { costs, chain: chain.name, chainConfig: chain });
+  const element = def.create(variant ?? entry.variant, entry.settings, { costs, chain: chain.name, chainConfig: chain });
   const defaultCategory = Cat[def.defaultCategory as Category] ?? Cat.app;
   if (index === 0) {
     if (!isSource(element)) throw new Error(`${entry.name}: the first stage must be a source`);
