@@ -14,6 +14,7 @@ const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const { setTimeout: delay } = require('node:timers/promises');
 const core = require('@vnflab/core');
+const { StageRunner } = require('@vnflab/runtime');
 
 const IORedis = require('ioredis').default;
 const BIN = join(__dirname, '..', 'packages', 'cli', 'bin', 'vnflab.js');
@@ -124,7 +125,7 @@ async function runtimeHop(url, size, seconds) {
   const producer = genBus.producer('sink', { ledger: new core.StatsLedger(genBus.ledgerKey('gen'), genStats), cpu: genStats.cpu });
   const consumer = bus.consumer('sink', 'sink', 'sink', { ledger: new core.StatsLedger(bus.ledgerKey('sink'), sinkStats), cpu: sinkStats.cpu, dedup: new core.BatchDedup() });
   const sink = { stage: 'backends', variant: 'sink', process: () => {} };
-  const runner = new core.StageRunner({ element: sink, ctx: { stats: sinkStats, costs: new core.Costs(core.loadProfile('zero')), log: core.silentLogger }, input: consumer, output: null, stageIndex: 1 });
+  const runner = new StageRunner({ element: sink, ctx: { stats: sinkStats, costs: new core.Costs(core.loadProfile('zero')), log: core.silentLogger }, input: consumer, output: null, stageIndex: 1 });
   const batch = makeBatch(size);
   let id = 1;
   const pps = await timed(seconds, async (st) => {

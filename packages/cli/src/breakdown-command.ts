@@ -5,9 +5,8 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadChainFile, loadProfile, type StageEntry } from '@vnflab/core';
 import { formatBreakdown, runBreakdown } from '@vnflab/lab';
-import { DEFAULT_CHAIN } from './paths';
 import { createRegistry } from './registry';
-import { UsageError, num } from './usage-error';
+import { DEFAULT_CHAIN, UsageError, num } from '@vnflab/runtime';
 
 export const BREAKDOWN_USAGE = 'vnflab breakdown [--size 64|imix] [--duration S per row] [--profile NAME] [--config FILE] [--json FILE]';
 

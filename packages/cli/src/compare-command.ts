@@ -10,10 +10,9 @@ import {
   PrometheusClient, composeBackend, embeddedBackend, pps, runCompare, seconds, sizeLabel, writeReport,
   type CompareBackend, type CompareReport, type FrameSize,
 } from '@vnflab/lab';
-import { DEFAULT_CHAIN } from './paths';
 import { ProgressBar } from './progress-bar';
 import { createRegistry } from './registry';
-import { UsageError, num } from './usage-error';
+import { DEFAULT_CHAIN, UsageError, num } from '@vnflab/runtime';
 
 export const COMPARE_USAGE = `vnflab compare --stage STAGE [--variants A,B,...] [--rate PPS | --ndr] [--size 64,1500|imix]
            [--warmup S] [--duration S] [--out DIR] [--config FILE] [--profile NAME] [--resolution R] [--max-iterations N]

@@ -7,9 +7,8 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { loadChainFile, type ResolvedChain } from '@vnflab/core';
 import { StartError, startControllerServer } from '@vnflab/controller';
-import { DEFAULT_CHAIN } from './paths';
 import { createRegistry } from './registry';
-import { UsageError, num } from './usage-error';
+import { DEFAULT_CHAIN, UsageError, num } from '@vnflab/runtime';
 
 export const CONTROLLER_USAGE = `vnflab controller [--config FILE] [--project NAME] [--port N] [--host ADDR] [--docker-socket PATH]
            [--ready-timeout S] [--drain-timeout S]   (env: VNFLAB_CONFIG, VNFLAB_COMPOSE_PROJECT, VNFLAB_PORT, VNFLAB_CONTROL_TOKEN)`;

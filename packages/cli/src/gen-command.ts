@@ -1,9 +1,9 @@
 // `vnflab gen`: writes generated frames to a pcap without running a chain.
 
 import { parseArgs } from 'node:util';
-import { Batch, Costs, StageStats, loadProfile, openCaptureWriter, silentLogger, wallTime, monoNs, Value, type PcapWriter } from '@vnflab/core';
+import { Batch, Costs, StageStats, describeSchemaError, loadProfile, openCaptureWriter, silentLogger, wallTime, monoNs, Value, type PcapWriter } from '@vnflab/core';
 import { GeneratorSettingsSchema, TrafficGenerator } from '@vnflab/traffic-gen';
-import { UsageError, num } from './usage-error';
+import { UsageError, num } from '@vnflab/runtime';
 import { trafficOverrides } from './run-command';
 
 export const GEN_USAGE = 'vnflab gen --count N [--size B|imix] [--flows N] [--proto udp|tcp] [--distribution uniform|zipf] [--dst A.B.C.D:PORT] [--ns] [--big-endian] --out FILE';
@@ -24,7 +24,7 @@ export async function genCommand(argv: string[]): Promise<number> {
   if (f.distribution !== undefined) settings.distribution = f.distribution;
   if (f.dst !== undefined) settings.dst = f.dst;
   const errs = [...Value.Errors(GeneratorSettingsSchema, settings)];
-  if (errs.length) throw new UsageError(`${errs[0].path.slice(1).replace(/_/g, '-')}: ${errs[0].message.toLowerCase()}`);
+  if (errs.length) throw new UsageError(`${errs[0].path.slice(1).replace(/_/g, '-')}: ${describeSchemaError(errs[0])}`);
   let gen: TrafficGenerator;
   try {
     gen = new TrafficGenerator(settings);

@@ -1,4 +1,5 @@
 export * from './main';
 export * from './run-command';
 export * from './registry';
-export type { ServicesSummary } from './service/services-summary';
+// moved to @vnflab/runtime; re-exported while tests and benchmarks import them from here
+export { runChain, controlToken, type RunResult, type ServicesSummary } from '@vnflab/runtime';

@@ -2,7 +2,7 @@
 // (`vnflab run --metrics-port N` or the lb service), printing shares and what each change moved.
 
 import { parseArgs } from 'node:util';
-import { UsageError, num } from './usage-error';
+import { UsageError, num } from '@vnflab/runtime';
 
 export const LB_USAGE = `vnflab lb list|add|remove|drain|weight|down|up [NAME] [--vip web] [--address A.B.C.D] [--port P]
            [--weight W] [--url http://localhost:9464] [--token T (or VNFLAB_CONTROL_TOKEN)] [--json]`;

@@ -2,7 +2,8 @@
 // over the last second. On a terminal it redraws in place; otherwise it prints one line per
 // second so logs stay readable.
 
-import { quantileSince, type ChainStage, type Element } from '@vnflab/core';
+import { quantileSince, type Element } from '@vnflab/core';
+import type { ChainStage } from '@vnflab/runtime';
 
 interface Prev {
   out: number;

@@ -9,9 +9,8 @@ import { lbCommand, LB_USAGE } from './lb-command';
 import { createRegistry } from './registry';
 import { runCommand, runUsage } from './run-command';
 import { serveCommand } from './service/serve-command';
-import { SERVE_USAGE } from './service/service-settings';
 import { swapCommand, SWAP_USAGE } from './swap-command';
-import { UsageError } from './usage-error';
+import { SERVE_USAGE, UsageError } from '@vnflab/runtime';
 
 const help = (): string => `vnflab: emulated VNF chains with their overheads made visible
 

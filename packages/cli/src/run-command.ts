@@ -1,19 +1,13 @@
-// `vnflab run`: runs a chain in one process on the in-memory bus, with a live table, a graceful
-// Ctrl-C, a drained summary, and optional capture, JSON summary and /metrics endpoint.
+// `vnflab run`: runs a chain in one process on the in-memory bus (@vnflab/runtime's runChain),
+// with a live table, a graceful Ctrl-C, a drained summary, and optional capture, JSON summary and
+// /metrics endpoint.
 
-import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import {
-  ConfigError, EmbeddedChain, PcapWriter, createMetricsRegistry, loadChainFile, openCaptureWriter, summarize, validateChain,
-  type Element, type ResolvedChain, type RunSummary, type StageRegistry,
-} from '@vnflab/core';
-import { CaptureTap } from './capture-tap';
+import { ConfigError, loadChainFile, validateChain, type ResolvedChain, type StageRegistry } from '@vnflab/core';
+import { DEFAULT_CHAIN, UsageError, num, runChain, type EmbeddedChain } from '@vnflab/runtime';
 import { LiveTable } from './live-table';
-import { startMetricsServer } from './metrics-server';
-import { DEFAULT_CHAIN } from './paths';
 import { createRegistry } from './registry';
 import { finishRun, formatSummary } from './summary-table';
-import { UsageError, num } from './usage-error';
 import { runServicesCommand } from './service/services-command';
 
 /** The usage line; the stages' own flags come from their manifests. */
@@ -183,65 +177,6 @@ function withoutConflicts(settings: Record<string, unknown>, over: Record<string
   return { ...settings, ...over };
 }
 
-/** The control token: VNFLAB_CONTROL_TOKEN, or a random one so writes are never open. */
-export function controlToken(): string {
-  return process.env.VNFLAB_CONTROL_TOKEN || randomBytes(12).toString('hex');
-}
-
-export interface RunResult {
-  summary: RunSummary;
-  chain: EmbeddedChain;
-}
-
-/** Runs a resolved chain to completion (or until stop), returning the summary. */
-export async function runChain(
-  chain: ResolvedChain,
-  registry: StageRegistry,
-  opts: { capture?: string; metricsPort?: number; live?: boolean; onStart?: (c: EmbeddedChain) => void } = {},
-): Promise<RunResult> {
-  const ec = new EmbeddedChain(chain, registry);
-  const sink = ec.stages[ec.stages.length - 1];
-  if (opts.capture) {
-    let w: PcapWriter;
-    try {
-      w = openCaptureWriter(opts.capture);
-    } catch (e) {
-      throw new UsageError(`--capture: cannot write ${opts.capture}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-    sink.element = new CaptureTap(sink.element as Element, w);
-  }
-  const token = controlToken();
-  const mounts = ec.stages.flatMap((s) => {
-    const m = registry.get(s.stage).controlRoutes?.(s.element, token);
-    return m ? [m] : [];
-  });
-  const metricsApp = opts.metricsPort !== undefined
-    ? await startMetricsServer(
-        createMetricsRegistry({
-          stages: () => ec.stages.map((s) => s.stats),
-          e2e: () => [{ chain: chain.name, variant: ec.stages.slice(1, -1).map((s) => s.variant).join('+') || 'direct', hist: (sink.element as Element).e2e! }].filter((x) => x.hist),
-          extra: () => ec.stages.flatMap((s) => (s.element as Element).metrics?.() ?? []),
-        }),
-        opts.metricsPort,
-        mounts,
-      )
-    : undefined;
-  if (metricsApp && mounts.length && !process.env.VNFLAB_CONTROL_TOKEN) {
-    process.stderr.write(`vnflab: control API ${mounts.map((m) => m.prefix).join(', ')} on port ${opts.metricsPort}; token ${token} (set VNFLAB_CONTROL_TOKEN to choose it)\n`);
-  }
-  const table = opts.live ? new LiveTable(ec.stages) : undefined;
-  const started = performance.now();
-  const timer = table ? setInterval(() => table.tick((performance.now() - started) / 1e3), 1000) : undefined;
-  opts.onStart?.(ec);
-  try {
-    await ec.start();
-  } finally {
-    if (timer) clearInterval(timer);
-    await metricsApp?.close();
-  }
-  return { summary: summarize(chain.name, chain.profile, ec.stages, ec.elapsedSeconds()), chain: ec };
-}
-
 export async function runCommand(argv: string[]): Promise<number> {
   const registry = createRegistry();
   const { values } = parseArgs({ args: argv, options: runOptions(registry), strict: true, allowPositionals: false });
@@ -268,13 +203,15 @@ export async function runCommand(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
+  let table: LiveTable | undefined;
   try {
     const { summary } = await runChain(chain, registry, {
       capture: f.capture,
       metricsPort,
-      live: !f.quiet,
+      onTick: (elapsedS) => table?.tick(elapsedS),
       onStart: (c) => {
         ec = c;
+        if (!f.quiet) table = new LiveTable(c.stages);
         const tg = chain.stages[0].settings;
         if (!tg.count && !tg.duration && !tg.pcap_in) process.stderr.write('vnflab: running until Ctrl-C\n');
         if (metricsPort !== undefined) process.stderr.write(`vnflab: metrics on http://localhost:${metricsPort}/metrics\n`);

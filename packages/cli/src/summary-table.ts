@@ -1,7 +1,7 @@
 // The human-readable end-of-run summary.
 
 import { writeFileSync } from 'node:fs';
-import type { RunSummary } from '@vnflab/core';
+import type { RunSummary } from '@vnflab/runtime';
 import { fmtSeconds } from './live-table';
 
 export function formatSummary(s: RunSummary): string {

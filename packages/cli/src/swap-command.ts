@@ -3,7 +3,7 @@
 
 import { parseArgs } from 'node:util';
 import { ControllerClient, ControllerClientError, type SwapReport } from '@vnflab/controller';
-import { UsageError } from './usage-error';
+import { UsageError } from '@vnflab/runtime';
 
 export const SWAP_USAGE = 'vnflab swap STAGE VARIANT [--url http://localhost:8088] [--token T (or VNFLAB_CONTROL_TOKEN)] [--container NAME] [--json]';
 

@@ -1,7 +1,8 @@
 // A live swap in an embedded chain under traffic: the stage switches variant between batches,
 // nothing is lost, the counters carry on, and the swap reports what it cost.
 
-import { Batch, EmbeddedChain, monoNs, summarize, validateChain, type Element, type ElementContext } from '@vnflab/core';
+import { Batch, monoNs, validateChain, type Element, type ElementContext } from '@vnflab/core';
+import { EmbeddedChain, summarize } from '@vnflab/runtime';
 import { SwappableElement, makeSwappable, swapEmbedded } from '@vnflab/lab';
 import { stageRegistry } from './stage-registry';
 

@@ -6,13 +6,11 @@
 //   GET  /readyz   the Docker engine answers
 //   GET  /metrics  Prometheus text format
 
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { AuthMessages } from '@vnflab/core';
+import { bearerAuth, createHttpApp, type HttpApp } from '@vnflab/runtime';
 import type { Controller } from './controller';
 import type { ControllerMetrics } from './controller-metrics';
-import { ControllerError } from './errors';
-import { typeboxValidator } from './typebox-validator';
 
 const NAME = '^[a-z][a-z0-9-]{0,62}$';
 
@@ -26,7 +24,16 @@ export const SwapBody = Type.Object(
 );
 export type SwapBodyT = Static<typeof SwapBody>;
 
-const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+const SWAP_AUTH: AuthMessages = {
+  missing: 'a swap changes the chain and needs the header "authorization: Bearer <VNFLAB_CONTROL_TOKEN>"',
+  invalid: 'the bearer token is not this controller\'s VNFLAB_CONTROL_TOKEN',
+};
+
+/** Docker unreachable and the like: say so, without a stack. */
+function dockerUnavailable(err: Error) {
+  if (!/ENOENT|ECONNREFUSED|EACCES|socket/i.test(err.message)) return undefined;
+  return { status: 503, body: { error: 'docker_unavailable', message: `the Docker engine does not answer: ${err.message}` } };
+}
 
 export interface ControllerApiOptions {
   controller: Controller;
@@ -35,35 +42,11 @@ export interface ControllerApiOptions {
   token: string;
 }
 
-export function buildControllerApi(o: ControllerApiOptions): FastifyInstance {
+export function buildControllerApi(o: ControllerApiOptions): HttpApp {
   if (typeof o.token !== 'string' || o.token.length === 0) throw new Error('the controller needs a non-empty control token; swaps are never open');
-  const want = digest(o.token);
   const { controller, metrics } = o;
-  const app = Fastify({ logger: false });
-  app.setValidatorCompiler(typeboxValidator);
-
-  // reads are open; a write needs the token, checked before its body is looked at
-  app.addHook('onRequest', async (req, reply) => {
-    if (req.method === 'GET' || req.method === 'HEAD') return;
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-    if (!m) {
-      reply.code(401).header('www-authenticate', 'Bearer');
-      return reply.send({ error: 'unauthorized', message: 'a swap changes the chain and needs the header "authorization: Bearer <VNFLAB_CONTROL_TOKEN>"' });
-    }
-    if (!timingSafeEqual(digest(m[1]), want)) {
-      reply.code(401).header('www-authenticate', 'Bearer error="invalid_token"');
-      return reply.send({ error: 'unauthorized', message: 'the bearer token is not this controller\'s VNFLAB_CONTROL_TOKEN' });
-    }
-  });
-
-  app.setErrorHandler((err: FastifyError | ControllerError, _req, reply) => {
-    if (err instanceof ControllerError) return reply.code(err.status).send({ error: err.code, message: err.message });
-    const status = err.statusCode ?? 500;
-    if (status >= 400 && status < 500) return reply.code(status).send({ error: 'bad_request', message: err.message });
-    // Docker unreachable and the like: say so, without a stack
-    const docker = /ENOENT|ECONNREFUSED|EACCES|socket/i.test(err.message);
-    return reply.code(docker ? 503 : 500).send({ error: docker ? 'docker_unavailable' : 'internal', message: docker ? `the Docker engine does not answer: ${err.message}` : err.message });
-  });
+  // a ControllerError answers with its status and code (packages/runtime/src/http/error-handler.ts)
+  const app = createHttpApp({ serverError: dockerUnavailable });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url} (routes: GET /chain, POST /swap, GET /healthz, /readyz, /metrics)` }));
 
   app.get('/healthz', async () => ({ ok: true }));
@@ -76,7 +59,14 @@ export function buildControllerApi(o: ControllerApiOptions): FastifyInstance {
     reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
   });
-  app.get('/chain', async () => controller.chainView());
-  app.post<{ Body: SwapBodyT }>('/swap', { schema: { body: SwapBody } }, async (req) => controller.swap(req.body));
+  // reads are open; a swap needs the token, checked before its body is looked at
+  app.register(bearerAuth, {
+    token: o.token,
+    messages: SWAP_AUTH,
+    routes: async (w) => {
+      w.get('/chain', async () => controller.chainView());
+      w.post('/swap', { schema: { body: SwapBody } }, async (req) => controller.swap(req.body));
+    },
+  });
   return app;
 }

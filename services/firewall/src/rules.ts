@@ -2,10 +2,8 @@
 // parsers that turn their text into numbers — prefixes "A.B.C.D/len" and ports "N" or "N-M" —
 // each error starting with the key it is about (`rules[3].src: not a prefix ...`).
 
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
-import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
-import { ipFromString } from '@vnflab/core';
+import { Type, type Static } from '@sinclair/typebox';
+import { ipFromString, schemaErrors } from '@vnflab/core';
 
 export const ACTIONS = ['allow', 'deny'] as const;
 export type Action = (typeof ACTIONS)[number];
@@ -35,47 +33,13 @@ export const DefaultPolicySchema = Type.Union(ACTIONS.map((a) => Type.Literal(a)
 
 export type RuleSpec = Static<typeof RuleSchema>;
 
+/** A rule or setting the firewall refuses; the control routes answer it as 400 (`status`). */
 export class FirewallConfigError extends Error {
+  readonly status = 400;
   constructor(message: string) {
     super(message);
     this.name = 'FirewallConfigError';
   }
-}
-
-/** `/rules/3/src` -> `rules[3].src` */
-export function keyPath(pointer: string, prefix = ''): string {
-  let out = prefix;
-  for (const p of pointer.split('/').filter(Boolean)) out += /^\d+$/.test(p) ? `[${p}]` : out ? `.${p}` : p;
-  return out || '(top level)';
-}
-
-function describe(e: ValueError): string {
-  switch (e.type) {
-    case ValueErrorType.ObjectRequiredProperty:
-      return 'is required';
-    case ValueErrorType.ObjectAdditionalProperties:
-      return `unknown key (known: ${Object.keys((e.schema as { properties?: object }).properties ?? {}).join(', ')})`;
-    case ValueErrorType.Union: {
-      const schema = e.schema as { description?: string; anyOf?: { const?: unknown }[] };
-      const options = schema.anyOf ?? [];
-      if (options.length > 0 && options.every((o) => o.const !== undefined)) return `${JSON.stringify(e.value)} is not one of ${options.map((o) => o.const).join(', ')}`;
-      return `${JSON.stringify(e.value)} is not ${schema.description ?? 'an allowed value'}`;
-    }
-  }
-  return e.message.charAt(0).toLowerCase() + e.message.slice(1);
-}
-
-/** Schema errors as `key: message`, one per key (a union's inner errors are not repeated). */
-export function schemaErrors(schema: TSchema, value: unknown, prefix = '', max = 5): string[] {
-  const out: string[] = [];
-  const seen = new Set<string>();
-  for (const e of Value.Errors(schema, value)) {
-    if (seen.has(e.path)) continue;
-    seen.add(e.path);
-    out.push(`${keyPath(e.path, prefix)}: ${describe(e)}`);
-    if (out.length >= max) break;
-  }
-  return out;
 }
 
 export interface Prefix {

@@ -4,7 +4,8 @@
 
 import { Type, type Static } from '@sinclair/typebox';
 import { MAX_CAPACITY } from './conntrack';
-import { DefaultPolicySchema, FirewallConfigError, RulesSchema, parseRules, schemaErrors, type Action, type ParsedRule, type RuleSpec } from './rules';
+import { schemaErrors } from '@vnflab/core';
+import { DefaultPolicySchema, FirewallConfigError, RulesSchema, parseRules, type Action, type ParsedRule, type RuleSpec } from './rules';
 
 export const VARIANTS = ['acl', 'stateful'] as const;
 export type Variant = (typeof VARIANTS)[number];

@@ -2,7 +2,7 @@
 // know the stage: discovery finds it by its package.json.
 
 import type { StageDefinition } from '@vnflab/core';
-import { firewallControlPlugin } from './control-api';
+import { FIREWALL_AUTH_MESSAGES, firewallControlPlugin } from './control-api';
 import { FIREWALL_METRICS, Firewall } from './firewall';
 import { FirewallSettingsSchema, PRESETS, VARIANTS } from './settings';
 
@@ -18,5 +18,11 @@ export const firewallStage: StageDefinition = {
   reasons: ['acl_deny', 'firewall_state_full'],
   metrics: FIREWALL_METRICS,
   create: (variant, settings) => new Firewall(variant, settings),
-  controlRoutes: (element, token) => ({ prefix: '/firewall', plugin: firewallControlPlugin, options: { firewall: element as Firewall, token } }),
+  controlRoutes: (element) => ({
+    prefix: '/firewall',
+    routes: async (app) => {
+      await app.register(firewallControlPlugin, { firewall: element as Firewall });
+    },
+    auth: FIREWALL_AUTH_MESSAGES,
+  }),
 };

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { ACL_DENY, Firewall, firewallControlPlugin, firewallStage, type RuleSpec } from '@vnflab/firewall';
+import { ACL_DENY, Firewall, firewallStage, type RuleSpec } from '@vnflab/firewall';
+import { mountControlRoutes } from '@vnflab/runtime';
 import { batchOf, makeCtx, reasons, type Pkt } from './helpers';
 
 const TOKEN = 'fw-test-token';
@@ -22,9 +23,8 @@ describe('firewall control API', () => {
   beforeEach(async () => {
     fw = new Firewall('stateful', { rules: RULES });
     app = Fastify({ logger: false });
-    // mounted as the runners mount it: through the stage definition
-    const m = firewallStage.controlRoutes!(fw, TOKEN);
-    await app.register(m.plugin as typeof firewallControlPlugin, { prefix: m.prefix, ...(m.options as { firewall: Firewall; token: string }) });
+    // mounted as every host mounts it: through the stage definition, writes behind the token
+    await mountControlRoutes(app, firewallStage.controlRoutes!(fw), TOKEN);
     await app.ready();
   });
   afterEach(async () => app.close());

@@ -4,7 +4,8 @@
 // stages run in the middle of kernel-path's process() call.
 
 import { performance } from 'node:perf_hooks';
-import { CATEGORIES, Cat, EmbeddedChain, MemoryBus, StageRegistry, StageRunner, StageStats, summarize, validateChain } from '@vnflab/core';
+import { CATEGORIES, Cat, MemoryBus, StageRegistry, StageStats, validateChain } from '@vnflab/core';
+import { EmbeddedChain, StageRunner, summarize } from '@vnflab/runtime';
 import { Ev } from '../src/events';
 import { trafficGenStage } from '@vnflab/traffic-gen';
 import { backendsStage } from '@vnflab/backends';

@@ -2,13 +2,13 @@
 // checks a schema cannot express (addresses, unique names, a prime table size), each error
 // naming the key it is about.
 
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
-import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
-import { ipFromString } from '@vnflab/core';
+import { Type, type Static } from '@sinclair/typebox';
+import { ipFromString, schemaErrors } from '@vnflab/core';
 import { MAX_TABLE_SIZE, MIN_TABLE_SIZE, assertPrimeTableSize } from './prime';
 
 export const NAME_PATTERN = '^[a-z0-9][a-z0-9._-]{0,62}$';
+/** NAME_PATTERN in words, for schema errors (see packages/core/src/chain/schema-errors.ts). */
+const NAME_RULE = 'is not a valid name: use 1..63 of a-z 0-9 . _ - starting with a letter or digit';
 export const MAX_WEIGHT = 1000;
 export const DEFAULT_WEIGHT = 100;
 export const MAX_BACKENDS_PER_VIP = 4096;
@@ -16,7 +16,7 @@ export const MAX_CONNTRACK = 1 << 22;
 
 export const BackendSchema = Type.Object(
   {
-    name: Type.String({ pattern: NAME_PATTERN, description: 'unique in its VIP; the metrics label (never the address)' }),
+    name: Type.String({ pattern: NAME_PATTERN, errorMessage: NAME_RULE, description: 'unique in its VIP; the metrics label (never the address)' }),
     address: Type.String({ description: 'IPv4 address' }),
     port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'destination port after NAT (default: the VIP port); unused by ipip' })),
     weight: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_WEIGHT, description: `share of new flows relative to the others (default ${DEFAULT_WEIGHT}); 0 = drained` })),
@@ -29,7 +29,7 @@ export const ProtocolSchema = Type.Union([Type.Literal('udp'), Type.Literal('tcp
 
 export const VipSchema = Type.Object(
   {
-    name: Type.Optional(Type.String({ pattern: NAME_PATTERN, description: 'metrics label and control API path (default vip-<index>)' })),
+    name: Type.Optional(Type.String({ pattern: NAME_PATTERN, errorMessage: NAME_RULE, description: 'metrics label and control API path (default vip-<index>)' })),
     address: Type.String({ description: 'IPv4 address of the virtual IP' }),
     port: Type.Integer({ minimum: 1, maximum: 65535 }),
     protocols: Type.Optional(Type.Array(ProtocolSchema, { minItems: 1, maxItems: 2, uniqueItems: true, description: 'default [udp, tcp]' })),
@@ -107,45 +107,8 @@ export class LbSettingsError extends Error {
   }
 }
 
-/** `/vips/0/port` -> `vips[0].port` */
-function keyPath(pointer: string): string {
-  let out = '';
-  for (const p of pointer.split('/').filter(Boolean)) out += /^\d+$/.test(p) ? `[${p}]` : out ? `.${p}` : p;
-  return out || '(top level)';
-}
-
-/** What a TypeBox error means, in words that name the rule rather than the regex. */
-export function describeError(e: ValueError): string {
-  const schema = e.schema as { pattern?: string; properties?: object };
-  switch (e.type) {
-    case ValueErrorType.ObjectRequiredProperty:
-      return 'is required';
-    case ValueErrorType.ObjectAdditionalProperties:
-      return `unknown key (known: ${Object.keys(schema.properties ?? {}).join(', ')})`;
-    case ValueErrorType.StringPattern:
-      if (schema.pattern === NAME_PATTERN) return `${JSON.stringify(e.value)} is not a valid name: use 1..63 of a-z 0-9 . _ - starting with a letter or digit`;
-  }
-  return e.message.charAt(0).toLowerCase() + e.message.slice(1);
-}
-
-/** Errors as `key: message`, one per key (a missing key is not also "expected string"). */
-export function formatErrors(errors: Iterable<ValueError>, keyOf: (path: string) => string, max = 10): string[] {
-  const out: string[] = [];
-  const required = new Set<string>();
-  for (const e of errors) {
-    if (required.has(e.path)) continue;
-    if (e.type === ValueErrorType.ObjectRequiredProperty) required.add(e.path);
-    out.push(`${keyOf(e.path)}: ${describeError(e)}`);
-    if (out.length >= max) break;
-  }
-  return [...new Set(out)];
-}
-
-/** Schema errors of `value` as `key: message`, keys under `prefix`. */
-export function schemaErrors(schema: TSchema, value: unknown, prefix = ''): string[] {
-  const join = (k: string): string => (prefix ? (k === '(top level)' ? prefix : k.startsWith('[') ? prefix + k : `${prefix}.${k}`) : k);
-  return formatErrors(Value.Errors(schema, value), (p) => join(keyPath(p)));
-}
+// lb.ts checks run-time settings with the same formatter
+export { schemaErrors };
 
 function address(s: string, key: string): number {
   try {

@@ -2,7 +2,7 @@
 // name map the backends stage takes so both label backends the same way.
 
 import { ipToString, type StageDefinition } from '@vnflab/core';
-import { lbControlPlugin } from './control-api';
+import { LB_AUTH_MESSAGES, lbControlPlugin } from './control-api';
 import { LoadBalancer } from './lb';
 import { ALGORITHMS } from './selector';
 import { LB_METRICS } from './views';
@@ -20,7 +20,13 @@ export const lbStage: StageDefinition = {
   metrics: Object.values(LB_METRICS),
   provides: { backend_names: (settings) => lbBackendNames(settings) },
   create: (variant, settings) => new LoadBalancer(variant, settings),
-  controlRoutes: (element, token) => ({ prefix: '/lb', plugin: lbControlPlugin, options: { lb: element as LoadBalancer, token } }),
+  controlRoutes: (element) => ({
+    prefix: '/lb',
+    routes: async (app) => {
+      await app.register(lbControlPlugin, { lb: element as LoadBalancer });
+    },
+    auth: LB_AUTH_MESSAGES,
+  }),
 };
 
 /**

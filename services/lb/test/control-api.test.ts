@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { LoadBalancer, lbControlPlugin, type ChangeReport } from '@vnflab/lb';
+import { LoadBalancer, lbStage, type ChangeReport } from '@vnflab/lb';
+import { mountControlRoutes } from '@vnflab/runtime';
 import { flow, makeCtx, run } from './helpers';
 
 const TOKEN = 's3cret-token';
@@ -11,7 +12,7 @@ async function setup(algorithm = 'maglev'): Promise<{ app: FastifyInstance; lb: 
   const ctx = makeCtx(algorithm);
   run((b) => lb.process(b, ctx), Array.from({ length: 900 }, (_, i) => flow(i)));
   const app = Fastify({ logger: false });
-  await app.register(lbControlPlugin, { prefix: '/lb', lb, token: TOKEN });
+  await mountControlRoutes(app, lbStage.controlRoutes!(lb), TOKEN); // as every host mounts it
   await app.ready();
   return { app, lb };
 }
@@ -164,7 +165,7 @@ describe('lb control API', () => {
 
   test('the plugin refuses to start without a token', async () => {
     const a = Fastify();
-    await expect(a.register(lbControlPlugin, { lb: new LoadBalancer(), token: '' }).ready()).rejects.toThrow(/token/);
+    await expect(mountControlRoutes(a, lbStage.controlRoutes!(new LoadBalancer()), '').then(() => a.ready())).rejects.toThrow(/token/);
     await a.close();
   });
 });

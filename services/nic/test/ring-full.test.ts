@@ -1,7 +1,8 @@
 // A full ring drops with reason rx_missed and counts the event; the accounting closes per stage
 // and end to end through the embedded chain (traffic-gen -> nic -> backends).
 
-import { EmbeddedChain, StageRegistry, reasonCode, summarize, validateChain } from '@vnflab/core';
+import { StageRegistry, reasonCode, validateChain } from '@vnflab/core';
+import { EmbeddedChain, summarize } from '@vnflab/runtime';
 import { Ev } from '../src/events';
 import { trafficGenStage } from '@vnflab/traffic-gen';
 import { backendsStage } from '@vnflab/backends';

@@ -1,61 +1,12 @@
-// `vnflab serve`: one stage of a chain as its own process on the Redis bus, with its HTTP
-// endpoints (see http-api.ts). It keeps serving /stats after its input has ended, until SIGTERM
-// or SIGINT: then it drains (reads nothing new, forwards and acknowledges what it holds) and
-// exits 0, or 1 if something was still in hand when VNFLAB_DRAIN_TIMEOUT_MS ran out.
+// `vnflab serve`: one stage of a chain as its own process on the Redis bus. Flags and
+// environment are resolved here; the stage is hosted by @vnflab/runtime's serveStage.
 
-import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
+import { SERVE_OPTIONS, resolveServiceSettings, serveStage, type ServeFlags } from '@vnflab/runtime';
 import { createRegistry } from '../registry';
-import { UsageError } from '../usage-error';
-import { startHttpApi } from './http-api';
-import { createServiceLogger } from './service-logger';
-import { SERVE_OPTIONS, resolveServiceSettings, type ServeFlags } from './service-settings';
-import { StageService } from './stage-service';
 
 export async function serveCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: SERVE_OPTIONS, strict: true, allowPositionals: false });
   const registry = createRegistry();
-  const cfg = resolveServiceSettings(values as ServeFlags, process.env, registry);
-  const entry = cfg.chain.stages[cfg.index];
-  let svc: StageService | undefined;
-  const log = createServiceLogger({ level: cfg.logLevel, stage: entry.stage, instance: cfg.instance, chain: cfg.chain.name, run: cfg.run, variant: () => svc?.stats.variant ?? entry.variant });
-  try {
-    svc = new StageService(cfg, registry, log);
-  } catch (e) {
-    // the element refused its settings (e.g. a capture file that cannot be read)
-    throw new UsageError(`${entry.name}: ${(e as Error).message}`);
-  }
-  const service = svc;
-  const app = await startHttpApi(service, { port: cfg.port, host: cfg.host, token: cfg.controlToken });
-  const port = (app.server.address() as AddressInfo).port;
-  log.info({ port, host: cfg.host, bus: service.snapshot().bus.url, prefix: cfg.prefix }, 'listening');
-
-  const code = await new Promise<number>((resolve) => {
-    let stopping = false;
-    const onSignal = (signal: string): void => {
-      if (stopping) {
-        log.warn({ signal }, 'second signal: exiting without draining');
-        resolve(1);
-        return;
-      }
-      stopping = true;
-      log.info({ signal, timeout_ms: cfg.drainTimeoutMs }, 'draining');
-      service.drain(cfg.drainTimeoutMs).then((clean) => resolve(clean ? 0 : 1), () => resolve(1));
-    };
-    process.on('SIGTERM', () => onSignal('SIGTERM'));
-    process.on('SIGINT', () => onSignal('SIGINT'));
-    if (process.env.VNFLAB_EXIT_WITH_PARENT === '1') {
-      // started by `vnflab run --bus`: its stdin closes when that process goes, however it goes
-      process.stdin.on('end', () => onSignal('parent exited')).on('error', () => onSignal('parent exited')).resume();
-    }
-    service.start().catch((e: Error) => {
-      service.state = 'failed';
-      log.error({ err: e.message, stack: e.stack }, 'stage failed');
-      resolve(1);
-    });
-  });
-  log.info({ final_stats: service.snapshot(), exit_code: code }, 'final stats');
-  await app.close();
-  await service.close();
-  return code;
+  return serveStage(resolveServiceSettings(values as ServeFlags, process.env, registry), registry);
 }

@@ -1,12 +1,15 @@
-// `vnflab run --bus URL`: the command-line side of a run as services — Ctrl-C, the summary, the
-// JSON file, exit codes and /metrics, exactly as the embedded run has them (run-command.ts).
+// `vnflab run --bus URL`: the command-line side of a run as services — Ctrl-C, the live table,
+// the summary, the JSON file and exit codes, exactly as the embedded run has them (run-command.ts).
+// The processes are run by @vnflab/runtime's runMultiProcess.
 
-import { LogHistogram, StageStats, createMetricsRegistry, mergeStats, type ChainStage, type ResolvedChain } from '@vnflab/core';
-import type { FastifyInstance } from 'fastify';
-import { startMetricsServer } from '../metrics-server';
+import { join } from 'node:path';
+import type { ResolvedChain } from '@vnflab/core';
+import { num, runMultiProcess } from '@vnflab/runtime';
+import { LiveTable } from '../live-table';
 import { finishRun, formatSummary } from '../summary-table';
-import { num } from '../usage-error';
-import { runMultiProcess } from './multi-process-run';
+
+/** This command, which the children run as `vnflab serve`. */
+const VNFLAB_BIN = join(__dirname, '..', '..', 'bin', 'vnflab.js');
 
 export interface ServicesFlags {
   bus?: string;
@@ -15,24 +18,6 @@ export interface ServicesFlags {
   capture?: string;
   'log-file'?: string;
   'metrics-port'?: string;
-}
-
-/** One Prometheus view of the run: each stage's replicas summed (their own /metrics stay per instance). */
-function perStage(chain: ResolvedChain, rows: ChainStage[]): { stats: StageStats[]; e2e: LogHistogram } {
-  const e2e = new LogHistogram();
-  const stats = chain.stages.map((s) => {
-    const m = new StageStats(s.stage, s.variant, s.name);
-    for (const r of rows) {
-      if (r.stats.instance !== s.name && !r.stats.instance.startsWith(`${s.name}-`)) continue;
-      if (r.stage !== s.stage) continue;
-      mergeStats(m, r.stats);
-      m.variant = r.variant;
-      const h = (r.element as { e2e?: LogHistogram }).e2e;
-      if (h) e2e.merge(h);
-    }
-    return m;
-  });
-  return { stats, e2e };
 }
 
 export async function runServicesCommand(chain: ResolvedChain, f: ServicesFlags): Promise<number> {
@@ -49,27 +34,21 @@ export async function runServicesCommand(chain: ResolvedChain, f: ServicesFlags)
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
-  let metricsApp: FastifyInstance | undefined;
+  let table: LiveTable | undefined;
   try {
     const summary = await runMultiProcess(chain, {
       busUrl: f.bus!,
-      live: !f.quiet,
+      bin: VNFLAB_BIN,
       capture: f.capture,
       logFile: f['log-file'],
-      onStart: async (s, rows) => {
+      metricsPort,
+      onTick: (elapsedS) => table?.tick(elapsedS),
+      onStart: (s, rows) => {
         stop = s;
+        if (!f.quiet) table = new LiveTable(rows);
         const tg = chain.stages[0].settings;
         if (!tg.count && !tg.duration && !tg.pcap_in) process.stderr.write('vnflab: running until Ctrl-C\n');
-        if (metricsPort !== undefined) {
-          metricsApp = await startMetricsServer(
-            createMetricsRegistry({
-              stages: () => perStage(chain, rows).stats,
-              e2e: () => [{ chain: chain.name, variant: chain.stages.slice(1, -1).map((st) => st.variant).join('+') || 'direct', hist: perStage(chain, rows).e2e }],
-            }),
-            metricsPort,
-          );
-          process.stderr.write(`vnflab: metrics of the whole run on http://localhost:${metricsPort}/metrics (each stage also serves its own)\n`);
-        }
+        if (metricsPort !== undefined) process.stderr.write(`vnflab: metrics of the whole run on http://localhost:${metricsPort}/metrics (each stage also serves its own)\n`);
       },
     });
     process.stdout.write(formatSummary(summary) + '\n');
@@ -78,7 +57,6 @@ export async function runServicesCommand(chain: ResolvedChain, f: ServicesFlags)
     process.stdout.write(`services on ${summary.bus.url} (run ${summary.bus.run})${restarts.length ? `; restarted: ${restarts.join(', ')}` : ''}${left.length ? `; drained and left: ${left.join(', ')}` : ''}\n`);
     return finishRun(summary, f.json);
   } finally {
-    await metricsApp?.close();
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
   }

@@ -3,11 +3,11 @@
 // point at the bad key (for example `stages[1].settings.ring_size: must be <= 4096`).
 
 import { FileReadError, readRegularFile } from '../bounded-read';
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import { Type, type Static } from '@sinclair/typebox';
 import { parse as parseYaml } from 'yaml';
 import { loadProfile } from '../cpu/cost-profile';
 import type { StageRegistry } from './registry';
+import { schemaErrors } from './schema-errors';
 
 export const StageEntrySchema = Type.Object(
   {
@@ -118,28 +118,6 @@ export class ConfigError extends Error {
     super(message);
     this.name = 'ConfigError';
   }
-}
-
-/** `/stages/1/settings/x` -> `stages[1].settings.x` */
-function keyPath(pointer: string, prefix = ''): string {
-  const parts = pointer.split('/').filter(Boolean);
-  let out = prefix;
-  for (const p of parts) out += /^\d+$/.test(p) ? `[${p}]` : out ? `.${p}` : p;
-  return out || '(top level)';
-}
-
-function schemaErrors(schema: TSchema, value: unknown, prefix: string): string[] {
-  const out: string[] = [];
-  for (const e of Value.Errors(schema, value)) {
-    if (e.message === 'Unexpected property') {
-      const known = Object.keys((e.schema as { properties?: object }).properties ?? {});
-      out.push(`${keyPath(e.path, prefix)}: unknown key (known: ${known.join(', ')})`);
-    } else {
-      out.push(`${keyPath(e.path, prefix)}: ${e.message.toLowerCase()}`);
-    }
-    if (out.length >= 10) break;
-  }
-  return [...new Set(out)];
 }
 
 export function validateChain(raw: unknown, registry: StageRegistry, where = 'chain'): ResolvedChain {

@@ -6,6 +6,7 @@
 import type { TObject } from '@sinclair/typebox';
 import type { Costs } from '../cpu/cost-profile';
 import type { Element, Source } from '../element';
+import type { ControlRoutes } from './control-routes';
 
 /**
  * Where a stage may sit: a `source` fills batches and is first, a `sink` terminates the chain and
@@ -71,11 +72,8 @@ export interface StageDefinition {
   /** Values this stage takes from the stage of the chain that provides them (`StageEnv.provided`). */
   needs?: readonly string[];
   create(variant: string, settings: Record<string, unknown>, env: StageEnv): Element | Source;
-  /**
-   * The stage's own control routes: a fastify plugin and its options, mounted under `prefix` by
-   * whatever server hosts the element (core does not depend on fastify, hence `unknown`).
-   */
-  controlRoutes?(element: Element | Source, token: string): { prefix: string; plugin: unknown; options: Record<string, unknown> };
+  /** The stage's own control routes for this element, mounted by whatever server hosts it. */
+  controlRoutes?(element: Element | Source): ControlRoutes;
 }
 
 export class StageRegistry {

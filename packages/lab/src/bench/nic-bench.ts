@@ -2,8 +2,9 @@
 // the chain's packets/s (traffic-gen -> nic -> backends, embedded) and the nic's events per
 // packet, all measured in one run. Returns numbers and table rows; bench/run.js prints them.
 
-import { EmbeddedChain, StageRegistry, summarize, validateChain } from '@vnflab/core';
+import { StageRegistry, validateChain } from '@vnflab/core';
 import { nicStage } from '@vnflab/nic';
+import { EmbeddedChain, summarize } from '@vnflab/runtime';
 
 export interface NicBenchCase {
   label: string;

@@ -4,7 +4,8 @@
 // took, and the packets that waited in the stage's input across the switch. The run ends
 // with the accounting: every packet sent is received or dropped with a reason.
 
-import { EmbeddedChain, summarize, validateChain, type ResolvedChain, type StageRegistry } from '@vnflab/core';
+import { validateChain, type ResolvedChain, type StageRegistry } from '@vnflab/core';
+import { EmbeddedChain, summarize } from '@vnflab/runtime';
 import { PacedSource } from '../compare/paced-source';
 import { makeSwappable, swapEmbedded } from '../swap/embedded-swap';
 import type { ElementSwapReport } from '../swap/swappable-element';

@@ -6,9 +6,10 @@
 
 import { cpus, platform, release } from 'node:os';
 import {
-  CATEGORIES, EmbeddedChain, GROUPS, loadProfile, summarize, validateChain,
-  type Category, type ChainStage, type Group, type RunSummary, type StageEntry, type StageRegistry,
+  CATEGORIES, GROUPS, loadProfile, validateChain,
+  type Category, type Group, type StageEntry, type StageRegistry,
 } from '@vnflab/core';
+import { EmbeddedChain, summarize, type ChainStage, type RunSummary } from '@vnflab/runtime';
 import { GcMeter } from './gc-meter';
 import { OFF, TOGGLE_KEYS, type ToggleKey, type Variant } from '@vnflab/kernel-path';
 import { MTCP_GROUPS, PUBLISHED, type MtcpGroup } from './published';

@@ -2,7 +2,8 @@
 // swapped in one process), the generator at the size and rate asked for, a warm-up, then a
 // window measured while traffic flows; then the generator stops and the chain drains.
 
-import { ConfigError, EmbeddedChain, validateChain, type ResolvedChain, type StageRegistry } from '@vnflab/core';
+import { ConfigError, validateChain, type ResolvedChain, type StageRegistry } from '@vnflab/core';
+import { EmbeddedChain } from '@vnflab/runtime';
 import { readChainCounters, windowResult } from './embedded-window';
 import { PacedSource } from './paced-source';
 import type { CompareResult, FrameSize } from './model';

@@ -2,7 +2,8 @@
 // start and end, and the differences as a CompareResult. The chain keeps running meanwhile;
 // reading counters is a copy of a few small arrays, no pause.
 
-import { CATEGORIES, knownEvents, reasonName, type EmbeddedChain, type Element } from '@vnflab/core';
+import { CATEGORIES, knownEvents, reasonName, type Element } from '@vnflab/core';
+import type { EmbeddedChain } from '@vnflab/runtime';
 import { groupShare } from './cpu-share';
 import { latencyFromBuckets } from './latency';
 import type { CompareResult, FrameSize } from './model';

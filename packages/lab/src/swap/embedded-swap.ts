@@ -2,7 +2,8 @@
 // replaced by another variant while traffic flows, built from the chain's own settings for the
 // stage. The stage's counters carry on; its variant label follows the swap.
 
-import { neighbourValues, type ChainStage, type EmbeddedChain, type Element, type StageRegistry } from '@vnflab/core';
+import type { Element, StageRegistry } from '@vnflab/core';
+import { wireStage, type ChainStage, type EmbeddedChain } from '@vnflab/runtime';
 import { SwappableElement, type ElementSwapReport } from './swappable-element';
 
 function findStage(ec: EmbeddedChain, stage: string): { s: ChainStage; i: number } {
@@ -27,8 +28,7 @@ export async function swapEmbedded(ec: EmbeddedChain, registry: StageRegistry, s
   if (!(s.element instanceof SwappableElement)) throw new Error(`${s.name} was not made swappable before the chain started (makeSwappable)`);
   const def = registry.get(s.stage);
   if (!def.variants.includes(variant)) throw new Error(`${s.stage} has no variant "${variant}" (variants: ${def.variants.join(', ')})`);
-  const entry = ec.chain.stages[i];
-  const report = await s.element.swap(() => def.create(variant, entry.settings, { costs: ec.costs, chain: ec.chain.name, provided: neighbourValues(registry, ec.chain.stages, i) }) as Element);
+  const report = await s.element.swap(() => wireStage(registry, ec.chain, i, ec.costs, variant).element as Element);
   s.variant = variant;
   s.stats.variant = variant;
   return report;

@@ -4,12 +4,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop, setTimeout as delay } from 'node:timers/promises';
-import type { BatchPool } from '../batch/pool';
-import type { BusProducer } from '../bus/bus';
-import { Cat } from '../cpu/categories';
-import type { ElementContext, Source } from '../element';
-import { monoNs } from '../clock';
-import { Reason } from '../reasons';
+import { Cat, Reason, monoNs, type BatchPool, type BusProducer, type ElementContext, type Source } from '@vnflab/core';
 
 export class SourceRunner {
   private nextBatchId: number;

@@ -5,23 +5,26 @@
 
 import { setTimeout as delay } from 'node:timers/promises';
 import {
-  BatchDedup, BatchPool, Cat, Costs, openCaptureWriter, RedisBus, SourceRunner, StageRunner, StageStats, StatsLedger, Value,
-  histogramToJson, loadProfile, monoNs, neighbourValues, redactUrl, statsToJson,
-  type Category, type Element, type ElementContext, type Logger, type RedisConsumer, type RedisProducer, type Source,
+  BatchDedup, BatchPool, Costs, RedisBus, StageStats, StatsLedger,
+  histogramToJson, loadProfile, monoNs, openCaptureWriter, redactUrl, schemaErrors, statsToJson,
+  type Element, type ElementContext, type Logger, type RedisConsumer, type RedisProducer, type Source,
   type StageDefinition, type StageRegistry,
 } from '@vnflab/core';
 import { CaptureTap } from '../capture-tap';
+import { SourceRunner } from '../source-runner';
+import { StageRunner } from '../stage-runner';
+import { isSource, wireStage } from '../stage-wiring';
 import type { ServiceSettings } from './service-settings';
 import type { ServiceState, ServiceStatsJson } from './service-stats';
 
+/** A refused run-time settings change: its HTTP status and error code (see http/error-handler.ts). */
 export class ControlError extends Error {
-  constructor(message: string, readonly status: number) {
-    super(message);
-  }
-}
+  readonly code: string;
 
-function isSource(e: Element | Source): e is Source {
-  return typeof (e as Source).fill === 'function';
+  constructor(message: string, readonly status: 400 | 409) {
+    super(message);
+    this.code = status === 409 ? 'not_configurable' : 'bad_settings';
+  }
 }
 
 export class StageService {
@@ -44,10 +47,10 @@ export class StageService {
   constructor(readonly cfg: ServiceSettings, registry: StageRegistry, readonly log: Logger) {
     const { chain, index } = cfg;
     const entry = chain.stages[index];
-    this.def = registry.get(entry.stage);
     const costs = new Costs(loadProfile(chain.profile));
-    let element = this.def.create(entry.variant, entry.settings, { costs, chain: chain.name, provided: neighbourValues(registry, chain.stages, index) });
-    if (cfg.capture) element = new CaptureTap(element as Element, openCaptureWriter(cfg.capture));
+    const wired = wireStage(registry, chain, index, costs);
+    this.def = wired.def;
+    const element = !wired.source && cfg.capture ? new CaptureTap(wired.element, openCaptureWriter(cfg.capture)) : wired.element;
     this.element = element;
     this.stats = new StageStats(entry.stage, element.variant, cfg.instance);
     this.ctx = { stats: this.stats, costs, log };
@@ -66,12 +69,10 @@ export class StageService {
     this.ledger = new StatsLedger(this.bus.ledgerKey(cfg.instance), this.stats);
     const last = index === chain.stages.length - 1;
     const cpu = this.stats.cpu;
-    if (index === 0) {
-      if (!isSource(element)) throw new Error(`${entry.name}: the first stage must be a source`);
+    if (isSource(element)) {
       this.producer = this.bus.producer(chain.stages[1].name, { ledger: this.ledger, cpu, release: (b) => this.pool.put(b) });
       return;
     }
-    if (isSource(element)) throw new Error(`${entry.name}: a source can only be the first stage`);
     this.consumer = this.bus.consumer(entry.name, entry.name, cfg.instance, {
       ledger: this.ledger,
       cpu,
@@ -86,7 +87,7 @@ export class StageService {
       input: this.consumer,
       output: this.producer,
       stageIndex: index,
-      defaultCategory: Cat[this.def.defaultCategory as Category] ?? Cat.app,
+      defaultCategory: wired.defaultCategory,
     });
   }
 
@@ -167,7 +168,7 @@ export class StageService {
   configure(settings: Record<string, unknown>): void {
     const el = this.element as Element;
     if (typeof el.configure !== 'function') throw new ControlError(`${this.def.stage} has no run-time settings`, 409);
-    const errs = [...Value.Errors(this.def.settings, settings)].slice(0, 5).map((e) => `settings${e.path.replace(/\//g, '.')}: ${e.message.toLowerCase()}`);
+    const errs = schemaErrors(this.def.settings, settings, 'settings', 5);
     if (errs.length) throw new ControlError(errs.join('; '), 400);
     try {
       el.configure(settings);

@@ -2,17 +2,10 @@
 // the backends, each hosted by the same StageRunner the services use.
 
 import { performance } from 'node:perf_hooks';
-import { BatchPool } from '../batch/pool';
-import { MemoryBus } from '../bus/memory-bus';
-import type { ResolvedChain } from '../chain/config';
-import { neighbourValues, type StageRegistry } from '../chain/registry';
-import { Cat, type Category } from '../cpu/categories';
-import { Costs, loadProfile } from '../cpu/cost-profile';
-import type { Element, ElementContext, Source } from '../element';
-import { silentLogger, type Logger } from '../logger';
-import { StageStats } from '../stats/stage-stats';
+import { BatchPool, Costs, MemoryBus, StageStats, loadProfile, silentLogger, type Element, type ElementContext, type Logger, type ResolvedChain, type Source, type StageRegistry } from '@vnflab/core';
 import { SourceRunner } from './source-runner';
 import { StageRunner } from './stage-runner';
+import { isSource, wireStage } from './stage-wiring';
 
 export interface ChainStage {
   name: string;
@@ -20,10 +13,6 @@ export interface ChainStage {
   variant: string;
   stats: StageStats;
   element: Element | Source;
-}
-
-function isSource(e: Element | Source): e is Source {
-  return typeof (e as Source).fill === 'function';
 }
 
 export class EmbeddedChain {
@@ -34,18 +23,20 @@ export class EmbeddedChain {
   startedAt = 0;
   endedAt = 0;
   private done?: Promise<void>;
+  /** Per stage, the CPU category for time its element does not bill itself. */
+  private readonly defaultCategories: number[] = [];
 
-  constructor(readonly chain: ResolvedChain, private readonly registry: StageRegistry, readonly log: Logger = silentLogger) {
+  constructor(readonly chain: ResolvedChain, registry: StageRegistry, readonly log: Logger = silentLogger) {
     this.costs = new Costs(loadProfile(chain.profile));
     // enough batches for every hop's bound plus one in hand per stage
     this.pool = new BatchPool(chain.batchSize);
     this.bus = new MemoryBus({ bound: chain.bus.bound, policy: chain.bus.policy });
-    for (const [i, s] of chain.stages.entries()) {
+    chain.stages.forEach((s, i) => {
       if (s.replicas > 1) log.warn({ stage: s.name }, 'replicas apply to services; the embedded chain runs one instance');
-      const def = registry.get(s.stage);
-      const element = def.create(s.variant, s.settings, { costs: this.costs, chain: chain.name, provided: neighbourValues(registry, chain.stages, i) });
+      const { element, defaultCategory } = wireStage(registry, chain, i, this.costs);
       this.stages.push({ name: s.name, stage: s.stage, variant: element.variant, stats: new StageStats(s.stage, element.variant, s.name), element });
-    }
+      this.defaultCategories.push(defaultCategory);
+    });
   }
 
   get source(): Source {
@@ -57,20 +48,17 @@ export class EmbeddedChain {
   }
 
   start(): Promise<void> {
-    const registry = this.registry;
     if (this.done) return this.done;
     this.startedAt = performance.now();
     const hop = (i: number): string => `${this.chain.name}:${this.stages[i].name}`;
     const runs: Promise<void>[] = [];
     this.stages.forEach((s, i) => {
-      if (i === 0) {
-        if (!isSource(s.element)) throw new Error('the first stage must be a source');
+      // placement was checked by wireStage; a swapped or tapped element keeps its kind
+      if (isSource(s.element)) {
         runs.push(new SourceRunner(s.element, this.ctx(s), this.pool, this.bus.producer(hop(1))).run());
         return;
       }
-      if (isSource(s.element)) throw new Error(`${s.name}: a source can only be the first stage`);
       const last = i === this.stages.length - 1;
-      const def = registry.get(s.stage);
       const runner = new StageRunner({
         element: s.element,
         ctx: this.ctx(s),
@@ -78,7 +66,7 @@ export class EmbeddedChain {
         output: last ? null : this.bus.producer(hop(i + 1)),
         stageIndex: i,
         release: (b) => this.pool.put(b),
-        defaultCategory: Cat[def.defaultCategory as Category] ?? Cat.app,
+        defaultCategory: this.defaultCategories[i],
       });
       runs.push(runner.start());
     });

@@ -1,4 +1,5 @@
-import { Batch, Costs, MemoryBus, StageRunner, StageStats, loadProfile, reasonName, silentLogger, type Element } from '@vnflab/core';
+import { Batch, Costs, MemoryBus, StageStats, loadProfile, reasonName, silentLogger, type Element } from '@vnflab/core';
+import { StageRunner } from '@vnflab/runtime';
 
 test('an element that throws drops its batch as element_error and the stage keeps running', async () => {
   const bus = new MemoryBus();

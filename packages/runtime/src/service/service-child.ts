@@ -3,11 +3,8 @@
 // same identity (instance name, so it takes back its own pending batches and its ledger).
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ServiceStatsJson } from './service-stats';
-
-export const VNFLAB_BIN = join(__dirname, '..', '..', 'bin', 'vnflab.js');
 
 export interface ChildHooks {
   /** Every line the child writes (its pino JSON logs, and stderr). */
@@ -29,7 +26,9 @@ export class ServiceChild {
   private listening?: Promise<void>;
   private exited?: Promise<void>;
 
+  /** @param bin the `vnflab` command, run with node as `<bin> serve <args>` */
   constructor(
+    private readonly bin: string,
     readonly instance: string,
     readonly index: number,
     readonly replica: number,
@@ -50,7 +49,7 @@ export class ServiceChild {
     this.port = 0;
     this.stopping = false;
     // stdin is a pipe the child watches: if this process dies, the child drains and exits
-    const proc = spawn(process.execPath, [VNFLAB_BIN, 'serve', ...this.args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, VNFLAB_EXIT_WITH_PARENT: '1' } });
+    const proc = spawn(process.execPath, [this.bin, 'serve', ...this.args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, VNFLAB_EXIT_WITH_PARENT: '1' } });
     this.proc = proc;
     let onListening!: () => void;
     let onFail!: (e: Error) => void;

@@ -7,11 +7,12 @@
 //                   needs `authorization: Bearer <VNFLAB_CONTROL_TOKEN>`
 // plus the stage's own control routes (e.g. /lb), mounted with the same token.
 
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { Type, type Static } from '@sinclair/typebox';
-import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
-import { createMetricsRegistry, type CustomMetricSpec, type Element, type Source } from '@vnflab/core';
-import { ControlError, type StageService } from './stage-service';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { createMetricsRegistry, type AuthMessages, type CustomMetricSpec, type Element } from '@vnflab/core';
+import { bearerAuth } from '../http/bearer-auth';
+import { createHttpApp, mountControlRoutes } from '../http/http-app';
+import type { StageService } from './stage-service';
 
 export const ControlBody = Type.Object(
   {
@@ -19,9 +20,11 @@ export const ControlBody = Type.Object(
   },
   { additionalProperties: false },
 );
-type ControlBodyT = Static<typeof ControlBody>;
 
-const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+const CONTROL_AUTH: AuthMessages = {
+  missing: 'needs the header "authorization: Bearer <VNFLAB_CONTROL_TOKEN>"',
+  invalid: 'needs the header "authorization: Bearer <VNFLAB_CONTROL_TOKEN>"',
+};
 
 /** Counters of the bus itself, next to the stage's metrics. */
 function busMetrics(svc: StageService): CustomMetricSpec[] {
@@ -40,8 +43,9 @@ function busMetrics(svc: StageService): CustomMetricSpec[] {
 }
 
 export async function startHttpApi(svc: StageService, opts: { port: number; host: string; token: string | undefined }): Promise<FastifyInstance> {
-  // Ajv must reject unknown keys rather than silently remove them
-  const app = Fastify({ logger: false, ajv: { customOptions: { removeAdditional: false, coerceTypes: false } } });
+  const app = createHttpApp({ log: (err) => svc.log.error({ err: err.message }, 'request failed') });
+  // closing the app closes the service behind it: its element, its consumer and the bus
+  app.addHook('onClose', () => svc.close());
   const el = svc.element;
   const registry = createMetricsRegistry({
     stages: () => [svc.stats],
@@ -51,7 +55,6 @@ export async function startHttpApi(svc: StageService, opts: { port: number; host
     },
     extra: () => [...((el as Element).metrics?.() ?? []), ...busMetrics(svc)],
   });
-  const want = opts.token ? digest(opts.token) : undefined;
 
   app.get('/metrics', async (_req, reply) => {
     reply.header('content-type', registry.contentType);
@@ -66,43 +69,20 @@ export async function startHttpApi(svc: StageService, opts: { port: number; host
   });
   app.get('/stats', async () => svc.snapshot());
 
-  app.post<{ Body: ControlBodyT }>(
-    '/control',
-    {
-      schema: { body: ControlBody },
-      // the token is checked before the body is looked at
-      onRequest: async (req, reply) => {
-        if (!want) {
-          reply.code(403);
-          return reply.send({ error: 'control_disabled', message: 'run-time control is off: start the service with VNFLAB_CONTROL_TOKEN set' });
-        }
-        const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-        if (!m || !timingSafeEqual(digest(m[1]), want)) {
-          reply.code(401).header('www-authenticate', 'Bearer');
-          return reply.send({ error: 'unauthorized', message: 'needs the header "authorization: Bearer <VNFLAB_CONTROL_TOKEN>"' });
-        }
-      },
+  await app.register(bearerAuth, {
+    token: opts.token,
+    messages: CONTROL_AUTH,
+    routes: async (control) => {
+      control.post('/control', { schema: { body: ControlBody } }, async (req) => {
+        svc.configure(req.body.settings); // a ControlError answers with its status
+        return { ok: true, variant: svc.stats.variant, details: el.describe?.() ?? null };
+      });
     },
-    async (req, reply) => {
-      try {
-        svc.configure(req.body.settings);
-      } catch (e) {
-        if (!(e instanceof ControlError)) throw e;
-        reply.code(e.status);
-        return { error: e.status === 409 ? 'not_configurable' : 'bad_settings', message: e.message };
-      }
-      return { ok: true, variant: svc.stats.variant, details: el.describe?.() ?? null };
-    },
-  );
-  app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, _req, reply) => {
-    const code = err.validation ? 400 : (err.statusCode ?? 500);
-    if (code >= 500) svc.log.error({ err: err.message }, 'request failed');
-    reply.code(code).send({ error: code === 400 ? 'bad_request' : 'error', message: err.message });
   });
 
-  // the stage's own routes, writes behind the same token (a random one when none is set: never open)
-  const mount = svc.def.controlRoutes?.(el as Element | Source, opts.token ?? randomBytes(16).toString('hex'));
-  if (mount) await app.register(mount.plugin as FastifyPluginAsync<Record<string, unknown>>, { ...mount.options, prefix: mount.prefix });
+  // the stage's own routes, writes behind the same token
+  const mount = svc.def.controlRoutes?.(el);
+  if (mount) await mountControlRoutes(app, mount, opts.token);
 
   try {
     await app.listen({ port: opts.port, host: opts.host });

@@ -1,10 +1,7 @@
 // The run summary (the JSON of `--json`, documented in the README): what was sent, received and
 // dropped where and why, latency percentiles, and per-stage counts and CPU by category.
 
-import { GROUPS, CATEGORIES } from '../cpu/categories';
-import type { Element, Source } from '../element';
-import { LogHistogram } from '../stats/histogram';
-import type { StageStats } from '../stats/stage-stats';
+import { CATEGORIES, GROUPS, LogHistogram, type Element, type Source, type StageStats } from '@vnflab/core';
 
 export interface SummaryStageInput {
   name: string;

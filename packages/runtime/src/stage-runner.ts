@@ -3,13 +3,7 @@
 // embedded chain and the services; only the bus differs.
 
 import { performance } from 'node:perf_hooks';
-import type { Batch } from '../batch/batch';
-import type { BusConsumer, BusProducer, Delivery } from '../bus/bus';
-import { Cat } from '../cpu/categories';
-import { processBilledNs } from '../cpu/cpu-meter';
-import type { Element, ElementContext } from '../element';
-import { monoNs } from '../clock';
-import { Reason } from '../reasons';
+import { Cat, Reason, monoNs, processBilledNs, type Batch, type BusConsumer, type BusProducer, type Delivery, type Element, type ElementContext } from '@vnflab/core';
 
 export interface StageRunnerOptions {
   element: Element;

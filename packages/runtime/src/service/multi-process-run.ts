@@ -10,10 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
-  LogHistogram, RedisBus, StageStats, histogramFromJson, probeRedis, redactUrl, statsFromJson,
-  type ChainStage, type ResolvedChain,
+  LogHistogram, RedisBus, StageStats, createMetricsRegistry, histogramFromJson, mergeStats, probeRedis, redactUrl, statsFromJson,
+  type ResolvedChain,
 } from '@vnflab/core';
-import { LiveTable } from '../live-table';
+import type { FastifyInstance } from 'fastify';
+import type { ChainStage } from '../embedded-chain';
+import { startMetricsServer } from '../metrics-server';
 import { UsageError } from '../usage-error';
 import { ServiceChild } from './service-child';
 import { checkBusUrl, instanceName, runPrefix } from './service-settings';
@@ -22,8 +24,13 @@ import { summarizeServices, type ServicesSummary } from './services-summary';
 
 export interface MultiProcessOptions {
   busUrl: string;
-  live: boolean;
+  /** The `vnflab` command the children run as `<bin> serve ...` (node runs it). */
+  bin: string;
   capture?: string;
+  /** Serves /metrics of the whole run on this port (each stage also serves its own). */
+  metricsPort?: number;
+  /** Called every second with the rows refreshed from the children's /stats (the live table). */
+  onTick?: (elapsedS: number) => void;
   /** Children's log lines go here (JSON lines); otherwise only failures show them. */
   logFile?: string;
   /** Called once every child is up, with a way to stop the run gracefully (Ctrl-C) and the live rows. */
@@ -106,7 +113,7 @@ export async function runMultiProcess(chain: ResolvedChain, opts: MultiProcessOp
     for (let replica = 0; replica < s.replicas; replica++) {
       const args = ['--stage', s.name, '--replica', String(replica), '--bus', url, '--config', config, '--port', '0', '--host', '127.0.0.1', '--run', run];
       if (opts.capture && index === chain.stages.length - 1) args.push('--capture', opts.capture);
-      children.push(new ServiceChild(instanceName(s.name, replica, s.replicas), index, replica, args, hooks));
+      children.push(new ServiceChild(opts.bin, instanceName(s.name, replica, s.replicas), index, replica, args, hooks));
     }
   });
 
@@ -127,13 +134,6 @@ export async function runMultiProcess(chain: ResolvedChain, opts: MultiProcessOp
     stats: new StageStats(chain.stages[c.index].stage, chain.stages[c.index].variant, c.instance),
     element: { stage: chain.stages[c.index].stage, variant: chain.stages[c.index].variant, process: () => {}, e2e: c.index === chain.stages.length - 1 ? new LogHistogram() : undefined },
   }));
-  const refresh = (c: ServiceChild, j: ServiceStatsJson): void => {
-    const row = rows[children.indexOf(c)];
-    row.stats = statsFromJson(j.stats);
-    row.variant = j.service.variant;
-    const e2e = (row.element as { e2e?: LogHistogram }).e2e;
-    if (e2e && j.e2e) histogramFromJson(j.e2e, e2e);
-  };
 
   try {
     // consumers first, so the generator's first batch finds every stage reading
@@ -151,31 +151,60 @@ export async function runMultiProcess(chain: ResolvedChain, opts: MultiProcessOp
   }
 
   let stopRequested = false;
-  await opts.onStart?.(() => {
-    if (stopRequested) return;
-    stopRequested = true;
-    if (children[0].alive) children[0].proc!.kill('SIGTERM'); // the generator stops; the chain drains
-  }, rows);
+  let metricsApp: FastifyInstance | undefined;
+  try {
+    try {
+      if (opts.metricsPort !== undefined) metricsApp = await serveRunMetrics(chain, rows, opts.metricsPort);
+      await opts.onStart?.(() => {
+        if (stopRequested) return;
+        stopRequested = true;
+        if (children[0].alive) children[0].proc!.kill('SIGTERM'); // the generator stops; the chain drains
+      }, rows);
+    } catch (e) {
+      await stopAll();
+      rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
+    return await watchRun(chain, children, rows, { url, run, dir, opts, failure: () => failure, stopAll });
+  } finally {
+    await metricsApp?.close();
+  }
+}
 
-  const table = opts.live ? new LiveTable(rows) : undefined;
+/** Refreshes the rows from the children's /stats every second until every instance has finished; then the summary. */
+async function watchRun(
+  chain: ResolvedChain,
+  children: ServiceChild[],
+  rows: ChainStage[],
+  w: { url: string; run: string; dir: string; opts: MultiProcessOptions; failure: () => string | undefined; stopAll: () => Promise<void> },
+): Promise<ServicesSummary> {
+  const { url, run, dir, opts, stopAll } = w;
+  const refresh = (c: ServiceChild, j: ServiceStatsJson): void => {
+    const row = rows[children.indexOf(c)];
+    row.stats = statsFromJson(j.stats);
+    row.variant = j.service.variant;
+    const e2e = (row.element as { e2e?: LogHistogram }).e2e;
+    if (e2e && j.e2e) histogramFromJson(j.e2e, e2e);
+  };
   const started = performance.now();
   let last: ServiceStatsJson[] = [];
   for (;;) {
     await delay(1000);
-    if (failure) break;
+    if (w.failure()) break;
     const live = children.filter((c) => !c.left);
     const snaps = await Promise.all(live.map((c) => c.fetchStats()));
     live.forEach((c, i) => {
       const j = snaps[i];
       if (j) refresh(c, j);
     });
-    table?.tick((performance.now() - started) / 1e3);
+    opts.onTick?.((performance.now() - started) / 1e3);
     // done: every instance answered, and every one has finished (input ended / generator done)
     if (snaps.every((j) => j && j.service.state === 'finished')) {
       last = snaps as ServiceStatsJson[];
       break;
     }
   }
+  const failure = w.failure();
   if (failure) {
     await stopAll();
     rmSync(dir, { recursive: true, force: true });
@@ -190,6 +219,34 @@ export async function runMultiProcess(chain: ResolvedChain, opts: MultiProcessOp
   const summary = summarizeServices(chain, results, (end - gen.started_mono_ns) / 1e9, { url: redactUrl(url), run });
   await cleanUp(url, runPrefix(chain.name, run));
   return summary;
+}
+
+/** One Prometheus view of the run: each stage's replicas summed (their own /metrics stay per instance). */
+function perStage(chain: ResolvedChain, rows: ChainStage[]): { stats: StageStats[]; e2e: LogHistogram } {
+  const e2e = new LogHistogram();
+  const stats = chain.stages.map((s) => {
+    const m = new StageStats(s.stage, s.variant, s.name);
+    for (const r of rows) {
+      if (r.stats.instance !== s.name && !r.stats.instance.startsWith(`${s.name}-`)) continue;
+      if (r.stage !== s.stage) continue;
+      mergeStats(m, r.stats);
+      m.variant = r.variant;
+      const h = (r.element as { e2e?: LogHistogram }).e2e;
+      if (h) e2e.merge(h);
+    }
+    return m;
+  });
+  return { stats, e2e };
+}
+
+function serveRunMetrics(chain: ResolvedChain, rows: ChainStage[], port: number): Promise<FastifyInstance> {
+  return startMetricsServer(
+    createMetricsRegistry({
+      stages: () => perStage(chain, rows).stats,
+      e2e: () => [{ chain: chain.name, variant: chain.stages.slice(1, -1).map((st) => st.variant).join('+') || 'direct', hist: perStage(chain, rows).e2e }],
+    }),
+    port,
+  );
 }
 
 /** Waits until every child reports ready (connected to Redis and consuming). */

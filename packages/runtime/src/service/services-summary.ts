@@ -10,9 +10,10 @@
 // recognise shows as a deficit on its hop and a surplus on the next; it is carried downstream.)
 
 import {
-  LogHistogram, StageStats, histogramFromJson, mergeStats, reasonCode, stageRow, statsFromJson, summarize,
-  type Element, type ResolvedChain, type RunSummary, type Source, type SummaryStageInput,
+  LogHistogram, StageStats, histogramFromJson, mergeStats, reasonCode, statsFromJson,
+  type Element, type ResolvedChain, type Source,
 } from '@vnflab/core';
+import { stageRow, summarize, type RunSummary, type SummaryStageInput } from '../summary';
 import type { ServiceStatsJson } from './service-stats';
 
 const BUS_LOST = reasonCode('bus_lost');

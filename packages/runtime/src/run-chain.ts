@@ -1,0 +1,76 @@
+// The embedded run: a resolved chain in one process on the in-memory bus, with an optional
+// capture of what the backends received, /metrics and the stages' control routes, to the end of
+// the drain; then the summary.
+
+import { randomBytes } from 'node:crypto';
+import { createMetricsRegistry, openCaptureWriter, type Element, type PcapWriter, type ResolvedChain, type StageRegistry } from '@vnflab/core';
+import { CaptureTap } from './capture-tap';
+import { EmbeddedChain } from './embedded-chain';
+import { startMetricsServer } from './metrics-server';
+import { summarize, type RunSummary } from './summary';
+import { UsageError } from './usage-error';
+
+/** The control token: VNFLAB_CONTROL_TOKEN, or a random one so writes are never open. */
+export function controlToken(): string {
+  return process.env.VNFLAB_CONTROL_TOKEN || randomBytes(12).toString('hex');
+}
+
+export interface RunResult {
+  summary: RunSummary;
+  chain: EmbeddedChain;
+}
+
+export interface RunChainOptions {
+  /** pcap of what the last stage received */
+  capture?: string;
+  metricsPort?: number;
+  /** Called once the chain is built, before it starts. */
+  onStart?: (c: EmbeddedChain) => void;
+  /** Called every second while it runs (the live table). */
+  onTick?: (elapsedS: number) => void;
+}
+
+/** Runs a resolved chain to completion (or until stop), returning the summary. */
+export async function runChain(chain: ResolvedChain, registry: StageRegistry, opts: RunChainOptions = {}): Promise<RunResult> {
+  const ec = new EmbeddedChain(chain, registry);
+  const sink = ec.stages[ec.stages.length - 1];
+  if (opts.capture) {
+    let w: PcapWriter;
+    try {
+      w = openCaptureWriter(opts.capture);
+    } catch (e) {
+      throw new UsageError(`--capture: cannot write ${opts.capture}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    sink.element = new CaptureTap(sink.element as Element, w);
+  }
+  const token = controlToken();
+  const mounts = ec.stages.flatMap((s) => {
+    const m = registry.get(s.stage).controlRoutes?.(s.element);
+    return m ? [m] : [];
+  });
+  const metricsApp = opts.metricsPort !== undefined
+    ? await startMetricsServer(
+        createMetricsRegistry({
+          stages: () => ec.stages.map((s) => s.stats),
+          e2e: () => [{ chain: chain.name, variant: ec.stages.slice(1, -1).map((s) => s.variant).join('+') || 'direct', hist: (sink.element as Element).e2e! }].filter((x) => x.hist),
+          extra: () => ec.stages.flatMap((s) => (s.element as Element).metrics?.() ?? []),
+        }),
+        opts.metricsPort,
+        { mounts, token },
+      )
+    : undefined;
+  if (metricsApp && mounts.length && !process.env.VNFLAB_CONTROL_TOKEN) {
+    process.stderr.write(`vnflab: control API ${mounts.map((m) => m.prefix).join(', ')} on port ${opts.metricsPort}; token ${token} (set VNFLAB_CONTROL_TOKEN to choose it)\n`);
+  }
+  const started = performance.now();
+  const onTick = opts.onTick;
+  const timer = onTick ? setInterval(() => onTick((performance.now() - started) / 1e3), 1000) : undefined;
+  opts.onStart?.(ec);
+  try {
+    await ec.start();
+  } finally {
+    if (timer) clearInterval(timer);
+    await metricsApp?.close();
+  }
+  return { summary: summarize(chain.name, chain.profile, ec.stages, ec.elapsedSeconds()), chain: ec };
+}
