@@ -1,10 +1,11 @@
 // Bad input to the CLI: one line that says what is wrong, a non-zero exit, never a stack trace.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { vnflab } from './helpers/cli';
+import { PcapWriter } from '@vnflab/core';
+import { ROOT, vnflab } from './helpers/cli';
 
 const dir = mkdtempSync(join(tmpdir(), 'vnflab-cli-'));
 
@@ -40,6 +41,21 @@ describe('the CLI refuses bad input with one clear line', () => {
     expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
     expectUsageError(['run', '--pcap-in', fifo, '--count', '1'], /fifo: a FIFO, not a regular file/);
     expectUsageError(['run', '--config', fifo], /fifo: a FIFO, not a regular file/);
+  });
+
+  test('a setting the schema lets through but the stage refuses is bad usage naming the stage and key', () => {
+    const chain = readFileSync(join(ROOT, 'chains', 'default.yaml'), 'utf8');
+    const badLb = join(dir, 'bad-lb.yaml');
+    writeFileSync(badLb, chain.replace('table_size: 65537', 'table_size: 65536'));
+    expectUsageError(['run', '--config', badLb, '--count', '10'], /^vnflab: stages\[3\] \(lb\): .*table_size: 65536 is not prime/);
+    // a replay whose original timing would wait 136 years
+    const far = join(dir, 'far.pcap');
+    const w = new PcapWriter(far);
+    const frame = Buffer.alloc(60);
+    w.write(frame, 0, frame.length, 1000, 0);
+    w.write(frame, 0, frame.length, 1000 + 136 * 365 * 86400, 0);
+    w.close();
+    expectUsageError(['run', '--pcap-in', far, '--pcap-timing', 'original'], /stages\[0\] \(traffic-gen\): pcap_timing: .*far\.pcap record 1 is \d+ s after the first/);
   });
 
   test('unreadable and corrupt files', () => {

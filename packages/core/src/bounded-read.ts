@@ -4,7 +4,12 @@
 
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 
-export class FileReadError extends Error {}
+export class FileReadError extends Error {
+  /** True when the file could not even be opened (the message is then the error code, e.g. ENOENT). */
+  constructor(message: string, readonly notOpened = false) {
+    super(message);
+  }
+}
 
 /** The kind of a non-regular file, for the message. */
 function kindOf(st: Stats): string {
@@ -23,7 +28,7 @@ export function readRegularFile(path: string, maxBytes: number): Buffer {
     // O_NONBLOCK: opening a FIFO for reading must not wait for a writer before we can refuse it
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
-    throw new FileReadError(`cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw new FileReadError((e as NodeJS.ErrnoException).code ?? String(e), true);
   }
   try {
     const st = fstatSync(fd);

@@ -92,7 +92,7 @@ export function readCaptureFile(path: string): Buffer {
   try {
     return readRegularFile(path, MAX_CAPTURE_BYTES);
   } catch (e) {
-    if (e instanceof FileReadError) throw new PcapError(e.message, path, 0);
+    if (e instanceof FileReadError) throw new PcapError(e.notOpened ? `cannot read: ${e.message}` : e.message, path, 0);
     throw e;
   }
 }
