@@ -154,6 +154,26 @@ describe('vnflab run --bus', () => {
     expect(s.stages.find((x) => x.instance === defaultStages()[0].name)!.left).toBe(true); // the generator drained and exited 0
   }, 120000);
 
+  test('Ctrl-C in a terminal (SIGINT to the whole process group): the supervisor alone stops the run, in order; no stage restarts; the bus URL is on no command line', async () => {
+    const f = files();
+    writeChain(f.chain, { traffic: { rate: 20000 } });
+    const run = new ServicesRun(['--bus', redis.url, '--config', f.chain, '--json', f.json, '--quiet'], {}, { detached: true });
+    const sink = defaultStages().slice(-1)[0].name;
+    const b = await run.started(sink);
+    await waitFor('traffic at the backends', async () => ((await stats(b.port)).stats.packets_in > 10000 ? true : undefined));
+    // every child's argv, as ps shows it: the Redis URL (which may carry a password) is not there
+    for (const [, started] of run.instances) {
+      const argv = readFileSync(`/proc/${started.pid}/cmdline`, 'utf8').split('\0');
+      expect(argv).toContain('serve');
+      expect(argv.join(' ')).not.toContain(redis.url);
+    }
+    process.kill(-run.child.pid!, 'SIGINT'); // what the terminal sends on Ctrl-C
+    const s = await finish(run, f.json);
+    expectClosed(s);
+    expect(s.restarts).toEqual({});
+    expect(s.bus.lost).toEqual({});
+  }, 120000);
+
   test('30 s of overload: Redis and every process stay bounded in memory, and the backpressure is counted', async () => {
     const f = files();
     const bound = 16;

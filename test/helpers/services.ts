@@ -24,8 +24,9 @@ export class ServicesRun {
   readonly instances = new Map<string, Started>();
   readonly starts = new Map<string, number>();
 
-  constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, [BIN, 'run', ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+  /** `detached`: the run leads a process group of its own, as a command in a terminal does (kill -INT -pid is a Ctrl-C). */
+  constructor(args: string[], env: NodeJS.ProcessEnv = {}, opts: { detached?: boolean } = {}) {
+    this.child = spawn(process.execPath, [BIN, 'run', ...args], { cwd: ROOT, env: { ...process.env, ...env }, detached: opts.detached ?? false });
     let partial = '';
     this.child.stdout!.on('data', (d) => (this.stdout += d));
     this.child.stderr!.on('data', (d) => {

@@ -21,7 +21,7 @@ export function runUsage(registry: StageRegistry): string {
   }
   return `vnflab run [--config FILE] [--duration S | --count N] [--rate PPS] [--size B|imix]
            [--flows N] [--proto udp|tcp] [--pcap-in FILE] [--pcap-timing original|none] [--pcap-speed X]
-           [--profile NAME] [--batch N] [--capture FILE] [--json FILE] [--metrics-port N] [--quiet]
+           [--profile NAME] [--batch N] [--capture FILE] [--json FILE] [--metrics-port N [--host ADDR]] [--quiet]
            [--variant STAGE=VARIANT ...]
 ${lines.map((l) => `           ${l}`).join('\n')}
            [--bus redis://HOST:PORT [--log-file FILE]]   (every stage its own process on Redis Streams)`;
@@ -43,6 +43,7 @@ export interface RunFlags {
   capture?: string;
   json?: string;
   'metrics-port'?: string;
+  host?: string;
   quiet?: boolean;
   variant?: string[];
   bus?: string;
@@ -67,6 +68,7 @@ const RUN_OPTIONS = {
   capture: { type: 'string' },
   json: { type: 'string' },
   'metrics-port': { type: 'string' },
+  host: { type: 'string' },
   quiet: { type: 'boolean' },
   bus: { type: 'string' },
   'log-file': { type: 'string' },
@@ -208,6 +210,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     const { summary } = await runChain(chain, registry, {
       capture: f.capture,
       metricsPort,
+      metricsHost: f.host,
       onTick: (elapsedS) => table?.tick(elapsedS),
       onStart: (c) => {
         ec = c;

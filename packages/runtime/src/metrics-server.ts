@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { createHttpApp, mountControlRoutes } from './http/http-app';
 
-export async function startMetricsServer(registry: Registry, port: number, control: { mounts: ControlRoutes[]; token: string | undefined } = { mounts: [], token: undefined }, host = '0.0.0.0'): Promise<FastifyInstance> {
+export async function startMetricsServer(registry: Registry, port: number, control: { mounts: ControlRoutes[]; token: string | undefined } = { mounts: [], token: undefined }, host = '127.0.0.1'): Promise<FastifyInstance> {
   const app = createHttpApp();
   app.get('/metrics', async (_req, reply) => {
     reply.header('content-type', registry.contentType);

@@ -24,6 +24,8 @@ export interface RunChainOptions {
   /** pcap of what the last stage received */
   capture?: string;
   metricsPort?: number;
+  /** Address the metrics server listens on (default 127.0.0.1). */
+  metricsHost?: string;
   /** Called once the chain is built, before it starts. */
   onStart?: (c: EmbeddedChain) => void;
   /** Called every second while it runs (the live table). */
@@ -54,9 +56,11 @@ export async function runChain(chain: ResolvedChain, registry: StageRegistry, op
           stages: () => ec.stages.map((s) => s.stats),
           e2e: () => [{ chain: chain.name, variant: ec.stages.slice(1, -1).map((s) => s.variant).join('+') || 'direct', hist: (sink.element as Element).e2e! }].filter((x) => x.hist),
           extra: () => ec.stages.flatMap((s) => (s.element as Element).metrics?.() ?? []),
+          declared: ec.stages.flatMap((s) => registry.get(s.stage).metrics ?? []),
         }),
         opts.metricsPort,
         { mounts, token },
+        opts.metricsHost,
       )
     : undefined;
   if (metricsApp && mounts.length && !process.env.VNFLAB_CONTROL_TOKEN) {

@@ -18,6 +18,7 @@ export interface ServicesFlags {
   capture?: string;
   'log-file'?: string;
   'metrics-port'?: string;
+  host?: string;
 }
 
 export async function runServicesCommand(chain: ResolvedChain, f: ServicesFlags): Promise<number> {
@@ -26,7 +27,7 @@ export async function runServicesCommand(chain: ResolvedChain, f: ServicesFlags)
   let stops = 0;
   const onSigint = (): void => {
     if (++stops > 1) {
-      process.stderr.write('vnflab: second Ctrl-C, exiting without the summary (stage processes get SIGTERM from their terminal)\n');
+      process.stderr.write('vnflab: second Ctrl-C, exiting without the summary (the stage processes see it and drain by themselves)\n');
       process.exit(130);
     }
     process.stderr.write('\nvnflab: stopping the generator; the stages drain what is in flight (Ctrl-C again to abort)\n');
@@ -42,6 +43,7 @@ export async function runServicesCommand(chain: ResolvedChain, f: ServicesFlags)
       capture: f.capture,
       logFile: f['log-file'],
       metricsPort,
+      metricsHost: f.host,
       onTick: (elapsedS) => table?.tick(elapsedS),
       onStart: (s, rows) => {
         stop = s;

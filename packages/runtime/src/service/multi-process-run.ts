@@ -29,6 +29,8 @@ export interface MultiProcessOptions {
   capture?: string;
   /** Serves /metrics of the whole run on this port (each stage also serves its own). */
   metricsPort?: number;
+  /** Address that /metrics listens on (default 127.0.0.1). */
+  metricsHost?: string;
   /** Called every second with the rows refreshed from the children's /stats (the live table). */
   onTick?: (elapsedS: number) => void;
   /** Children's log lines go here (JSON lines); otherwise only failures show them. */
@@ -111,9 +113,10 @@ export async function runMultiProcess(chain: ResolvedChain, opts: MultiProcessOp
   };
   chain.stages.forEach((s, index) => {
     for (let replica = 0; replica < s.replicas; replica++) {
-      const args = ['--stage', s.name, '--replica', String(replica), '--bus', url, '--config', config, '--port', '0', '--host', '127.0.0.1', '--run', run];
+      const args = ['--stage', s.name, '--replica', String(replica), '--config', config, '--port', '0', '--host', '127.0.0.1', '--run', run];
       if (opts.capture && index === chain.stages.length - 1) args.push('--capture', opts.capture);
-      children.push(new ServiceChild(opts.bin, instanceName(s.name, replica, s.replicas), index, replica, args, hooks));
+      // the bus URL may hold a password: through the environment, never argv
+      children.push(new ServiceChild(opts.bin, instanceName(s.name, replica, s.replicas), index, replica, args, hooks, { VNFLAB_BUS: url }));
     }
   });
 
@@ -154,7 +157,7 @@ export async function runMultiProcess(chain: ResolvedChain, opts: MultiProcessOp
   let metricsApp: FastifyInstance | undefined;
   try {
     try {
-      if (opts.metricsPort !== undefined) metricsApp = await serveRunMetrics(chain, rows, opts.metricsPort);
+      if (opts.metricsPort !== undefined) metricsApp = await serveRunMetrics(chain, rows, opts.metricsPort, opts.metricsHost);
       await opts.onStart?.(() => {
         if (stopRequested) return;
         stopRequested = true;
@@ -239,13 +242,15 @@ function perStage(chain: ResolvedChain, rows: ChainStage[]): { stats: StageStats
   return { stats, e2e };
 }
 
-function serveRunMetrics(chain: ResolvedChain, rows: ChainStage[], port: number): Promise<FastifyInstance> {
+function serveRunMetrics(chain: ResolvedChain, rows: ChainStage[], port: number, host?: string): Promise<FastifyInstance> {
   return startMetricsServer(
     createMetricsRegistry({
       stages: () => perStage(chain, rows).stats,
       e2e: () => [{ chain: chain.name, variant: chain.stages.slice(1, -1).map((st) => st.variant).join('+') || 'direct', hist: perStage(chain, rows).e2e }],
     }),
     port,
+    undefined,
+    host,
   );
 }
 

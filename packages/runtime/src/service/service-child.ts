@@ -34,6 +34,8 @@ export class ServiceChild {
     readonly replica: number,
     private readonly args: string[],
     private readonly hooks: ChildHooks = {},
+    /** Environment for the child on top of ours: secrets (the bus URL) go here, never in `args` (ps shows argv). */
+    private readonly env: Record<string, string> = {},
   ) {}
 
   get pid(): number {
@@ -48,8 +50,14 @@ export class ServiceChild {
   start(): Promise<void> {
     this.port = 0;
     this.stopping = false;
-    // stdin is a pipe the child watches: if this process dies, the child drains and exits
-    const proc = spawn(process.execPath, [this.bin, 'serve', ...this.args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, VNFLAB_EXIT_WITH_PARENT: '1' } });
+    // stdin is a pipe the child watches: if this process dies, the child drains and exits. Its own
+    // process group (detached): a Ctrl-C in the terminal reaches only this supervisor, which
+    // stops the children in order, instead of every child at once
+    const proc = spawn(process.execPath, [this.bin, 'serve', ...this.args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+      env: { ...process.env, ...this.env, VNFLAB_EXIT_WITH_PARENT: '1' },
+    });
     this.proc = proc;
     let onListening!: () => void;
     let onFail!: (e: Error) => void;

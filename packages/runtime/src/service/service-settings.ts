@@ -217,7 +217,8 @@ export function resolveServiceSettings(flags: ServeFlags, env: NodeJS.ProcessEnv
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(run)) throw new UsageError(`${runP.from}: "${run}" must be 1..64 letters, digits, '.', '_' or '-'`);
 
   const port = checkedNum(pick(flags, env, 'port'), { min: 0, max: 65535 }) ?? 8080;
-  const host = pick(flags, env, 'host').value ?? '0.0.0.0';
+  // loopback unless asked: compose sets VNFLAB_HOST=0.0.0.0, reachable on its own network only
+  const host = pick(flags, env, 'host').value ?? '127.0.0.1';
   const logP = pick(flags, env, 'log-level');
   const logLevel = logP.value ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`${logP.from}: "${logLevel}" is not a log level (${LOG_LEVELS.join(', ')})`);
