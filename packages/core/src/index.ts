@@ -5,6 +5,7 @@ export * from './nic-model';
 export * from './reasons';
 export * from './clock';
 export * from './random';
+export * from './measure';
 export * from './cpu/categories';
 export * from './cpu/cpu-meter';
 export * from './cpu/cost-profile';

@@ -4,14 +4,13 @@
 // loop over the same batches (parse verifying checksums, 5-tuple hash, destination rewrite: the
 // least work any stage does, as bench/floor.js and the lb benchmark measure it).
 
-import { performance } from 'node:perf_hooks';
 import * as core from '@vnflab/core';
 import type { Batch, ElementContext } from '@vnflab/core';
 import { Firewall } from './firewall';
 import type { RuleSpec } from './rules';
 
 // Bound once at load (docs/architecture.md, "Hot-path imports").
-const { Costs, ParsedFrame, StageStats, buildFrame, flowHash, ipFromString, loadProfile, parseFrame, rewriteDestination, silentLogger } = core;
+const { Costs, ParsedFrame, StageStats, buildFrame, floorPass, ipFromString, loadProfile, opsPerSecond: rate, silentLogger } = core;
 
 export interface FirewallBenchOptions {
   /** Time spent on each rate measurement (default 300 ms). */
@@ -36,20 +35,6 @@ export interface FirewallBenchResult {
 const BATCH = 64;
 const FRAME = 60; // 64 B on the wire without the FCS
 const FLOWS = 4096;
-
-/** Runs `step` (which does `ops` operations) until `ms` have passed; returns operations per second. */
-function rate(ms: number, ops: number, step: () => void): number {
-  for (let i = 0; i < 3; i++) step(); // warm up the JIT
-  let n = 0;
-  const t0 = performance.now();
-  let t = t0;
-  while (t - t0 < ms) {
-    step();
-    n += ops;
-    t = performance.now();
-  }
-  return (n * 1000) / (t - t0);
-}
 
 function prebuiltBatches(count: number): Batch[] {
   const vip = ipFromString('10.0.0.100');
@@ -97,15 +82,8 @@ export function runFirewallBench(opts: FirewallBenchOptions = {}): FirewallBench
   let sink = 0;
   let round = 0;
   const floor = rate(ms, BATCH, () => {
-    const b = next();
-    const buf = b.buf;
     // rounds alternate between two destinations so every frame stays valid
-    const d = round++ & 1 ? oldDst : newDst;
-    for (let i = 0, c = b.count; i < c; i++) {
-      if (parseFrame(buf, b.offset(i), b.length(i), p) !== 0) throw new Error('firewall bench: a floor frame did not parse');
-      sink += flowHash(p.srcIp, p.dstIp, p.proto, p.srcPort, p.dstPort);
-      rewriteDestination(buf, p.l3Off, p.l4Off, d, 80);
-    }
+    sink += floorPass(next(), p, round++ & 1 ? oldDst : newDst, 80);
   });
   const drops = ctx.stats.totalDrops() + batches.reduce((x, b) => x + b.dropped(), 0);
   if (drops > 0) throw new Error(`firewall bench: ${drops} packets dropped; the measurement is not valid`);

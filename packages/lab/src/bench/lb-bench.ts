@@ -10,7 +10,7 @@ import * as lbPackage from '@vnflab/lb';
 import type { Member } from '@vnflab/lb';
 
 // Bound once at load (docs/architecture.md, "Hot-path imports").
-const { Costs, ParsedFrame, StageStats, buildFrame, flowHash, ipFromString, loadProfile, parseFrame, rewriteDestination, silentLogger } = core;
+const { Costs, ParsedFrame, StageStats, buildFrame, floorPass, flowHash, ipFromString, loadProfile, opsPerSecond: rate, silentLogger } = core;
 const { ConnTrack, LoadBalancer, MaglevTable, populate } = lbPackage;
 
 export interface LbBenchOptions {
@@ -41,20 +41,6 @@ export interface LbBenchResult {
   restore_packets_per_s: number;
   /** Median of 3 builds per N, in ms. */
   build_ms: Record<number, number>;
-}
-
-/** Runs `step` (which does `ops` operations) until `ms` have passed; returns operations per second. */
-function rate(ms: number, ops: number, step: () => void): number {
-  for (let i = 0; i < 3; i++) step(); // warm up the JIT
-  let n = 0;
-  const t0 = performance.now();
-  let t = t0;
-  while (t - t0 < ms) {
-    step();
-    n += ops;
-    t = performance.now();
-  }
-  return (n * 1000) / (t - t0);
 }
 
 function members(n: number): Member[] {
@@ -143,13 +129,7 @@ export function runLbBench(opts: LbBenchOptions = {}): LbBenchResult {
   const p = new ParsedFrame();
   const newDst = ipFromString('10.0.1.1');
   const floor = rate(ms, BATCH, () => {
-    const b = restore();
-    const buf = b.buf;
-    for (let i = 0, n = b.count; i < n; i++) {
-      if (parseFrame(buf, b.offset(i), b.length(i), p) !== 0) throw new Error('lb bench: a floor frame did not parse');
-      sink += flowHash(p.srcIp, p.dstIp, p.proto, p.srcPort, p.dstPort);
-      rewriteDestination(buf, p.l3Off, p.l4Off, newDst, 8080);
-    }
+    sink += floorPass(restore(), p, newDst, 8080);
   });
   const drops = ctx.stats.totalDrops() + batches.reduce((s, b) => s + b.dropped(), 0);
   if (drops > 0) throw new Error(`lb bench: the element dropped ${drops} packets; the measurement is not valid`);
