@@ -220,7 +220,9 @@ export class KernelPath implements Element {
 
   /** Whose interrupts napi took: the NIC's, this ring's own (no NIC upstream), or both. */
   private interruptSource(): string {
-    if (this.cfg.toggles.irq.kind !== 'napi') return formatToggles(this.cfg.toggles).irq;
+    const irq = this.cfg.toggles.irq.kind;
+    if (irq === 'per-packet') return 'per-packet: one per packet, whatever the nic moderated';
+    if (irq === 'poll') return 'poll: none';
     const nic = `${this.nicInterrupts} from the nic`;
     const own = `${this.ownRingBatches} batches with no nic interrupt count: one own-ring interrupt per arrival`;
     if (this.ownRingBatches === 0) return nic;
