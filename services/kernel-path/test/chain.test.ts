@@ -1,13 +1,14 @@
 // kernel-path inside the embedded chain (traffic-gen -> kernel-path -> backends): every packet is
 // accounted for, the backends verify the checksums of what the receive path handed over, CPU
-// shares close, and no stage's CPU is counted twice although per-packet interrupts let the other
-// stages run in the middle of kernel-path's process() call.
+// shares close, and no stage's CPU is counted twice although interrupts let the other stages run
+// in the middle of kernel-path's process() call. Behind the real nic, napi takes its interrupts.
 
 import { performance } from 'node:perf_hooks';
 import { CATEGORIES, Cat, EmbeddedChain, MemoryBus, StageRegistry, StageRunner, StageStats, summarize, validateChain } from '@vnflab/core';
 import { Ev } from '../src/events';
 import { trafficGenStage } from '@vnflab/traffic-gen';
 import { backendsStage } from '@vnflab/backends';
+import { nicStage } from '@vnflab/nic';
 import { KernelPath, kernelPathStage } from '../src';
 import { batchOf, busyNeighbour, ctxFor, frames } from './helpers';
 
@@ -112,5 +113,32 @@ describe('kernel-path in the embedded chain', () => {
     // neighbour turns in its interrupts' waits are neither its irq nor its runner's bus
     expect(wallNs).toBeGreaterThan(19 * turnNs);
     expect(ctx.stats.cpu.totalNs()).toBeLessThan((19 * turnNs) / 4);
+  });
+
+  it('behind the real nic (passthrough, moderation 32) it takes as many interrupts as the nic raised', async () => {
+    const reg = registry().register(nicStage);
+    const chain = validateChain(
+      {
+        name: 'nic-kp',
+        profile: 'zero',
+        batch_size: 64,
+        stages: [
+          { stage: 'traffic-gen', settings: { count: 640, size: 64, flows: 64 } },
+          { stage: 'nic', variant: 'passthrough' },
+          { stage: 'kernel-path', variant: 'kernel' },
+          { stage: 'backends' },
+        ],
+      },
+      reg,
+    );
+    const c = new EmbeddedChain(chain, reg);
+    await c.start();
+    const s = summarize(chain.name, 'zero', c.stages, c.elapsedSeconds());
+    expect(s.received).toBe(640);
+    const nicIrq = s.stages[1].events.interrupt;
+    expect(nicIrq).toBe(20); // 10 full batches, one interrupt per 32 write-backs
+    expect(s.stages[2].events.interrupt).toBe(nicIrq);
+    expect(s.stages[2].events.empty_poll).toBeUndefined();
+    expect(c.stages[2].element.describe?.()).toMatchObject({ interrupt_source: '20 from the nic' });
   });
 });

@@ -1,12 +1,10 @@
 // Interrupts and context switches happen once, where the modelled system has them: napi takes the
 // interrupts the NIC raised (Batch#interrupts), or its own ring's one per batch when no NIC
-// counted any; the application thread switches only when it slept and is woken.
+// counted any; the application thread switches only when it slept and is woken. (Behind the
+// real nic stage: chain.test.ts.)
 
-import { Batch, EmbeddedChain, StageRegistry, summarize, validateChain } from '@vnflab/core';
-import { trafficGenStage } from '@vnflab/traffic-gen';
-import { backendsStage } from '@vnflab/backends';
-import { nicStage } from '@vnflab/nic';
-import { KernelPath, SocketQueue, SyscallPath, SkBuff, kernelPathStage, parseSyscall } from '../src';
+import { Batch } from '@vnflab/core';
+import { KernelPath, SocketQueue, SyscallPath, SkBuff, parseSyscall } from '../src';
 import { batchOf, ctxFor, events, frames, payloads, run } from './helpers';
 
 function withNicInterrupts(n: number, interrupts: number): Batch {
@@ -49,33 +47,6 @@ describe('napi takes the NIC interrupts', () => {
     const ctx = ctxFor();
     await run(el, withNicInterrupts(64, 2), ctx);
     expect(events(ctx).interrupt).toBe(64);
-  });
-
-  it('behind the real nic (passthrough, moderation 32) it takes as many interrupts as the nic raised', async () => {
-    const reg = new StageRegistry().register(trafficGenStage).register(nicStage).register(kernelPathStage).register(backendsStage);
-    const chain = validateChain(
-      {
-        name: 'nic-kp',
-        profile: 'zero',
-        batch_size: 64,
-        stages: [
-          { stage: 'traffic-gen', settings: { count: 640, size: 64, flows: 64 } },
-          { stage: 'nic', variant: 'passthrough' },
-          { stage: 'kernel-path', variant: 'kernel' },
-          { stage: 'backends' },
-        ],
-      },
-      reg,
-    );
-    const c = new EmbeddedChain(chain, reg);
-    await c.start();
-    const s = summarize(chain.name, 'zero', c.stages, c.elapsedSeconds());
-    expect(s.received).toBe(640);
-    const nicIrq = s.stages[1].events.interrupt;
-    expect(nicIrq).toBe(20); // 10 full batches, one interrupt per 32 write-backs
-    expect(s.stages[2].events.interrupt).toBe(nicIrq);
-    expect(s.stages[2].events.empty_poll).toBeUndefined();
-    expect(c.stages[2].element.describe?.()).toMatchObject({ interrupt_source: '20 from the nic' });
   });
 });
 
