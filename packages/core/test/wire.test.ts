@@ -1,7 +1,7 @@
 // The bus's wire form of a batch: every field survives the round trip, frames of any length and
 // alignment, and anything that is not exactly one batch is refused with the reason.
 
-import { Batch, BatchFormatError, decodeBatch, encodeBatch, BatchEncoder, WIRE_HEADER_LEN, WIRE_META_LEN } from '../src';
+import { Batch, BatchFormatError, BatchPool, decodeBatch, encodeBatch, BatchEncoder, WIRE_HEADER_LEN, WIRE_META_LEN } from '../src';
 
 function sample(lengths: number[]): Batch {
   const b = Batch.allocate(lengths.length + 3, 1518); // spare slots and room do not travel
@@ -16,6 +16,7 @@ function sample(lengths: number[]): Batch {
   b.drop(1, 5);
   b.chainId = 0xdeadbeef;
   b.stageIndex = 3;
+  b.interrupts = 2;
   b.batchId = 2 ** 52 + 1;
   b.enqueueNs = 987654321;
   b.createdNs = 987650000;
@@ -23,7 +24,7 @@ function sample(lengths: number[]): Batch {
 }
 
 function expectSame(a: Batch, b: Batch): void {
-  expect([b.count, b.chainId, b.stageIndex, b.batchId, b.enqueueNs, b.createdNs]).toEqual([a.count, a.chainId, a.stageIndex, a.batchId, a.enqueueNs, a.createdNs]);
+  expect([b.count, b.chainId, b.stageIndex, b.interrupts, b.batchId, b.enqueueNs, b.createdNs]).toEqual([a.count, a.chainId, a.stageIndex, a.interrupts, a.batchId, a.enqueueNs, a.createdNs]);
   for (let i = 0; i < a.count; i++) {
     expect([b.length(i), b.reason(i), b.flowHash(i), b.flowId(i), b.seq(i), b.genNs(i)]).toEqual([a.length(i), a.reason(i), a.flowHash(i), a.flowId(i), a.seq(i), a.genNs(i)]);
     expect(b.buf.subarray(b.offset(i), b.offset(i) + b.length(i)).equals(a.buf.subarray(a.offset(i), a.offset(i) + a.length(i)))).toBe(true);
@@ -61,6 +62,32 @@ describe('batch wire form', () => {
     expect(again.buffer).toBe(big.buffer);
     expect(Buffer.from(again).equals(Buffer.from(encodeBatch(sample([60]))))).toBe(true);
     expect(small.length).toBe(again.length);
+  });
+
+  test("the NIC's interrupt count crosses the wire in its own bytes, next to the stage index", () => {
+    for (const n of [0, 1, 2, 0x1234, 0xffff]) {
+      const b = sample([60, 60]);
+      b.interrupts = n;
+      const back = decodeBatch(encodeBatch(b));
+      expect([back.interrupts, back.stageIndex, back.batchId]).toEqual([n, 3, 2 ** 52 + 1]);
+    }
+    const b = sample([60]);
+    b.interrupts = 70000; // more than a u16: saturates rather than wrapping to a small count
+    expect(b.interrupts).toBe(0xffff);
+    b.interrupts = -1;
+    expect(b.interrupts).toBe(0);
+  });
+
+  test('a reused batch starts with no interrupt count', () => {
+    const pool = new BatchPool(4);
+    const b = pool.get();
+    b.append(60);
+    b.interrupts = 5;
+    pool.put(b);
+    const again = pool.get();
+    expect(again).toBe(b);
+    expect([again.count, again.interrupts]).toEqual([0, 0]);
+    expect(Batch.allocate(2).interrupts).toBe(0);
   });
 
   test('an empty batch travels', () => {

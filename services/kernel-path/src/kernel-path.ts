@@ -16,7 +16,7 @@ import * as core from '@vnflab/core';
 import type { Batch, CustomMetricSpec, Element, ElementContext } from '@vnflab/core';
 import { createAllocator, type Allocator, type SkBuff } from './alloc';
 import { copyKernelToUser, copyRingToKernel } from './copies';
-import { createNotifier, type Notifier } from './irq';
+import { IrqTotals, createNotifier, type Notifier } from './irq';
 import { resolve } from './presets';
 import { Harvest, RxQueue } from './rx-queue';
 import { formatToggles, type Resolved, type Toggles } from './settings';
@@ -41,8 +41,13 @@ export class KernelPath implements Element {
   private delivered: (SkBuff | null)[] = [];
   private pending: Resolved | null = null;
   private raw: Record<string, unknown>;
+  private readonly irqTotals = new IrqTotals();
   rounds = 0;
   deliveredTotal = 0;
+  /** napi: interrupts the NIC raised for the batches received (Batch#interrupts). */
+  nicInterrupts = 0;
+  /** napi: batches no NIC had counted interrupts for, taken on this ring's own interrupt. */
+  ownRingBatches = 0;
 
   constructor(
     readonly variant: string,
@@ -69,7 +74,7 @@ export class KernelPath implements Element {
       // a pool sized for one round in flight never has to grow
       this.allocator = createAllocator(r.toggles.alloc, this.rx.bytes, r.ringSize);
     }
-    this.notifier = createNotifier(r.toggles.irq);
+    this.notifier = createNotifier(r.toggles.irq, this.irqTotals);
     this.sockets = new SocketTable(r.sockets, r.socketQueue);
     this.stack = new Stack(r.toggles.stack, this.sockets);
     this.syscalls = new SyscallPath(r.toggles.syscall);
@@ -89,11 +94,30 @@ export class KernelPath implements Element {
       this.apply(this.pending);
       this.pending = null;
     }
+    const count = batch.count;
+    // napi takes the interrupts the NIC raised for these packets; with no NIC upstream (none
+    // set), its own ring's interrupt, one per arrival (per round). per-packet and poll ignore it.
+    const fromNic = this.notifier.mode.kind === 'napi' ? batch.interrupts : 0;
+    if (this.notifier.mode.kind === 'napi' && count > 0) {
+      if (fromNic > 0) this.nicInterrupts += fromNic;
+      else this.ownRingBatches++;
+    }
     let from = 0;
+    let left = fromNic; // the NIC's interrupts not taken yet
+    let shareEnd = fromNic > 0 ? 0 : count;
     const next = (): void | Promise<void> => {
-      while (from < batch.count) {
-        from = this.transport(batch, from, ctx);
-        const waiting = this.notifier.run(this.rx, this.harvestBuf, ctx);
+      while (from < count || left > 0) {
+        let raise = false;
+        if (fromNic > 0 && from >= shareEnd) {
+          // the NIC counts its interrupts, not where they fell: each covers an equal share of
+          // the burst (exact for full batches and a moderation that divides them)
+          shareEnd = from + Math.ceil((count - from) / left);
+          left--;
+          raise = true;
+        }
+        from = this.transport(batch, from, shareEnd, ctx);
+        if (fromNic === 0) raise = this.rx.completed > 0;
+        const waiting = this.notifier.run(this.rx, this.harvestBuf, ctx, raise);
         if (waiting) {
           return waiting.then(() => {
             this.kernel(batch, ctx);
@@ -102,16 +126,18 @@ export class KernelPath implements Element {
         }
         this.kernel(batch, ctx);
       }
+      // handed on to the application, which sleeps once it has drained its sockets
+      this.syscalls.block(this.sockets.queues);
     };
     return next();
   }
 
   /** The lab's transport: the NIC's DMA into the ring, not a modelled cost. */
-  private transport(batch: Batch, from: number, ctx: ElementContext): number {
+  private transport(batch: Batch, from: number, end: number, ctx: ElementContext): number {
     const t0 = ctx.stats.cpu.begin();
-    const end = this.rx.dma(batch, from);
+    const next = this.rx.dma(batch, from, end);
     ctx.stats.cpu.end(Cat.bus, t0);
-    return end;
+    return next;
   }
 
   /** Everything after the harvest, one measured pass per mechanism over the round. */
@@ -124,6 +150,7 @@ export class KernelPath implements Element {
     const delivered = this.delivered as SkBuff[];
     const { copies, syscall, stack } = this.cfg.toggles;
     const ringBytes = this.rx.bytes;
+    if (n === 0) return; // an interrupt whose poll found nothing (the NIC raised more than arrived)
 
     // alloc: an skb per packet, pointing at its ring buffer
     let t = cpu.begin();
@@ -191,6 +218,17 @@ export class KernelPath implements Element {
     return [{ ...RING_OCCUPANCY_METRIC, samples: [{ labels, value: this.rx.completed }] }];
   }
 
+  /** Whose interrupts napi took: the NIC's, this ring's own (no NIC upstream), or both. */
+  private interruptSource(): string {
+    const irq = this.cfg.toggles.irq.kind;
+    if (irq === 'per-packet') return 'per-packet: one per packet, whatever the nic moderated';
+    if (irq === 'poll') return 'poll: none';
+    const nic = `${this.nicInterrupts} from the nic`;
+    const own = `${this.ownRingBatches} batches with no nic interrupt count: one own-ring interrupt per arrival`;
+    if (this.ownRingBatches === 0) return nic;
+    return this.nicInterrupts === 0 ? own : `${nic}; ${own}`;
+  }
+
   describe(): Record<string, unknown> {
     return {
       variant: this.variant,
@@ -199,6 +237,10 @@ export class KernelPath implements Element {
       rounds: this.rounds,
       delivered: this.deliveredTotal,
       syscalls: this.syscalls.calls,
+      wakeups: this.syscalls.wakeups,
+      interrupts: this.irqTotals.interrupts,
+      interrupt_source: this.interruptSource(),
+      interrupt_wait_set_aside_ns: Math.round(this.irqTotals.waitSetAsideNs),
       rx: this.rx.describe(),
       alloc: this.allocator.describe(),
       ...this.sockets.describe(),

@@ -55,15 +55,15 @@ export class RxQueue {
   }
 
   /**
-   * The lab's transport: writes batch packets from slot `from` into the ring until it is full.
-   * Returns the first slot not written (batch.count when all were).
+   * The lab's transport: writes batch packets from slot `from` up to slot `end` (default: the
+   * batch's end) into the ring until it is full. Returns the first slot not written.
    */
-  dma(batch: Batch, from: number): number {
+  dma(batch: Batch, from: number, end = batch.count): number {
     const ring = this.ring;
     const src = batch.buf;
     const dst = this.mem.bytes;
     let i = from;
-    for (const n = batch.count; i < n; i++) {
+    for (const n = Math.min(end, batch.count); i < n; i++) {
       if (!batch.alive(i)) continue;
       const d = ring.deviceFetch();
       if (d < 0) break;

@@ -9,7 +9,7 @@ export const KernelPathSettingsSchema = Type.Object(
     irq: Type.Optional(
       Type.String({
         pattern: '^(per-packet|poll|poll:[0-9]+|napi:[0-9]+)$',
-        description: 'receive notification: per-packet (one interrupt per packet), napi:<budget> (one interrupt, then polls of up to budget), poll or poll:<burst> (busy poll, default burst 32)',
+        description: 'receive notification: napi:<budget> (the interrupts the nic raised, each followed by polls of up to budget; one per batch without a nic), per-packet (one interrupt per packet), poll or poll:<burst> (busy poll, default burst 32)',
       }),
     ),
     alloc: Type.Optional(Type.Union([Type.Literal('per-packet'), Type.Literal('pool')], { description: 'packet buffers: per-packet (fresh sk_buff and data) or pool (pre-allocated, recycled)' })),

@@ -72,14 +72,18 @@ export function payloads(b: Batch): Buffer[] {
   return out;
 }
 
-/** Another stage on the same event loop: bills `ns` of app work to `stats` in every loop turn until stopped. */
-export function busyNeighbour(stats: StageStats, ns: number): { start(): void; stop(): void } {
+/**
+ * Another stage on the same event loop: bills `ns` of app work to `stats` in every loop turn
+ * until stopped. With `billed` false the work is billed to nobody, like the runtime's
+ * bookkeeping or GC.
+ */
+export function busyNeighbour(stats: StageStats, ns: number, billed = true): { start(): void; stop(): void } {
   let stopped = false;
   const turn = (): void => {
     if (stopped) return;
     const t = stats.cpu.begin();
     spendNs(ns);
-    stats.cpu.end(Cat.app, t);
+    if (billed) stats.cpu.end(Cat.app, t);
     setImmediate(turn);
   };
   return { start: () => void setImmediate(turn), stop: () => void (stopped = true) };

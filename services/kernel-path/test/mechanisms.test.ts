@@ -2,7 +2,7 @@
 // the syscall arithmetic, and the interrupt's CPU billing when other work runs during the hop.
 
 import { performance } from 'node:perf_hooks';
-import { Batch, Cat, RXD_STAT_DD, RXD_STAT_EOP, StageStats } from '@vnflab/core';
+import { Batch, Cat, RXD_STAT_DD, RXD_STAT_EOP, StageStats, processSetAsideNs } from '@vnflab/core';
 import { Ev } from '../src/events';
 import {
   Harvest, PerPacketAllocator, PoolAllocator, RxQueue, SkBuff, SocketQueue, SocketTable, SyscallPath,
@@ -120,7 +120,7 @@ describe('interrupt billing', () => {
     busy.start();
     const h = new Harvest(64);
     const t0 = performance.now();
-    await createNotifier({ kind: 'per-packet' }).run(rx, h, ctx);
+    await createNotifier({ kind: 'per-packet' }).run(rx, h, ctx, true);
     const wallNs = (performance.now() - t0) * 1e6;
     busy.stop();
     expect(h.n).toBe(20);
@@ -131,6 +131,38 @@ describe('interrupt billing', () => {
     // one thread: together they cannot have used more than the wall time; without the
     // subtraction, irq alone would hold about all of it, the other stage's 4 ms included
     expect(irqNs + otherNs).toBeLessThanOrEqual(wallNs * 1.01);
+    await hop();
+  });
+
+  // One cost per interrupt: the profile's irq_entry (1 us in linux-3.10-xeon), whatever the
+  // rest of the process does during the hop - nothing, billed work, or work nobody bills
+  // (runtime bookkeeping, GC). Were the hop's wait billed, the neighbours' 500 us per turn would
+  // show up here.
+  it.each([
+    ['no neighbour', 0, true],
+    ['a neighbour billing 500 us a turn', 500_000, true],
+    ['500 us a turn billed to nobody', 500_000, false],
+  ])('irq per interrupt stays at irq_entry with %s', async (_name, ns, billed) => {
+    const ctx = ctxFor('kernel', 'linux-3.10-xeon');
+    const entryNs = ctx.costs.ns.irq_entry;
+    expect(entryNs).toBe(1000);
+    const other = new StageStats('other', 'x');
+    const rx = new RxQueue(64);
+    rx.dma(batchOf(frames(40)), 0);
+    const busy = busyNeighbour(other, ns, billed);
+    if (ns > 0) busy.start();
+    const before = processSetAsideNs();
+    await createNotifier({ kind: 'per-packet' }).run(rx, new Harvest(64), ctx, true);
+    busy.stop();
+    const interrupts = ctx.stats.events[Ev.interrupt];
+    expect(interrupts).toBe(40);
+    const perIrq = ctx.stats.cpu.ns[Cat.irq] / interrupts;
+    // low side loose: a spin this short is measured less a clock read, which is slow on some hosts
+    expect(perIrq).toBeGreaterThan(0.25 * entryNs);
+    expect(perIrq).toBeLessThan(entryNs + 25_000); // room for a preemption, far below a turn
+    expect(ctx.stats.cpu.totalNs() - ctx.stats.cpu.ns[Cat.irq] - ctx.stats.cpu.ns[Cat.packet_io]).toBeCloseTo(0, 3); // nothing else billed
+    // the unbilled neighbour's turns were set aside, not left for anyone to bill
+    if (!billed) expect(processSetAsideNs() - before).toBeGreaterThanOrEqual(39 * ns);
     await hop();
   });
 });

@@ -45,7 +45,7 @@ describe('settings', () => {
     const el = new KernelPath('kernel');
     expect(() => el.configure({ irq: 'napi:-1' })).toThrow(/settings\.irq/);
     el.configure({ irq: 'poll', copies: 'none' });
-    expect(formatToggles(el.toggles).irq).toBe('per-packet');
+    expect(formatToggles(el.toggles).irq).toBe('napi:64');
     const r = el.process(batchOf(frames(2)), ctxFor());
     expect(r).toBeUndefined();
     expect(formatToggles(el.toggles)).toEqual({ irq: 'poll:32', alloc: 'per-packet', copies: 'none', syscall: 'per-packet', stack: 'full' });
@@ -54,7 +54,7 @@ describe('settings', () => {
 
 describe('presets', () => {
   it('kernel and bypass are toggle sets; a setting overrides one toggle', () => {
-    expect(formatToggles(resolve('kernel', {}).toggles)).toEqual({ irq: 'per-packet', alloc: 'per-packet', copies: 'both', syscall: 'per-packet', stack: 'full' });
+    expect(formatToggles(resolve('kernel', {}).toggles)).toEqual({ irq: 'napi:64', alloc: 'per-packet', copies: 'both', syscall: 'per-packet', stack: 'full' });
     expect(formatToggles(resolve('bypass', {}).toggles)).toEqual({ irq: 'poll:32', alloc: 'pool', copies: 'none', syscall: 'none', stack: 'none' });
     expect(formatToggles(resolve('kernel', { alloc: 'pool' }).toggles).alloc).toBe('pool');
     expect(Object.keys(PRESETS)).toEqual([...kernelPathStage.variants]);

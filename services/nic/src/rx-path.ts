@@ -107,6 +107,7 @@ export class RxPath {
     this.occupancy = this.guest.occupancy;
 
     const interrupts = b.interrupts;
+    batch.interrupts = interrupts; // the guest's receive path (kernel-path) takes these interrupts
     if (interrupts > 0) {
       // interrupt delivery into the guest, then the guest driver runs for the interrupts it got
       t = this.delivery.deliver(interrupts, ctx, t, b);

@@ -6,8 +6,9 @@
 //   +--------------------+   +-------------------------------+       +--------------+
 //   | magic, version,    |   | offset, length, reason,       |  ...  | headroom|frame|
 //   | count, chain,      |   | flow hash, flow id, seq,      |       +--------------+
-//   | stage, batch id,   |   | generator timestamp           |
-//   | timestamps, bytes  |   +-------------------------------+
+//   | stage, interrupts, |   | generator timestamp           |
+//   | batch id, times,   |   +-------------------------------+
+//   | bytes              |
 //   +--------------------+
 //
 // Each frame is stored after HEADROOM free bytes so an element can prepend a header
@@ -25,6 +26,7 @@ const H_VERSION = 4; // u8
 const H_COUNT = 6; // u16
 const H_CHAIN = 8; // u32
 const H_STAGE = 12; // u16: index of the stage that last wrote it
+const H_INTERRUPTS = 14; // u16: interrupts the NIC raised for these packets (0: no NIC set it)
 const H_BATCH_ID = 16; // f64 (integer < 2^53)
 const H_ENQUEUE_NS = 24; // f64: CLOCK_MONOTONIC ns when put on the current hop
 const H_CREATED_NS = 32; // f64: CLOCK_MONOTONIC ns when the generator made it
@@ -71,6 +73,7 @@ export class Batch {
 
   reset(): void {
     this.dv.setUint16(H_COUNT, 0);
+    this.dv.setUint16(H_INTERRUPTS, 0);
     this.dv.setUint32(H_DATA_END, this.dataStart);
   }
 
@@ -91,6 +94,16 @@ export class Batch {
   }
   set stageIndex(v: number) {
     this.dv.setUint16(H_STAGE, v);
+  }
+  /**
+   * Interrupts the NIC raised while receiving these packets (after moderation), so the guest's
+   * receive path takes exactly those; 0 when no stage set it. Saturates at 65535.
+   */
+  get interrupts(): number {
+    return this.dv.getUint16(H_INTERRUPTS);
+  }
+  set interrupts(v: number) {
+    this.dv.setUint16(H_INTERRUPTS, v > 0xffff ? 0xffff : v > 0 ? v : 0);
   }
   get batchId(): number {
     return this.dv.getFloat64(H_BATCH_ID);

@@ -6,8 +6,9 @@
 //   header (40 B)                 per packet (28 B)                    frames
 //   +-------------------------+   +--------------------------------+   +------+------+--
 //   | magic, version, count,  |   | length, reason, flow hash,     |   | 0    | 1    | ...
-//   | chain, stage, batch id, |   | flow id, seq, generator ts     |   +------+------+--
-//   | enqueue ts, created ts  |   +--------------------------------+   (back to back)
+//   | chain, stage, interrupts|   | flow id, seq, generator ts     |   +------+------+--
+//   | batch id, enqueue ts,   |   +--------------------------------+   (back to back)
+//   | created ts              |
 //   +-------------------------+
 
 import { Batch, BatchFormatError, HEADER_LEN, META_LEN } from './batch';
@@ -23,6 +24,7 @@ const W_VERSION = 4; // u8
 const W_COUNT = 6; // u16
 const W_CHAIN = 8; // u32
 const W_STAGE = 12; // u16
+const W_INTERRUPTS = 14; // u16: the NIC's interrupts for these packets (Batch#interrupts)
 const W_BATCH_ID = 16; // f64
 const W_ENQUEUE_NS = 24; // f64
 const W_CREATED_NS = 32; // f64
@@ -65,7 +67,7 @@ function encodeInto(b: Batch, buf: Buffer, len: number): Buffer {
   dv.setUint16(W_COUNT, n);
   dv.setUint32(W_CHAIN, b.chainId);
   dv.setUint16(W_STAGE, b.stageIndex);
-  dv.setUint16(W_STAGE + 2, 0);
+  dv.setUint16(W_INTERRUPTS, b.interrupts);
   dv.setFloat64(W_BATCH_ID, b.batchId);
   dv.setFloat64(W_ENQUEUE_NS, b.enqueueNs);
   dv.setFloat64(W_CREATED_NS, b.createdNs);
@@ -105,6 +107,7 @@ export function decodeBatch(buf: Buffer): Batch {
   const b = Batch.allocate(Math.max(n, 1), longest);
   b.chainId = dv.getUint32(W_CHAIN);
   b.stageIndex = dv.getUint16(W_STAGE);
+  b.interrupts = dv.getUint16(W_INTERRUPTS);
   b.batchId = dv.getFloat64(W_BATCH_ID);
   b.enqueueNs = dv.getFloat64(W_ENQUEUE_NS);
   b.createdNs = dv.getFloat64(W_CREATED_NS);

@@ -17,14 +17,28 @@ function measureTimerCostNs(): number {
 
 export const TIMER_COST_NS = measureTimerCostNs();
 
-// Nanoseconds billed by every meter in this process. An element that awaits the event loop (a
-// per-packet interrupt) lets other stages run inside its process() call; this total lets the
-// runner and the element tell their own time from the work of stages that ran meanwhile.
+// Nanoseconds billed by every meter in this process. An element that awaits the event loop (an
+// interrupt's hop) lets other stages run inside its process() call; this total lets the runner
+// and the element tell their own time from the work of stages that ran meanwhile.
 let processBilled = 0;
+// Nanoseconds of such waits that no stage billed (the loop's own turn, the runtime's bookkeeping,
+// GC): they are nobody's work, so they count as accounted and a runner does not bill them to the
+// stage that waited.
+let processSetAside = 0;
 
-/** Total nanoseconds billed so far by all CpuMeters of this process. */
+/** Total nanoseconds accounted so far: billed by all CpuMeters of this process, plus set aside. */
 export function processBilledNs(): number {
-  return processBilled;
+  return processBilled + processSetAside;
+}
+
+/** Sets aside `ns` of a wait on the event loop that no stage billed (see processSetAsideNs). */
+export function setAsideWaitNs(ns: number): void {
+  if (ns > 0) processSetAside += ns;
+}
+
+/** Nanoseconds of waits on the event loop set aside so far, billed to no stage. */
+export function processSetAsideNs(): number {
+  return processSetAside;
 }
 
 export class CpuMeter {
