@@ -9,7 +9,7 @@ import type { CompareReport } from '@vnflab/lab';
 import { vnflab } from './helpers/cli';
 
 const dir = mkdtempSync(join(tmpdir(), 'vnflab-compare-'));
-const GROUPS = ['packet_io', 'kernel_without_tcpip', 'tcpip', 'application', 'lab_transport'];
+const GROUPS = ['packet_io', 'kernel_without_tcpip', 'tcpip', 'application', 'lab_transport', 'host'];
 const short = ['--warmup', '0.2', '--duration', '0.4'];
 
 let report: CompareReport;
@@ -38,6 +38,9 @@ test('report.json has the documented structure, one result per variant and size'
     expect(Object.values(r.cpu.chain_share).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
     expect(r.cpu.stage_ns_per_packet).toBeGreaterThan(0);
     expect(r.cpu.stage_seconds).toHaveProperty('packet_io');
+    // KVM's host threads (vhost-net, QEMU's e1000) bill host; passthrough has none on its path
+    if (r.variant === 'passthrough') expect(r.cpu.stage_seconds.host).toBe(0);
+    else expect(r.cpu.stage_seconds.host).toBeGreaterThan(0);
     expect(r.events_per_packet.dma).toBeCloseTo(1, 6); // every packet is one DMA into guest memory
     const l = r.latency_seconds;
     expect(l.count).toBeGreaterThan(0);

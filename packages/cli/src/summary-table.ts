@@ -20,11 +20,17 @@ export function formatSummary(s: RunSummary): string {
     const tot = cats.reduce((a, [, v]) => a + v, 0);
     const top = cats.slice(0, 4).map(([c, v]) => `${c} ${pct(v / tot)}`).join(', ');
     l.push(`${st.name.padEnd(14)} ${st.variant.padEnd(12)} ${String(st.packets_in).padStart(10)}  ${String(st.packets_out).padStart(10)}  ${st.cpu_ns_per_packet.toFixed(0).padStart(10)}  ${top}`);
+    // what KVM's host threads did for this stage, apart from what the guest spent
+    const host = st.cpu_seconds.host ?? 0;
+    if (host > 0) {
+      const per = (sec: number): string => ((sec * 1e9) / Math.max(1, st.packets_in)).toFixed(0);
+      l.push(`${''.padEnd(14)} guest ${per(tot - host - (st.cpu_seconds.bus ?? 0))} ns/pkt, host ${per(host)} ns/pkt (KVM's host threads: vhost-net or QEMU, the host NIC driver), lab transport ${per(st.cpu_seconds.bus ?? 0)} ns/pkt`);
+    }
   }
   const sh = s.cpu_share;
   if (Object.values(sh).some((v) => v > 0)) {
     l.push('');
-    l.push(`CPU share of the stages under test (mTCP Figure 1 groups): packet I/O ${pct(sh.packet_io)}, kernel without TCP/IP ${pct(sh.kernel_without_tcpip)}, TCP/IP ${pct(sh.tcpip)}, application ${pct(sh.application)}, lab transport ${pct(sh.lab_transport)}`);
+    l.push(`CPU share of the stages under test (mTCP Figure 1 groups): packet I/O ${pct(sh.packet_io)}, kernel without TCP/IP ${pct(sh.kernel_without_tcpip)}, TCP/IP ${pct(sh.tcpip)}, application ${pct(sh.application)}; apart: lab transport ${pct(sh.lab_transport)}, host threads ${pct(sh.host ?? 0)}`);
   }
   return l.join('\n');
 }

@@ -1,6 +1,7 @@
 // RX device side of emulated: the host's NIC receives into host RAM, then QEMU's e1000 model -
 // the same receive engine as the physical NIC - copies each frame out of host RAM into the
-// guest's ring and raises moderated interrupts; the host driver then refills its own ring.
+// guest's ring and raises moderated interrupts; the host driver then refills its own ring. All of
+// it runs on the host (the host kernel's driver, QEMU's device model), none in the guest: host.
 
 import * as core from '@vnflab/core';
 import type { Batch, CustomMetricSpec, ElementContext } from '@vnflab/core';
@@ -10,9 +11,7 @@ import type { RxRingFill } from './rx-ring-fill';
 import type { RxDeviceSide } from './sides';
 
 // Bound once at load (docs/architecture.md, "Hot-path imports").
-const { Cat } = core;
-const CAT_PACKET_IO = Cat.packet_io;
-const CAT_COPY = Cat.copy;
+const CAT_HOST = core.Cat.host;
 
 export class E1000ModelRx implements RxDeviceSide {
   constructor(
@@ -24,7 +23,7 @@ export class E1000ModelRx implements RxDeviceSide {
     const cpu = ctx.stats.cpu;
     const h = this.host;
     h.receive(batch, b);
-    t = cpu.end(CAT_PACKET_IO, t);
+    t = cpu.end(CAT_HOST, t);
 
     const fill = this.fill;
     const dev = fill.engine;
@@ -47,7 +46,7 @@ export class E1000ModelRx implements RxDeviceSide {
     b.copies += accepted;
     b.missed += dev.missed - missed0;
     h.refill();
-    return cpu.end(CAT_COPY, t);
+    return cpu.end(CAT_HOST, t);
   }
 
   describe(out: Record<string, unknown>): void {

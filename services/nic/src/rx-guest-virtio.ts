@@ -1,6 +1,8 @@
 // RX guest side on a virtio-net receive queue (virtio): the split virtqueue in guest RAM and the
-// virtio-net driver - its poll takes the used buffers with interrupts off, refills the available
-// ring (kicking only when the device asked for it) and turns interrupts back on.
+// virtio-net driver as Linux runs it - the interrupt handler turns further interrupts off
+// (interrupted(), called as the notification arrives), NAPI polls the used ring and refills the
+// available ring (kicking only when the device asked for it) until a poll finds it empty, then
+// turns interrupts back on and looks once more (virtqueue_napi_complete).
 
 import type { BurstCounts } from './burst';
 import type { GuestQueueRam } from './guest-queue-ram';
@@ -25,11 +27,18 @@ export class GuestVirtioRx implements RxGuestSide {
     return (this.vq.usedIdx - this.driver.lastUsedIndex) & 0xffff;
   }
 
+  /** The interrupt handler (skb_recv_done): no more interrupts until the poll is over. */
+  interrupted(): void {
+    this.driver.disableCb();
+  }
+
   harvest(_interrupts: number, q: HarvestQueue, b: BurstCounts): void {
     const d = this.driver;
-    d.disableCb();
-    d.harvest(q);
-    b.kicks += d.refill();
-    d.enableCb();
+    for (;;) {
+      d.harvest(q);
+      b.kicks += d.refill();
+      if (d.enableCb()) break;
+      d.disableCb(); // used meanwhile: poll again with interrupts off
+    }
   }
 }

@@ -10,10 +10,14 @@
 // A mode is a device side and a guest side (sides.ts) chosen once here. A burst arrives back to
 // back, faster than the guest reacts: the device side handles the whole burst, then the guest
 // driver runs once for the interrupts it got (interrupt service routine per interrupt, one NAPI
-// poll). Modelled costs are spent where the mechanism counted them; every pass is measured:
+// poll). What a handler does the moment its interrupt arrives - virtio-net turning further
+// interrupts off - takes effect at once, inside the device's pass (one store, left in that pass).
+// Modelled costs are spent where the mechanism counted them; every pass is measured, and billed
+// to the guest's categories or, for what KVM runs in host threads, to host:
 //
-//   device DMA or backend copy + write-back + interrupts (packet_io, copy) -> interrupt delivery
-//   (irq, vm_exit) -> guest driver harvest + refill (packet_io) -> its exits (vm_exit)
+//   device DMA + write-back + interrupts (packet_io), or the host NIC driver and the backend's
+//   copy (host) -> interrupt delivery (irq, vm_exit) -> guest driver harvest + refill
+//   (packet_io) -> its exits (vm_exit; the device model's trips: host)
 //   -> the harvested bytes back into the batch (bus)
 
 import * as core from '@vnflab/core';

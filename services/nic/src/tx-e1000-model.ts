@@ -2,6 +2,7 @@
 // engine as the physical NIC - copies each frame out of the guest's buffer into host memory,
 // writes DD back and raises moderated TX-completion interrupts; the host's NIC DMAs the copy
 // onto the wire.
+// All of it runs on the host (the vhost worker or QEMU, the host's NIC driver): host.
 
 import * as core from '@vnflab/core';
 import type { Batch, ElementContext } from '@vnflab/core';
@@ -17,7 +18,7 @@ import { TX_FAULT, TxDevice } from './tx-device';
 import type { GuestRingTx } from './tx-guest-ring';
 
 // Bound once at load (docs/architecture.md, "Hot-path imports").
-const CAT_COPY = core.Cat.copy;
+const CAT_HOST = core.Cat.host;
 
 export class E1000ModelTx implements TxDeviceSide {
   readonly engine: TxDevice;
@@ -62,7 +63,7 @@ export class E1000ModelTx implements TxDeviceSide {
     b.delivered += sent;
     b.copies += sent;
     b.dmas += sent;
-    return ctx.stats.cpu.end(CAT_COPY, t);
+    return ctx.stats.cpu.end(CAT_HOST, t);
   }
 
   describe(out: Record<string, unknown>): void {

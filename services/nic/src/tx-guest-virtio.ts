@@ -1,7 +1,9 @@
 // TX guest side on a virtio-net transmit queue (virtio): the split virtqueue in guest RAM and the
 // virtio-net driver - each frame one device-readable descriptor, avail.idx published once per
-// batch with a kick only when the device asked for it, and on a used-buffer interrupt the used
-// buffers cleaned back into the pool with interrupts off.
+// batch with a kick only when the device asked for it; its interrupt handler turns further
+// interrupts off (interrupted(), called as the notification arrives) and the used buffers are
+// cleaned back into the pool until the ring is empty, then interrupts go back on, looked at once
+// more.
 
 import type { Batch } from '@vnflab/core';
 import type { BurstCounts } from './burst';
@@ -45,10 +47,17 @@ export class GuestVirtioTx implements TxGuestSide {
     b.kicks += drv.publish();
   }
 
+  /** The interrupt handler (skb_xmit_done): no more interrupts until the cleaning is over. */
+  interrupted(): void {
+    this.driver.disableCb();
+  }
+
   clean(_interrupts: number, _b: BurstCounts): void {
     const d = this.driver;
-    d.disableCb();
-    d.clean();
-    d.enableCb();
+    for (;;) {
+      d.clean();
+      if (d.enableCb()) break;
+      d.disableCb(); // used meanwhile: clean again with interrupts off
+    }
   }
 }

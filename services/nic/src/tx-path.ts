@@ -11,9 +11,9 @@
 // handled in passes, each measured and billed:
 //
 //   frames into guest packet buffers (bus) -> the driver posts them, one doorbell or kick
-//   (packet_io) -> its exits (vm_exit) -> the device transmits what it owns, completions raise
-//   interrupts (packet_io, copy) -> interrupt delivery (irq, vm_exit) -> the driver cleans
-//   (packet_io) -> its exits (vm_exit)
+//   (packet_io) -> its exits (vm_exit; the device model's trips: host) -> the device transmits
+//   what it owns, completions raise interrupts (packet_io; a backend's copy and the host NIC:
+//   host) -> interrupt delivery (irq, vm_exit) -> the driver cleans (packet_io) -> its exits
 //
 // A frame the ring has no room for is dropped as tx_ring_full (the stack would find the queue
 // stopped).

@@ -2,6 +2,7 @@
 // the guest made available, copies the frame out of guest memory into a host buffer (the one
 // copy of paravirtual I/O), returns the descriptor used and notifies the guest as EVENT_IDX (or
 // NO_INTERRUPT) says; the host's NIC DMAs the copy onto the wire.
+// All of it runs on the host (the vhost worker or QEMU, the host's NIC driver): host.
 
 import * as core from '@vnflab/core';
 import type { Batch, ElementContext } from '@vnflab/core';
@@ -16,7 +17,7 @@ import { VhostTxBackend, VQ_TX_FAULT } from './virtio-tx';
 import { describeVirtqueue } from './virtqueue-view';
 
 // Bound once at load (docs/architecture.md, "Hot-path imports").
-const CAT_COPY = core.Cat.copy;
+const CAT_HOST = core.Cat.host;
 const OVERSIZE_REASON = Reason.oversize;
 
 export class VhostNetTx implements TxDeviceSide {
@@ -29,7 +30,7 @@ export class VhostNetTx implements TxDeviceSide {
     private readonly tag: Int32Array,
     readonly host: HostNicTx,
   ) {
-    this.vhost = new VhostTxBackend(guest.vq, port, guest.driver.eventIdx);
+    this.vhost = new VhostTxBackend(guest.vq, port, guest.driver.eventIdx, () => guest.interrupted());
     this.vhost.end(); // vhost starts waiting for a kick
   }
 
@@ -57,7 +58,7 @@ export class VhostNetTx implements TxDeviceSide {
     b.delivered += sent;
     b.copies += sent;
     b.dmas += sent;
-    return ctx.stats.cpu.end(CAT_COPY, t);
+    return ctx.stats.cpu.end(CAT_HOST, t);
   }
 
   describe(out: Record<string, unknown>): void {

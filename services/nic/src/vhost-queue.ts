@@ -16,7 +16,17 @@ export class VhostQueue {
   notifications = 0;
   suppressed = 0;
 
-  constructor(readonly vq: SplitVirtqueue, readonly port: DmaPort, readonly eventIdx: boolean) {}
+  /**
+   * `isr`: the guest's interrupt handler, run when a notification reaches it. Linux's
+   * (vring_interrupt -> skb_recv_done / skb_xmit_done) turns further interrupts off and schedules
+   * NAPI, so the used buffers that follow in the same burst find them off and are suppressed.
+   */
+  constructor(
+    readonly vq: SplitVirtqueue,
+    readonly port: DmaPort,
+    readonly eventIdx: boolean,
+    private readonly isr: () => void = () => {},
+  ) {}
 
   /** Start of a pass (handle_rx / handle_tx): no kicks wanted while it runs (vhost_disable_notify). */
   begin(): void {
@@ -40,8 +50,10 @@ export class VhostQueue {
     this.usedIdx = (old + 1) & 0xffff;
     vq.usedIdx = this.usedIdx; // after the element, as vhost_add_used orders it
     const notify = this.eventIdx ? vringNeedEvent(vq.usedEvent, this.usedIdx, old) : (vq.availFlags & VIRTQ_AVAIL_F_NO_INTERRUPT) === 0;
-    if (notify) this.notifications++;
-    else this.suppressed++;
+    if (notify) {
+      this.notifications++;
+      this.isr();
+    } else this.suppressed++;
   }
 
   get usedIndex(): number {

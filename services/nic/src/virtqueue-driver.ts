@@ -39,14 +39,24 @@ export class VirtqueueDriver {
     return kick ? 1 : 0;
   }
 
-  /** virtqueue_disable_cb: no interrupts while polling. With EVENT_IDX the index is simply not advanced. */
+  /**
+   * virtqueue_disable_cb: no interrupts while polling. Without EVENT_IDX, NO_INTERRUPT; with it,
+   * used_event just behind the driver's cursor - the furthest ahead a 16-bit index can point, so
+   * no used buffer short of a full wrap asks for an interrupt (Linux writes a fixed 0 there).
+   */
   disableCb(): void {
-    if (!this.eventIdx) this.vq.availFlags = this.vq.availFlags | VIRTQ_AVAIL_F_NO_INTERRUPT;
+    if (this.eventIdx) this.vq.usedEvent = (this.lastUsed - 1) & 0xffff;
+    else this.vq.availFlags = this.vq.availFlags | VIRTQ_AVAIL_F_NO_INTERRUPT;
   }
 
-  /** virtqueue_enable_cb: interrupt me for the next used buffer. */
-  enableCb(): void {
+  /**
+   * virtqueue_enable_cb: interrupt me for the next used buffer. Returns false when buffers were
+   * used before the driver could look again (the race the re-check closes): the caller polls on,
+   * with interrupts off again.
+   */
+  enableCb(): boolean {
     if (this.eventIdx) this.vq.usedEvent = this.lastUsed;
     else this.vq.availFlags = this.vq.availFlags & ~VIRTQ_AVAIL_F_NO_INTERRUPT;
+    return this.vq.usedIdx === this.lastUsed;
   }
 }

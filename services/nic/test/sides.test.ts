@@ -30,7 +30,7 @@ describe('interrupt delivery', () => {
   test.each([
     ['host', 0, {}],
     ['posted', 0, { posted_interrupt: 5 }],
-    ['exit', 5, { vm_exit: 5 }],
+    ['exit', 10, { vm_exit: 10 }], // injection and completion (EOI) each
   ] as const)('%s: 5 interrupts cost %i VM exits', (kind, exits, spent) => {
     const { ctx, spent: got } = spends(new Nic('native'));
     const b = new BurstCounts();

@@ -110,11 +110,13 @@ export interface BreakdownRow {
     ns_per_packet: number;
     /** Share of the measured CPU per group, lab transport included; sums to 1. */
     share_of_measured: Record<Group, number>;
-    /** mTCP's four groups with the lab transport left out; sums to 1. */
+    /** mTCP's four groups with the lab transport and the host threads left out (the guest's CPU); sums to 1. */
     cpu_share: MtcpShares;
     kernel_share: number;
     measured_cpu_s: number;
   };
+  /** The nic stage's CPU per packet it took in: the guest's, and KVM's host threads' (category host); null without a nic. */
+  nic: { guest_ns_per_packet: number; host_ns_per_packet: number } | null;
   /** GC pauses in the whole process during the row, per packet received (inside the categories). */
   gc: { ns_per_packet: number; collections: number };
   /** For ablation and mitigation rows: kernel-path CPU per packet saved against the kernel row. */
@@ -170,6 +172,14 @@ function perPacket(rec: Record<string, number>, n: number): Record<string, numbe
   return out;
 }
 
+/** A nic's CPU per packet split into the guest's categories and host (the lab's transport in neither). */
+function nicGuestHost(ns: Float64Array, packetsIn: number): { guest_ns_per_packet: number; host_ns_per_packet: number } {
+  const n = Math.max(1, packetsIn);
+  const host = ns[CATEGORIES.indexOf('host')];
+  const bus = ns[CATEGORIES.indexOf('bus')];
+  return { guest_ns_per_packet: (ns.reduce((a, b) => a + b, 0) - host - bus) / n, host_ns_per_packet: host / n };
+}
+
 /** Builds a row from a finished chain. */
 export function rowFromChain(spec: RowSpec, chain: EmbeddedChain, summary: RunSummary, gc = { ns: 0, count: 0 }): BreakdownRow {
   const stages = chain.stages;
@@ -188,10 +198,13 @@ export function rowFromChain(spec: RowSpec, chain: EmbeddedChain, summary: RunSu
   const cat = (c: Category): number => ns[CATEGORIES.indexOf(c)];
   const total = ns.reduce((a, b) => a + b, 0);
   const bus = cat('bus');
+  // mTCP's groups are the guest's CPU: KVM's host threads stand apart, as the lab's transport does
+  const guest = total - bus - cat('host');
   const share = {} as Record<Group, number>;
   for (const [g, cats] of Object.entries(GROUPS) as [Group, readonly Category[]][]) share[g] = total > 0 ? cats.reduce((a, c) => a + cat(c), 0) / total : 0;
   const cpuShare = {} as MtcpShares;
-  for (const g of MTCP_GROUPS) cpuShare[g] = total - bus > 0 ? (share[g] * total) / (total - bus) : 0;
+  for (const g of MTCP_GROUPS) cpuShare[g] = guest > 0 ? (share[g] * total) / guest : 0;
+  const nicStage = stages.find((s) => isStage(s, 'nic'));
 
   const kpIn = kp.stats.packetsIn;
   const kpNs = kp.stats.cpu.totalNs() - kp.stats.cpu.ns[CATEGORIES.indexOf('bus')];
@@ -232,6 +245,7 @@ export function rowFromChain(spec: RowSpec, chain: EmbeddedChain, summary: RunSu
       kernel_share: 1 - cpuShare.application,
       measured_cpu_s: total / 1e9,
     },
+    nic: nicStage ? nicGuestHost(nicStage.stats.cpu.ns, nicStage.stats.packetsIn) : null,
     gc: { ns_per_packet: summary.received > 0 ? gc.ns / summary.received : 0, collections: gc.count },
     saves_ns_per_packet: null,
   };
@@ -440,7 +454,7 @@ export function formatBreakdown(r: BreakdownReport): string {
   lines.push('');
   const head = [
     pad('row', 34), pad('chain Mpps', 11, true), pad('kp ns/pkt', 10, true), pad('kp Mpps/core', 13, true),
-    pad('saves', 7, true), pad('GC', 6, true),
+    pad('saves', 7, true), pad('GC', 6, true), pad('nic guest/host', 15, true),
     pad('pkt I/O', 8, true), pad('kernel', 7, true), pad('TCP/IP', 7, true), pad('app', 6, true), pad('| bus', 7, true),
     pad('closed', 8, true), '  events per packet',
   ].join('');
@@ -459,6 +473,7 @@ export function formatBreakdown(r: BreakdownReport): string {
         pad(mpps(row.kernel_path.capacity_pps), 13, true),
         pad(row.saves_ns_per_packet === null ? '' : row.saves_ns_per_packet.toFixed(0), 7, true),
         pad(row.gc.ns_per_packet.toFixed(0), 6, true),
+        pad(row.nic ? `${row.nic.guest_ns_per_packet.toFixed(0)}/${row.nic.host_ns_per_packet.toFixed(0)}` : '-', 15, true),
         pad(pct(s.packet_io), 8, true),
         pad(pct(s.kernel_without_tcpip), 7, true),
         pad(pct(s.tcpip), 7, true),
@@ -471,8 +486,8 @@ export function formatBreakdown(r: BreakdownReport): string {
   }
   lines.push('');
   lines.push('Rows: ' + r.rows.map((x) => `${x.name} = ${x.label}`).join('; '));
-  lines.push('kp = the kernel-path stage alone (lab transport excluded); saves = kp ns/pkt saved against the kernel row; GC = collector pauses per packet, already inside the other columns.');
-  lines.push('Shares are of measured CPU of ' + (r.rows[0]?.system.stages.join(', ') ?? '-') + ', grouped as mTCP Figure 1; bus (the lab\'s transport) is shown apart.');
+  lines.push('kp = the kernel-path stage alone (lab transport excluded); saves = kp ns/pkt saved against the kernel row; GC = collector pauses per packet, already inside the other columns; nic guest/host = the nic\'s CPU per packet in the guest and in KVM\'s host threads (vhost-net, QEMU, the host NIC driver).');
+  lines.push('Shares are of the guest\'s measured CPU of ' + (r.rows[0]?.system.stages.join(', ') ?? '-') + ', grouped as mTCP Figure 1; bus (the lab\'s transport) and host (KVM\'s host threads) are shown apart.');
   lines.push('');
   lines.push('Published figures beside ours');
   const c = r.comparison;

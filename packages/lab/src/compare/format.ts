@@ -1,6 +1,6 @@
 // Number formatting shared by the Markdown and HTML reports.
 
-import type { FrameSize } from './model';
+import type { CpuWindow, FrameSize } from './model';
 
 export const GROUP_LABELS: Record<string, string> = {
   packet_io: 'packet I/O',
@@ -8,7 +8,15 @@ export const GROUP_LABELS: Record<string, string> = {
   tcpip: 'TCP/IP',
   application: 'application',
   lab_transport: 'lab transport',
+  host: 'host threads',
 };
+
+/** The stage's CPU per packet split into the guest's and KVM's host threads' (the lab transport in neither). */
+export function guestHostNs(cpu: CpuWindow): { guest: number; host: number } {
+  const sh = cpu.stage_share;
+  const host = sh.host ?? 0;
+  return { guest: cpu.stage_ns_per_packet * (1 - host - (sh.lab_transport ?? 0)), host: cpu.stage_ns_per_packet * host };
+}
 
 export function pps(x: number): string {
   if (x >= 1e6) return `${(x / 1e6).toFixed(2)} M`;

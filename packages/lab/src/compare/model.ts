@@ -19,7 +19,7 @@ export interface CpuWindow {
   /** The stage under comparison: CPU seconds by category (packet_io, vm_exit, irq, ...). */
   stage_seconds: Record<string, number>;
   stage_ns_per_packet: number;
-  /** The stage's CPU by mTCP group (packet_io, kernel_without_tcpip, tcpip, application, lab_transport), fractions. */
+  /** The stage's CPU by group (mTCP's packet_io, kernel_without_tcpip, tcpip, application; apart: lab_transport, host), fractions. */
   stage_share: Record<string, number>;
   /** Every stage between the generator and the backends, by category and by group. */
   chain_seconds: Record<string, number>;

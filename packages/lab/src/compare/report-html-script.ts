@@ -7,7 +7,7 @@ export const REPORT_SCRIPT = String.raw`
   var data = JSON.parse(document.getElementById('report-data').textContent);
   var NS = 'http://www.w3.org/2000/svg';
   var COLORS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
-  var GROUPS = [['packet_io', 'packet I/O', '#4e79a7'], ['kernel_without_tcpip', 'kernel w/o TCP/IP', '#e15759'], ['tcpip', 'TCP/IP', '#f28e2b'], ['application', 'application', '#59a14f'], ['lab_transport', 'lab transport', '#bab0ac']];
+  var GROUPS = [['packet_io', 'packet I/O', '#4e79a7'], ['kernel_without_tcpip', 'kernel w/o TCP/IP', '#e15759'], ['tcpip', 'TCP/IP', '#f28e2b'], ['application', 'application', '#59a14f'], ['lab_transport', 'lab transport', '#bab0ac'], ['host', 'host threads', '#76b7b2']];
   var multiSize = data.sizes.length > 1;
 
   function el(name, attrs, parent) {

@@ -3,7 +3,7 @@
 // the Markdown report's tables below. Nothing is loaded from anywhere (the page's CSP says so).
 
 import { knownEvents } from '@vnflab/core';
-import { GROUP_LABELS, pct, pps, seconds, sizeLabel } from './format';
+import { GROUP_LABELS, pct, pps, seconds, sizeLabel, guestHostNs } from './format';
 import type { CompareReport } from './model';
 import { rateSetting } from './report-md';
 import { REPORT_SCRIPT } from './report-html-script';
@@ -41,7 +41,7 @@ export function renderHtml(r: CompareReport): string {
     '<h3>End-to-end latency</h3>',
     table(['variant', 'size', 'p50', 'p90', 'p99', 'max'], r.results.map((x) => [...id(x), seconds(x.latency_seconds.p50), seconds(x.latency_seconds.p90), seconds(x.latency_seconds.p99), seconds(x.latency_seconds.max)])),
     `<h3>CPU share of ${esc(r.stage)}</h3>`,
-    table(['variant', 'size', 'ns/packet', ...groups.map((g) => GROUP_LABELS[g])], r.results.map((x) => [...id(x), x.cpu.stage_ns_per_packet.toFixed(0), ...groups.map((g) => pct(x.cpu.stage_share[g] ?? 0))])),
+    table(['variant', 'size', 'ns/packet', 'guest ns/packet', 'host ns/packet', ...groups.map((g) => GROUP_LABELS[g])], r.results.map((x) => [...id(x), x.cpu.stage_ns_per_packet.toFixed(0), guestHostNs(x.cpu).guest.toFixed(0), guestHostNs(x.cpu).host.toFixed(0), ...groups.map((g) => pct(x.cpu.stage_share[g] ?? 0))])),
     '<h3>CPU share of every stage under test</h3>',
     table(['variant', 'size', ...groups.map((g) => GROUP_LABELS[g])], r.results.map((x) => [...id(x), ...groups.map((g) => pct(x.cpu.chain_share[g] ?? 0))])),
     ...(events.length ? [`<h3>Events per packet (${esc(r.stage)})</h3>`, table(['variant', 'size', ...events], r.results.map((x) => [...id(x), ...events.map((e) => (x.events_per_packet[e] ?? 0).toFixed(3))]))] : []),

@@ -1,7 +1,7 @@
 // report.md: the comparison as Markdown tables, one section per chart of the HTML report.
 
 import { knownEvents } from '@vnflab/core';
-import { GROUP_LABELS, pct, pps, seconds, sizeLabel } from './format';
+import { GROUP_LABELS, pct, pps, seconds, sizeLabel, guestHostNs } from './format';
 import type { CompareReport } from './model';
 
 function table(head: string[], rows: string[][]): string[] {
@@ -34,7 +34,7 @@ export function renderMarkdown(r: CompareReport): string {
     ...table(['variant', 'size', 'p50', 'p90', 'p99', 'max', 'packets'], r.results.map((x) => [...id(x), seconds(x.latency_seconds.p50), seconds(x.latency_seconds.p90), seconds(x.latency_seconds.p99), seconds(x.latency_seconds.max), String(Math.round(x.latency_seconds.count))])),
     `## CPU share of ${r.stage} (mTCP's groups)`,
     '',
-    ...table(['variant', 'size', 'ns/packet', ...groups.map((g) => GROUP_LABELS[g])], r.results.map((x) => [...id(x), x.cpu.stage_ns_per_packet.toFixed(0), ...groups.map((g) => pct(x.cpu.stage_share[g] ?? 0))])),
+    ...table(['variant', 'size', 'ns/packet', 'guest ns/packet', 'host ns/packet', ...groups.map((g) => GROUP_LABELS[g])], r.results.map((x) => [...id(x), x.cpu.stage_ns_per_packet.toFixed(0), guestHostNs(x.cpu).guest.toFixed(0), guestHostNs(x.cpu).host.toFixed(0), ...groups.map((g) => pct(x.cpu.stage_share[g] ?? 0))])),
     '## CPU share of every stage under test (between generator and backends)',
     '',
     ...table(['variant', 'size', 'CPU s', ...groups.map((g) => GROUP_LABELS[g])], r.results.map((x) => [...id(x), Object.values(x.cpu.chain_seconds).reduce((a, b) => a + b, 0).toFixed(3), ...groups.map((g) => pct(x.cpu.chain_share[g] ?? 0))])),
