@@ -50,7 +50,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'controller':
         return await controllerCommand(rest);
       case 'stages':
-        for (const d of createRegistry().all()) console.log(`${d.stage.padEnd(12)} ${d.variants.join(', ').padEnd(36)} ${d.description}`);
+        for (const d of createRegistry().all()) console.log(`${d.stage.padEnd(12)} ${d.role.padEnd(8)} ${d.variants.join(', ').padEnd(36)} ${d.description}`);
         return 0;
       case 'profiles':
         console.log(listProfiles().join('\n'));
