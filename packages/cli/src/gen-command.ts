@@ -1,7 +1,7 @@
 // `vnflab gen`: writes generated frames to a pcap without running a chain.
 
 import { parseArgs } from 'node:util';
-import { Batch, Costs, StageStats, describeSchemaError, loadProfile, openCaptureWriter, silentLogger, wallTime, monoNs, Value, type PcapWriter } from '@vnflab/core';
+import { Batch, Costs, StageStats, loadProfile, openCaptureWriter, schemaErrors, silentLogger, wallTime, monoNs, type PcapWriter } from '@vnflab/core';
 import { GeneratorSettingsSchema, TrafficGenerator } from '@vnflab/traffic-gen';
 import { UsageError, num } from '@vnflab/runtime';
 import { trafficOverrides } from './run-command';
@@ -23,8 +23,9 @@ export async function genCommand(argv: string[]): Promise<number> {
   const settings: Record<string, unknown> = { ...trafficOverrides({ size: f.size, flows: f.flows, proto: f.proto }), count };
   if (f.distribution !== undefined) settings.distribution = f.distribution;
   if (f.dst !== undefined) settings.dst = f.dst;
-  const errs = [...Value.Errors(GeneratorSettingsSchema, settings)];
-  if (errs.length) throw new UsageError(`${errs[0].path.slice(1).replace(/_/g, '-')}: ${describeSchemaError(errs[0])}`);
+  // the settings' keys are the flags' names, with - for _
+  const errs = schemaErrors(GeneratorSettingsSchema, settings, '', 1);
+  if (errs.length) throw new UsageError(errs[0].replace(/^[a-z_]+/, (k) => `--${k.replace(/_/g, '-')}`));
   let gen: TrafficGenerator;
   try {
     gen = new TrafficGenerator(settings);

@@ -2,7 +2,7 @@
 // of each toggle into the typed form the element uses. Every error names the key it is about.
 
 import { Type, type Static } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import { schemaErrors } from '@vnflab/core';
 
 export const KernelPathSettingsSchema = Type.Object(
   {
@@ -119,14 +119,8 @@ export function formatToggles(t: Toggles): Record<keyof Toggles, string> {
 /** Checks raw settings against the schema; throws naming the first bad keys. */
 export function checkSchema(raw: unknown): KernelPathSettings {
   if (raw === undefined) return {};
-  const errs: string[] = [];
-  for (const e of Value.Errors(KernelPathSettingsSchema, raw)) {
-    const key = e.path.split('/').filter(Boolean).join('.') || '(top level)';
-    if (e.message === 'Unexpected property') errs.push(`kernel-path settings.${key}: unknown key (known: ${Object.keys(KernelPathSettingsSchema.properties).join(', ')})`);
-    else errs.push(`kernel-path settings.${key}: ${e.message.toLowerCase()}`);
-    if (errs.length >= 5) break;
-  }
-  if (errs.length) throw new SettingsError([...new Set(errs)].join('; '));
+  const errs = schemaErrors(KernelPathSettingsSchema, raw, 'kernel-path settings', 5);
+  if (errs.length) throw new SettingsError(errs.join('; '));
   return raw as KernelPathSettings;
 }
 

@@ -18,7 +18,7 @@ describe('settings', () => {
     [{ stack: 'tcp' }, /settings\.stack/],
     [{ ring_size: 100 }, /settings\.ring_size: 100 must be a power of two/],
     [{ sockets: [80, 80] }, /settings\.sockets: a port is listed twice/],
-    [{ sockets: [0] }, /settings\.sockets\.0/],
+    [{ sockets: [0] }, /settings\.sockets\[0\]/], // the one schema-error format (packages/core/src/chain/schema-errors.ts)
     [{ socket_queue: 0 }, /settings\.socket_queue/],
     [{ irqs: 'poll' }, /settings\.irqs: unknown key \(known: irq, alloc/],
   ])('%j is rejected naming its key', (s, re) => {

@@ -5,7 +5,7 @@
 // error names its key.
 
 import { Type, type Static } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import { schemaErrors } from '@vnflab/core';
 
 export const NIC_MODES = ['passthrough', 'native', 'virtio', 'emulated'] as const;
 export type NicMode = (typeof NIC_MODES)[number];
@@ -75,11 +75,8 @@ function fail(key: string, msg: string): never {
 export function resolveNicConfig(mode: string, settings: Record<string, unknown> = {}): NicConfig {
   if (!(NIC_MODES as readonly string[]).includes(mode)) throw new NicSettingsError(`nic variant "${mode}" is unknown (known: ${NIC_MODES.join(', ')})`);
   const m = mode as NicMode;
-  for (const e of Value.Errors(NicSettingsSchema, settings)) {
-    const key = e.path.replace(/^\//, '') || '(settings)';
-    if (e.message === 'Unexpected property') fail(key, `unknown key (known: ${Object.keys(NicSettingsSchema.properties).join(', ')})`);
-    fail(key, e.message.toLowerCase());
-  }
+  const errs = schemaErrors(NicSettingsSchema, settings, 'nic settings', 1);
+  if (errs.length) throw new NicSettingsError(errs[0]);
   const s = settings as NicSettings;
   const ringSize = s.ring_size ?? DEFAULT_RING_SIZE;
   if ((ringSize & (ringSize - 1)) !== 0) fail('ring_size', `${ringSize} must be a power of two`);
