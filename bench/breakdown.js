@@ -1,4 +1,4 @@
-// Issue 4's benchmark: `vnflab breakdown` on the default chain for 64 B and 1500 B, with the
+// The breakdown benchmark: `vnflab breakdown` on the default chain for 64 B and 1500 B, with the
 // default profile and with `zero`. The full reports go to packages/lab/BREAKDOWN-RESULTS.md; the
 // results table gets the headline figures next to the papers'.
 

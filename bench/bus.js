@@ -1,4 +1,4 @@
-// Issue 6's benchmark, in one run against one redis-server started here (no persistence):
+// The Redis bus benchmark, in one run against one redis-server started here (no persistence):
 //  - a raw ioredis loop (XADD of a batch buffer; XREADGROUP + one XACK per read on a second
 //    connection, the same COUNT and the same in-flight bound as the runtime, the stream trimmed
 //    approximately far behind the reader) versus one hop of

@@ -1,4 +1,4 @@
-// Issues 7 and 8 in the results table: `docker compose up` (the offline images) to the first
+// The compose benchmark: `docker compose up` (the offline images) to the first
 // packet at the backends, each stage container's memory at the default rate, and a live swap of
 // nic (passthrough -> virtio) through the controller: its duration, the packets lost across it
 // and the end-to-end p99 around it. Skipped, with the reason, without a Docker engine or images.

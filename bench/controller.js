@@ -1,4 +1,4 @@
-// Issue 8's benchmark: live swaps in an embedded chain under traffic — swap duration (start to
+// The live-swap benchmark: live swaps in an embedded chain under traffic — swap duration (start to
 // old element closed) and packets delayed across the switch — and the accounting across them.
 // The Docker-level swap (container start, readiness, drain) is measured by the controller's
 // tests and reported per swap by POST /swap.

@@ -1,4 +1,4 @@
-// Issue 2's benchmark: the raw floor loop and the embedded chain, measured in one run, and the
+// The foundation benchmark: the raw floor loop and the embedded chain, measured in one run, and the
 // chain's resident memory after the first 10 s versus at the end of a 60 s run.
 
 const { execFileSync } = require('node:child_process');

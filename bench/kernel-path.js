@@ -1,4 +1,4 @@
-// Issue 4's benchmark: the guest receive path element alone, kernel mode versus each ablation
+// The guest receive path benchmark: the guest receive path element alone, kernel mode versus each ablation
 // versus bypass, packets/s and CPU ns per packet, in one run.
 
 const { benchKernelPath } = require('@vnflab/lab');

@@ -1,4 +1,4 @@
-// Issue 5's benchmark: Maglev lookups with conntrack, table build times, the lb element against
+// The load-balancer benchmark: Maglev lookups with conntrack, table build times, the lb element against
 // the floor loop in the same run.
 
 const { runLbBench, lbBenchRows } = require('@vnflab/lab');

@@ -32,7 +32,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get install -y -qq --no-install-recommends $pkgs >/dev/null
 fi
 
-# A Docker engine for the compose and controller tests (DESIGN.md §4), started here rather than
+# A Docker engine for the compose and controller tests (README.md, "Tests and benchmarks"), started here rather than
 # by one test: the suites run in parallel, and one that looked before another started the engine
 # would skip itself. The offline images too, when the engine has none yet (~2 min, once).
 if ! docker info >/dev/null 2>&1 && command -v dockerd >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then

@@ -1,4 +1,4 @@
-// /metrics of the embedded runner: the DESIGN.md §3.1 names, accepted by `promtool check
+// /metrics of the embedded runner: the names README.md lists under "Metrics", accepted by `promtool check
 // metrics`, and scraped by a real Prometheus while a chain runs.
 
 import { spawnSync } from 'node:child_process';

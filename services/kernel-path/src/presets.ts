@@ -1,4 +1,4 @@
-// The two variants are only names for toggle sets (DESIGN.md §2.2): `kernel` is the lecture's
+// The two variants are only names for toggle sets (services/kernel-path/README.md): `kernel` is the lecture's
 // Linux receive path, `bypass` the DPDK/netmap one. A setting given next to a variant overrides
 // that one toggle, which is how the breakdown switches mechanisms off one at a time.
 

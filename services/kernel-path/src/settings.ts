@@ -39,7 +39,7 @@ export interface CopyMode {
   kernelToUser: boolean;
 }
 
-/** The five mechanisms, each its own toggle (DESIGN.md §2.2). */
+/** The five mechanisms, each its own toggle (services/kernel-path/README.md). */
 export interface Toggles {
   irq: IrqMode;
   alloc: AllocMode;

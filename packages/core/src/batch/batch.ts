@@ -1,4 +1,4 @@
-// The batch format: one binary buffer per batch, the unit every stage processes (DESIGN.md §3).
+// The batch format: one binary buffer per batch, the unit every stage processes (docs/architecture.md, "Batches and the wire").
 // Stages read and write it in place; nothing is copied unless a mechanism copies on purpose.
 // The in-memory bus passes it as is; on Redis it travels in its compact wire form (wire.ts).
 //

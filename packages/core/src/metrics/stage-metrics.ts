@@ -1,4 +1,4 @@
-// Prometheus metrics (DESIGN.md §3.1), read from StageStats when scraped. Stages count into
+// Prometheus metrics (names and labels: README.md, "Metrics"), read from StageStats when scraped. Stages count into
 // plain numbers on the hot path; this file only turns them into exposition format, so a scrape
 // never slows a packet.
 

@@ -1,4 +1,4 @@
-// Issue 3's benchmark: for each NIC mode at 64 B, with the default cost profile and with `zero`,
+// The NIC benchmark: for each NIC mode at 64 B, with the default cost profile and with `zero`,
 // the chain's packets/s (traffic-gen -> nic -> backends, embedded) and the nic's events per
 // packet, all measured in one run. Returns numbers and table rows; bench/run.js prints them.
 

@@ -1,4 +1,4 @@
-// Issue 8's benchmark, embedded: a chain carrying traffic at a fixed rate while stages are
+// The live-swap benchmark, embedded: a chain carrying traffic at a fixed rate while stages are
 // swapped live (nic through every mode, kernel-path both ways, lb through every algorithm).
 // Per swap: its duration (start to old element closed), how long building the new element
 // took, and the packets that waited in the stage's input across the switch. The run ends

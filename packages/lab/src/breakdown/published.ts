@@ -1,4 +1,4 @@
-// Published figures the breakdown prints beside ours (REFERENCES.md). They are for comparison
+// Published figures the breakdown prints beside ours (docs/published-figures.md). They are for comparison
 // only: no cost profile or mechanism is tuned to reproduce them.
 
 export const PUBLISHED = {
