@@ -65,6 +65,9 @@ describe('the CLI refuses bad input with one clear line', () => {
     writeFileSync(bad, Buffer.concat([Buffer.from('d4c3b2a1020004000000000000000000ffff000001000000', 'hex'), Buffer.alloc(9)]));
     expectUsageError(['run', '--pcap-in', bad], /trunc\.pcap: truncated record header \(9 of 16 bytes\) at offset 24/);
     expectUsageError(['gen', '--count', '10', '--out', join(dir, 'no', 'such', 'dir.pcap')], /--out: cannot write .*ENOENT/);
+    // checked before the run, not found after it (a run of a minute here: it must not start)
+    expectUsageError(['run', '--duration', '60', '--json', join(dir, 'no', 'such', 'x.json')], /--json: cannot write .*x\.json: ENOENT/);
+    expectUsageError(['run', '--duration', '60', '--json', dir], /--json: cannot write .*: EISDIR/);
   });
 
   test('chain files: unknown keys, bad values and bad YAML point at the key', () => {

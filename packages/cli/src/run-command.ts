@@ -7,7 +7,7 @@ import { ConfigError, loadChainFile, validateChain, type ResolvedChain, type Sta
 import { DEFAULT_CHAIN, UsageError, num, runChain, type EmbeddedChain } from '@vnflab/runtime';
 import { LiveTable } from './live-table';
 import { createRegistry } from './registry';
-import { finishRun, formatSummary } from './summary-table';
+import { checkJsonPath, finishRun, formatSummary } from './summary-table';
 import { runServicesCommand } from './service/services-command';
 
 /** The usage line; the stages' own flags come from their manifests. */
@@ -190,6 +190,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     if (e instanceof ConfigError) throw new UsageError(e.message);
     throw e;
   }
+  checkJsonPath(f.json);
   if (f.bus !== undefined) return runServicesCommand(chain, f);
   if (f['log-file'] !== undefined) throw new UsageError('--log-file: only with --bus (the stage processes\' logs)');
   const metricsPort = num('metrics-port', f['metrics-port'], { min: 0, max: 65535, integer: true });

@@ -1,7 +1,8 @@
 // The human-readable end-of-run summary.
 
-import { writeFileSync } from 'node:fs';
-import type { RunSummary } from '@vnflab/runtime';
+import { accessSync, constants, existsSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { UsageError, type RunSummary } from '@vnflab/runtime';
 import { fmtSeconds } from './live-table';
 
 export function formatSummary(s: RunSummary): string {
@@ -36,6 +37,20 @@ export function formatSummary(s: RunSummary): string {
 }
 
 /** Writes the JSON summary if asked, and says so when the accounting does not close (exit 1). */
+/**
+ * Checks before a run that `--json FILE` can be written (its folder exists and is writable, the
+ * name is not a folder), so a long run never ends in a raw ENOENT.
+ */
+export function checkJsonPath(jsonFile: string | undefined): void {
+  if (jsonFile === undefined) return;
+  try {
+    if (existsSync(jsonFile) && statSync(jsonFile).isDirectory()) throw Object.assign(new Error('EISDIR'), { code: 'EISDIR' });
+    accessSync(dirname(resolve(jsonFile)), constants.W_OK);
+  } catch (e) {
+    throw new UsageError(`--json: cannot write ${jsonFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
 export function finishRun(summary: Pick<RunSummary, 'accounting_closed' | 'sent' | 'received' | 'drops_total'>, jsonFile: string | undefined): number {
   if (jsonFile) writeFileSync(jsonFile, JSON.stringify(summary, null, 2) + '\n');
   if (summary.accounting_closed) return 0;
