@@ -7,6 +7,7 @@ export * from './clock';
 export * from './random';
 export * from './cpu/categories';
 export * from './cpu/cpu-meter';
+export * from './cpu/cost-source';
 export * from './cpu/cost-profile';
 export * from './stats/histogram';
 export * from './stats/events';
