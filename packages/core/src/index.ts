@@ -9,6 +9,7 @@ export * from './cpu/categories';
 export * from './cpu/cpu-meter';
 export * from './cpu/cost-source';
 export * from './cpu/cost-profile';
+export * from './cpu/os-costs';
 export * from './stats/histogram';
 export * from './stats/events';
 export * from './stats/stage-stats';
