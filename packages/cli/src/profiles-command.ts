@@ -1,0 +1,44 @@
+// `vnflab profiles`: lists the cost profiles; `--sources` shows each constant with where it
+// comes from; `--measure` runs the native helper (tools/os-costs) and writes this machine's
+// `measured` profile, which `--profile measured` then uses.
+
+import { parseArgs } from 'node:util';
+import {
+  COST_NAMES, describeSource, listProfiles, loadProfile, measureOsCosts, measuredProfile, writeMeasuredProfile, MEASURED_PROFILE,
+} from '@vnflab/core';
+import { UsageError, num } from './usage-error';
+
+export const PROFILES_USAGE = 'vnflab profiles [--sources | --measure [--runs N]]';
+
+export async function profilesCommand(argv: string[]): Promise<number> {
+  const { values: f } = parseArgs({ args: argv, strict: true, options: { sources: { type: 'boolean' }, measure: { type: 'boolean' }, runs: { type: 'string' } } });
+  if (f.sources && f.measure) throw new UsageError('--sources and --measure do not go together');
+  if (f.runs !== undefined && !f.measure) throw new UsageError('--runs goes with --measure');
+  if (f.measure) return measure(num('runs', f.runs, { min: 1, max: 101, integer: true }));
+  if (!f.sources) {
+    console.log(listProfiles().join('\n'));
+    return 0;
+  }
+  for (const name of listProfiles()) {
+    const p = loadProfile(name);
+    console.log(`${name}: ${p.description}`);
+    for (const c of COST_NAMES) console.log(`  ${c.padEnd(17)} ${String(p.costs[c].ns).padStart(5)} ns  ${describeSource(p.costs[c].source)}`);
+  }
+  return 0;
+}
+
+function measure(runs: number | undefined): number {
+  let file: string;
+  try {
+    process.stderr.write('vnflab: measuring a null system call and a context switch on this machine (tools/os-costs)\n');
+    const m = measureOsCosts({ runs });
+    file = writeMeasuredProfile(measuredProfile(m, loadProfile('linux-3.10-xeon')));
+  } catch (e) {
+    process.stderr.write(`vnflab: ${(e as Error).message}\n`);
+    return 1;
+  }
+  const p = loadProfile(MEASURED_PROFILE);
+  console.log(`wrote ${file}`);
+  for (const c of ['syscall', 'context_switch'] as const) console.log(`  ${c.padEnd(17)} ${String(p.costs[c].ns).padStart(5)} ns  ${describeSource(p.costs[c].source)}`);
+  return 0;
+}
