@@ -2,9 +2,12 @@
 // comes from; `--measure` runs the native helper (tools/os-costs) and writes this machine's
 // `measured` profile, which `--profile measured` then uses.
 
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  COST_NAMES, describeSource, listProfiles, loadProfile, measureOsCosts, measuredProfile, writeMeasuredProfile, MEASURED_PROFILE,
+  COST_NAMES, describeSource, listProfiles, loadProfile, measureOsCosts, measuredProfile, writeMeasuredProfile, MEASURED_PROFILE, OS_COSTS_BIN, OS_COSTS_DIR,
 } from '@vnflab/core';
 import { UsageError, num } from './usage-error';
 
@@ -30,6 +33,8 @@ export async function profilesCommand(argv: string[]): Promise<number> {
 function measure(runs: number | undefined): number {
   let file: string;
   try {
+    // a checkout installed before the helper existed has not built it: build it now (it says why if it cannot)
+    if (!existsSync(OS_COSTS_BIN)) spawnSync(process.execPath, [join(OS_COSTS_DIR, 'build.js')], { stdio: 'inherit' });
     process.stderr.write('vnflab: measuring a null system call and a context switch on this machine (tools/os-costs)\n');
     const m = measureOsCosts({ runs });
     file = writeMeasuredProfile(measuredProfile(m, loadProfile('linux-3.10-xeon')));
