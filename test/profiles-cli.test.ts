@@ -25,7 +25,7 @@ describe('vnflab profiles', () => {
     for (const [args, msg] of [
       [['profiles', '--sources', '--measure'], 'vnflab: --sources and --measure do not go together\n'],
       [['profiles', '--runs', '3'], 'vnflab: --runs goes with --measure\n'],
-      [['profiles', '--measure', '--runs', '0'], 'vnflab: --runs: 0 is below the minimum 1\n'],
+      [['profiles', '--measure', '--runs', '0'], 'vnflab: --runs: "0" is not a whole number 1..101\n'],
     ] as const) {
       const r = vnflab([...args]);
       expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 2, stderr: msg });

@@ -9,15 +9,22 @@ import { parseArgs } from 'node:util';
 import {
   COST_NAMES, describeSource, listProfiles, loadProfile, measureOsCosts, measuredProfile, writeMeasuredProfile, MEASURED_PROFILE, OS_COSTS_BIN, OS_COSTS_DIR,
 } from '@vnflab/core';
-import { UsageError, num } from './usage-error';
 
 export const PROFILES_USAGE = 'vnflab profiles [--sources | --measure [--runs N]]';
 
+/** A flag mistake: one line, exit 2, as main.ts does for the other commands. */
+function usage(message: string): number {
+  process.stderr.write(`vnflab: ${message}\n`);
+  return 2;
+}
+
 export async function profilesCommand(argv: string[]): Promise<number> {
   const { values: f } = parseArgs({ args: argv, strict: true, options: { sources: { type: 'boolean' }, measure: { type: 'boolean' }, runs: { type: 'string' } } });
-  if (f.sources && f.measure) throw new UsageError('--sources and --measure do not go together');
-  if (f.runs !== undefined && !f.measure) throw new UsageError('--runs goes with --measure');
-  if (f.measure) return measure(num('runs', f.runs, { min: 1, max: 101, integer: true }));
+  if (f.sources && f.measure) return usage('--sources and --measure do not go together');
+  if (f.runs !== undefined && !f.measure) return usage('--runs goes with --measure');
+  const runs = f.runs === undefined ? undefined : Number(f.runs);
+  if (runs !== undefined && !(Number.isInteger(runs) && runs >= 1 && runs <= 101)) return usage(`--runs: "${f.runs}" is not a whole number 1..101`);
+  if (f.measure) return measure(runs);
   if (!f.sources) {
     console.log(listProfiles().join('\n'));
     return 0;
