@@ -1,11 +1,12 @@
 // The `vnflab` command line: dispatches subcommands; a usage mistake is one line and exit 2.
 
-import { ConfigError, PcapError, listProfiles } from '@vnflab/core';
+import { ConfigError, PcapError } from '@vnflab/core';
 import { breakdownCommand, BREAKDOWN_USAGE } from './breakdown-command';
 import { compareCommand, COMPARE_USAGE } from './compare-command';
 import { controllerCommand, CONTROLLER_USAGE, servesController } from './controller-command';
 import { genCommand, GEN_USAGE } from './gen-command';
 import { lbCommand, LB_USAGE } from './lb-command';
+import { profilesCommand } from './profiles-command';
 import { createRegistry } from './registry';
 import { runCommand, runUsage } from './run-command';
 import { serveCommand } from './service/serve-command';
@@ -23,7 +24,7 @@ const help = (): string => `vnflab: emulated VNF chains with their overheads mad
   ${SWAP_USAGE}
   ${CONTROLLER_USAGE}
   vnflab stages      list stages and their variants
-  vnflab profiles    list cost profiles
+  vnflab profiles    list cost profiles (--sources: where each constant comes from; --measure: this machine's)
 
 npm start runs chains/default.yaml until Ctrl-C. See README.md.`;
 
@@ -53,8 +54,7 @@ export async function main(argv: string[]): Promise<number> {
         for (const d of createRegistry().all()) console.log(`${d.stage.padEnd(12)} ${d.role.padEnd(8)} ${d.variants.join(', ').padEnd(36)} ${d.description}`);
         return 0;
       case 'profiles':
-        console.log(listProfiles().join('\n'));
-        return 0;
+        return await profilesCommand(rest);
       case undefined:
       case 'help':
       case '--help':

@@ -1,14 +1,17 @@
 // Cost profiles: costs with no JavaScript analogue (a VM exit, an interrupt entry, a mode
-// switch), in nanoseconds, each with its published source. They are spent as a busy spin on the
-// monotonic clock, so the CPU is really consumed and shows up in CPU metrics; never as a sleep.
+// switch), in nanoseconds, each with its source (cost-source.ts: a paper and its section, a
+// measurement and its method, a formula, or an estimate marked as such). They are spent as a
+// busy spin on the monotonic clock, so the CPU is really consumed and shows up in CPU metrics;
+// never as a sleep.
 
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { parseFormula, validateCostSource, type CostSource } from './cost-source';
 
 export interface CostEntry {
   ns: number;
-  source: string;
+  source: CostSource;
 }
 
 export interface CostProfile {
@@ -46,7 +49,7 @@ export function validateProfile(p: unknown, where: string): CostProfile {
     const c = o.costs[name];
     if (!c) throw new Error(`${where}: costs.${name} is missing`);
     if (typeof c.ns !== 'number' || !Number.isFinite(c.ns) || c.ns < 0) throw new Error(`${where}: costs.${name}.ns must be a number >= 0`);
-    if (typeof c.source !== 'string' || c.source.length === 0) throw new Error(`${where}: costs.${name}.source must name where the figure comes from`);
+    c.source = validateCostSource(c.source, c.ns, `${where}: costs.${name}`, COST_NAMES);
   }
   for (const k of Object.keys(o.costs)) {
     if (!(COST_NAMES as readonly string[]).includes(k)) throw new Error(`${where}: unknown cost "${k}" (known: ${COST_NAMES.join(', ')})`);
@@ -62,7 +65,43 @@ export function loadProfile(name: string, dir = PROFILE_DIR): CostProfile {
   } catch {
     throw new Error(`unknown cost profile "${name}" (available: ${listProfiles(dir).join(', ')})`);
   }
-  return validateProfile(JSON.parse(text), `profile ${name}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`profile ${name}: ${join(dir, `${name}.json`)} is not JSON (${(e as Error).message})`);
+  }
+  const profile = validateProfile(json, `profile ${name}`);
+  checkFormulas(profile, `profile ${name}`, dir, [name]);
+  return profile;
+}
+
+/**
+ * A derived constant must equal its formula: references to this profile resolve here, others
+ * load that profile (and its own formulas, so a chain of derivations is checked to the end).
+ */
+function checkFormulas(p: CostProfile, where: string, dir: string, loading: string[]): void {
+  for (const name of COST_NAMES) {
+    const src = p.costs[name].source;
+    if (src.kind !== 'derived') continue;
+    const formula = parseFormula(src.formula, `${where}: costs.${name}.source.formula`);
+    const got = formula.evaluate((ref) => {
+      if (ref.profile === null || ref.profile === p.name) return p.costs[ref.cost as CostName].ns;
+      if (loading.includes(ref.profile)) throw new Error(`${where}: costs.${name}.source.formula: profiles refer to each other in a circle (${[...loading, ref.profile].join(' -> ')})`);
+      const other = validateProfile(readProfileJson(ref.profile, dir, `${where}: costs.${name}.source.formula`), `profile ${ref.profile}`);
+      checkFormulas(other, `profile ${ref.profile}`, dir, [...loading, ref.profile]);
+      return other.costs[ref.cost as CostName].ns;
+    });
+    if (Math.abs(got - p.costs[name].ns) > 1e-9) throw new Error(`${where}: costs.${name}.ns is ${p.costs[name].ns} but its formula "${src.formula}" gives ${got}`);
+  }
+}
+
+function readProfileJson(name: string, dir: string, where: string): unknown {
+  try {
+    return JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8'));
+  } catch {
+    throw new Error(`${where}: no readable profile "${name}" (available: ${listProfiles(dir).join(', ')})`);
+  }
 }
 
 /** Spins until the monotonic clock passes `ns` from now. */
