@@ -3,9 +3,9 @@
 // latency. Each runs the kernel-path element with the toggles that make it do the paper's work.
 
 import { loadProfile, type StageEntry } from '@vnflab/core';
-import { leastCpu, leastLatency, stageOf, type ChainWindow } from './chain-window';
+import { cpuSpread, leastCpu, leastLatency, stageOf, type ChainWindow } from './chain-window';
 import type { Finding, MeasureContext } from './finding';
-import { fmt, windowSpec } from './timing';
+import { fmt, noiseNote, windowSpec } from './timing';
 
 const NETMAP_BUDGET_NS = 67.2;
 
@@ -87,17 +87,18 @@ export const xdpDrop: Finding = {
     const linux = leastCpu(l);
     const bypass = leastCpu(b);
     const ratio = bypass.capacityPps > 0 && linux.capacityPps > 0 ? bypass.capacityPps / linux.capacityPps : 0;
+    const noise = noiseNote(ratio - 1, Math.max(cpuSpread(l), cpuSpread(b)));
     const lk = stageOf(linux, 'kernel-path');
     const bk = stageOf(bypass, 'kernel-path');
     const nums = `Linux early drop ${fmt(linux.nsPerPacket)} ns/packet (receive path ${fmt(lk.nsPerPacket)}, rule ${fmt(stageOf(linux, 'raw').nsPerPacket)}) = ${fmt(linux.capacityPps / 1e6)} Mpps per core; bypass drop ${fmt(bypass.nsPerPacket)} ns/packet (receive path ${fmt(bk.nsPerPacket)}) = ${fmt(bypass.capacityPps / 1e6)} Mpps; ${dropped(linux)}`;
     return {
       measured: ratio,
       lab: 'traffic-gen > kernel-path > firewall "raw" (acl, default deny: every packet dropped and counted as acl_deny) > backends, 64 B, unlimited rate. Linux: kernel-path kernel with irq napi:64, per-packet sk_buff, no copy (built around the DMA buffer), stack l3, no receive call; bypass: kernel-path bypass. Ratio of per-core packets/s of kernel-path + rule.',
-      inBand: `${nums}.`,
+      inBand: `${nums}.${noise}`,
       miss:
         ratio < 5
-          ? `${nums}. Below the band: the same ACL rule runs in both (${fmt(stageOf(bypass, 'raw').nsPerPacket)} ns in JavaScript, where DPDK's drop costs a few ns), and the bypass path's ring read and buffer recycling are JavaScript too, so the fixed per-packet work both paths share hides the kernel's extra cost.`
-          : `${nums}. Above the band: the early-drop path still allocates a JavaScript sk_buff and data buffer per packet (garbage-collected) and pays the profile's interrupt entry per NAPI poll; Linux recycles page fragments and slab objects far more cheaply.`,
+          ? `${nums}. Below the band: the same ACL rule runs in both (${fmt(stageOf(bypass, 'raw').nsPerPacket)} ns in JavaScript, where DPDK's drop costs a few ns), and the bypass path's ring read and buffer recycling are JavaScript too, so the fixed per-packet work both paths share hides the kernel's extra cost.${noise}`
+          : `${nums}. Above the band: the early-drop path still allocates a JavaScript sk_buff and data buffer per packet (garbage-collected) and pays the profile's interrupt entry per NAPI poll; Linux recycles page fragments and slab objects far more cheaply.${noise}`,
     };
   },
 };
@@ -115,16 +116,17 @@ export const xdpConntrackDrop: Finding = {
     const raw = leastCpu(r);
     const ct = leastCpu(c);
     const ratio = raw.capacityPps > 0 && ct.capacityPps > 0 ? raw.capacityPps / ct.capacityPps : 0;
+    const noise = noiseNote(ratio - 1, Math.max(cpuSpread(r), cpuSpread(c)));
     const cts = stageOf(ct, 'conntrack');
     const nums = `raw drop ${fmt(raw.nsPerPacket)} ns/packet (${fmt(raw.capacityPps / 1e6)} Mpps per core), with conntrack ${fmt(ct.nsPerPacket)} ns/packet (${fmt(ct.capacityPps / 1e6)} Mpps), the connection table ${fmt(cts.nsPerPacket)} ns of it; ${dropped(ct)}`;
     return {
       measured: ratio,
       lab: 'the nearest mechanism to nf_conntrack is the firewall\'s connection table (services/firewall/src/conntrack.ts): traffic-gen > kernel-path (Linux early drop, as xdp-drop) > firewall "conntrack" (stateful, default allow: every packet looked up, new flows inserted, idle sweep) > firewall "filter" (acl deny) > backends, against the same chain without the conntrack stage; 1024 UDP flows, 64 B.',
-      inBand: `${nums}.`,
+      inBand: `${nums}.${noise}`,
       miss:
         ratio < 1.5
-          ? `${nums}. Below the band: the firewall's table is a flat open-addressed hash probed in place, with no nf_conn allocation for new flows, reference counting, per-CPU locking or timers as nf_conntrack has, while the early-drop path it is set beside carries a JavaScript sk_buff allocation per packet; the extra state costs a smaller share.`
-          : `${nums}. Above the band: the early-drop path is cheap relative to the JavaScript connection table (hashing the 5-tuple and probing and sweeping the table per packet).`,
+          ? `${nums}. Below the band: the firewall's table is a flat open-addressed hash probed in place, with no nf_conn allocation for new flows, reference counting, per-CPU locking or timers as nf_conntrack has, while the early-drop path it is set beside carries a JavaScript sk_buff allocation per packet; the extra state costs a smaller share.${noise}`
+          : `${nums}. Above the band: the early-drop path is cheap relative to the JavaScript connection table (hashing the 5-tuple and probing and sweeping the table per packet).${noise}`,
     };
   },
 };

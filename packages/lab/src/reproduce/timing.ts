@@ -24,9 +24,9 @@ export function fmt(x: number): string {
 
 /**
  * Said when an effect (a relative difference, e.g. 1 - ratio) is smaller than the spread between
- * windows of the same work: then the machine's load, not the mechanism, decided the verdict.
+ * windows of the same work: then the windows cannot tell the mechanism's effect from the load's.
  */
 export function noiseNote(effect: number, spread: number): string {
   if (!(Math.abs(effect) < spread)) return '';
-  return ` The difference (${(Math.abs(effect) * 100).toFixed(1)} %) is within this run's spread between windows of the same work (${(spread * 100).toFixed(1)} %): the machine's load decides this verdict; repeat on a quiet machine.`;
+  return ` The difference (${(Math.abs(effect) * 100).toFixed(1)} %) is within this run's spread between windows of the same work (${(spread * 100).toFixed(1)} %): on this machine the windows cannot tell it from noise; repeat on a quiet machine.`;
 }
