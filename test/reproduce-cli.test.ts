@@ -26,6 +26,12 @@ test('an unknown finding is bad usage: one line naming every known finding, exit
   expect(lines[0]).toMatch(/^vnflab: unknown finding "netmap" \(known: netmap-per-packet, xdp-drop, .*maglev-disruption, mtcp-figure1, all\)$/);
 });
 
+test('an output file in a directory that does not exist is refused before measuring, exit 2', () => {
+  const r = vnflab(['reproduce', 'maglev-balance', '--json', join(dir, 'missing', 'r.json')]);
+  expect(r.status).toBe(2);
+  expect(r.stderr.trim()).toBe(`vnflab: --json: directory ${join(dir, 'missing')} does not exist`);
+});
+
 test('a --quick run of two rows exits 0 with the table and a JSON row each, in report order', () => {
   expect(run.stderr).toMatch(/\[2\/2\] maglev-disruption: /);
   expect(run.status).toBe(0);

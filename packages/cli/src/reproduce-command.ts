@@ -1,7 +1,8 @@
 // `vnflab reproduce`: every published finding beside the lab's figure, measured now on the same
 // work. Misses are results (exit 0); a name the lab does not know is bad usage (exit 2).
 
-import { writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadChainFile, loadProfile, type StageEntry } from '@vnflab/core';
 import { formatReproduceRows, renderReproduceHtml, runReproduce, selectFindings, UnknownFindingError } from '@vnflab/lab';
@@ -24,6 +25,12 @@ export async function reproduceCommand(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: { html: { type: 'string' }, json: { type: 'string' }, quick: { type: 'boolean' }, profile: { type: 'string' } },
   });
+  // a run takes minutes: a file that cannot be written is refused before it, not after
+  for (const [flag, file] of [['html', f.html], ['json', f.json]] as const) {
+    if (file === undefined) continue;
+    const dir = dirname(resolve(file));
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--${flag}: directory ${dir} does not exist`);
+  }
   try {
     selectFindings(positionals);
     if (f.profile) loadProfile(f.profile);
