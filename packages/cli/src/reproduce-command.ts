@@ -6,9 +6,8 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadChainFile, loadProfile, type StageEntry } from '@vnflab/core';
 import { formatReproduceRows, renderReproduceHtml, runReproduce, selectFindings, UnknownFindingError } from '@vnflab/lab';
-import { DEFAULT_CHAIN } from './paths';
+import { DEFAULT_CHAIN, UsageError } from '@vnflab/runtime';
 import { createRegistry } from './registry';
-import { UsageError } from './usage-error';
 
 export const REPRODUCE_USAGE = 'vnflab reproduce [NAME...|all] [--html FILE] [--json FILE] [--quick] [--profile NAME]';
 

@@ -3,7 +3,8 @@
 // window read while traffic flows (compare/embedded-window.ts copies the counters). Figures are
 // per packet that entered the first middle stage, so chains that drop everything measure too.
 
-import { CATEGORIES, EmbeddedChain, knownEvents, validateChain, type StageEntry, type StageRegistry } from '@vnflab/core';
+import { CATEGORIES, knownEvents, validateChain, type StageEntry, type StageRegistry } from '@vnflab/core';
+import { EmbeddedChain } from '@vnflab/runtime';
 import { latencyFromBuckets } from '../compare/latency';
 import { readChainCounters } from '../compare/embedded-window';
 
