@@ -11,6 +11,7 @@ const SUITES = [
   ['nic', 'NIC modes: chain packets/s and events per packet', () => ({ quick, log }) => require('@vnflab/lab').nicBench({ quick, log, registry: require('@vnflab/cli').createRegistry() })],
   ['kernel-path', 'Guest receive path: kernel versus bypass, and each mechanism', () => require('./kernel-path')],
   ['breakdown', 'Where the CPU goes: vnflab breakdown on the default chain (full tables in packages/lab/BREAKDOWN-RESULTS.md)', () => require('./breakdown')],
+  ['reproduce', 'Reproducing the papers: vnflab reproduce all', () => require('./reproduce')],
   ['lb', 'Load balancer: Maglev, conntrack, table builds', () => require('./lb')],
   ['bus', 'Redis Streams bus: one hop versus a raw ioredis loop, and the chain as services', () => require('./bus')],
   ['controller', 'Controller: live swaps under traffic (embedded)', () => require('./controller')],

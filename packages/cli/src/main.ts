@@ -8,6 +8,7 @@ import { genCommand, GEN_USAGE } from './gen-command';
 import { lbCommand, LB_USAGE } from './lb-command';
 import { profilesCommand } from './profiles-command';
 import { createRegistry } from './registry';
+import { reproduceCommand, REPRODUCE_USAGE } from './reproduce-command';
 import { runCommand, runUsage } from './run-command';
 import { serveCommand } from './service/serve-command';
 import { swapCommand, SWAP_USAGE } from './swap-command';
@@ -20,6 +21,7 @@ const help = (): string => `vnflab: emulated VNF chains with their overheads mad
   ${SERVE_USAGE}
   ${LB_USAGE}
   ${BREAKDOWN_USAGE}
+  ${REPRODUCE_USAGE}
   ${COMPARE_USAGE}
   ${SWAP_USAGE}
   ${CONTROLLER_USAGE}
@@ -42,6 +44,8 @@ export async function main(argv: string[]): Promise<number> {
         return await serveCommand(rest);
       case 'breakdown':
         return await breakdownCommand(rest);
+      case 'reproduce':
+        return await reproduceCommand(rest);
       case 'lb':
         return await lbCommand(rest);
       case 'compare':

@@ -1,9 +1,11 @@
 // Everything that measures the chain rather than forwarding its packets: the overhead
-// breakdown and the published figures it is set beside, variant comparisons (embedded and
+// breakdown and the published figures it is set beside, every published finding reproduced
+// (vnflab reproduce), variant comparisons (embedded and
 // compose, NDR, reports), the per-stage benchmarks behind `npm run bench`, and the in-process
 // live swap those benchmarks time.
 export * from './breakdown/published';
 export * from './breakdown/breakdown';
+export * from './reproduce/index';
 export * from './compare/index';
 export * from './swap/swappable-element';
 export * from './swap/embedded-swap';

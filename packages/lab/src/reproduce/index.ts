@@ -1,0 +1,5 @@
+export * from './finding';
+export * from './chain-window';
+export * from './reproduce';
+export * from './format';
+export * from './report-html';
