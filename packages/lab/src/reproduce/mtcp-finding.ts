@@ -31,7 +31,7 @@ export const mtcpFigure1: Finding = {
       measured: kernel,
       lab: `the default chain (traffic-gen > ${row.system.stages.join(' > ')} > backends) with kernel-path in kernel mode, 64 B UDP, unlimited rate, as vnflab breakdown's kernel row; shares of the measured CPU of ${row.system.stages.join(', ')} with the lab transport left out.`,
       inBand: `${shares}. ${noServer}: the overall split matches while the groups within it need not.`,
-      miss: `${shares}. ${noServer}, a short per-packet handler, while the receive path pays an interrupt, an sk_buff, two copies and a recvmsg with a context switch for every packet where lighttpd's Linux amortised them with NAPI and epoll over many packets; the application's share ${kernel > 88 ? 'is smaller' : 'is larger'} than lighttpd's for that reason.`,
+      miss: `${shares}. ${noServer}: its per-packet work (a Maglev lookup, connection tracking, a NAT rewrite) is the application, and no TCP/IP work is done beyond IPv4/UDP demux and checksums (no connection state, no ACKs, no segments built), so the TCP/IP group is a floor and the application's share is ${kernel > 88 ? 'smaller' : 'larger'} than lighttpd's. The receive path already amortises as Linux 3.10 does (NAPI takes the nic's moderated interrupts; the thread switches only when it slept and is woken), so the kernel group is what receiving UDP costs, not a web server's accept, epoll_wait, read, writev and close per connection.`,
     };
   },
 };
