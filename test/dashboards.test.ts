@@ -23,7 +23,13 @@ interface Panel {
 }
 const dashboards = readdirSync(DASH_DIR)
   .filter((f) => f.endsWith('.json'))
-  .map((f) => ({ file: f, json: JSON.parse(readFileSync(join(DASH_DIR, f), 'utf8')) as { uid: string; title: string; panels: Panel[] } }));
+  .map((f) => ({ file: f, json: JSON.parse(readFileSync(join(DASH_DIR, f), 'utf8')) as { uid: string; title: string; panels: Panel[]; templating: { list: Variable[] } } }));
+
+/** A dashboard variable filled by `label_values(SELECTOR, LABEL)`, as a repeated panel uses it. */
+interface Variable {
+  name: string;
+  definition: string;
+}
 const rules = (parseYaml(readFileSync(RULES, 'utf8')) as { groups: { rules: { record: string; expr: string }[] }[] }).groups.flatMap((g) => g.rules);
 
 describe('configuration', () => {
@@ -101,10 +107,24 @@ describe('against a real Prometheus scraping a running chain', () => {
     const empty: string[] = [];
     for (const r of rules) if ((await prom.query(r.record)).length === 0) empty.push(`rule ${r.record}`);
     for (const d of dashboards) {
+      // a variable's values as Grafana finds them: the label's values on the selector's series
+      const values = new Map<string, string[]>();
+      for (const v of d.json.templating.list) {
+        const m = /^label_values\((.+), (\w+)\)$/.exec(v.definition);
+        if (!m) throw new Error(`${d.file}: variable ${v.name}: only label_values(SELECTOR, LABEL) is understood here`);
+        const found = (await prom.query(`count by (${m[2]}) (${m[1]})`)).map((x) => x.metric[m[2]]);
+        if (found.length === 0) empty.push(`${d.file}: variable ${v.name}: ${v.definition}`);
+        values.set(v.name, found);
+      }
       for (const p of d.json.panels) {
         for (const t of p.targets) {
-          const res = await prom.query(t.expr);
-          if (res.length === 0 || res.every((x) => x.value[1] === 'NaN')) empty.push(`${d.file}: panel "${p.title}": ${t.expr}`);
+          // a repeated panel: every value of its variable must return data
+          const used = [...values.keys()].filter((k) => t.expr.includes(`$${k}`));
+          const exprs = used.length ? used.flatMap((k) => values.get(k)!.map((v) => t.expr.split(`$${k}`).join(v))) : [t.expr];
+          for (const expr of exprs) {
+            const res = await prom.query(expr);
+            if (res.length === 0 || res.every((x) => x.value[1] === 'NaN')) empty.push(`${d.file}: panel "${p.title}": ${expr}`);
+          }
         }
       }
     }

@@ -47,6 +47,8 @@ test('the dashboards are what dashboards/build.js writes from the manifests', ()
   for (const [file, text] of dashboards.dashboardFiles(registry)) {
     expect({ file, same: readFileSync(file, 'utf8') === text }).toEqual({ file, same: true });
   }
+  // a stage with a descriptor ring joins the ring-occupancy panel; per-stage CPU pies repeat by
+  // a dashboard variable, so they need no list
   const withNew = dashboards.dashboardFiles(withNewStage('firewall-x')).map(([, t]) => t).join('');
-  expect(withNew).toContain('Stage firewall-x');
+  expect(withNew).toMatch(/vnflab_ring_occupancy\{stage=~\\"[a-z|-]*firewall-x/);
 });
