@@ -7,7 +7,8 @@ const { join } = require('node:path');
 const workspaces = {};
 for (const base of ['packages', 'services']) {
   for (const dir of readdirSync(join(__dirname, base))) {
-    if (existsSync(join(__dirname, base, dir, 'package.json'))) workspaces[`^@vnflab/${dir}$`] = `<rootDir>/${base}/${dir}/src`;
+    if (existsSync(join(__dirname, base, dir, 'package.json')))
+      workspaces[`^@vnflab/${dir}$`] = `<rootDir>/${base}/${dir}/src`;
   }
 }
 

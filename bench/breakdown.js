@@ -11,7 +11,9 @@ const { createRegistry } = require('@vnflab/cli');
 module.exports = async function breakdown({ quick, log }) {
   const registry = createRegistry();
   const chain = loadChainFile(join(__dirname, '..', 'chains', 'default.yaml'), registry);
-  const middle = chain.stages.slice(1, -1).map((s) => ({ stage: s.stage, variant: s.variant, name: s.name, settings: s.settings }));
+  const middle = chain.stages
+    .slice(1, -1)
+    .map((s) => ({ stage: s.stage, variant: s.variant, name: s.name, settings: s.settings }));
   const durationS = quick ? 0.3 : 1;
   const rows = [];
   const md = [

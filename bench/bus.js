@@ -37,7 +37,11 @@ function freePort() {
 
 async function startRedis() {
   const port = await freePort();
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const proc = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
   const url = `redis://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
     try {
@@ -93,7 +97,19 @@ async function rawLoop(url, size, seconds) {
     })();
     const consume = (async () => {
       while (!st.stop) {
-        const r = await c.callBuffer('XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', PREFETCH, 'BLOCK', 50, 'STREAMS', key, '>');
+        const r = await c.callBuffer(
+          'XREADGROUP',
+          'GROUP',
+          'g',
+          'c',
+          'COUNT',
+          PREFETCH,
+          'BLOCK',
+          50,
+          'STREAMS',
+          key,
+          '>',
+        );
         if (!r) continue;
         const ids = [];
         for (const [id, fields] of r[0][1]) {
@@ -119,13 +135,33 @@ async function runtimeHop(url, size, seconds) {
   const prefix = `vnflab:bench:${size}:${Date.now()}`;
   const genStats = new core.StageStats('traffic-gen', 'udp');
   const sinkStats = new core.StageStats('backends', 'sink');
-  const genBus = new core.RedisBus({ url, prefix, bound: BOUND, policy: 'block', prefetch: PREFETCH, cpu: genStats.cpu });
+  const genBus = new core.RedisBus({
+    url,
+    prefix,
+    bound: BOUND,
+    policy: 'block',
+    prefetch: PREFETCH,
+    cpu: genStats.cpu,
+  });
   const bus = new core.RedisBus({ url, prefix, bound: BOUND, policy: 'block', prefetch: PREFETCH, cpu: sinkStats.cpu });
   await Promise.all([genBus.whenReady(), bus.whenReady()]);
-  const producer = genBus.producer('sink', { ledger: new core.StatsLedger(genBus.ledgerKey('gen'), genStats), cpu: genStats.cpu });
-  const consumer = bus.consumer('sink', 'sink', 'sink', { ledger: new core.StatsLedger(bus.ledgerKey('sink'), sinkStats), cpu: sinkStats.cpu, dedup: new core.BatchDedup() });
+  const producer = genBus.producer('sink', {
+    ledger: new core.StatsLedger(genBus.ledgerKey('gen'), genStats),
+    cpu: genStats.cpu,
+  });
+  const consumer = bus.consumer('sink', 'sink', 'sink', {
+    ledger: new core.StatsLedger(bus.ledgerKey('sink'), sinkStats),
+    cpu: sinkStats.cpu,
+    dedup: new core.BatchDedup(),
+  });
   const sink = { stage: 'backends', variant: 'sink', process: () => {} };
-  const runner = new StageRunner({ element: sink, ctx: { stats: sinkStats, costs: new core.Costs(core.loadProfile('zero')), log: core.silentLogger }, input: consumer, output: null, stageIndex: 1 });
+  const runner = new StageRunner({
+    element: sink,
+    ctx: { stats: sinkStats, costs: new core.Costs(core.loadProfile('zero')), log: core.silentLogger },
+    input: consumer,
+    output: null,
+    stageIndex: 1,
+  });
   const batch = makeBatch(size);
   let id = 1;
   const pps = await timed(seconds, async (st) => {
@@ -159,7 +195,10 @@ async function pingUs(url, n) {
 
 function chainRun(args, dir, name) {
   const json = join(dir, `${name}.json`);
-  execFileSync(process.execPath, [BIN, 'run', '--quiet', '--json', json, ...args], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync(process.execPath, [BIN, 'run', '--quiet', '--json', json, ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   return JSON.parse(readFileSync(json, 'utf8'));
 }
 
@@ -173,7 +212,11 @@ module.exports = async function bus({ quick, log }) {
   try {
     const ping = await pingUs(url, quick ? 2000 : 10000);
     data.ping_us = ping;
-    rows.push(['PING round trip (ioredis, sequential)', `${ping.toFixed(1)} us`, 'the floor of any Redis round trip here']);
+    rows.push([
+      'PING round trip (ioredis, sequential)',
+      `${ping.toFixed(1)} us`,
+      'the floor of any Redis round trip here',
+    ]);
     for (const size of [1, 32, 64, 256]) {
       // alternating rounds, medians: this machine's noise is larger than the difference
       log(`raw loop and runtime hop, batch ${size}, ${ROUNDS} alternating rounds of ${seconds} s ...`);
@@ -188,22 +231,54 @@ module.exports = async function bus({ quick, log }) {
       const ratio = median(hops.map((h, i) => h / raws[i]));
       data.hop[size] = { raw_pps: raw, hop_pps: hop, ratio, rounds: { raw: raws, hop: hops } };
       const target = size === 64 ? ` (target >= 80 % ${ratio >= 0.8 ? 'met' : 'NOT MET'})` : '';
-      rows.push([`batch ${size} x 64 B: raw loop: XADD / XREADGROUP + one XACK per read`, `${(raw / 1e3).toFixed(1)} kpps`, `${((raw / size) / 1e3).toFixed(2)} k batches/s`]);
-      rows.push([`batch ${size} x 64 B: one runtime hop (commit script, ledger, StageRunner)`, `${(hop / 1e3).toFixed(1)} kpps`, `${(ratio * 100).toFixed(1)} % of raw, median of ${ROUNDS} paired rounds (${hops.map((h, i) => `${((h / raws[i]) * 100).toFixed(0)}`).join('/')} %)${target}`]);
+      rows.push([
+        `batch ${size} x 64 B: raw loop: XADD / XREADGROUP + one XACK per read`,
+        `${(raw / 1e3).toFixed(1)} kpps`,
+        `${(raw / size / 1e3).toFixed(2)} k batches/s`,
+      ]);
+      rows.push([
+        `batch ${size} x 64 B: one runtime hop (commit script, ledger, StageRunner)`,
+        `${(hop / 1e3).toFixed(1)} kpps`,
+        `${(ratio * 100).toFixed(1)} % of raw, median of ${ROUNDS} paired rounds (${hops.map((h, i) => `${((h / raws[i]) * 100).toFixed(0)}`).join('/')} %)${target}`,
+      ]);
     }
     log(`chain ${count} packets embedded ...`);
     const emb = chainRun(['--count', String(count)], dir, 'embedded');
     log(`chain ${count} packets as services on Redis ...`);
     const svc = chainRun(['--count', String(count), '--bus', url], dir, 'services');
     data.chain = {
-      embedded: { pps: emb.throughput_pps, p50_s: emb.latency_seconds.p50, p99_s: emb.latency_seconds.p99, closed: emb.accounting_closed },
-      services: { pps: svc.throughput_pps, p50_s: svc.latency_seconds.p50, p99_s: svc.latency_seconds.p99, closed: svc.accounting_closed, lab_transport_share: svc.cpu_share.lab_transport },
+      embedded: {
+        pps: emb.throughput_pps,
+        p50_s: emb.latency_seconds.p50,
+        p99_s: emb.latency_seconds.p99,
+        closed: emb.accounting_closed,
+      },
+      services: {
+        pps: svc.throughput_pps,
+        p50_s: svc.latency_seconds.p50,
+        p99_s: svc.latency_seconds.p99,
+        closed: svc.accounting_closed,
+        lab_transport_share: svc.cpu_share.lab_transport,
+      },
     };
     const stages = svc.stages.map((s) => s.name).join(' -> ');
-    const lat = (s) => `e2e p50 ${(s.latency_seconds.p50 * 1e3).toFixed(2)} ms, p99 ${(s.latency_seconds.p99 * 1e3).toFixed(2)} ms; accounting ${s.accounting_closed ? 'closes' : 'DOES NOT CLOSE'}`;
-    rows.push([`chain embedded (${stages}), batch 64, ${count} pkts`, `${(emb.throughput_pps / 1e3).toFixed(1)} kpps`, lat(emb)]);
-    rows.push([`chain as ${svc.stages.length} processes on Redis, same chain`, `${(svc.throughput_pps / 1e3).toFixed(1)} kpps`, `${lat(svc)}; lab transport ${(svc.cpu_share.lab_transport * 100).toFixed(0)} % of stage CPU`]);
-    rows.push(['services / embedded', `${((svc.throughput_pps / emb.throughput_pps) * 100).toFixed(1)} %`, 'both on the same 2 cores; each hop is a Redis round trip or two']);
+    const lat = (s) =>
+      `e2e p50 ${(s.latency_seconds.p50 * 1e3).toFixed(2)} ms, p99 ${(s.latency_seconds.p99 * 1e3).toFixed(2)} ms; accounting ${s.accounting_closed ? 'closes' : 'DOES NOT CLOSE'}`;
+    rows.push([
+      `chain embedded (${stages}), batch 64, ${count} pkts`,
+      `${(emb.throughput_pps / 1e3).toFixed(1)} kpps`,
+      lat(emb),
+    ]);
+    rows.push([
+      `chain as ${svc.stages.length} processes on Redis, same chain`,
+      `${(svc.throughput_pps / 1e3).toFixed(1)} kpps`,
+      `${lat(svc)}; lab transport ${(svc.cpu_share.lab_transport * 100).toFixed(0)} % of stage CPU`,
+    ]);
+    rows.push([
+      'services / embedded',
+      `${((svc.throughput_pps / emb.throughput_pps) * 100).toFixed(1)} %`,
+      'both on the same 2 cores; each hop is a Redis round trip or two',
+    ]);
   } finally {
     proc.kill('SIGKILL');
   }

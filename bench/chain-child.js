@@ -14,10 +14,18 @@ async function main() {
   const early = Number(process.argv[3] ?? 10);
   const measureLive = process.argv[4] === 'live' && typeof global.gc === 'function';
   const reg = createRegistry();
-  const chain = validateChain({
-    name: 'bench', profile: 'zero', batch_size: 256,
-    stages: [{ stage: 'traffic-gen', settings: { size: 64, flows: 1024, rate: 0, duration: seconds } }, { stage: 'backends' }],
-  }, reg);
+  const chain = validateChain(
+    {
+      name: 'bench',
+      profile: 'zero',
+      batch_size: 256,
+      stages: [
+        { stage: 'traffic-gen', settings: { size: 64, flows: 1024, rate: 0, duration: seconds } },
+        { stage: 'backends' },
+      ],
+    },
+    reg,
+  );
   const rss = [];
   const live = [];
   const started = performance.now();
@@ -33,18 +41,20 @@ async function main() {
   const { summary } = await runChain(chain, reg);
   clearInterval(timer);
   const at = (t) => (rss.find((r) => r.t >= t) ?? rss[rss.length - 1]).rss;
-  process.stdout.write(JSON.stringify({
-    pps: summary.throughput_pps,
-    sent: summary.sent,
-    closed: summary.accounting_closed,
-    p99_s: summary.latency_seconds.p99,
-    rss_early: at(early),
-    rss_end: rss[rss.length - 1].rss,
-    live_heap_early: live[0] ?? null,
-    live_heap_end: live[1] ?? null,
-    early_s: early,
-    seconds,
-  }) + '\n');
+  process.stdout.write(
+    JSON.stringify({
+      pps: summary.throughput_pps,
+      sent: summary.sent,
+      closed: summary.accounting_closed,
+      p99_s: summary.latency_seconds.p99,
+      rss_early: at(early),
+      rss_end: rss[rss.length - 1].rss,
+      live_heap_early: live[0] ?? null,
+      live_heap_end: live[1] ?? null,
+      early_s: early,
+      seconds,
+    }) + '\n',
+  );
 }
 main().catch((e) => {
   console.error(e);

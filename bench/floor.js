@@ -7,7 +7,14 @@ const { Batch, ParsedFrame, buildFrame, parseFrame, flowHash, rewriteDestination
 function floorPps(seconds) {
   const b = Batch.allocate(256);
   for (let i = 0; i < 256; i++) {
-    const f = buildFrame({ srcIp: 0x0a010000 + i, dstIp: 0x0a000064, proto: 'udp', srcPort: 49152 + i, dstPort: 80, frameLen: 60 });
+    const f = buildFrame({
+      srcIp: 0x0a010000 + i,
+      dstIp: 0x0a000064,
+      proto: 'udp',
+      srcPort: 49152 + i,
+      dstPort: 80,
+      frameLen: 60,
+    });
     const k = b.append(f.length);
     f.copy(b.buf, b.offset(k));
   }

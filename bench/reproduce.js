@@ -23,9 +23,18 @@ function rowsOf(report) {
 module.exports = async function reproduce({ quick, log }) {
   const load = loadavg()[0];
   const registry = createRegistry();
-  const report = await runReproduce({ registry, quick, defaultMiddle: defaultMiddle(registry), onRow: (r, i, n) => log(`reproduce [${i}/${n}] ${r.name}`) });
+  const report = await runReproduce({
+    registry,
+    quick,
+    defaultMiddle: defaultMiddle(registry),
+    onRow: (r, i, n) => log(`reproduce [${i}/${n}] ${r.name}`),
+  });
   const rows = rowsOf(report);
-  rows.push(['machine load', `load average ${load.toFixed(2)} at the start, ${report.duration_s.toFixed(0)} s`, 'CPU per packet is wall time around each pass: a loaded machine inflates it; the explanations are in `vnflab reproduce`\'s output']);
+  rows.push([
+    'machine load',
+    `load average ${load.toFixed(2)} at the start, ${report.duration_s.toFixed(0)} s`,
+    "CPU per packet is wall time around each pass: a loaded machine inflates it; the explanations are in `vnflab reproduce`'s output",
+  ]);
   return { rows, data: report };
 };
 module.exports.rowsOf = rowsOf;

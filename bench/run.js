@@ -8,14 +8,28 @@ const { join } = require('node:path');
 
 const SUITES = [
   ['foundation', 'Foundation: floor loop versus the embedded chain', () => require('./foundation')],
-  ['nic', 'NIC modes: chain packets/s and events per packet', () => ({ quick, log }) => require('@vnflab/lab').nicBench({ quick, log, registry: require('@vnflab/cli').createRegistry() })],
+  [
+    'nic',
+    'NIC modes: chain packets/s and events per packet',
+    () =>
+      ({ quick, log }) =>
+        require('@vnflab/lab').nicBench({ quick, log, registry: require('@vnflab/cli').createRegistry() }),
+  ],
   ['kernel-path', 'Guest receive path: kernel versus bypass, and each mechanism', () => require('./kernel-path')],
-  ['breakdown', 'Where the CPU goes: vnflab breakdown on the default chain (full tables in packages/lab/BREAKDOWN-RESULTS.md)', () => require('./breakdown')],
+  [
+    'breakdown',
+    'Where the CPU goes: vnflab breakdown on the default chain (full tables in packages/lab/BREAKDOWN-RESULTS.md)',
+    () => require('./breakdown'),
+  ],
   ['reproduce', 'Reproducing the papers: vnflab reproduce all', () => require('./reproduce')],
   ['lb', 'Load balancer: Maglev, conntrack, table builds', () => require('./lb')],
   ['bus', 'Redis Streams bus: one hop versus a raw ioredis loop, and the chain as services', () => require('./bus')],
   ['controller', 'Controller: live swaps under traffic (embedded)', () => require('./controller')],
-  ['compose', 'docker compose: start-up, container memory, a live swap through the controller', () => require('./compose')],
+  [
+    'compose',
+    'docker compose: start-up, container memory, a live swap through the controller',
+    () => require('./compose'),
+  ],
   // a stage may carry its own benchmark: package.json "vnflab": { "bench": "<export>" }, an
   // export ({ quick, log }) => { title, rows, data }; found here like the stages themselves
   ...stageSuites(),
@@ -51,7 +65,17 @@ async function main() {
     log(`== ${title}`);
     const r = await load()({ quick, log });
     results[name] = r.data;
-    sections.push({ title, text: [`## ${title}`, '', '| measurement | value | note |', '|---|---|---|', ...r.rows.map((row) => `| ${row.join(' | ')} |`), ''].join('\n') });
+    sections.push({
+      title,
+      text: [
+        `## ${title}`,
+        '',
+        '| measurement | value | note |',
+        '|---|---|---|',
+        ...r.rows.map((row) => `| ${row.join(' | ')} |`),
+        '',
+      ].join('\n'),
+    });
     for (const row of r.rows) log(`  ${row.join('  ')}`);
   }
   const mdPath = join(__dirname, 'RESULTS.md');
@@ -69,7 +93,10 @@ async function main() {
         const next = md.indexOf('\n## ', start + 3);
         md = md.slice(0, start) + sec.text + (next < 0 ? '' : md.slice(next + 1));
       }
-      md = md.replace(sec.text, `${sec.text}(this section measured on ${new Date().toISOString().slice(0, 10)} by \`npm run bench -- --only ${only}\`)\n`);
+      md = md.replace(
+        sec.text,
+        `${sec.text}(this section measured on ${new Date().toISOString().slice(0, 10)} by \`npm run bench -- --only ${only}\`)\n`,
+      );
     }
     writeFileSync(mdPath, md);
     const old = existsSync(jsonPath) ? JSON.parse(readFileSync(jsonPath, 'utf8')) : {};

@@ -15,7 +15,9 @@ if (stale) {
   process.stderr.write('vnflab: installing the npm dependencies first (npm ci, once)\n');
   const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) {
-    process.stderr.write(`vnflab: npm ci failed (exit ${r.status ?? r.signal}); fix the error above and run it again\n`);
+    process.stderr.write(
+      `vnflab: npm ci failed (exit ${r.status ?? r.signal}); fix the error above and run it again\n`,
+    );
     process.exit(1);
   }
 }

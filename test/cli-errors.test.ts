@@ -34,7 +34,10 @@ describe('the CLI refuses bad input with one clear line', () => {
   });
 
   test('non-regular files are refused at once: no endless read, no hang on a FIFO', () => {
-    expectUsageError(['run', '--config', '/dev/zero'], /cannot read chain file \/dev\/zero: a character device, not a regular file/);
+    expectUsageError(
+      ['run', '--config', '/dev/zero'],
+      /cannot read chain file \/dev\/zero: a character device, not a regular file/,
+    );
     expectUsageError(['run', '--pcap-in', '/dev/zero'], /\/dev\/zero: a character device, not a regular file/);
     expectUsageError(['run', '--config', dir], /: a directory, not a regular file/);
     const fifo = join(dir, 'fifo');
@@ -47,7 +50,10 @@ describe('the CLI refuses bad input with one clear line', () => {
     const chain = readFileSync(join(ROOT, 'chains', 'default.yaml'), 'utf8');
     const badLb = join(dir, 'bad-lb.yaml');
     writeFileSync(badLb, chain.replace('table_size: 65537', 'table_size: 65536'));
-    expectUsageError(['run', '--config', badLb, '--count', '10'], /^vnflab: stages\[3\] \(lb\): .*table_size: 65536 is not prime/);
+    expectUsageError(
+      ['run', '--config', badLb, '--count', '10'],
+      /^vnflab: stages\[3\] \(lb\): .*table_size: 65536 is not prime/,
+    );
     // a replay whose original timing would wait 136 years
     const far = join(dir, 'far.pcap');
     const w = new PcapWriter(far);
@@ -55,18 +61,30 @@ describe('the CLI refuses bad input with one clear line', () => {
     w.write(frame, 0, frame.length, 1000, 0);
     w.write(frame, 0, frame.length, 1000 + 136 * 365 * 86400, 0);
     w.close();
-    expectUsageError(['run', '--pcap-in', far, '--pcap-timing', 'original'], /stages\[0\] \(traffic-gen\): pcap_timing: .*far\.pcap record 1 is \d+ s after the first/);
+    expectUsageError(
+      ['run', '--pcap-in', far, '--pcap-timing', 'original'],
+      /stages\[0\] \(traffic-gen\): pcap_timing: .*far\.pcap record 1 is \d+ s after the first/,
+    );
   });
 
   test('unreadable and corrupt files', () => {
     expectUsageError(['run', '--config', join(dir, 'nope.yaml')], /cannot read chain file .*nope\.yaml: ENOENT/);
     expectUsageError(['run', '--pcap-in', join(dir, 'nope.pcap')], /nope\.pcap: cannot read: ENOENT at offset 0/);
     const bad = join(dir, 'trunc.pcap');
-    writeFileSync(bad, Buffer.concat([Buffer.from('d4c3b2a1020004000000000000000000ffff000001000000', 'hex'), Buffer.alloc(9)]));
+    writeFileSync(
+      bad,
+      Buffer.concat([Buffer.from('d4c3b2a1020004000000000000000000ffff000001000000', 'hex'), Buffer.alloc(9)]),
+    );
     expectUsageError(['run', '--pcap-in', bad], /trunc\.pcap: truncated record header \(9 of 16 bytes\) at offset 24/);
-    expectUsageError(['gen', '--count', '10', '--out', join(dir, 'no', 'such', 'dir.pcap')], /--out: cannot write .*ENOENT/);
+    expectUsageError(
+      ['gen', '--count', '10', '--out', join(dir, 'no', 'such', 'dir.pcap')],
+      /--out: cannot write .*ENOENT/,
+    );
     // checked before the run, not found after it (a run of a minute here: it must not start)
-    expectUsageError(['run', '--duration', '60', '--json', join(dir, 'no', 'such', 'x.json')], /--json: cannot write .*x\.json: ENOENT/);
+    expectUsageError(
+      ['run', '--duration', '60', '--json', join(dir, 'no', 'such', 'x.json')],
+      /--json: cannot write .*x\.json: ENOENT/,
+    );
     expectUsageError(['run', '--duration', '60', '--json', dir], /--json: cannot write .*: EISDIR/);
   });
 
@@ -76,10 +94,30 @@ describe('the CLI refuses bad input with one clear line', () => {
       writeFileSync(p, text);
       return p;
     };
-    expectUsageError(['run', '--config', f('k.yaml', 'name: x\nstages:\n  - stage: traffic-gen\n    settings: { sise: 64 }\n  - stage: backends\n')], /stages\[0\]\.settings\.sise: unknown key/);
-    expectUsageError(['run', '--config', f('v.yaml', 'name: x\nstages:\n  - stage: traffic-gen\n    settings: { flows: -3 }\n  - stage: backends\n')], /stages\[0\]\.settings\.flows: expected integer to be greater or equal to 1/);
-    expectUsageError(['run', '--config', f('s.yaml', 'name: x\nstages:\n  - stage: warp-drive\n  - stage: backends\n')], /stages\[0\]\.stage: unknown stage "warp-drive"/);
-    expectUsageError(['run', '--config', f('t.yaml', 'name: x\nbatchsize: 3\nstages:\n  - stage: traffic-gen\n  - stage: backends\n')], /batchsize: unknown key/);
+    expectUsageError(
+      [
+        'run',
+        '--config',
+        f('k.yaml', 'name: x\nstages:\n  - stage: traffic-gen\n    settings: { sise: 64 }\n  - stage: backends\n'),
+      ],
+      /stages\[0\]\.settings\.sise: unknown key/,
+    );
+    expectUsageError(
+      [
+        'run',
+        '--config',
+        f('v.yaml', 'name: x\nstages:\n  - stage: traffic-gen\n    settings: { flows: -3 }\n  - stage: backends\n'),
+      ],
+      /stages\[0\]\.settings\.flows: expected integer to be greater or equal to 1/,
+    );
+    expectUsageError(
+      ['run', '--config', f('s.yaml', 'name: x\nstages:\n  - stage: warp-drive\n  - stage: backends\n')],
+      /stages\[0\]\.stage: unknown stage "warp-drive"/,
+    );
+    expectUsageError(
+      ['run', '--config', f('t.yaml', 'name: x\nbatchsize: 3\nstages:\n  - stage: traffic-gen\n  - stage: backends\n')],
+      /batchsize: unknown key/,
+    );
     expectUsageError(['run', '--config', f('y.yaml', 'name: [x\n')], /not valid YAML/);
   });
 });

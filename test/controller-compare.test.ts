@@ -16,7 +16,18 @@ let report: CompareReport;
 const out = join(dir, 'nic');
 
 beforeAll(() => {
-  const r = vnflab(['compare', '--stage', 'nic', '--variants', 'passthrough,virtio,emulated', '--size', '64,1500', ...short, '--out', out]);
+  const r = vnflab([
+    'compare',
+    '--stage',
+    'nic',
+    '--variants',
+    'passthrough,virtio,emulated',
+    '--size',
+    '64,1500',
+    ...short,
+    '--out',
+    out,
+  ]);
   if (r.status !== 0) throw new Error(`compare failed (${r.status}): ${r.stderr}`);
   report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as CompareReport;
   // the non-TTY progress: one line per step with an ETA
@@ -26,9 +37,24 @@ beforeAll(() => {
 }, 120000);
 
 test('report.json has the documented structure, one result per variant and size', () => {
-  expect(report).toMatchObject({ kind: 'vnflab-compare', version: 1, mode: 'embedded', chain: 'default', stage: 'nic', variants: ['passthrough', 'virtio', 'emulated'], sizes: [64, 1500] });
+  expect(report).toMatchObject({
+    kind: 'vnflab-compare',
+    version: 1,
+    mode: 'embedded',
+    chain: 'default',
+    stage: 'nic',
+    variants: ['passthrough', 'virtio', 'emulated'],
+    sizes: [64, 1500],
+  });
   expect(report.settings).toEqual({ rate_pps: 0, ndr: null, warmup_s: 0.2, duration_s: 0.4, batch_size: 64 });
-  expect(report.results.map((r) => `${r.variant}/${r.size}`)).toEqual(['passthrough/64', 'passthrough/1500', 'virtio/64', 'virtio/1500', 'emulated/64', 'emulated/1500']);
+  expect(report.results.map((r) => `${r.variant}/${r.size}`)).toEqual([
+    'passthrough/64',
+    'passthrough/1500',
+    'virtio/64',
+    'virtio/1500',
+    'emulated/64',
+    'emulated/1500',
+  ]);
   for (const r of report.results) {
     expect(r.window_s).toBeGreaterThan(0);
     expect(r.packets_per_second).toBeGreaterThan(0);
@@ -49,7 +75,8 @@ test('report.json has the documented structure, one result per variant and size'
     expect(l.cdf[l.cdf.length - 1][1]).toBe(1);
   }
   // the mechanisms show in the events: virtio and emulated copy every packet, passthrough does not
-  const at = (v: string): CompareReport['results'][number] => report.results.find((r) => r.variant === v && r.size === 64)!;
+  const at = (v: string): CompareReport['results'][number] =>
+    report.results.find((r) => r.variant === v && r.size === 64)!;
   expect(at('passthrough').events_per_packet.copy ?? 0).toBe(0);
   expect(at('virtio').events_per_packet.copy).toBeCloseTo(1, 6);
   expect(at('emulated').events_per_packet.vm_exit).toBeGreaterThan(0);
@@ -57,13 +84,37 @@ test('report.json has the documented structure, one result per variant and size'
 
 test('report.md has every section, with a row per result', () => {
   const md = readFileSync(join(out, 'report.md'), 'utf8');
-  for (const h of ['# vnflab compare: nic — passthrough, virtio, emulated', '## Packets per second', '## End-to-end latency', '## CPU share of nic', '## CPU share of every stage under test', '## Events per packet (nic)', '## Drops']) expect(md).toContain(h);
+  for (const h of [
+    '# vnflab compare: nic — passthrough, virtio, emulated',
+    '## Packets per second',
+    '## End-to-end latency',
+    '## CPU share of nic',
+    '## CPU share of every stage under test',
+    '## Events per packet (nic)',
+    '## Drops',
+  ])
+    expect(md).toContain(h);
   expect(md.match(/^\| virtio \| 1500 B \|/gm)?.length).toBeGreaterThanOrEqual(5);
 });
 
-test('--ndr searches each variant\'s highest lossless rate, bounded', () => {
+test("--ndr searches each variant's highest lossless rate, bounded", () => {
   const o = join(dir, 'ndr');
-  const r = vnflab(['compare', '--stage', 'nic', '--variants', 'passthrough', '--ndr', '--max-iterations', '2', '--warmup', '0.1', '--duration', '0.3', '--out', o]);
+  const r = vnflab([
+    'compare',
+    '--stage',
+    'nic',
+    '--variants',
+    'passthrough',
+    '--ndr',
+    '--max-iterations',
+    '2',
+    '--warmup',
+    '0.1',
+    '--duration',
+    '0.3',
+    '--out',
+    o,
+  ]);
   expect(r.status).toBe(0);
   const rep = JSON.parse(readFileSync(join(o, 'report.json'), 'utf8')) as CompareReport;
   expect(rep.settings).toMatchObject({ rate_pps: null, ndr: { resolution: 0.02, max_iterations: 2 } });
@@ -88,10 +139,16 @@ test('--rate offers a set rate', () => {
 test.each([
   [['--stage', 'nick'], /^vnflab: --stage: unknown stage "nick" \(stages to compare: nic, kernel-path, lb\)\n$/],
   [['--stage', 'traffic-gen'], /--stage: traffic-gen is the lab's instrument, not a stage under test/],
-  [['--stage', 'nic', '--variants', 'passthrough,turbo'], /^vnflab: --variants: nic has no variant "turbo" \(variants: passthrough, native, virtio, emulated\)\n$/],
+  [
+    ['--stage', 'nic', '--variants', 'passthrough,turbo'],
+    /^vnflab: --variants: nic has no variant "turbo" \(variants: passthrough, native, virtio, emulated\)\n$/,
+  ],
   [['--stage', 'nic', '--rate', '1000', '--ndr'], /give --rate or --ndr, not both/],
   [['--stage', 'nic', '--size', '64,9000'], /--size: 9000 is above the maximum 1518/],
-  [['--stage', 'nic', '--controller', 'http://127.0.0.1:1'], /compose mode needs both --controller URL and --prometheus URL/],
+  [
+    ['--stage', 'nic', '--controller', 'http://127.0.0.1:1'],
+    /compose mode needs both --controller URL and --prometheus URL/,
+  ],
   [['--variants', 'virtio'], /--stage is required/],
 ])('bad usage %j is one clear line, exit 2', (args, msg) => {
   const r = vnflab(['compare', ...args, '--out', join(dir, 'never')]);
@@ -102,59 +159,83 @@ test.each([
 });
 
 const CHROMIUM = '/usr/bin/chromium';
-(existsSync(CHROMIUM) ? test : test.skip)('the HTML report opens in headless Chromium with no console errors and its charts drawn', async () => {
-  const { chromium } = await import('playwright-core');
-  const ctx = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'vnflab-chromium-')), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  try {
-    const page = ctx.pages()[0] ?? (await ctx.newPage());
-    const problems: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+(existsSync(CHROMIUM) ? test : test.skip)(
+  'the HTML report opens in headless Chromium with no console errors and its charts drawn',
+  async () => {
+    const { chromium } = await import('playwright-core');
+    const ctx = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'vnflab-chromium-')), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('request', (r) => {
-      if (!r.url().startsWith('file:')) problems.push(`request to ${r.url()}`);
-    });
-    await page.goto(`file://${join(out, 'report.html')}`);
-    await page.waitForSelector('body[data-rendered="true"]', { timeout: 15000 });
-    const charts = await page.evaluate(() => {
-      // runs in the page: the DOM, typed just enough here (the tests compile without lib.dom)
-      type El = { getBoundingClientRect(): { width: number; height: number }; getAttribute(n: string): string | null };
-      const document = (globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<El> & { length: number } } }).document;
-      const box = (sel: string): { svgs: number; w: number; h: number } => {
-        const svgs = [...document.querySelectorAll(`${sel} svg`)];
-        const r = svgs[0]?.getBoundingClientRect();
-        return { svgs: svgs.length, w: r?.width ?? 0, h: r?.height ?? 0 };
-      };
-      const bars = (sel: string): number => [...document.querySelectorAll(`${sel} rect.bar`)].filter((r) => Number(r.getAttribute('height')) > 1).length;
-      return {
-        pps: { ...box('#chart-pps'), bars: bars('#chart-pps') },
-        cpu: { ...box('#chart-cpu'), slices: document.querySelectorAll('#chart-cpu .slice').length },
-        cdf: { ...box('#chart-cdf'), lines: [...document.querySelectorAll('#chart-cdf path.cdf-line')].map((p) => (p.getAttribute('d') ?? '').split('L').length) },
-        events: { ...box('#chart-events'), bars: bars('#chart-events') },
-      };
-    });
-    await page.screenshot({ path: join(dir, 'report.png'), fullPage: true });
-    expect(problems).toEqual([]);
-    expect(charts.pps).toMatchObject({ svgs: 1, bars: 6 });
-    expect(charts.cpu.svgs).toBe(12); // a pie per result for the chain, and one for the nic alone
-    expect(charts.cpu.slices).toBeGreaterThanOrEqual(12);
-    expect(charts.cdf.svgs).toBe(1);
-    expect(charts.cdf.lines).toHaveLength(6);
-    for (const n of charts.cdf.lines) expect(n).toBeGreaterThan(2);
-    expect(charts.events.svgs).toBe(1);
-    expect(charts.events.bars).toBeGreaterThanOrEqual(6);
-    for (const c of [charts.pps, charts.cpu, charts.cdf, charts.events]) {
-      expect(c.w).toBeGreaterThan(100);
-      expect(c.h).toBeGreaterThan(100);
+    try {
+      const page = ctx.pages()[0] ?? (await ctx.newPage());
+      const problems: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+      });
+      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+      page.on('request', (r) => {
+        if (!r.url().startsWith('file:')) problems.push(`request to ${r.url()}`);
+      });
+      await page.goto(`file://${join(out, 'report.html')}`);
+      await page.waitForSelector('body[data-rendered="true"]', { timeout: 15000 });
+      const charts = await page.evaluate(() => {
+        // runs in the page: the DOM, typed just enough here (the tests compile without lib.dom)
+        type El = {
+          getBoundingClientRect(): { width: number; height: number };
+          getAttribute(n: string): string | null;
+        };
+        const document = (
+          globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<El> & { length: number } } }
+        ).document;
+        const box = (sel: string): { svgs: number; w: number; h: number } => {
+          const svgs = [...document.querySelectorAll(`${sel} svg`)];
+          const r = svgs[0]?.getBoundingClientRect();
+          return { svgs: svgs.length, w: r?.width ?? 0, h: r?.height ?? 0 };
+        };
+        const bars = (sel: string): number =>
+          [...document.querySelectorAll(`${sel} rect.bar`)].filter((r) => Number(r.getAttribute('height')) > 1).length;
+        return {
+          pps: { ...box('#chart-pps'), bars: bars('#chart-pps') },
+          cpu: { ...box('#chart-cpu'), slices: document.querySelectorAll('#chart-cpu .slice').length },
+          cdf: {
+            ...box('#chart-cdf'),
+            lines: [...document.querySelectorAll('#chart-cdf path.cdf-line')].map(
+              (p) => (p.getAttribute('d') ?? '').split('L').length,
+            ),
+          },
+          events: { ...box('#chart-events'), bars: bars('#chart-events') },
+        };
+      });
+      await page.screenshot({ path: join(dir, 'report.png'), fullPage: true });
+      expect(problems).toEqual([]);
+      expect(charts.pps).toMatchObject({ svgs: 1, bars: 6 });
+      expect(charts.cpu.svgs).toBe(12); // a pie per result for the chain, and one for the nic alone
+      expect(charts.cpu.slices).toBeGreaterThanOrEqual(12);
+      expect(charts.cdf.svgs).toBe(1);
+      expect(charts.cdf.lines).toHaveLength(6);
+      for (const n of charts.cdf.lines) expect(n).toBeGreaterThan(2);
+      expect(charts.events.svgs).toBe(1);
+      expect(charts.events.bars).toBeGreaterThanOrEqual(6);
+      for (const c of [charts.pps, charts.cpu, charts.cdf, charts.events]) {
+        expect(c.w).toBeGreaterThan(100);
+        expect(c.h).toBeGreaterThan(100);
+      }
+      expect(existsSync(join(dir, 'report.png'))).toBe(true);
+      console.log(`compare report and screenshot in ${dir}`);
+    } finally {
+      await ctx.close();
     }
-    expect(existsSync(join(dir, 'report.png'))).toBe(true);
-    console.log(`compare report and screenshot in ${dir}`);
-  } finally {
-    await ctx.close();
-  }
-}, 60000);
+  },
+  60000,
+);

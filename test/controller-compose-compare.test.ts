@@ -29,16 +29,56 @@ d('compare --controller --prometheus', () => {
     prom = await startPrometheus([`127.0.0.1:${port}`]);
     ctl = Fastify();
     ctl.get('/chain', async (): Promise<ChainView> => ({
-      project: 'stand-in', chain: 'default', swap_in_progress: null, last_swap: null,
-      stages: [{ stage: 'nic', name: 'nic', variants: ['passthrough'], allowed_variants: ['passthrough', 'virtio'], containers: [{ id: 'c0ffee', name: 'stand-in-nic-1', stage: 'nic', variant: 'passthrough', image: 'vnflab/nic:0.1.0', state: 'running', status: 'Up' }] }],
+      project: 'stand-in',
+      chain: 'default',
+      swap_in_progress: null,
+      last_swap: null,
+      stages: [
+        {
+          stage: 'nic',
+          name: 'nic',
+          variants: ['passthrough'],
+          allowed_variants: ['passthrough', 'virtio'],
+          containers: [
+            {
+              id: 'c0ffee',
+              name: 'stand-in-nic-1',
+              stage: 'nic',
+              variant: 'passthrough',
+              image: 'vnflab/nic:0.1.0',
+              state: 'running',
+              status: 'Up',
+            },
+          ],
+        },
+      ],
     }));
     ctl.post('/swap', async (req): Promise<SwapReport> => {
       swaps.push({ auth: req.headers.authorization, body: req.body });
       const now = new Date().toISOString();
-      return { project: 'stand-in', stage: 'nic', variant: 'passthrough', started_at: now, finished_at: now, duration_ms: 1, replicas: [], unchanged: ['stand-in-nic-1'], accounting: { old_packets_in: null, new_packets_in: null, all_drained_gracefully: true } };
+      return {
+        project: 'stand-in',
+        stage: 'nic',
+        variant: 'passthrough',
+        started_at: now,
+        finished_at: now,
+        duration_ms: 1,
+        replicas: [],
+        unchanged: ['stand-in-nic-1'],
+        accounting: { old_packets_in: null, new_packets_in: null, all_drained_gracefully: true },
+      };
     });
     ctlUrl = await ctl.listen({ port: 0, host: '127.0.0.1' });
-    await waitFor('Prometheus to have the chain', async () => ((await prom.query('sum(rate(vnflab_packets_total{stage="backends",direction="out"}[5s]))'))[0]?.value[1] ?? '0') !== '0' ? true : undefined, 30000, 500);
+    await waitFor(
+      'Prometheus to have the chain',
+      async () =>
+        ((await prom.query('sum(rate(vnflab_packets_total{stage="backends",direction="out"}[5s]))'))[0]?.value[1] ??
+          '0') !== '0'
+          ? true
+          : undefined,
+      30000,
+      500,
+    );
   }, 60000);
 
   afterAll(async () => {
@@ -51,11 +91,37 @@ d('compare --controller --prometheus', () => {
   // the stand-in controller answers from this process: the command runs asynchronously
   test('swaps through the controller, measures the window from Prometheus, same report structure', async () => {
     const out = join(dir, 'report');
-    const r = await vnflabAsync(['compare', '--stage', 'nic', '--variants', 'passthrough', '--controller', ctlUrl, '--prometheus', prom.url, '--token', TOKEN, '--warmup', '1', '--duration', '3', '--out', out]).done;
+    const r = await vnflabAsync([
+      'compare',
+      '--stage',
+      'nic',
+      '--variants',
+      'passthrough',
+      '--controller',
+      ctlUrl,
+      '--prometheus',
+      prom.url,
+      '--token',
+      TOKEN,
+      '--warmup',
+      '1',
+      '--duration',
+      '3',
+      '--out',
+      out,
+    ]).done;
     if (r.status !== 0) throw new Error(`compare failed (${r.status}): ${r.stderr}`);
     expect(swaps).toEqual([{ auth: `Bearer ${TOKEN}`, body: { stage: 'nic', variant: 'passthrough' } }]);
     const rep = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as CompareReport;
-    expect(rep).toMatchObject({ kind: 'vnflab-compare', version: 1, mode: 'compose', chain: 'default', stage: 'nic', variants: ['passthrough'], sizes: [64] });
+    expect(rep).toMatchObject({
+      kind: 'vnflab-compare',
+      version: 1,
+      mode: 'compose',
+      chain: 'default',
+      stage: 'nic',
+      variants: ['passthrough'],
+      sizes: [64],
+    });
     expect(rep.swaps).toEqual([{ variant: 'passthrough', duration_ms: null, unchanged: true }]);
     const x = rep.results[0];
     expect(x.size).toBe(64); // measured: bytes over packets, plus the FCS
@@ -67,16 +133,29 @@ d('compare --controller --prometheus', () => {
     expect(x.latency_seconds.count).toBeGreaterThan(0);
     expect(x.latency_seconds.cdf[x.latency_seconds.cdf.length - 1][1]).toBe(1);
     expect((x as unknown as { seen_variants: Record<string, number> }).seen_variants.passthrough).toBeGreaterThan(0);
-    for (const f of ['report.md', 'report.html']) expect(readFileSync(join(out, f), 'utf8').length).toBeGreaterThan(500);
+    for (const f of ['report.md', 'report.html'])
+      expect(readFileSync(join(out, f), 'utf8').length).toBeGreaterThan(500);
   }, 60000);
 
   test('compose mode refuses the embedded-only traffic flags, and says when the controller is away', async () => {
     const nobody = `http://127.0.0.1:${await freePort()}`;
-    const rate = await vnflabAsync(['compare', '--stage', 'nic', '--controller', ctlUrl, '--prometheus', prom.url, '--rate', '1000']).done;
+    const rate = await vnflabAsync([
+      'compare',
+      '--stage',
+      'nic',
+      '--controller',
+      ctlUrl,
+      '--prometheus',
+      prom.url,
+      '--rate',
+      '1000',
+    ]).done;
     expect(rate.status).toBe(2);
     expect(rate.stderr).toMatch(/--rate: in compose mode the traffic is the traffic-gen container's own/);
     const away = vnflab(['compare', '--stage', 'nic', '--controller', nobody, '--prometheus', prom.url]);
     expect(away.status).toBe(2);
-    expect(away.stderr).toBe(`vnflab: cannot reach the controller at ${nobody}: ECONNREFUSED (is it running? docker compose publishes it on CONTROLLER_PORT, 8088 by default)\n`);
+    expect(away.stderr).toBe(
+      `vnflab: cannot reach the controller at ${nobody}: ECONNREFUSED (is it running? docker compose publishes it on CONTROLLER_PORT, 8088 by default)\n`,
+    );
   });
 });

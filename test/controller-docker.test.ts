@@ -6,7 +6,15 @@
 import { validateChain } from '@vnflab/core';
 import { createRegistry } from '@vnflab/cli';
 import { probe, startControllerServer, type RunningController, type SwapReport } from '@vnflab/controller';
-import { FAKE_STAGE_JS, IDLE_JS, cleanup, dockerAvailable, runContainer, testDocker, uniquePrefix } from './helpers/docker';
+import {
+  FAKE_STAGE_JS,
+  IDLE_JS,
+  cleanup,
+  dockerAvailable,
+  runContainer,
+  testDocker,
+  uniquePrefix,
+} from './helpers/docker';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,11 +31,20 @@ d('controller with a real Docker engine', () => {
   const docker = testDocker();
   const project = uniquePrefix('ctl');
   const network = `${project}_chain`;
-  const labels = (variant: string): Record<string, string> => ({ 'com.docker.compose.project': project, 'com.docker.compose.service': 'nic', 'vnflab.stage': 'nic', 'vnflab.variant': variant });
+  const labels = (variant: string): Record<string, string> => ({
+    'com.docker.compose.project': project,
+    'com.docker.compose.service': 'nic',
+    'vnflab.stage': 'nic',
+    'vnflab.variant': variant,
+  });
   let ctl: RunningController;
 
   const post = (body: unknown, token: string | null = TOKEN): Promise<Response> =>
-    fetch(`${ctl.url}/swap`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
+    fetch(`${ctl.url}/swap`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
 
   /** Every container of the test, by name: id, state, variant label: what "changing nothing" compares. */
   const snapshot = async (): Promise<string[]> =>
@@ -38,17 +55,49 @@ d('controller with a real Docker engine', () => {
 
   beforeAll(async () => {
     await docker.createNetwork({ Name: network, Labels: { 'com.docker.compose.project': project } });
-    await runContainer(docker, { name: `${project}-nic-1`, labels: labels('passthrough'), env: { VNFLAB_STAGE: 'nic', VNFLAB_VARIANT: 'passthrough', VNFLAB_PORT: '8080' }, network, aliases: ['nic'], js: FAKE_STAGE_JS });
+    await runContainer(docker, {
+      name: `${project}-nic-1`,
+      labels: labels('passthrough'),
+      env: { VNFLAB_STAGE: 'nic', VNFLAB_VARIANT: 'passthrough', VNFLAB_PORT: '8080' },
+      network,
+      aliases: ['nic'],
+      js: FAKE_STAGE_JS,
+    });
     // a nic container of no project, and one of another project: never the controller's
-    await runContainer(docker, { name: `${project}-stray`, labels: { 'vnflab.stage': 'nic', 'vnflab.variant': 'passthrough' }, js: IDLE_JS });
-    await runContainer(docker, { name: `${project}-other`, labels: { 'com.docker.compose.project': `${project}-other`, 'vnflab.stage': 'nic', 'vnflab.variant': 'passthrough' }, js: IDLE_JS });
+    await runContainer(docker, {
+      name: `${project}-stray`,
+      labels: { 'vnflab.stage': 'nic', 'vnflab.variant': 'passthrough' },
+      js: IDLE_JS,
+    });
+    await runContainer(docker, {
+      name: `${project}-other`,
+      labels: {
+        'com.docker.compose.project': `${project}-other`,
+        'vnflab.stage': 'nic',
+        'vnflab.variant': 'passthrough',
+      },
+      js: IDLE_JS,
+    });
     const registry = createRegistry();
-    const chain = validateChain({
-      name: 'ctl-test',
-      stages: [{ stage: 'traffic-gen' }, { stage: 'nic', variant: 'passthrough' }, { stage: 'backends' }],
-      controller: { variants: { nic: { passthrough: {}, virtio: { env: { VNFLAB_TEST_NOTE: 'from-allowlist' } } } } },
-    }, registry);
-    ctl = await startControllerServer({ docker, chain, chainSource: 'test chain', project, token: TOKEN, port: 0, host: '127.0.0.1', readyTimeoutMs: 30000, drainTimeoutS: 10 });
+    const chain = validateChain(
+      {
+        name: 'ctl-test',
+        stages: [{ stage: 'traffic-gen' }, { stage: 'nic', variant: 'passthrough' }, { stage: 'backends' }],
+        controller: { variants: { nic: { passthrough: {}, virtio: { env: { VNFLAB_TEST_NOTE: 'from-allowlist' } } } } },
+      },
+      registry,
+    );
+    ctl = await startControllerServer({
+      docker,
+      chain,
+      chainSource: 'test chain',
+      project,
+      token: TOKEN,
+      port: 0,
+      host: '127.0.0.1',
+      readyTimeoutMs: 30000,
+      drainTimeoutS: 10,
+    });
     await waitFor('the stage container ready', async () => {
       const info = await docker.getContainer(`${project}-nic-1`).inspect();
       const ip = Object.values(info.NetworkSettings.Networks)[0]?.IPAddress;
@@ -61,10 +110,13 @@ d('controller with a real Docker engine', () => {
     await cleanup(docker, project, network);
   }, 60000);
 
-  test('GET /chain lists the project\'s containers only, with the allowlist', async () => {
+  test("GET /chain lists the project's containers only, with the allowlist", async () => {
     const r = await fetch(`${ctl.url}/chain`);
     expect(r.status).toBe(200);
-    const view = (await r.json()) as { project: string; stages: { stage: string; allowed_variants: string[]; variants: string[]; containers: { name: string }[] }[] };
+    const view = (await r.json()) as {
+      project: string;
+      stages: { stage: string; allowed_variants: string[]; variants: string[]; containers: { name: string }[] }[];
+    };
     expect(view.project).toBe(project);
     const nic = view.stages.find((s) => s.stage === 'nic')!;
     expect(nic.allowed_variants).toEqual(['passthrough', 'virtio']);
@@ -91,11 +143,13 @@ d('controller with a real Docker engine', () => {
     expect(j.message).toMatch(/"emulated".*allowlist.*passthrough, virtio/);
     const s = await post({ stage: 'lb', variant: 'maglev' });
     expect(s.status).toBe(403);
-    expect(((await s.json()) as { message: string }).message).toMatch(/stage "lb" is not on the controller's allowlist/);
+    expect(((await s.json()) as { message: string }).message).toMatch(
+      /stage "lb" is not on the controller's allowlist/,
+    );
     expect(await snapshot()).toEqual(before);
   });
 
-  test('refuses containers without the project\'s labels, changing nothing', async () => {
+  test("refuses containers without the project's labels, changing nothing", async () => {
     const before = await snapshot();
     for (const name of [`${project}-stray`, `${project}-other`]) {
       const r = await post({ stage: 'nic', variant: 'virtio', container: name });
@@ -121,7 +175,15 @@ d('controller with a real Docker engine', () => {
   test('a blue/green swap replaces the container; a second swap meanwhile gets 409', async () => {
     const oldInfo = await docker.getContainer(`${project}-nic-1`).inspect();
     const first = post({ stage: 'nic', variant: 'virtio' });
-    await waitFor('the swap to start', async () => (((await (await fetch(`${ctl.url}/chain`)).json()) as { swap_in_progress: unknown }).swap_in_progress ? true : undefined), 20000, 20);
+    await waitFor(
+      'the swap to start',
+      async () =>
+        ((await (await fetch(`${ctl.url}/chain`)).json()) as { swap_in_progress: unknown }).swap_in_progress
+          ? true
+          : undefined,
+      20000,
+      20,
+    );
     const second = await post({ stage: 'nic', variant: 'passthrough' });
     expect(second.status).toBe(409);
     expect(((await second.json()) as { message: string }).message).toMatch(/a swap of nic to virtio is in progress/);
@@ -143,10 +205,15 @@ d('controller with a real Docker engine', () => {
     expect(nu.State.Running).toBe(true);
     expect(nu.Config.Labels['vnflab.variant']).toBe('virtio');
     expect(nu.Config.Labels['com.docker.compose.project']).toBe(project);
-    expect(nu.Config.Env).toEqual(expect.arrayContaining(['VNFLAB_STAGE=nic', 'VNFLAB_VARIANT=virtio', 'VNFLAB_TEST_NOTE=from-allowlist']));
+    expect(nu.Config.Env).toEqual(
+      expect.arrayContaining(['VNFLAB_STAGE=nic', 'VNFLAB_VARIANT=virtio', 'VNFLAB_TEST_NOTE=from-allowlist']),
+    );
     expect(Object.keys(nu.NetworkSettings.Networks)).toEqual([network]);
     expect(nu.NetworkSettings.Networks[network].Aliases).toContain('nic');
-    const view = (await (await fetch(`${ctl.url}/chain`)).json()) as { stages: { stage: string; variants: string[] }[]; last_swap: SwapReport };
+    const view = (await (await fetch(`${ctl.url}/chain`)).json()) as {
+      stages: { stage: string; variants: string[] }[];
+      last_swap: SwapReport;
+    };
     expect(view.stages.find((s) => s.stage === 'nic')!.variants).toEqual(['virtio']);
     expect(view.last_swap.variant).toBe('virtio');
     // the refused containers were never touched
@@ -158,26 +225,48 @@ d('controller with a real Docker engine', () => {
   test('`vnflab serve` with VNFLAB_STAGE=controller serves it; `vnflab swap` is its client', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vnflab-ctl-'));
     const config = join(dir, 'chain.yaml');
-    writeFileSync(config, 'name: ctl-test\nstages:\n  - stage: traffic-gen\n  - stage: nic\n  - stage: backends\ncontroller:\n  variants:\n    nic: { passthrough: {}, virtio: {} }\n');
+    writeFileSync(
+      config,
+      'name: ctl-test\nstages:\n  - stage: traffic-gen\n  - stage: nic\n  - stage: backends\ncontroller:\n  variants:\n    nic: { passthrough: {}, virtio: {} }\n',
+    );
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const serve = vnflabAsync(['serve'], { env: { VNFLAB_STAGE: 'controller', VNFLAB_COMPOSE_PROJECT: project, VNFLAB_PORT: String(port), VNFLAB_HOST: '127.0.0.1', VNFLAB_CONFIG: config, VNFLAB_CONTROL_TOKEN: TOKEN } });
+    const serve = vnflabAsync(['serve'], {
+      env: {
+        VNFLAB_STAGE: 'controller',
+        VNFLAB_COMPOSE_PROJECT: project,
+        VNFLAB_PORT: String(port),
+        VNFLAB_HOST: '127.0.0.1',
+        VNFLAB_CONFIG: config,
+        VNFLAB_CONTROL_TOKEN: TOKEN,
+      },
+    });
     try {
       await waitFor('the controller to answer', async () => ((await fetch(`${url}/readyz`)).ok ? true : undefined));
       const noToken = vnflab(['swap', 'nic', 'passthrough', '--url', url], { env: { VNFLAB_CONTROL_TOKEN: '' } });
       expect(noToken.status).toBe(2);
-      expect(noToken.stderr).toMatch(/^vnflab: swap: a swap needs the control token \(--token or VNFLAB_CONTROL_TOKEN\)\n$/);
+      expect(noToken.stderr).toMatch(
+        /^vnflab: swap: a swap needs the control token \(--token or VNFLAB_CONTROL_TOKEN\)\n$/,
+      );
       const refused = vnflab(['swap', 'nic', 'emulated', '--url', url, '--token', TOKEN]);
       expect(refused.status).toBe(2);
-      expect(refused.stderr).toMatch(/^vnflab: swap: POST \/swap: 403 variant "emulated" of nic is not on the controller's allowlist/);
+      expect(refused.stderr).toMatch(
+        /^vnflab: swap: POST \/swap: 403 variant "emulated" of nic is not on the controller's allowlist/,
+      );
       const ok = vnflab(['swap', 'nic', 'passthrough', '--url', url, '--token', TOKEN]);
       expect(ok.stderr).toBe('');
       expect(ok.status).toBe(0);
       expect(ok.stdout).toMatch(/^swapped nic to passthrough in [\d.]+ s \(project vnflab/);
-      expect(ok.stdout).toMatch(/-> vnflabt-ctl-.*-nic-passthrough-[0-9a-f]{6}: ready in .* old one drained in .* \(exit 0\)/);
+      expect(ok.stdout).toMatch(
+        /-> vnflabt-ctl-.*-nic-passthrough-[0-9a-f]{6}: ready in .* old one drained in .* \(exit 0\)/,
+      );
       const again = vnflab(['swap', 'nic', 'passthrough', '--url', url, '--token', TOKEN]);
       expect(again.stdout).toMatch(/nic already runs passthrough .*: nothing swapped/);
-      const running = (await docker.listContainers({ filters: { label: [`com.docker.compose.project=${project}`, 'vnflab.stage=nic'] } })).map((c) => c.Labels['vnflab.variant']);
+      const running = (
+        await docker.listContainers({
+          filters: { label: [`com.docker.compose.project=${project}`, 'vnflab.stage=nic'] },
+        })
+      ).map((c) => c.Labels['vnflab.variant']);
       expect(running).toEqual(['passthrough']);
       const down = vnflab(['swap', 'nic', 'virtio', '--url', 'http://127.0.0.1:1', '--token', TOKEN]);
       expect(down.status).toBe(1);

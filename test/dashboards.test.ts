@@ -23,20 +23,33 @@ interface Panel {
 }
 const dashboards = readdirSync(DASH_DIR)
   .filter((f) => f.endsWith('.json'))
-  .map((f) => ({ file: f, json: JSON.parse(readFileSync(join(DASH_DIR, f), 'utf8')) as { uid: string; title: string; panels: Panel[]; templating: { list: Variable[] } } }));
+  .map((f) => ({
+    file: f,
+    json: JSON.parse(readFileSync(join(DASH_DIR, f), 'utf8')) as {
+      uid: string;
+      title: string;
+      panels: Panel[];
+      templating: { list: Variable[] };
+    },
+  }));
 
 /** A dashboard variable filled by `label_values(SELECTOR, LABEL)`, as a repeated panel uses it. */
 interface Variable {
   name: string;
   definition: string;
 }
-const rules = (parseYaml(readFileSync(RULES, 'utf8')) as { groups: { rules: { record: string; expr: string }[] }[] }).groups.flatMap((g) => g.rules);
+const rules = (
+  parseYaml(readFileSync(RULES, 'utf8')) as { groups: { rules: { record: string; expr: string }[] }[] }
+).groups.flatMap((g) => g.rules);
 
 describe('configuration', () => {
   test('promtool checks the Prometheus config and the rules', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vnflab-promtool-'));
     // the compose config names the rules at their in-container path; check it with the repo's
-    const cfg = readFileSync(join(ROOT, 'infra', 'prometheus', 'prometheus.yml'), 'utf8').replace('/etc/prometheus/rules/*.yml', join(ROOT, 'infra', 'prometheus', 'rules', '*.yml'));
+    const cfg = readFileSync(join(ROOT, 'infra', 'prometheus', 'prometheus.yml'), 'utf8').replace(
+      '/etc/prometheus/rules/*.yml',
+      join(ROOT, 'infra', 'prometheus', 'rules', '*.yml'),
+    );
     writeFileSync(join(dir, 'prometheus.yml'), cfg);
     const c = spawnSync('promtool', ['check', 'config', join(dir, 'prometheus.yml')], { encoding: 'utf8' });
     expect(c.stdout + c.stderr).toMatch(/SUCCESS/);
@@ -72,7 +85,18 @@ describe('against a real Prometheus scraping a running chain', () => {
   beforeAll(async () => {
     const port = await freePort();
     // a small socket queue, so the drop panels have drops to show
-    run = vnflabAsync(['run', '--config', join(ROOT, 'test', 'fixtures', 'observed.yaml'), '--duration', '300', '--rate', '20000', '--quiet', '--metrics-port', String(port)]);
+    run = vnflabAsync([
+      'run',
+      '--config',
+      join(ROOT, 'test', 'fixtures', 'observed.yaml'),
+      '--duration',
+      '300',
+      '--rate',
+      '20000',
+      '--quiet',
+      '--metrics-port',
+      String(port),
+    ]);
     const text = await waitFor('metrics', async () => {
       const t = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       return t.includes('vnflab_lb_conntrack_hits_total') ? t : undefined;
@@ -94,7 +118,11 @@ describe('against a real Prometheus scraping a running chain', () => {
         for (const t of p.targets) {
           for (const m of t.expr.matchAll(/\b(vnflab_[a-z0-9_]+|[a-z]+:vnflab_[a-z0-9_:]+)/g)) {
             const name = m[1].replace(/_(bucket|sum|count)$/, '');
-            expect({ panel: `${d.file}: ${p.title}`, metric: m[1], known: exported.has(name) || recorded.has(m[1]) }).toEqual({ panel: `${d.file}: ${p.title}`, metric: m[1], known: true });
+            expect({
+              panel: `${d.file}: ${p.title}`,
+              metric: m[1],
+              known: exported.has(name) || recorded.has(m[1]),
+            }).toEqual({ panel: `${d.file}: ${p.title}`, metric: m[1], known: true });
           }
         }
       }
@@ -103,7 +131,12 @@ describe('against a real Prometheus scraping a running chain', () => {
 
   test('every recording rule and every panel query returns data', async () => {
     // wait until the slowest rules (rates over 30 s windows on recorded series) have data
-    await waitFor('recording rules', async () => ((await prom.query('chain:vnflab_cpu_group_share:ratio30s')).length > 0 ? true : undefined), 60000, 1000);
+    await waitFor(
+      'recording rules',
+      async () => ((await prom.query('chain:vnflab_cpu_group_share:ratio30s')).length > 0 ? true : undefined),
+      60000,
+      1000,
+    );
     const empty: string[] = [];
     for (const r of rules) if ((await prom.query(r.record)).length === 0) empty.push(`rule ${r.record}`);
     for (const d of dashboards) {
@@ -120,10 +153,13 @@ describe('against a real Prometheus scraping a running chain', () => {
         for (const t of p.targets) {
           // a repeated panel: every value of its variable must return data
           const used = [...values.keys()].filter((k) => t.expr.includes(`$${k}`));
-          const exprs = used.length ? used.flatMap((k) => values.get(k)!.map((v) => t.expr.split(`$${k}`).join(v))) : [t.expr];
+          const exprs = used.length
+            ? used.flatMap((k) => values.get(k)!.map((v) => t.expr.split(`$${k}`).join(v)))
+            : [t.expr];
           for (const expr of exprs) {
             const res = await prom.query(expr);
-            if (res.length === 0 || res.every((x) => x.value[1] === 'NaN')) empty.push(`${d.file}: panel "${p.title}": ${expr}`);
+            if (res.length === 0 || res.every((x) => x.value[1] === 'NaN'))
+              empty.push(`${d.file}: panel "${p.title}": ${expr}`);
           }
         }
       }

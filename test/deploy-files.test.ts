@@ -49,6 +49,9 @@ test('the dashboards are what dashboards/build.js writes from the manifests', ()
   }
   // a stage with a descriptor ring joins the ring-occupancy panel; per-stage CPU pies repeat by
   // a dashboard variable, so they need no list
-  const withNew = dashboards.dashboardFiles(withNewStage('firewall-x')).map(([, t]) => t).join('');
+  const withNew = dashboards
+    .dashboardFiles(withNewStage('firewall-x'))
+    .map(([, t]) => t)
+    .join('');
   expect(withNew).toMatch(/vnflab_ring_occupancy\{stage=~\\"[a-z|-]*firewall-x/);
 });

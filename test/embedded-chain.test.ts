@@ -10,7 +10,13 @@ import { vnflab } from './helpers/cli';
 
 const dir = mkdtempSync(join(tmpdir(), 'vnflab-chain-'));
 
-function expectSane(s: { sent: number; received: number; drops_total: number; accounting_closed: boolean; latency_seconds: Record<string, number> }): void {
+function expectSane(s: {
+  sent: number;
+  received: number;
+  drops_total: number;
+  accounting_closed: boolean;
+  latency_seconds: Record<string, number>;
+}): void {
   expect(s.sent).toBeGreaterThan(0);
   expect(s.accounting_closed).toBe(true);
   expect(s.sent).toBe(s.received + s.drops_total);
@@ -30,7 +36,8 @@ describe('embedded chain', () => {
     const s = JSON.parse(readFileSync(json, 'utf8'));
     expectSane(s);
     expect(s.sent).toBe(50000);
-    for (const k of ['sent', 'received', 'duplicates', 'drops', 'throughput_pps', 'latency_seconds', 'stages']) expect(s).toHaveProperty(k);
+    for (const k of ['sent', 'received', 'duplicates', 'drops', 'throughput_pps', 'latency_seconds', 'stages'])
+      expect(s).toHaveProperty(k);
     expect(s.throughput_pps).toBeGreaterThan(0);
     for (const st of s.stages) {
       expect(st).toHaveProperty('cpu_seconds');
@@ -40,12 +47,20 @@ describe('embedded chain', () => {
 
   test('a rate-limited run for a duration, IMIX, Zipf flows, TCP', async () => {
     const reg = createRegistry();
-    const chain = validateChain({
-      name: 't', profile: 'zero', stages: [
-        { stage: 'traffic-gen', settings: { proto: 'tcp', size: 'imix', flows: 500, distribution: 'zipf', rate: 20000, duration: 1 } },
-        { stage: 'backends' },
-      ],
-    }, reg);
+    const chain = validateChain(
+      {
+        name: 't',
+        profile: 'zero',
+        stages: [
+          {
+            stage: 'traffic-gen',
+            settings: { proto: 'tcp', size: 'imix', flows: 500, distribution: 'zipf', rate: 20000, duration: 1 },
+          },
+          { stage: 'backends' },
+        ],
+      },
+      reg,
+    );
     const { summary } = await runChain(chain, reg);
     expectSane(summary);
     // 20 kpps for 1 s: the token bucket sends about 20,000 (allow scheduling slack, never more than rate x time + one burst)
@@ -58,7 +73,10 @@ describe('embedded chain', () => {
 
   test('stop() drains every packet in flight and the accounting still closes', async () => {
     const reg = createRegistry();
-    const chain = validateChain({ name: 't', profile: 'zero', stages: [{ stage: 'traffic-gen' }, { stage: 'backends' }] }, reg);
+    const chain = validateChain(
+      { name: 't', profile: 'zero', stages: [{ stage: 'traffic-gen' }, { stage: 'backends' }] },
+      reg,
+    );
     const { summary } = await runChain(chain, reg, { onStart: (c) => setTimeout(() => c.stop(), 300) });
     expectSane(summary);
   });

@@ -46,7 +46,8 @@ test(`the parser survives ${N} hostile frames and names every failure`, () => {
     seen.set(r, (seen.get(r) ?? 0) + 1);
   }
   for (const r of seen.keys()) expect(KNOWN.has(r)).toBe(true);
-  for (const r of ['truncated', 'not_ipv4', 'bad_ip_checksum', 'bad_l4_checksum', 'bad_version']) expect(seen.get(r)).toBeGreaterThan(0);
+  for (const r of ['truncated', 'not_ipv4', 'bad_ip_checksum', 'bad_l4_checksum', 'bad_version'])
+    expect(seen.get(r)).toBeGreaterThan(0);
 });
 
 test(`a chain replaying ${N} hostile frames closes its accounting`, () => {
@@ -64,7 +65,8 @@ test(`a chain replaying ${N} hostile frames closes its accounting`, () => {
   expect(s.accounting_closed).toBe(true);
   expect(s.received + s.drops_total).toBe(N);
   const reasons = Object.values(s.drops as Record<string, Record<string, number>>).flatMap((d) => Object.keys(d));
-  for (const r of reasons) expect(KNOWN.has(r) || ['oversize', 'no_socket', 'not_for_vip', 'no_backend'].includes(r)).toBe(true);
+  for (const r of reasons)
+    expect(KNOWN.has(r) || ['oversize', 'no_socket', 'not_for_vip', 'no_backend'].includes(r)).toBe(true);
   expect(reasons).not.toContain('element_error'); // no stage failed on any frame
   expect(s.drops_total).toBeGreaterThan(N / 2);
 });

@@ -10,7 +10,10 @@ const TOKEN = 'lb-cli-test-token';
 test('vnflab lb list/remove/drain against a running chain', async () => {
   const port = await freePort();
   const env = { VNFLAB_CONTROL_TOKEN: TOKEN };
-  const run = vnflabAsync(['run', '--duration', '60', '--rate', '20000', '--flows', '3000', '--quiet', '--metrics-port', String(port)], { env });
+  const run = vnflabAsync(
+    ['run', '--duration', '60', '--rate', '20000', '--flows', '3000', '--quiet', '--metrics-port', String(port)],
+    { env },
+  );
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitFor('the control API', async () => ((await fetch(`${url}/lb/vips`)).ok ? true : undefined));

@@ -6,7 +6,18 @@ import { vnflabAsync } from './helpers/cli';
 import { freePort, waitFor } from './helpers/ports';
 import { startPrometheus } from './helpers/prometheus';
 
-const NAMES = ['vnflab_packets_total', 'vnflab_bytes_total', 'vnflab_drops_total', 'vnflab_stage_latency_seconds', 'vnflab_e2e_latency_seconds', 'vnflab_cpu_seconds_total', 'vnflab_events_total', 'vnflab_batch_size', 'vnflab_ring_occupancy', 'vnflab_bus_pending'];
+const NAMES = [
+  'vnflab_packets_total',
+  'vnflab_bytes_total',
+  'vnflab_drops_total',
+  'vnflab_stage_latency_seconds',
+  'vnflab_e2e_latency_seconds',
+  'vnflab_cpu_seconds_total',
+  'vnflab_events_total',
+  'vnflab_batch_size',
+  'vnflab_ring_occupancy',
+  'vnflab_bus_pending',
+];
 
 test('a running chain exposes every metric, promtool accepts them and Prometheus scrapes them', async () => {
   const port = await freePort();
@@ -27,12 +38,19 @@ test('a running chain exposes every metric, promtool accepts them and Prometheus
 
     const prom = await startPrometheus([`127.0.0.1:${port}`]);
     try {
-      const res = await waitFor('a scrape with data', async () => {
-        const r = await prom.query('sum by (stage) (rate(vnflab_packets_total{direction="out"}[5s]))');
-        return r.length >= 2 && r.every((x) => Number(x.value[1]) > 0) ? r : undefined;
-      }, 30000, 500);
+      const res = await waitFor(
+        'a scrape with data',
+        async () => {
+          const r = await prom.query('sum by (stage) (rate(vnflab_packets_total{direction="out"}[5s]))');
+          return r.length >= 2 && r.every((x) => Number(x.value[1]) > 0) ? r : undefined;
+        },
+        30000,
+        500,
+      );
       expect(res.map((r) => r.metric.stage).sort()).toEqual(['backends', 'kernel-path', 'lb', 'nic', 'traffic-gen']);
-      const p99 = await prom.query('histogram_quantile(0.99, sum by (le) (rate(vnflab_e2e_latency_seconds_bucket[5s])))');
+      const p99 = await prom.query(
+        'histogram_quantile(0.99, sum by (le) (rate(vnflab_e2e_latency_seconds_bucket[5s])))',
+      );
       expect(Number(p99[0].value[1])).toBeGreaterThan(0);
     } finally {
       await prom.stop();

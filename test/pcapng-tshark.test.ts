@@ -22,7 +22,13 @@ function run(cmd: string, args: string[]): void {
 }
 
 /** What `vnflab run --pcap-in` made of a capture: the JSON summary. */
-function replay(file: string): { sent: number; received: number; drops: Record<string, Record<string, number>>; drops_total: number; accounting_closed: boolean } {
+function replay(file: string): {
+  sent: number;
+  received: number;
+  drops: Record<string, Record<string, number>>;
+  drops_total: number;
+  accounting_closed: boolean;
+} {
   const json = `${file}.json`;
   const r = vnflab(['run', '--pcap-in', file, '--quiet', '--json', json]);
   expect(r.stderr).toBe('');
@@ -33,7 +39,8 @@ function replay(file: string): { sent: number; received: number; drops: Record<s
 /** Drops outside the generator: what the chain itself dropped. */
 function chainDrops(s: { drops: Record<string, Record<string, number>> }): number {
   let n = 0;
-  for (const [stage, d] of Object.entries(s.drops)) if (stage !== 'traffic-gen') for (const v of Object.values(d)) n += v;
+  for (const [stage, d] of Object.entries(s.drops))
+    if (stage !== 'traffic-gen') for (const v of Object.values(d)) n += v;
   return n;
 }
 
@@ -54,7 +61,9 @@ function hexDump(pkts: Buffer[]): string {
   const lines: string[] = [];
   for (const p of pkts) {
     for (let o = 0; o < p.length; o += 16) {
-      lines.push(`${o.toString(16).padStart(6, '0')}  ${[...p.subarray(o, o + 16)].map((b) => b.toString(16).padStart(2, '0')).join(' ')}`);
+      lines.push(
+        `${o.toString(16).padStart(6, '0')}  ${[...p.subarray(o, o + 16)].map((b) => b.toString(16).padStart(2, '0')).join(' ')}`,
+      );
     }
   }
   return lines.join('\n') + '\n';
@@ -108,57 +117,66 @@ describe('captures written by tshark tools', () => {
     ['rawip', 'pcap', 101],
     ['rawip', 'pcapng', 101],
     ['rawip4', 'pcapng', 228],
-  ] as const)('editcap -C 14 -T %s -F %s: IPv4 behind a synthetic Ethernet header, replayed with the accounting closing', (encap, format, linkType) => {
-    const out = join(dir, `${encap}.${format}`);
-    run('editcap', ['-F', format, '-C', '14', '-T', encap, BASE, out]);
-    const cap = readCapture(out);
-    expect(cap.format).toBe(format);
-    expect(cap.format === 'pcap' ? cap.linkType : cap.interfaces[0].linkType).toBe(linkType);
-    expectSameIp(cap.records, base);
-    const s = replay(out);
-    expect(s.sent).toBe(N);
-    expect(s.drops['traffic-gen']).toBeUndefined();
-    expect(s.accounting_closed).toBe(true);
-    expect(s.received).toBeGreaterThan(0);
-    expect(s.received + chainDrops(s)).toBe(N);
-  });
+  ] as const)(
+    'editcap -C 14 -T %s -F %s: IPv4 behind a synthetic Ethernet header, replayed with the accounting closing',
+    (encap, format, linkType) => {
+      const out = join(dir, `${encap}.${format}`);
+      run('editcap', ['-F', format, '-C', '14', '-T', encap, BASE, out]);
+      const cap = readCapture(out);
+      expect(cap.format).toBe(format);
+      expect(cap.format === 'pcap' ? cap.linkType : cap.interfaces[0].linkType).toBe(linkType);
+      expectSameIp(cap.records, base);
+      const s = replay(out);
+      expect(s.sent).toBe(N);
+      expect(s.drops['traffic-gen']).toBeUndefined();
+      expect(s.accounting_closed).toBe(true);
+      expect(s.received).toBeGreaterThan(0);
+      expect(s.received + chainDrops(s)).toBe(N);
+    },
+  );
 
   test.each([
     [113, 'Linux cooked v1', 'pcap', sll],
     [276, 'Linux cooked v2', 'pcapng', sll2],
-  ] as const)('text2pcap -l %d (%s) -F %s: tshark and our reader agree; ARP frames are sent and dropped as not_ipv4', (linkType, _name, format, wrap) => {
-    // every 10th packet an ARP request between the IPv4 ones
-    const pkts: Buffer[] = [];
-    const ipIdx: number[] = [];
-    base.forEach((r, i) => {
-      if (i % 10 === 0) pkts.push(wrap(0x0806, ARP));
-      ipIdx.push(pkts.length);
-      pkts.push(wrap(0x0800, r.data.subarray(14)));
-    });
-    const arps = pkts.length - N;
-    const txt = join(dir, `sll-${linkType}.txt`);
-    const out = join(dir, `sll-${linkType}.${format}`);
-    writeFileSync(txt, hexDump(pkts));
-    run('text2pcap', ['-q', '-F', format, '-l', String(linkType), txt, out]);
-    // tshark dissects the cooked header as we do
-    const seen = tsharkFrames(out, ['ip.dst', 'arp.opcode', '_ws.malformed']);
-    expect(seen).toHaveLength(pkts.length);
-    expect(seen.filter((f) => f['ip.dst'] !== '')).toHaveLength(N);
-    expect(seen.filter((f) => f['arp.opcode'] === '1')).toHaveLength(arps);
-    expect(seen.filter((f) => f['_ws.malformed'] !== '')).toHaveLength(0);
-    const cap = readCapture(out);
-    expect(cap.format).toBe(format);
-    expect(cap.records).toHaveLength(pkts.length);
-    expect(cap.drops).toEqual({ not_ipv4: arps });
-    expectSameIp(ipIdx.map((i) => cap.records[i]), base);
-    for (const i of ipIdx) expect(cap.records[i].data.subarray(6, 12).toString('hex')).toBe('02000000000a'); // the cooked source address
-    const s = replay(out);
-    expect(s.sent).toBe(pkts.length);
-    expect(s.drops['traffic-gen']).toEqual({ not_ipv4: arps });
-    expect(s.accounting_closed).toBe(true);
-    expect(s.received).toBeGreaterThan(0);
-    expect(s.received + chainDrops(s)).toBe(N);
-  });
+  ] as const)(
+    'text2pcap -l %d (%s) -F %s: tshark and our reader agree; ARP frames are sent and dropped as not_ipv4',
+    (linkType, _name, format, wrap) => {
+      // every 10th packet an ARP request between the IPv4 ones
+      const pkts: Buffer[] = [];
+      const ipIdx: number[] = [];
+      base.forEach((r, i) => {
+        if (i % 10 === 0) pkts.push(wrap(0x0806, ARP));
+        ipIdx.push(pkts.length);
+        pkts.push(wrap(0x0800, r.data.subarray(14)));
+      });
+      const arps = pkts.length - N;
+      const txt = join(dir, `sll-${linkType}.txt`);
+      const out = join(dir, `sll-${linkType}.${format}`);
+      writeFileSync(txt, hexDump(pkts));
+      run('text2pcap', ['-q', '-F', format, '-l', String(linkType), txt, out]);
+      // tshark dissects the cooked header as we do
+      const seen = tsharkFrames(out, ['ip.dst', 'arp.opcode', '_ws.malformed']);
+      expect(seen).toHaveLength(pkts.length);
+      expect(seen.filter((f) => f['ip.dst'] !== '')).toHaveLength(N);
+      expect(seen.filter((f) => f['arp.opcode'] === '1')).toHaveLength(arps);
+      expect(seen.filter((f) => f['_ws.malformed'] !== '')).toHaveLength(0);
+      const cap = readCapture(out);
+      expect(cap.format).toBe(format);
+      expect(cap.records).toHaveLength(pkts.length);
+      expect(cap.drops).toEqual({ not_ipv4: arps });
+      expectSameIp(
+        ipIdx.map((i) => cap.records[i]),
+        base,
+      );
+      for (const i of ipIdx) expect(cap.records[i].data.subarray(6, 12).toString('hex')).toBe('02000000000a'); // the cooked source address
+      const s = replay(out);
+      expect(s.sent).toBe(pkts.length);
+      expect(s.drops['traffic-gen']).toEqual({ not_ipv4: arps });
+      expect(s.accounting_closed).toBe(true);
+      expect(s.received).toBeGreaterThan(0);
+      expect(s.received + chainDrops(s)).toBe(N);
+    },
+  );
 
   test('an unsupported link type (editcap -T ieee-802-11) is sent and dropped as pcap_link_type, never a silent sent 0', () => {
     const out = join(dir, 'wlan.pcap');
@@ -208,7 +226,9 @@ describe('vnflab writes pcapng that tshark reads', () => {
       expect(f['ip.checksum.status']).toBe('1');
       expect(f['udp.checksum.status']).toBe('1');
     }
-    const t = spawnSync('tshark', ['-r', out, '-T', 'fields', '-e', 'frame.time_epoch', '-c', '1'], { encoding: 'utf8' });
+    const t = spawnSync('tshark', ['-r', out, '-T', 'fields', '-e', 'frame.time_epoch', '-c', '1'], {
+      encoding: 'utf8',
+    });
     expect(t.stderr).not.toMatch(/appears to be damaged|corrupt|error/i);
     expect(t.stdout.trim()).toMatch(/^\d{10}\.\d{9}$/); // nanosecond resolution
   });
@@ -245,7 +265,10 @@ describe('bad captures on the command line', () => {
     bad.writeUInt32LE(0x7ffffff0, bad.readUInt32LE(4) + 4); // the second block's length
     const badPath = join(dir, 'bad.pcapng');
     writeFileSync(badPath, bad);
-    expectOneLine(badPath, new RegExp(`bad\\.pcapng: corrupt block length 2147483632 at offset ${bad.readUInt32LE(4) + 4}`));
+    expectOneLine(
+      badPath,
+      new RegExp(`bad\\.pcapng: corrupt block length 2147483632 at offset ${bad.readUInt32LE(4) + 4}`),
+    );
     const txt = join(dir, 'notes.txt');
     writeFileSync(txt, 'not a capture at all\n');
     expectOneLine(txt, /notes\.txt: not a pcap or pcapng file \(magic 0x6e6f7420\) at offset 0/);

@@ -16,9 +16,14 @@ describe('vnflab profiles', () => {
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
     const rows = r.stdout.split('\n').filter((l) => l.startsWith('  '));
     expect(rows).toHaveLength(listProfiles().length * COST_NAMES.length);
-    for (const row of rows) expect(row).toMatch(/^ {2}[a-z_]+ +\d+ ns {2}(paper|measured|derived|estimate \(unconfirmed\)|off): \S/);
-    expect(r.stdout).toMatch(/^ {2}vm_exit +700 ns {2}paper: Landau, Ben-Yehuda, Gordon\. SplitX: .*USENIX WIOV 2011, §1 Introduction and Table 1/m);
-    expect(r.stdout).toMatch(/^ {2}irq_entry +1130 ns {2}derived: linux-3\.10-xeon\.irq_entry \+ syscall - linux-3\.10-xeon\.syscall$/m);
+    for (const row of rows)
+      expect(row).toMatch(/^ {2}[a-z_]+ +\d+ ns {2}(paper|measured|derived|estimate \(unconfirmed\)|off): \S/);
+    expect(r.stdout).toMatch(
+      /^ {2}vm_exit +700 ns {2}paper: Landau, Ben-Yehuda, Gordon\. SplitX: .*USENIX WIOV 2011, §1 Introduction and Table 1/m,
+    );
+    expect(r.stdout).toMatch(
+      /^ {2}irq_entry +1130 ns {2}derived: linux-3\.10-xeon\.irq_entry \+ syscall - linux-3\.10-xeon\.syscall$/m,
+    );
   });
 
   test('flag mistakes are one line and exit 2', () => {

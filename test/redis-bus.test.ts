@@ -3,7 +3,16 @@
 // one's batches with exactly one commit winning, a restarted consumer taking back its own, and
 // the end of the stream travelling through a hop.
 
-import { Batch, BatchDedup, RedisBus, StageStats, StatsLedger, encodeBatch, reasonName, type RedisConsumer } from '@vnflab/core';
+import {
+  Batch,
+  BatchDedup,
+  RedisBus,
+  StageStats,
+  StatsLedger,
+  encodeBatch,
+  reasonName,
+  type RedisConsumer,
+} from '@vnflab/core';
 import { TestRedis } from './helpers/redis';
 
 let redis: TestRedis;
@@ -19,7 +28,14 @@ afterAll(async () => {
 });
 
 function bus(opts: Partial<ConstructorParameters<typeof RedisBus>[0]> = {}): RedisBus {
-  const b = new RedisBus({ url: redis.url, prefix: `vnflab:test:${process.pid}-${++n}`, bound: 4, claimIdleMs: 300, blockMs: 20, ...opts });
+  const b = new RedisBus({
+    url: redis.url,
+    prefix: `vnflab:test:${process.pid}-${++n}`,
+    bound: 4,
+    claimIdleMs: 300,
+    blockMs: 20,
+    ...opts,
+  });
   buses.push(b);
   return b;
 }
@@ -137,7 +153,7 @@ describe('redis bus', () => {
     c.close();
   });
 
-  test('a stopped consumer\'s batches are taken over, and only one of the two commits counts', async () => {
+  test("a stopped consumer's batches are taken over, and only one of the two commits counts", async () => {
     const b = bus({ claimIdleMs: 200 });
     await b.whenReady();
     const statsA = new StageStats('lb', 'x', 'a');
@@ -185,7 +201,10 @@ describe('redis bus', () => {
     const b = bus();
     await b.whenReady();
     const stats = new StageStats('backends', 'sink');
-    const c = b.consumer('sink', 'sink', 'c1', { dedup: new BatchDedup(), ledger: new StatsLedger(b.ledgerKey('c1'), stats) });
+    const c = b.consumer('sink', 'sink', 'c1', {
+      dedup: new BatchDedup(),
+      ledger: new StatsLedger(b.ledgerKey('c1'), stats),
+    });
     const p = b.producer('sink');
     await p.send(batch(42));
     await b.cmd.xadd(b.streamKey('sink'), '*', 'b', encodeBatch(batch(42))); // a copy

@@ -26,12 +26,17 @@ function expectClosed(s: Summary, extraReasons: string[] = []): void {
   expect(s.sent).toBe(s.received + s.drops_total);
   expect(s.accounting_closed).toBe(true);
   const allowed = new Set([...KNOWN, ...extraReasons]);
-  for (const d of Object.values(s.drops)) for (const r of Object.keys(d)) expect(allowed.has(r) ? r : `unknown reason ${r}`).toBe(r);
+  for (const d of Object.values(s.drops))
+    for (const r of Object.keys(d)) expect(allowed.has(r) ? r : `unknown reason ${r}`).toBe(r);
 }
 
 function files(): { chain: string; json: string; log: string } {
   const n = ++seq;
-  return { chain: join(dir, `chain-${n}.json`), json: join(dir, `summary-${n}.json`), log: join(dir, `logs-${n}.jsonl`) };
+  return {
+    chain: join(dir, `chain-${n}.json`),
+    json: join(dir, `summary-${n}.json`),
+    log: join(dir, `logs-${n}.jsonl`),
+  };
 }
 
 async function finish(run: ServicesRun, json: string): Promise<Summary> {
@@ -64,7 +69,11 @@ describe('vnflab run --bus', () => {
     }
     expect(s.latency_seconds.p50).toBeGreaterThan(0);
     // every service logged JSON lines with its stage and variant
-    const lines = readFileSync(f.log, 'utf8').trim().split('\n').filter((l) => l.startsWith('{"level"')).map((l) => JSON.parse(l));
+    const lines = readFileSync(f.log, 'utf8')
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('{"level"'))
+      .map((l) => JSON.parse(l));
     expect(lines.length).toBeGreaterThan(0);
     for (const l of lines) {
       expect(typeof l.stage).toBe('string');
@@ -78,7 +87,9 @@ describe('vnflab run --bus', () => {
     writeChain(f.chain, { traffic: { rate: 25000, duration: 7 } });
     const run = new ServicesRun(['--bus', redis.url, '--config', f.chain, '--json', f.json, '--quiet']);
     const first = await run.started(victim);
-    await waitFor('packets through the victim', async () => ((await stats(first.port)).stats.packets_in > 20000 ? true : undefined));
+    await waitFor('packets through the victim', async () =>
+      (await stats(first.port)).stats.packets_in > 20000 ? true : undefined,
+    );
     process.kill(first.pid, 'SIGKILL');
     const second = await run.started(victim, 2);
     expect(second.pid).not.toBe(first.pid);
@@ -99,9 +110,16 @@ describe('vnflab run --bus', () => {
     writeChain(f.chain, { traffic: { rate: 20000, duration: 8 } });
     const run = new ServicesRun(['--bus', redis.url, '--config', f.chain, '--json', f.json, '--quiet']);
     const v = await run.started(victim);
-    await waitFor('packets through the victim', async () => ((await stats(v.port)).stats.packets_in > 10000 ? true : undefined));
+    await waitFor('packets through the victim', async () =>
+      (await stats(v.port)).stats.packets_in > 10000 ? true : undefined,
+    );
     await redis.kill();
-    await waitFor('/readyz false while redis is down', async () => ((await readyz(v.port)) === 503 ? true : undefined), 10000, 50);
+    await waitFor(
+      '/readyz false while redis is down',
+      async () => ((await readyz(v.port)) === 503 ? true : undefined),
+      10000,
+      50,
+    );
     await new Promise((r) => setTimeout(r, 1000));
     await redis.up();
     await waitFor('/readyz true again', async () => ((await readyz(v.port)) === 200 ? true : undefined), 15000, 100);
@@ -129,11 +147,18 @@ describe('vnflab run --bus', () => {
       return x.stats.packets_in > 5000 && y.stats.packets_in > 5000 ? true : undefined;
     });
     process.kill(b.pid, 'SIGTERM');
-    await waitFor('the replica drained and left', async () => (run.stderr.includes(`${stage}-1 drained and left (exit 0)`) ? true : undefined), 30000, 50);
+    await waitFor(
+      'the replica drained and left',
+      async () => (run.stderr.includes(`${stage}-1 drained and left (exit 0)`) ? true : undefined),
+      30000,
+      50,
+    );
     const s = await finish(run, f.json);
     expectClosed(s);
     expect(s.bus.lost).toEqual({});
-    const rows = s.stages.filter((x) => x.stage === s.stages.find((y) => y.instance === `${stage}-0`)!.stage && x.instance.startsWith(`${stage}-`));
+    const rows = s.stages.filter(
+      (x) => x.stage === s.stages.find((y) => y.instance === `${stage}-0`)!.stage && x.instance.startsWith(`${stage}-`),
+    );
     expect(rows.map((x) => x.instance)).toEqual([`${stage}-0`, `${stage}-1`]);
     for (const r of rows) expect(r.packets_in).toBeGreaterThan(5000);
     expect(rows[1].left).toBe(true);
@@ -146,7 +171,9 @@ describe('vnflab run --bus', () => {
     const run = new ServicesRun(['--bus', redis.url, '--config', f.chain, '--json', f.json, '--quiet']);
     const sink = defaultStages().slice(-1)[0].name;
     const b = await run.started(sink);
-    await waitFor('traffic at the backends', async () => ((await stats(b.port)).stats.packets_in > 10000 ? true : undefined));
+    await waitFor('traffic at the backends', async () =>
+      (await stats(b.port)).stats.packets_in > 10000 ? true : undefined,
+    );
     run.child.kill('SIGINT');
     const s = await finish(run, f.json);
     expectClosed(s);
@@ -157,10 +184,16 @@ describe('vnflab run --bus', () => {
   test('Ctrl-C in a terminal (SIGINT to the whole process group): the supervisor alone stops the run, in order; no stage restarts; the bus URL is on no command line', async () => {
     const f = files();
     writeChain(f.chain, { traffic: { rate: 20000 } });
-    const run = new ServicesRun(['--bus', redis.url, '--config', f.chain, '--json', f.json, '--quiet'], {}, { detached: true });
+    const run = new ServicesRun(
+      ['--bus', redis.url, '--config', f.chain, '--json', f.json, '--quiet'],
+      {},
+      { detached: true },
+    );
     const sink = defaultStages().slice(-1)[0].name;
     const b = await run.started(sink);
-    await waitFor('traffic at the backends', async () => ((await stats(b.port)).stats.packets_in > 10000 ? true : undefined));
+    await waitFor('traffic at the backends', async () =>
+      (await stats(b.port)).stats.packets_in > 10000 ? true : undefined,
+    );
     // every child's argv, as ps shows it: the Redis URL (which may carry a password) is not there
     for (const [, started] of run.instances) {
       const argv = readFileSync(`/proc/${started.pid}/cmdline`, 'utf8').split('\0');
@@ -186,7 +219,14 @@ describe('vnflab run --bus', () => {
     const t0 = Date.now();
     while (Date.now() - t0 < 29000) {
       await new Promise((r) => setTimeout(r, 2000));
-      const rss = await Promise.all(ports.map((p) => stats(p.port).then((x) => x.process.rss_bytes, () => NaN)));
+      const rss = await Promise.all(
+        ports.map((p) =>
+          stats(p.port).then(
+            (x) => x.process.rss_bytes,
+            () => NaN,
+          ),
+        ),
+      );
       samples.push({ t: (Date.now() - t0) / 1e3, redis: redis.usedMemory(), rss });
     }
     const s = await finish(run, f.json);

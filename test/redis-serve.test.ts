@@ -8,7 +8,10 @@ import { freePort, waitFor } from './helpers/ports';
 import { TestRedis } from './helpers/redis';
 import { defaultStages, readyz } from './helpers/services';
 
-function serve(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; out: () => string; exit: Promise<number | null> } {
+function serve(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): { child: ChildProcess; out: () => string; exit: Promise<number | null> } {
   const child = spawn(process.execPath, [BIN, 'serve', ...args], { cwd: ROOT, env: { ...process.env, ...env } });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
@@ -36,9 +39,21 @@ describe('vnflab serve', () => {
       [['--stage', 'backends'], { VNFLAB_PORT: 'eighty' }, /VNFLAB_PORT: "eighty" is not a number/],
       [['--stage', 'backends', '--port', '70000'], {}, /--port: 70000 is above the maximum 65535/],
       [['--stage', 'nope'], {}, /--stage: "nope" is not a stage of this chain/],
-      [['--stage', 'backends', '--bus', 'http://localhost:6379'], {}, /--bus: "http:\/\/localhost:6379" is not a redis:\/\/ URL/],
-      [[], { VNFLAB_STAGE: 'backends', VNFLAB_CLAIM_IDLE_MS: '-5' }, /VNFLAB_CLAIM_IDLE_MS: "-5" must be a whole number/],
-      [['--stage', 'backends'], { VNFLAB_SETTINGS: '{"verify_checksum": true}' }, /stages\[\d+\]\.settings\.verify_checksum: unknown key/],
+      [
+        ['--stage', 'backends', '--bus', 'http://localhost:6379'],
+        {},
+        /--bus: "http:\/\/localhost:6379" is not a redis:\/\/ URL/,
+      ],
+      [
+        [],
+        { VNFLAB_STAGE: 'backends', VNFLAB_CLAIM_IDLE_MS: '-5' },
+        /VNFLAB_CLAIM_IDLE_MS: "-5" must be a whole number/,
+      ],
+      [
+        ['--stage', 'backends'],
+        { VNFLAB_SETTINGS: '{"verify_checksum": true}' },
+        /stages\[\d+\]\.settings\.verify_checksum: unknown key/,
+      ],
       [['--stage', 'backends', '--replica', '1'], {}, /--replica: 1 is above the maximum 0/],
     ];
     for (const [args, env, want] of cases) {
@@ -53,7 +68,18 @@ describe('vnflab serve', () => {
     const redisPort = await freePort();
     const port = await freePort();
     const sink = defaultStages().slice(-1)[0].name;
-    const s = serve(['--stage', sink, '--port', String(port), '--host', '127.0.0.1', '--bus', `redis://127.0.0.1:${redisPort}`, '--run', 't1']);
+    const s = serve([
+      '--stage',
+      sink,
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+      '--bus',
+      `redis://127.0.0.1:${redisPort}`,
+      '--run',
+      't1',
+    ]);
     running.push(s.child);
     await waitFor('healthz', async () => ((await healthz(port)) === 200 ? true : undefined));
     expect(await readyz(port)).toBe(503);
@@ -65,7 +91,10 @@ describe('vnflab serve', () => {
       await waitFor('readyz 200', async () => ((await readyz(port)) === 200 ? true : undefined), 20000, 100);
       s.child.kill('SIGTERM');
       expect(await s.exit).toBe(0);
-      const final = s.out().split('\n').find((l) => l.includes('"final stats"'));
+      const final = s
+        .out()
+        .split('\n')
+        .find((l) => l.includes('"final stats"'));
       expect(final).toBeDefined();
       expect(JSON.parse(final!).final_stats.service.stage).toBe('backends');
     } finally {
@@ -81,12 +110,19 @@ describe('vnflab serve', () => {
     const lb = stages.find((x) => x.stage === 'lb');
     const target = lb?.name ?? stages[stages.length - 1].name;
     const token = 'test-token-123456';
-    const s = serve(['--stage', target, '--port', String(port), '--host', '127.0.0.1', '--bus', redis.url, '--run', 't2'], { VNFLAB_CONTROL_TOKEN: token });
+    const s = serve(
+      ['--stage', target, '--port', String(port), '--host', '127.0.0.1', '--bus', redis.url, '--run', 't2'],
+      { VNFLAB_CONTROL_TOKEN: token },
+    );
     running.push(s.child);
     try {
       await waitFor('ready', async () => ((await readyz(port)) === 200 ? true : undefined));
       const post = (body: unknown, auth?: string): Promise<Response> =>
-        fetch(`http://127.0.0.1:${port}/control`, { method: 'POST', headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) }, body: JSON.stringify(body) });
+        fetch(`http://127.0.0.1:${port}/control`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) },
+          body: JSON.stringify(body),
+        });
       const good = lb ? { settings: { mode: 'ipip' } } : { settings: {} };
       expect((await post(good)).status).toBe(401);
       expect((await post(good, 'Bearer wrong-token-000000')).status).toBe(401);
@@ -118,11 +154,29 @@ describe('vnflab serve', () => {
   test('/control is off without VNFLAB_CONTROL_TOKEN', async () => {
     const redis = await TestRedis.start();
     const port = await freePort();
-    const s = serve(['--stage', defaultStages().slice(-1)[0].name, '--port', String(port), '--host', '127.0.0.1', '--bus', redis.url, '--run', 't3'], { VNFLAB_CONTROL_TOKEN: '' });
+    const s = serve(
+      [
+        '--stage',
+        defaultStages().slice(-1)[0].name,
+        '--port',
+        String(port),
+        '--host',
+        '127.0.0.1',
+        '--bus',
+        redis.url,
+        '--run',
+        't3',
+      ],
+      { VNFLAB_CONTROL_TOKEN: '' },
+    );
     running.push(s.child);
     try {
       await waitFor('healthz', async () => ((await healthz(port)) === 200 ? true : undefined));
-      const r = await fetch(`http://127.0.0.1:${port}/control`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer anything-at-all' }, body: '{"settings":{}}' });
+      const r = await fetch(`http://127.0.0.1:${port}/control`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer anything-at-all' },
+        body: '{"settings":{}}',
+      });
       expect(r.status).toBe(403);
     } finally {
       s.child.kill('SIGTERM');

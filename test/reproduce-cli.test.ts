@@ -23,7 +23,9 @@ test('an unknown finding is bad usage: one line naming every known finding, exit
   expect(r.stdout).toBe('');
   const lines = r.stderr.trim().split('\n');
   expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^vnflab: unknown finding "netmap" \(known: netmap-per-packet, xdp-drop, .*maglev-disruption, mtcp-figure1, all\)$/);
+  expect(lines[0]).toMatch(
+    /^vnflab: unknown finding "netmap" \(known: netmap-per-packet, xdp-drop, .*maglev-disruption, mtcp-figure1, all\)$/,
+  );
 });
 
 test('an output file in a directory that does not exist is refused before measuring, exit 2', () => {
@@ -50,58 +52,72 @@ test('a --quick run of two rows exits 0 with the table and a JSON row each, in r
 });
 
 const CHROMIUM = '/usr/bin/chromium';
-(existsSync(CHROMIUM) ? test : test.skip)('the HTML report opens in headless Chromium with one chart per row and its band shaded', async () => {
-  const { chromium } = await import('playwright-core');
-  const ctx = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'vnflab-chromium-')), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  try {
-    const page = ctx.pages()[0] ?? (await ctx.newPage());
-    const problems: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+(existsSync(CHROMIUM) ? test : test.skip)(
+  'the HTML report opens in headless Chromium with one chart per row and its band shaded',
+  async () => {
+    const { chromium } = await import('playwright-core');
+    const ctx = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'vnflab-chromium-')), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('request', (r) => {
-      if (!r.url().startsWith('file:')) problems.push(`request to ${r.url()}`);
-    });
-    await page.goto(`file://${html}`);
-    const charts = await page.evaluate(() => {
-      // runs in the page: the DOM, typed just enough here (the tests compile without lib.dom)
-      type El = {
-        getBoundingClientRect(): { width: number; height: number };
-        getAttribute(n: string): string | null;
-        querySelector(s: string): El | null;
-      };
-      const document = (globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<El> } }).document;
-      return [...document.querySelectorAll('svg.finding-chart')].map((svg) => {
-        const band = svg.querySelector('rect.band');
-        const lab = svg.querySelector('rect.bar.lab');
-        return {
-          name: svg.getAttribute('data-finding'),
-          width: svg.getBoundingClientRect().width,
-          bandWidth: band?.getBoundingClientRect().width ?? 0,
-          bandOpacity: Number(band?.getAttribute('fill-opacity') ?? 0),
-          labWidth: lab?.getBoundingClientRect().width ?? 0,
-          paper: svg.querySelector('rect.bar.paper') !== null,
-        };
+    try {
+      const page = ctx.pages()[0] ?? (await ctx.newPage());
+      const problems: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
       });
-    });
-    await page.screenshot({ path: join(dir, 'reproduce.png'), fullPage: true });
-    expect(problems).toEqual([]);
-    expect(charts.map((c) => c.name)).toEqual(['xdp-drop', 'maglev-disruption']);
-    for (const c of charts) {
-      expect(c.width).toBeGreaterThan(300);
-      expect(c.bandWidth).toBeGreaterThan(5);
-      expect(c.bandOpacity).toBeGreaterThan(0);
-      expect(c.bandOpacity).toBeLessThan(1);
-      expect(c.labWidth).toBeGreaterThan(0);
-      expect(c.paper).toBe(true);
+      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+      page.on('request', (r) => {
+        if (!r.url().startsWith('file:')) problems.push(`request to ${r.url()}`);
+      });
+      await page.goto(`file://${html}`);
+      const charts = await page.evaluate(() => {
+        // runs in the page: the DOM, typed just enough here (the tests compile without lib.dom)
+        type El = {
+          getBoundingClientRect(): { width: number; height: number };
+          getAttribute(n: string): string | null;
+          querySelector(s: string): El | null;
+        };
+        const document = (globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<El> } })
+          .document;
+        return [...document.querySelectorAll('svg.finding-chart')].map((svg) => {
+          const band = svg.querySelector('rect.band');
+          const lab = svg.querySelector('rect.bar.lab');
+          return {
+            name: svg.getAttribute('data-finding'),
+            width: svg.getBoundingClientRect().width,
+            bandWidth: band?.getBoundingClientRect().width ?? 0,
+            bandOpacity: Number(band?.getAttribute('fill-opacity') ?? 0),
+            labWidth: lab?.getBoundingClientRect().width ?? 0,
+            paper: svg.querySelector('rect.bar.paper') !== null,
+          };
+        });
+      });
+      await page.screenshot({ path: join(dir, 'reproduce.png'), fullPage: true });
+      expect(problems).toEqual([]);
+      expect(charts.map((c) => c.name)).toEqual(['xdp-drop', 'maglev-disruption']);
+      for (const c of charts) {
+        expect(c.width).toBeGreaterThan(300);
+        expect(c.bandWidth).toBeGreaterThan(5);
+        expect(c.bandOpacity).toBeGreaterThan(0);
+        expect(c.bandOpacity).toBeLessThan(1);
+        expect(c.labWidth).toBeGreaterThan(0);
+        expect(c.paper).toBe(true);
+      }
+      console.log(`reproduce report and screenshot in ${dir}`);
+    } finally {
+      await ctx.close();
     }
-    console.log(`reproduce report and screenshot in ${dir}`);
-  } finally {
-    await ctx.close();
-  }
-}, 60000);
+  },
+  60000,
+);

@@ -52,7 +52,10 @@ describe('tshark dissects what vnflab writes', () => {
     expect(r.status).toBe(0);
     const frames = expectAllGood(out, 20000, 'udp');
     const s = JSON.parse(readFileSync(json, 'utf8'));
-    const perBackend = s.stages.find((x: { stage: string }) => x.stage === 'backends').details.per_backend as Record<string, number>;
+    const perBackend = s.stages.find((x: { stage: string }) => x.stage === 'backends').details.per_backend as Record<
+      string,
+      number
+    >;
     // every destination tshark sees is a backend, and the counts match what the backends reported
     const seen: Record<string, number> = {};
     for (const f of frames) seen[f['ip.dst']] = (seen[f['ip.dst']] ?? 0) + 1;
@@ -62,7 +65,16 @@ describe('tshark dissects what vnflab writes', () => {
 
   test('after IP-in-IP (direct server return) both headers check out and the outer destination is a backend', () => {
     const out = join(dir, 'run-ipip.pcap');
-    const r = vnflab(['run', '--config', join(__dirname, 'fixtures', 'lb-ipip.yaml'), '--count', '3000', '--quiet', '--capture', out]);
+    const r = vnflab([
+      'run',
+      '--config',
+      join(__dirname, 'fixtures', 'lb-ipip.yaml'),
+      '--count',
+      '3000',
+      '--quiet',
+      '--capture',
+      out,
+    ]);
     expect(r.status).toBe(0);
     const frames = tsharkFrames(out);
     expect(frames).toHaveLength(3000);

@@ -19,12 +19,23 @@ export interface CliOptions {
 }
 
 export function vnflab(args: string[], opts: CliOptions = {}): CliResult {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, encoding: 'utf8', timeout: opts.timeoutMs ?? 120000, env: { ...process.env, ...opts.env } });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: opts.cwd ?? ROOT,
+    encoding: 'utf8',
+    timeout: opts.timeoutMs ?? 120000,
+    env: { ...process.env, ...opts.env },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-export function vnflabAsync(args: string[], opts: CliOptions = {}): { child: ReturnType<typeof spawn>; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env } });
+export function vnflabAsync(
+  args: string[],
+  opts: CliOptions = {},
+): { child: ReturnType<typeof spawn>; done: Promise<CliResult> } {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: opts.cwd ?? ROOT,
+    env: { ...process.env, ...opts.env },
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));

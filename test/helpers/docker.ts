@@ -17,7 +17,10 @@ export function dockerAvailable(): boolean {
 
 /** A client without keep-alive sockets, so Jest exits as soon as the tests are done. */
 export function testDocker(): Docker {
-  return new Docker({ socketPath: '/var/run/docker.sock', agent: new Agent({ keepAlive: false }) } as Docker.DockerOptions);
+  return new Docker({
+    socketPath: '/var/run/docker.sock',
+    agent: new Agent({ keepAlive: false }),
+  } as Docker.DockerOptions);
 }
 
 export function uniquePrefix(what: string): string {
@@ -70,8 +73,17 @@ export async function runContainer(docker: Docker, s: TestContainerSpec): Promis
 export async function cleanup(docker: Docker, prefix: string, network?: string): Promise<void> {
   const all = await docker.listContainers({ all: true });
   for (const c of all) {
-    const mine = c.Names.some((n) => n.replace(/^\//, '').startsWith(prefix)) || Object.values(c.Labels).some((v) => v === prefix);
-    if (mine) await docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined);
+    const mine =
+      c.Names.some((n) => n.replace(/^\//, '').startsWith(prefix)) || Object.values(c.Labels).some((v) => v === prefix);
+    if (mine)
+      await docker
+        .getContainer(c.Id)
+        .remove({ force: true, v: true })
+        .catch(() => undefined);
   }
-  if (network) await docker.getNetwork(network).remove().catch(() => undefined);
+  if (network)
+    await docker
+      .getNetwork(network)
+      .remove()
+      .catch(() => undefined);
 }

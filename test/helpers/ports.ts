@@ -12,7 +12,12 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function waitFor<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 30000, everyMs = 200): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  f: () => Promise<T | undefined>,
+  timeoutMs = 30000,
+  everyMs = 200,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < end) {

@@ -26,7 +26,22 @@ export class TestRedis {
 
   /** Starts the server (again) on its port and waits until it answers. */
   async up(): Promise<void> {
-    this.proc = spawn(REDIS_SERVER, ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'], { stdio: 'ignore' });
+    this.proc = spawn(
+      REDIS_SERVER,
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--protected-mode',
+        'no',
+      ],
+      { stdio: 'ignore' },
+    );
     await waitFor('redis-server', async () => (this.cli('PING').trim() === 'PONG' ? true : undefined), 10000, 50);
   }
 

@@ -26,7 +26,11 @@ export class ServicesRun {
 
   /** `detached`: the run leads a process group of its own, as a command in a terminal does (kill -INT -pid is a Ctrl-C). */
   constructor(args: string[], env: NodeJS.ProcessEnv = {}, opts: { detached?: boolean } = {}) {
-    this.child = spawn(process.execPath, [BIN, 'run', ...args], { cwd: ROOT, env: { ...process.env, ...env }, detached: opts.detached ?? false });
+    this.child = spawn(process.execPath, [BIN, 'run', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      detached: opts.detached ?? false,
+    });
     let partial = '';
     this.child.stdout!.on('data', (d) => (this.stdout += d));
     this.child.stderr!.on('data', (d) => {
@@ -42,16 +46,28 @@ export class ServicesRun {
         }
       }
     });
-    this.done = new Promise((resolve) => this.child.on('close', (status) => resolve({ status, stdout: this.stdout, stderr: this.stderr })));
+    this.done = new Promise((resolve) =>
+      this.child.on('close', (status) => resolve({ status, stdout: this.stdout, stderr: this.stderr })),
+    );
   }
 
   /** Waits for the n-th start of an instance and returns its pid and port. */
   started(instance: string, n = 1, timeoutMs = 60000): Promise<Started> {
-    return waitFor(`start ${n} of ${instance}`, async () => ((this.starts.get(instance) ?? 0) >= n ? this.instances.get(instance) : undefined), timeoutMs, 50);
+    return waitFor(
+      `start ${n} of ${instance}`,
+      async () => ((this.starts.get(instance) ?? 0) >= n ? this.instances.get(instance) : undefined),
+      timeoutMs,
+      50,
+    );
   }
 }
 
-export async function stats(port: number): Promise<{ service: { state: string; ready: boolean; pid: number }; stats: { packets_in: number; packets_out: number }; bus: Record<string, number>; process: { rss_bytes: number } }> {
+export async function stats(port: number): Promise<{
+  service: { state: string; ready: boolean; pid: number };
+  stats: { packets_in: number; packets_out: number };
+  bus: Record<string, number>;
+  process: { rss_bytes: number };
+}> {
   const r = await fetch(`http://127.0.0.1:${port}/stats`, { signal: AbortSignal.timeout(3000) });
   return r.json() as never;
 }
@@ -63,14 +79,28 @@ export async function readyz(port: number): Promise<number> {
 
 /** The default chain's stages (names, variants, settings), to build test chains from. */
 export function defaultStages(): { stage: string; name: string; variant: string; settings: Record<string, unknown> }[] {
-  return loadChainFile(join(ROOT, 'chains', 'default.yaml'), createRegistry()).stages.map((s) => ({ stage: s.stage, name: s.name, variant: s.variant, settings: s.settings }));
+  return loadChainFile(join(ROOT, 'chains', 'default.yaml'), createRegistry()).stages.map((s) => ({
+    stage: s.stage,
+    name: s.name,
+    variant: s.variant,
+    settings: s.settings,
+  }));
 }
 
 /**
  * A chain file: the default chain's stages, the generator's settings replaced by `traffic`,
  * `replicas` per stage name, and the given profile and bus.
  */
-export function writeChain(path: string, opts: { traffic: Record<string, unknown>; profile?: string; bound?: number; policy?: 'block' | 'drop'; replicas?: Record<string, number> }): string {
+export function writeChain(
+  path: string,
+  opts: {
+    traffic: Record<string, unknown>;
+    profile?: string;
+    bound?: number;
+    policy?: 'block' | 'drop';
+    replicas?: Record<string, number>;
+  },
+): string {
   const stages = defaultStages().map((s, i) => ({
     stage: s.stage,
     name: s.name,
@@ -78,7 +108,20 @@ export function writeChain(path: string, opts: { traffic: Record<string, unknown
     replicas: opts.replicas?.[s.name],
     settings: i === 0 ? { ...s.settings, ...opts.traffic } : s.settings,
   }));
-  writeFileSync(path, JSON.stringify({ name: 'svc', profile: opts.profile ?? 'zero', batch_size: 64, bus: { bound: opts.bound ?? 16, policy: opts.policy ?? 'block' }, stages }, null, 2));
+  writeFileSync(
+    path,
+    JSON.stringify(
+      {
+        name: 'svc',
+        profile: opts.profile ?? 'zero',
+        batch_size: 64,
+        bus: { bound: opts.bound ?? 16, policy: opts.policy ?? 'block' },
+        stages,
+      },
+      null,
+      2,
+    ),
+  );
   return path;
 }
 

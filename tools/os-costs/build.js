@@ -13,12 +13,16 @@ const out = join(__dirname, 'build', 'os-costs');
 
 if (existsSync(out) && statSync(out).mtimeMs >= statSync(source).mtimeMs) process.exit(0);
 if (spawnSync('cc', ['--version'], { stdio: 'ignore' }).error) {
-  process.stderr.write('os-costs: no C compiler (cc) on this machine; skipping the helper (vnflab profiles --measure needs it)\n');
+  process.stderr.write(
+    'os-costs: no C compiler (cc) on this machine; skipping the helper (vnflab profiles --measure needs it)\n',
+  );
   process.exit(0);
 }
 mkdirSync(join(__dirname, 'build'), { recursive: true });
 const r = spawnSync('cc', ['-O2', '-Wall', '-Wextra', '-o', out, source], { encoding: 'utf8' });
 if (r.status !== 0) {
   const first = (r.stderr || '').split('\n').find((l) => l.includes('error')) || `cc exited ${r.status}`;
-  process.stderr.write(`os-costs: the helper did not build (${first.trim()}); vnflab profiles --measure will not run\n`);
+  process.stderr.write(
+    `os-costs: the helper did not build (${first.trim()}); vnflab profiles --measure will not run\n`,
+  );
 }

@@ -9,13 +9,20 @@ import { BREAKDOWN_FINDINGS, formatBreakdown, formatReproduceRows, runBreakdown,
 import { createRegistry } from './registry';
 import { DEFAULT_CHAIN, UsageError, num } from '@vnflab/runtime';
 
-export const BREAKDOWN_USAGE = 'vnflab breakdown [--size 64|imix] [--duration S per row] [--profile NAME] [--config FILE] [--json FILE]';
+export const BREAKDOWN_USAGE =
+  'vnflab breakdown [--size 64|imix] [--duration S per row] [--profile NAME] [--config FILE] [--json FILE]';
 
 export async function breakdownCommand(argv: string[]): Promise<number> {
   const { values: f } = parseArgs({
     args: argv,
     strict: true,
-    options: { size: { type: 'string' }, duration: { type: 'string' }, profile: { type: 'string' }, config: { type: 'string' }, json: { type: 'string' } },
+    options: {
+      size: { type: 'string' },
+      duration: { type: 'string' },
+      profile: { type: 'string' },
+      config: { type: 'string' },
+      json: { type: 'string' },
+    },
   });
   const size = f.size === 'imix' ? 'imix' : (num('size', f.size, { min: 64, max: 1518, integer: true }) ?? 64);
   const durationS = num('duration', f.duration, { min: 0.05, max: 600 }) ?? 1;
@@ -25,12 +32,16 @@ export async function breakdownCommand(argv: string[]): Promise<number> {
     if (f.profile) loadProfile(f.profile);
     // the chain file's middle stages (nic, kernel-path, lb, ...), kernel-path's toggles varied per row
     const chain = loadChainFile(f.config ?? DEFAULT_CHAIN, registry);
-    middle = chain.stages.slice(1, -1).map((s) => ({ stage: s.stage, variant: s.variant, name: s.name, settings: s.settings }));
+    middle = chain.stages
+      .slice(1, -1)
+      .map((s) => ({ stage: s.stage, variant: s.variant, name: s.name, settings: s.settings }));
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
   if (!middle.some((s) => s.stage === 'kernel-path')) middle = [...middle, { stage: 'kernel-path' }];
-  process.stderr.write(`vnflab: breakdown, ${size === 'imix' ? 'IMIX' : `${size} B`} frames, ${durationS} s per row, profile ${f.profile ?? 'linux-3.10-xeon'}, chain ${['traffic-gen', ...middle.map((m) => m.stage), 'backends'].join(' -> ')}\n`);
+  process.stderr.write(
+    `vnflab: breakdown, ${size === 'imix' ? 'IMIX' : `${size} B`} frames, ${durationS} s per row, profile ${f.profile ?? 'linux-3.10-xeon'}, chain ${['traffic-gen', ...middle.map((m) => m.stage), 'backends'].join(' -> ')}\n`,
+  );
   let i = 0;
   const report = await runBreakdown({
     registry,
@@ -38,13 +49,26 @@ export async function breakdownCommand(argv: string[]): Promise<number> {
     durationS,
     profile: f.profile,
     middle,
-    onRow: (row) => process.stderr.write(`  [${++i}] ${row.name.padEnd(10)} ${(row.throughput_pps / 1e6).toFixed(3)} Mpps, kernel-path ${row.kernel_path.ns_per_packet.toFixed(0)} ns/packet\n`),
+    onRow: (row) =>
+      process.stderr.write(
+        `  [${++i}] ${row.name.padEnd(10)} ${(row.throughput_pps / 1e6).toFixed(3)} Mpps, kernel-path ${row.kernel_path.ns_per_packet.toFixed(0)} ns/packet\n`,
+      ),
   });
   process.stdout.write(formatBreakdown(report) + '\n');
   // the breakdown's rows run the chain file's work; these run each paper's (vnflab reproduce)
-  process.stderr.write(`vnflab: breakdown, the findings measured on the papers' own work: ${BREAKDOWN_FINDINGS.join(', ')}\n`);
-  const repro = await runReproduce({ registry, names: BREAKDOWN_FINDINGS, quick: durationS < 0.5, profile: f.profile, defaultMiddle: middle });
-  process.stdout.write(`\nPublished findings on the papers' own work (vnflab reproduce ${BREAKDOWN_FINDINGS.join(' ')})\n${formatReproduceRows(repro.rows)}\n`);
+  process.stderr.write(
+    `vnflab: breakdown, the findings measured on the papers' own work: ${BREAKDOWN_FINDINGS.join(', ')}\n`,
+  );
+  const repro = await runReproduce({
+    registry,
+    names: BREAKDOWN_FINDINGS,
+    quick: durationS < 0.5,
+    profile: f.profile,
+    defaultMiddle: middle,
+  });
+  process.stdout.write(
+    `\nPublished findings on the papers' own work (vnflab reproduce ${BREAKDOWN_FINDINGS.join(' ')})\n${formatReproduceRows(repro.rows)}\n`,
+  );
   if (f.json) writeFileSync(f.json, JSON.stringify({ ...report, reproduce: repro.rows }, null, 2) + '\n');
   return 0;
 }

@@ -7,8 +7,17 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadChainFile, loadProfile, type ResolvedChain } from '@vnflab/core';
 import { ControllerClient } from '@vnflab/controller';
 import {
-  PrometheusClient, composeBackend, embeddedBackend, pps, runCompare, seconds, sizeLabel, writeReport,
-  type CompareBackend, type CompareReport, type FrameSize,
+  PrometheusClient,
+  composeBackend,
+  embeddedBackend,
+  pps,
+  runCompare,
+  seconds,
+  sizeLabel,
+  writeReport,
+  type CompareBackend,
+  type CompareReport,
+  type FrameSize,
 } from '@vnflab/lab';
 import { ProgressBar } from './progress-bar';
 import { createRegistry } from './registry';
@@ -52,17 +61,38 @@ function resultLine(r: CompareReport['results'][number]): string {
 }
 
 function summaryTable(r: CompareReport): string {
-  const head = ['variant', 'size', 'packets/s', ...(r.settings.ndr ? ['NDR pps'] : []), 'drops', 'p50', 'p99', `${r.stage} ns/pkt`];
-  const rows = r.results.map((x) => [x.variant, sizeLabel(x.size), pps(x.packets_per_second), ...(x.ndr ? [pps(x.ndr.rate_pps)] : []), String(x.drops_total), seconds(x.latency_seconds.p50), seconds(x.latency_seconds.p99), x.cpu.stage_ns_per_packet.toFixed(0)]);
+  const head = [
+    'variant',
+    'size',
+    'packets/s',
+    ...(r.settings.ndr ? ['NDR pps'] : []),
+    'drops',
+    'p50',
+    'p99',
+    `${r.stage} ns/pkt`,
+  ];
+  const rows = r.results.map((x) => [
+    x.variant,
+    sizeLabel(x.size),
+    pps(x.packets_per_second),
+    ...(x.ndr ? [pps(x.ndr.rate_pps)] : []),
+    String(x.drops_total),
+    seconds(x.latency_seconds.p50),
+    seconds(x.latency_seconds.p99),
+    x.cpu.stage_ns_per_packet.toFixed(0),
+  ]);
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  return [head, ...rows].map((row) => row.map((c, i) => (i < 2 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ')).join('\n');
+  return [head, ...rows]
+    .map((row) => row.map((c, i) => (i < 2 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  '))
+    .join('\n');
 }
 
 export async function compareCommand(argv: string[]): Promise<number> {
   const { values: f } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false });
   const registry = createRegistry();
   const compose = f.controller !== undefined || f.prometheus !== undefined;
-  if (compose && (!f.controller || !f.prometheus)) throw new UsageError('compose mode needs both --controller URL and --prometheus URL');
+  if (compose && (!f.controller || !f.prometheus))
+    throw new UsageError('compose mode needs both --controller URL and --prometheus URL');
   if (!f.stage) throw new UsageError('--stage is required (e.g. --stage nic)');
 
   // the chain: the file's in embedded mode; in compose mode only to know the stages
@@ -80,21 +110,36 @@ export async function compareCommand(argv: string[]): Promise<number> {
   const comparable = base.stages.slice(1, -1);
   const entry = comparable.find((s) => s.name === f.stage) ?? comparable.find((s) => s.stage === f.stage);
   if (!entry) {
-    const why = registry.has(f.stage) && (f.stage === 'traffic-gen' || f.stage === 'backends') ? `${f.stage} is the lab's instrument, not a stage under test` : registry.has(f.stage) ? `the chain ${base.name} has no ${f.stage} stage` : `unknown stage "${f.stage}"`;
+    const why =
+      registry.has(f.stage) && (f.stage === 'traffic-gen' || f.stage === 'backends')
+        ? `${f.stage} is the lab's instrument, not a stage under test`
+        : registry.has(f.stage)
+          ? `the chain ${base.name} has no ${f.stage} stage`
+          : `unknown stage "${f.stage}"`;
     throw new UsageError(`--stage: ${why} (stages to compare: ${comparable.map((s) => s.name).join(', ')})`);
   }
   const def = registry.get(entry.stage);
-  const variants = f.variants === undefined ? [...def.variants] : f.variants.split(',').map((s) => s.trim()).filter(Boolean);
+  const variants =
+    f.variants === undefined
+      ? [...def.variants]
+      : f.variants
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
   if (variants.length === 0) throw new UsageError(`--variants: give one or more of ${def.variants.join(', ')}`);
-  for (const v of variants) if (!def.variants.includes(v)) throw new UsageError(`--variants: ${entry.stage} has no variant "${v}" (variants: ${def.variants.join(', ')})`);
-  if (new Set(variants).size !== variants.length) throw new UsageError(`--variants: "${f.variants}" names a variant twice`);
+  for (const v of variants)
+    if (!def.variants.includes(v))
+      throw new UsageError(`--variants: ${entry.stage} has no variant "${v}" (variants: ${def.variants.join(', ')})`);
+  if (new Set(variants).size !== variants.length)
+    throw new UsageError(`--variants: "${f.variants}" names a variant twice`);
 
   if (f.rate !== undefined && f.ndr) throw new UsageError('give --rate or --ndr, not both');
   const warmupS = num('warmup', f.warmup, { min: 0, max: 3600 }) ?? 1;
   const durationS = num('duration', f.duration, { min: compose ? 1 : 0.05, max: 3600 }) ?? 3;
   const resolution = num('resolution', f.resolution, { min: 0.001, max: 0.5 }) ?? 0.02;
   const maxIterations = num('max-iterations', f['max-iterations'], { min: 1, max: 30, integer: true }) ?? 8;
-  if (!f.ndr && (f.resolution !== undefined || f['max-iterations'] !== undefined)) throw new UsageError('--resolution and --max-iterations belong to --ndr');
+  if (!f.ndr && (f.resolution !== undefined || f['max-iterations'] !== undefined))
+    throw new UsageError('--resolution and --max-iterations belong to --ndr');
   const out = f.out ?? `compare-${entry.name}`;
 
   let backend: CompareBackend;
@@ -102,7 +147,10 @@ export async function compareCommand(argv: string[]): Promise<number> {
   let rate = 0;
   if (compose) {
     for (const k of ['rate', 'ndr', 'size'] as const) {
-      if (f[k] !== undefined) throw new UsageError(`--${k}: in compose mode the traffic is the traffic-gen container's own (TRAFFIC_RATE and TRAFFIC_SIZE in .env); --rate, --ndr and --size apply to embedded runs`);
+      if (f[k] !== undefined)
+        throw new UsageError(
+          `--${k}: in compose mode the traffic is the traffic-gen container's own (TRAFFIC_RATE and TRAFFIC_SIZE in .env); --rate, --ndr and --size apply to embedded runs`,
+        );
     }
     try {
       backend = await composeBackend({
@@ -128,13 +176,30 @@ export async function compareCommand(argv: string[]): Promise<number> {
   }
 
   const bar = new ProgressBar('compare');
-  process.stderr.write(`vnflab: comparing ${entry.name} ${variants.join(', ')} (${compose ? 'compose, via the controller' : `embedded, chain ${base.name}`}), ${f.ndr ? 'NDR search' : rate > 0 ? `${rate} packets/s` : 'as fast as the chain takes'}\n`);
+  process.stderr.write(
+    `vnflab: comparing ${entry.name} ${variants.join(', ')} (${compose ? 'compose, via the controller' : `embedded, chain ${base.name}`}), ${f.ndr ? 'NDR search' : rate > 0 ? `${rate} packets/s` : 'as fast as the chain takes'}\n`,
+  );
   let report: CompareReport;
   try {
     report = await runCompare(
-      { stage: entry.name, variants, sizes, rate, ndr: f.ndr ? { resolution, maxIterations } : null, warmupS, durationS },
+      {
+        stage: entry.name,
+        variants,
+        sizes,
+        rate,
+        ndr: f.ndr ? { resolution, maxIterations } : null,
+        warmupS,
+        durationS,
+      },
       backend,
-      (p) => bar.update({ done: p.done, total: p.total, stepS: p.stepS, label: p.label, result: p.last ? resultLine(p.last) : undefined }),
+      (p) =>
+        bar.update({
+          done: p.done,
+          total: p.total,
+          stepS: p.stepS,
+          label: p.label,
+          result: p.last ? resultLine(p.last) : undefined,
+        }),
     );
   } catch (e) {
     bar.finish();

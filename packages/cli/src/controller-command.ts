@@ -40,7 +40,8 @@ export function servesController(argv: string[], env: NodeJS.ProcessEnv = proces
 
 export async function controllerCommand(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const { values: f } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false });
-  const pick = (flag: keyof typeof OPTIONS, name: string): string | undefined => f[flag] as string | undefined ?? (env[name] || undefined);
+  const pick = (flag: keyof typeof OPTIONS, name: string): string | undefined =>
+    (f[flag] as string | undefined) ?? (env[name] || undefined);
   const configPath = pick('config', 'VNFLAB_CONFIG') ?? DEFAULT_CHAIN;
   let chain: ResolvedChain;
   try {
@@ -50,9 +51,13 @@ export async function controllerCommand(argv: string[], env: NodeJS.ProcessEnv =
   }
   const port = num('port', pick('port', 'VNFLAB_PORT'), { min: 0, max: 65535, integer: true }) ?? 8080;
   const readyS = num('ready-timeout', pick('ready-timeout', 'VNFLAB_READY_TIMEOUT_S'), { min: 1, max: 3600 }) ?? 60;
-  const drainS = num('drain-timeout', pick('drain-timeout', 'VNFLAB_DRAIN_TIMEOUT_S'), { min: 1, max: 3600, integer: true }) ?? 30;
+  const drainS =
+    num('drain-timeout', pick('drain-timeout', 'VNFLAB_DRAIN_TIMEOUT_S'), { min: 1, max: 3600, integer: true }) ?? 30;
   const project = pick('project', 'VNFLAB_COMPOSE_PROJECT');
-  if (project !== undefined && !/^[a-z0-9][a-z0-9_-]*$/.test(project)) throw new UsageError(`--project: "${project}" is not a compose project name (lowercase letters, digits, '_' and '-')`);
+  if (project !== undefined && !/^[a-z0-9][a-z0-9_-]*$/.test(project))
+    throw new UsageError(
+      `--project: "${project}" is not a compose project name (lowercase letters, digits, '_' and '-')`,
+    );
   let token = env.VNFLAB_CONTROL_TOKEN;
   const log = pino({ base: { stage: 'controller', variant: 'dockerode' }, level: env.VNFLAB_LOG_LEVEL || 'info' });
   if (!token) {
@@ -63,14 +68,30 @@ export async function controllerCommand(argv: string[], env: NodeJS.ProcessEnv =
   let running;
   try {
     running = await startControllerServer({
-      chain, chainSource: configPath, project, token, port, host: pick('host', 'VNFLAB_HOST'),
-      socketPath: f['docker-socket'], readyTimeoutMs: readyS * 1e3, drainTimeoutS: drainS, log,
+      chain,
+      chainSource: configPath,
+      project,
+      token,
+      port,
+      host: pick('host', 'VNFLAB_HOST'),
+      socketPath: f['docker-socket'],
+      readyTimeoutMs: readyS * 1e3,
+      drainTimeoutS: drainS,
+      log,
     });
   } catch (e) {
     if (e instanceof StartError) throw new UsageError(e.message);
     throw e;
   }
-  log.info({ url: running.url, project: running.controller.project, chain: chain.name, allowlist: running.controller.allowlist.stages() }, 'controller ready');
+  log.info(
+    {
+      url: running.url,
+      project: running.controller.project,
+      chain: chain.name,
+      allowlist: running.controller.allowlist.stages(),
+    },
+    'controller ready',
+  );
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGTERM', stop);

@@ -18,8 +18,13 @@ const pct = (x: number): string => `${(x * 100).toFixed(2)} %`;
 
 function formatReport(r: Report): string {
   const l = [`${r.operation} ${r.backend ?? ''}`.trim()];
-  if (r.table) l.push(`  table entries moved ${pct(r.table.fraction_moved)} (ideal ${pct(r.table.ideal_fraction)}; between surviving backends ${pct(r.table.survivors_fraction_moved)}), rebuilt in ${r.table.build_ms.toFixed(2)} ms`);
-  l.push(`  tracked flows moved ${r.flows.moved} of ${r.flows.tracked} = ${pct(r.flows.fraction_moved)} (ideal ${pct(r.flows.ideal_fraction)})`);
+  if (r.table)
+    l.push(
+      `  table entries moved ${pct(r.table.fraction_moved)} (ideal ${pct(r.table.ideal_fraction)}; between surviving backends ${pct(r.table.survivors_fraction_moved)}), rebuilt in ${r.table.build_ms.toFixed(2)} ms`,
+    );
+  l.push(
+    `  tracked flows moved ${r.flows.moved} of ${r.flows.tracked} = ${pct(r.flows.fraction_moved)} (ideal ${pct(r.flows.ideal_fraction)})`,
+  );
   return l.join('\n');
 }
 
@@ -28,7 +33,17 @@ interface VipView {
   address: string;
   port: number;
   algorithm: string;
-  backends: { name: string; address: string; port: number; weight: number; state: string; share: number; ideal_share: number; packets: number; tracked_flows: number }[];
+  backends: {
+    name: string;
+    address: string;
+    port: number;
+    weight: number;
+    state: string;
+    share: number;
+    ideal_share: number;
+    packets: number;
+    tracked_flows: number;
+  }[];
 }
 
 function formatVips(vips: VipView[]): string {
@@ -37,7 +52,9 @@ function formatVips(vips: VipView[]): string {
     l.push(`VIP ${v.name} ${v.address}:${v.port} (${v.algorithm})`);
     l.push('  backend      address          weight  state    share    ideal    packets     flows');
     for (const b of v.backends) {
-      l.push(`  ${b.name.padEnd(12)} ${`${b.address}:${b.port}`.padEnd(16)} ${String(b.weight).padStart(6)}  ${b.state.padEnd(7)} ${pct(b.share).padStart(8)} ${pct(b.ideal_share).padStart(8)} ${String(b.packets).padStart(10)} ${String(b.tracked_flows).padStart(9)}`);
+      l.push(
+        `  ${b.name.padEnd(12)} ${`${b.address}:${b.port}`.padEnd(16)} ${String(b.weight).padStart(6)}  ${b.state.padEnd(7)} ${pct(b.share).padStart(8)} ${pct(b.ideal_share).padStart(8)} ${String(b.packets).padStart(10)} ${String(b.tracked_flows).padStart(9)}`,
+      );
     }
   }
   return l.join('\n');
@@ -49,8 +66,13 @@ export async function lbCommand(argv: string[]): Promise<number> {
     allowPositionals: true,
     strict: true,
     options: {
-      vip: { type: 'string' }, address: { type: 'string' }, port: { type: 'string' }, weight: { type: 'string' },
-      url: { type: 'string' }, token: { type: 'string' }, json: { type: 'boolean' },
+      vip: { type: 'string' },
+      address: { type: 'string' },
+      port: { type: 'string' },
+      weight: { type: 'string' },
+      url: { type: 'string' },
+      token: { type: 'string' },
+      json: { type: 'boolean' },
     },
   });
   const [op, name] = positionals;
@@ -72,7 +94,12 @@ export async function lbCommand(argv: string[]): Promise<number> {
     case 'add':
       if (!f.address) throw new UsageError('vnflab lb add NAME --address A.B.C.D [--port P] [--weight W]');
       path = `/vips/${vip}/backends`;
-      body = { name: name ?? '', address: f.address, port: num('port', f.port, { min: 1, max: 65535, integer: true }), weight: num('weight', f.weight, { min: 0, integer: true }) };
+      body = {
+        name: name ?? '',
+        address: f.address,
+        port: num('port', f.port, { min: 1, max: 65535, integer: true }),
+        weight: num('weight', f.weight, { min: 0, integer: true }),
+      };
       break;
     case 'remove':
       method = 'DELETE';
@@ -100,9 +127,15 @@ export async function lbCommand(argv: string[]): Promise<number> {
   }
   let res: Response;
   try {
-    res = await fetch(`${base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    res = await fetch(`${base}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
   } catch (e) {
-    throw new UsageError(`cannot reach ${base}: ${(e as Error & { cause?: { code?: string } }).cause?.code ?? (e as Error).message} (is a chain running with --metrics-port?)`);
+    throw new UsageError(
+      `cannot reach ${base}: ${(e as Error & { cause?: { code?: string } }).cause?.code ?? (e as Error).message} (is a chain running with --metrics-port?)`,
+    );
   }
   const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
   if (!res.ok) throw new UsageError(`lb ${op}: ${res.status} ${String(json.message ?? json.error ?? res.statusText)}`);

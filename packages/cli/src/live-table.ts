@@ -30,9 +30,13 @@ export class LiveTable {
   private drawnLines = 0;
   private readonly tty: boolean;
 
-  constructor(private readonly stages: ChainStage[], private readonly out: NodeJS.WriteStream = process.stderr) {
+  constructor(
+    private readonly stages: ChainStage[],
+    private readonly out: NodeJS.WriteStream = process.stderr,
+  ) {
     this.tty = Boolean(out.isTTY);
-    for (const s of stages) this.prev.set(s.name, { out: 0, drops: 0, hist: new Float64Array(s.stats.processLatency.counts.length) });
+    for (const s of stages)
+      this.prev.set(s.name, { out: 0, drops: 0, hist: new Float64Array(s.stats.processLatency.counts.length) });
   }
 
   /** The histogram the column shows: end-to-end at the sink, processing time elsewhere. */
@@ -51,7 +55,14 @@ export class LiveTable {
       const out = s.stats.packetsOut;
       const drops = s.stats.totalDrops();
       const h = this.hist(s);
-      rows.push([s.name, s.variant, fmtRate((out - p.out) / dt), String(drops), fmtSeconds(quantileSince(h, p.hist, 0.5) / 1e9), fmtSeconds(quantileSince(h, p.hist, 0.99) / 1e9)]);
+      rows.push([
+        s.name,
+        s.variant,
+        fmtRate((out - p.out) / dt),
+        String(drops),
+        fmtSeconds(quantileSince(h, p.hist, 0.5) / 1e9),
+        fmtSeconds(quantileSince(h, p.hist, 0.99) / 1e9),
+      ]);
       p.out = out;
       p.drops = drops;
       p.hist.set(h.counts);
@@ -62,8 +73,12 @@ export class LiveTable {
       return;
     }
     const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-    const lines = rows.map((r) => r.map((cell, c) => (c >= 2 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  '));
-    lines.unshift(`vnflab: ${elapsedS.toFixed(0)} s  (Ctrl-C stops and prints the summary; p50/p99: processing time, end-to-end at backends)`);
+    const lines = rows.map((r) =>
+      r.map((cell, c) => (c >= 2 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  '),
+    );
+    lines.unshift(
+      `vnflab: ${elapsedS.toFixed(0)} s  (Ctrl-C stops and prints the summary; p50/p99: processing time, end-to-end at backends)`,
+    );
     if (this.drawnLines) this.out.write(`\x1b[${this.drawnLines}A`);
     this.out.write(lines.map((l) => `\x1b[2K${l}`).join('\n') + '\n');
     this.drawnLines = lines.length;

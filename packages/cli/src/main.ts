@@ -55,7 +55,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'controller':
         return await controllerCommand(rest);
       case 'stages':
-        for (const d of createRegistry().all()) console.log(`${d.stage.padEnd(12)} ${d.role.padEnd(8)} ${d.variants.join(', ').padEnd(36)} ${d.description}`);
+        for (const d of createRegistry().all())
+          console.log(`${d.stage.padEnd(12)} ${d.role.padEnd(8)} ${d.variants.join(', ').padEnd(36)} ${d.description}`);
         return 0;
       case 'profiles':
         return await profilesCommand(rest);
@@ -70,7 +71,12 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (e) {
     const err = e as Error & { code?: string };
-    if (e instanceof UsageError || e instanceof ConfigError || e instanceof PcapError || err.code?.startsWith('ERR_PARSE_ARGS')) {
+    if (
+      e instanceof UsageError ||
+      e instanceof ConfigError ||
+      e instanceof PcapError ||
+      err.code?.startsWith('ERR_PARSE_ARGS')
+    ) {
       process.stderr.write(`vnflab: ${err.message}\n`);
       return 2;
     }

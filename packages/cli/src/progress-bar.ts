@@ -29,7 +29,11 @@ export class ProgressBar {
   private timer?: NodeJS.Timeout;
   private readonly tty: boolean;
 
-  constructor(private readonly name: string, private readonly out: Out = process.stderr, tty?: boolean) {
+  constructor(
+    private readonly name: string,
+    private readonly out: Out = process.stderr,
+    tty?: boolean,
+  ) {
     this.tty = tty ?? Boolean(out.isTTY);
     if (this.tty) {
       this.timer = setInterval(() => this.draw(), 500);
@@ -50,7 +54,10 @@ export class ProgressBar {
     if (p.done !== this.lastDone) {
       this.lastDone = p.done;
       const pctDone = p.total > 0 ? Math.round((100 * p.done) / p.total) : 0;
-      const what = p.done === 0 ? `${p.total} steps of about ${formatDuration(p.stepS)} each` : `${p.label}${p.result ? `: ${p.result}` : ''}`;
+      const what =
+        p.done === 0
+          ? `${p.total} steps of about ${formatDuration(p.stepS)} each`
+          : `${p.label}${p.result ? `: ${p.result}` : ''}`;
       this.out.write(`${this.name}: [${p.done}/${p.total}] ${pctDone}% ${what}, ETA ${formatDuration(this.eta(p))}\n`);
     }
   }

@@ -76,7 +76,9 @@ const RUN_OPTIONS = {
 } as const;
 
 /** `vnflab run`'s options: its own and every flag a stage's manifest offers. */
-export function runOptions(registry: StageRegistry): Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> {
+export function runOptions(
+  registry: StageRegistry,
+): Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> {
   const out: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = { ...RUN_OPTIONS };
   for (const { stage, flag } of registry.flags()) {
     if (flag.name in out) throw new Error(`${stage.stage}: flag --${flag.name} is one of vnflab run's own`);
@@ -95,19 +97,27 @@ function variantOverrides(f: RunFlags, chain: ResolvedChain, registry: StageRegi
   for (const v of [...short, ...(f.variant ?? [])]) {
     const m = /^([a-z][a-z0-9-]*)=([a-z][a-z0-9-]*)$/.exec(v);
     if (!m) throw new UsageError(`--variant: "${v}" is not STAGE=VARIANT (e.g. nic=virtio)`);
-    if (!chain.stages.some((s) => s.name === m[1] || s.stage === m[1])) throw new UsageError(`--variant: the chain has no stage "${m[1]}" (stages: ${chain.stages.map((s) => s.name).join(', ')})`);
+    if (!chain.stages.some((s) => s.name === m[1] || s.stage === m[1]))
+      throw new UsageError(
+        `--variant: the chain has no stage "${m[1]}" (stages: ${chain.stages.map((s) => s.name).join(', ')})`,
+      );
     out.set(m[1], m[2]);
   }
   return out;
 }
 
 /** Settings from the stages' setting flags (`--irq napi:64`), per stage, checked with the stage's own messages. */
-function stageFlagSettings(f: RunFlags, chain: ResolvedChain, registry: StageRegistry): Map<string, Record<string, unknown>> {
+function stageFlagSettings(
+  f: RunFlags,
+  chain: ResolvedChain,
+  registry: StageRegistry,
+): Map<string, Record<string, unknown>> {
   const out = new Map<string, Record<string, unknown>>();
   for (const { stage, flag } of registry.flags()) {
     const value = f[flag.name];
     if (flag.kind !== 'setting' || typeof value !== 'string' || !flag.toSettings) continue;
-    if (!chain.stages.some((s) => s.stage === stage.stage)) throw new UsageError(`--${flag.name}: the chain has no ${stage.stage} stage`);
+    if (!chain.stages.some((s) => s.stage === stage.stage))
+      throw new UsageError(`--${flag.name}: the chain has no ${stage.stage} stage`);
     let settings: Record<string, unknown>;
     try {
       settings = flag.toSettings(value);
@@ -129,7 +139,8 @@ export function trafficOverrides(f: RunFlags): Record<string, unknown> {
   if (c !== undefined) o.count = c;
   const r = num('rate', f.rate, { min: 0 });
   if (r !== undefined) o.rate = r;
-  if (f.size !== undefined) o.size = f.size === 'imix' ? 'imix' : num('size', f.size, { min: 64, max: 1518, integer: true });
+  if (f.size !== undefined)
+    o.size = f.size === 'imix' ? 'imix' : num('size', f.size, { min: 64, max: 1518, integer: true });
   const fl = num('flows', f.flows, { min: 1, max: 1048576, integer: true });
   if (fl !== undefined) o.flows = fl;
   if (f.proto !== undefined) {
@@ -138,7 +149,8 @@ export function trafficOverrides(f: RunFlags): Record<string, unknown> {
   }
   if (f['pcap-in'] !== undefined) o.pcap_in = f['pcap-in'];
   if (f['pcap-timing'] !== undefined) {
-    if (f['pcap-timing'] !== 'original' && f['pcap-timing'] !== 'none') throw new UsageError(`--pcap-timing: "${f['pcap-timing']}" is not original or none`);
+    if (f['pcap-timing'] !== 'original' && f['pcap-timing'] !== 'none')
+      throw new UsageError(`--pcap-timing: "${f['pcap-timing']}" is not original or none`);
     o.pcap_timing = f['pcap-timing'];
   }
   const sp = num('pcap-speed', f['pcap-speed'], { min: 1e-6 });
@@ -192,7 +204,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   checkJsonPath(f.json);
   if (f.bus !== undefined) return runServicesCommand(chain, f);
-  if (f['log-file'] !== undefined) throw new UsageError('--log-file: only with --bus (the stage processes\' logs)');
+  if (f['log-file'] !== undefined) throw new UsageError("--log-file: only with --bus (the stage processes' logs)");
   const metricsPort = num('metrics-port', f['metrics-port'], { min: 0, max: 65535, integer: true });
   let stops = 0;
   let ec: EmbeddedChain | undefined;
@@ -218,7 +230,8 @@ export async function runCommand(argv: string[]): Promise<number> {
         if (!f.quiet) table = new LiveTable(c.stages);
         const tg = chain.stages[0].settings;
         if (!tg.count && !tg.duration && !tg.pcap_in) process.stderr.write('vnflab: running until Ctrl-C\n');
-        if (metricsPort !== undefined) process.stderr.write(`vnflab: metrics on http://localhost:${metricsPort}/metrics\n`);
+        if (metricsPort !== undefined)
+          process.stderr.write(`vnflab: metrics on http://localhost:${metricsPort}/metrics\n`);
       },
     });
     process.stdout.write(formatSummary(summary) + '\n');

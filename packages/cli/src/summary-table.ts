@@ -9,29 +9,48 @@ export function formatSummary(s: RunSummary): string {
   const l: string[] = [];
   const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
   l.push(`chain ${s.chain} (profile ${s.profile}), ${s.duration_s.toFixed(2)} s`);
-  l.push(`sent ${s.sent}  received ${s.received}  dropped ${s.drops_total}  duplicates ${s.duplicates}  -> accounting ${s.accounting_closed ? 'closes' : 'DOES NOT CLOSE'} (sent = received + drops)`);
-  l.push(`throughput ${(s.throughput_pps / 1e6).toFixed(3)} Mpps   end-to-end latency p50 ${fmtSeconds(s.latency_seconds.p50)}  p90 ${fmtSeconds(s.latency_seconds.p90)}  p99 ${fmtSeconds(s.latency_seconds.p99)}  max ${fmtSeconds(s.latency_seconds.max)}`);
+  l.push(
+    `sent ${s.sent}  received ${s.received}  dropped ${s.drops_total}  duplicates ${s.duplicates}  -> accounting ${s.accounting_closed ? 'closes' : 'DOES NOT CLOSE'} (sent = received + drops)`,
+  );
+  l.push(
+    `throughput ${(s.throughput_pps / 1e6).toFixed(3)} Mpps   end-to-end latency p50 ${fmtSeconds(s.latency_seconds.p50)}  p90 ${fmtSeconds(s.latency_seconds.p90)}  p99 ${fmtSeconds(s.latency_seconds.p99)}  max ${fmtSeconds(s.latency_seconds.max)}`,
+  );
   for (const [stage, d] of Object.entries(s.drops)) {
-    l.push(`drops at ${stage}: ${Object.entries(d).map(([r, n]) => `${r} ${n}`).join(', ')}`);
+    l.push(
+      `drops at ${stage}: ${Object.entries(d)
+        .map(([r, n]) => `${r} ${n}`)
+        .join(', ')}`,
+    );
   }
   l.push('');
   l.push('stage          variant       in          out         CPU ns/pkt  top CPU categories');
   for (const st of s.stages) {
-    const cats = Object.entries(st.cpu_seconds).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]);
+    const cats = Object.entries(st.cpu_seconds)
+      .filter(([, v]) => v > 0)
+      .sort((a, b) => b[1] - a[1]);
     const tot = cats.reduce((a, [, v]) => a + v, 0);
-    const top = cats.slice(0, 4).map(([c, v]) => `${c} ${pct(v / tot)}`).join(', ');
-    l.push(`${st.name.padEnd(14)} ${st.variant.padEnd(12)} ${String(st.packets_in).padStart(10)}  ${String(st.packets_out).padStart(10)}  ${st.cpu_ns_per_packet.toFixed(0).padStart(10)}  ${top}`);
+    const top = cats
+      .slice(0, 4)
+      .map(([c, v]) => `${c} ${pct(v / tot)}`)
+      .join(', ');
+    l.push(
+      `${st.name.padEnd(14)} ${st.variant.padEnd(12)} ${String(st.packets_in).padStart(10)}  ${String(st.packets_out).padStart(10)}  ${st.cpu_ns_per_packet.toFixed(0).padStart(10)}  ${top}`,
+    );
     // what KVM's host threads did for this stage, apart from what the guest spent
     const host = st.cpu_seconds.host ?? 0;
     if (host > 0) {
       const per = (sec: number): string => ((sec * 1e9) / Math.max(1, st.packets_in)).toFixed(0);
-      l.push(`${''.padEnd(14)} guest ${per(tot - host - (st.cpu_seconds.bus ?? 0))} ns/pkt, host ${per(host)} ns/pkt (KVM's host threads: vhost-net or QEMU, the host NIC driver), lab transport ${per(st.cpu_seconds.bus ?? 0)} ns/pkt`);
+      l.push(
+        `${''.padEnd(14)} guest ${per(tot - host - (st.cpu_seconds.bus ?? 0))} ns/pkt, host ${per(host)} ns/pkt (KVM's host threads: vhost-net or QEMU, the host NIC driver), lab transport ${per(st.cpu_seconds.bus ?? 0)} ns/pkt`,
+      );
     }
   }
   const sh = s.cpu_share;
   if (Object.values(sh).some((v) => v > 0)) {
     l.push('');
-    l.push(`CPU share of the stages under test (mTCP Figure 1 groups): packet I/O ${pct(sh.packet_io)}, kernel without TCP/IP ${pct(sh.kernel_without_tcpip)}, TCP/IP ${pct(sh.tcpip)}, application ${pct(sh.application)}; apart: lab transport ${pct(sh.lab_transport)}, host threads ${pct(sh.host ?? 0)}`);
+    l.push(
+      `CPU share of the stages under test (mTCP Figure 1 groups): packet I/O ${pct(sh.packet_io)}, kernel without TCP/IP ${pct(sh.kernel_without_tcpip)}, TCP/IP ${pct(sh.tcpip)}, application ${pct(sh.application)}; apart: lab transport ${pct(sh.lab_transport)}, host threads ${pct(sh.host ?? 0)}`,
+    );
   }
   return l.join('\n');
 }
@@ -44,16 +63,24 @@ export function formatSummary(s: RunSummary): string {
 export function checkJsonPath(jsonFile: string | undefined): void {
   if (jsonFile === undefined) return;
   try {
-    if (existsSync(jsonFile) && statSync(jsonFile).isDirectory()) throw Object.assign(new Error('EISDIR'), { code: 'EISDIR' });
+    if (existsSync(jsonFile) && statSync(jsonFile).isDirectory())
+      throw Object.assign(new Error('EISDIR'), { code: 'EISDIR' });
     accessSync(dirname(resolve(jsonFile)), constants.W_OK);
   } catch (e) {
-    throw new UsageError(`--json: cannot write ${jsonFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new UsageError(
+      `--json: cannot write ${jsonFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
 }
 
-export function finishRun(summary: Pick<RunSummary, 'accounting_closed' | 'sent' | 'received' | 'drops_total'>, jsonFile: string | undefined): number {
+export function finishRun(
+  summary: Pick<RunSummary, 'accounting_closed' | 'sent' | 'received' | 'drops_total'>,
+  jsonFile: string | undefined,
+): number {
   if (jsonFile) writeFileSync(jsonFile, JSON.stringify(summary, null, 2) + '\n');
   if (summary.accounting_closed) return 0;
-  process.stderr.write(`vnflab: accounting does not close: sent ${summary.sent} != received ${summary.received} + drops ${summary.drops_total}\n`);
+  process.stderr.write(
+    `vnflab: accounting does not close: sent ${summary.sent} != received ${summary.received} + drops ${summary.drops_total}\n`,
+  );
   return 1;
 }

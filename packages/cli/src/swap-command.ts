@@ -5,18 +5,25 @@ import { parseArgs } from 'node:util';
 import { ControllerClient, ControllerClientError, type SwapReport } from '@vnflab/controller';
 import { UsageError } from '@vnflab/runtime';
 
-export const SWAP_USAGE = 'vnflab swap STAGE VARIANT [--url http://localhost:8088] [--token T (or VNFLAB_CONTROL_TOKEN)] [--container NAME] [--json]';
+export const SWAP_USAGE =
+  'vnflab swap STAGE VARIANT [--url http://localhost:8088] [--token T (or VNFLAB_CONTROL_TOKEN)] [--container NAME] [--json]';
 
 const s = (ms: number): string => `${(ms / 1e3).toFixed(2)} s`;
 
 export function formatSwap(r: SwapReport): string {
   const l: string[] = [];
-  if (r.replicas.length === 0) l.push(`${r.stage} already runs ${r.variant} (${r.unchanged.join(', ')}): nothing swapped`);
+  if (r.replicas.length === 0)
+    l.push(`${r.stage} already runs ${r.variant} (${r.unchanged.join(', ')}): nothing swapped`);
   else l.push(`swapped ${r.stage} to ${r.variant} in ${s(r.duration_ms)} (project ${r.project})`);
   for (const x of r.replicas) {
-    l.push(`  ${x.old.name} (${x.old.variant || '?'}) -> ${x.new.name}: ready in ${s(x.ready.ms)} (${x.ready.via}), old one drained in ${s(x.drain.ms)} (exit ${x.drain.exit_code}${x.drain.graceful ? '' : ', NOT graceful'})`);
+    l.push(
+      `  ${x.old.name} (${x.old.variant || '?'}) -> ${x.new.name}: ready in ${s(x.ready.ms)} (${x.ready.via}), old one drained in ${s(x.drain.ms)} (exit ${x.drain.exit_code}${x.drain.graceful ? '' : ', NOT graceful'})`,
+    );
     const a = x.accounting;
-    if (a.old_last_seen || a.new_after) l.push(`    packets in: old container ${a.old_last_seen?.packets_in ?? '?'} when last seen, new container ${a.new_after?.packets_in ?? '?'} just after`);
+    if (a.old_last_seen || a.new_after)
+      l.push(
+        `    packets in: old container ${a.old_last_seen?.packets_in ?? '?'} when last seen, new container ${a.new_after?.packets_in ?? '?'} just after`,
+      );
   }
   if (r.replicas.length && r.unchanged.length) l.push(`  already ${r.variant}: ${r.unchanged.join(', ')}`);
   return l.join('\n');
@@ -27,7 +34,12 @@ export async function swapCommand(argv: string[]): Promise<number> {
     args: argv,
     allowPositionals: true,
     strict: true,
-    options: { url: { type: 'string' }, token: { type: 'string' }, container: { type: 'string' }, json: { type: 'boolean' } },
+    options: {
+      url: { type: 'string' },
+      token: { type: 'string' },
+      container: { type: 'string' },
+      json: { type: 'boolean' },
+    },
   });
   const [stage, variant, extra] = positionals;
   if (!stage || !variant || extra !== undefined) throw new UsageError(`usage: ${SWAP_USAGE}`);

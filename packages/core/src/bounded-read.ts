@@ -6,7 +6,10 @@ import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 
 
 export class FileReadError extends Error {
   /** True when the file could not even be opened (the message is then the error code, e.g. ENOENT). */
-  constructor(message: string, readonly notOpened = false) {
+  constructor(
+    message: string,
+    readonly notOpened = false,
+  ) {
     super(message);
   }
 }

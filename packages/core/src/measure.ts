@@ -33,4 +33,3 @@ export function floorPass(b: Batch, p: ParsedFrame, newDst: number, newPort: num
   }
   return sink;
 }
-

@@ -1,4 +1,16 @@
-import { csumUpdate16, csumUpdate32, ipv4HeaderChecksum, l4ChecksumValid, onesSum, buildFrame, ipFromString, rewriteDestination, fillChecksums, Rng, ETH_HLEN } from '@vnflab/core';
+import {
+  csumUpdate16,
+  csumUpdate32,
+  ipv4HeaderChecksum,
+  l4ChecksumValid,
+  onesSum,
+  buildFrame,
+  ipFromString,
+  rewriteDestination,
+  fillChecksums,
+  Rng,
+  ETH_HLEN,
+} from '@vnflab/core';
 
 describe('Internet checksum', () => {
   test('RFC 1071 worked example: 0001 f203 f4f5 f6f7 sums to ddf2', () => {
@@ -30,7 +42,17 @@ describe('incremental update agrees with full recomputation', () => {
       const len = 60 + rng.below(1454);
       const payload = Buffer.alloc(len);
       for (let i = 0; i < len; i++) payload[i] = rng.below(256);
-      const f = buildFrame({ srcIp: rng.u32(), dstIp: rng.u32(), proto, srcPort: rng.below(65536), dstPort: rng.below(65536), frameLen: len }, payload);
+      const f = buildFrame(
+        {
+          srcIp: rng.u32(),
+          dstIp: rng.u32(),
+          proto,
+          srcPort: rng.below(65536),
+          dstPort: rng.below(65536),
+          frameLen: len,
+        },
+        payload,
+      );
       const newIp = rng.u32();
       const newPort = rng.below(65536);
       const ip = ETH_HLEN;
@@ -51,6 +73,8 @@ describe('incremental update agrees with full recomputation', () => {
   test('csumUpdate32 equals two 16-bit updates', () => {
     const a = ipFromString('10.0.0.100');
     const b = ipFromString('10.0.1.3');
-    expect(csumUpdate32(0x1234, a, b)).toBe(csumUpdate16(csumUpdate16(0x1234, a >>> 16, b >>> 16), a & 0xffff, b & 0xffff));
+    expect(csumUpdate32(0x1234, a, b)).toBe(
+      csumUpdate16(csumUpdate16(0x1234, a >>> 16, b >>> 16), a & 0xffff, b & 0xffff),
+    );
   });
 });

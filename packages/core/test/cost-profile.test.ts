@@ -22,8 +22,13 @@ describe('cost profiles', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   /** A copy of a committed profile, edited, under another name in the scratch directory. */
-  function edited(base: string, name: string, edit: (p: { costs: Record<string, Record<string, unknown>> }) => void): void {
-    for (const f of ['linux-3.10-xeon', 'linux-kpti']) copyFileSync(join(PROFILE_DIR, `${f}.json`), join(dir, `${f}.json`));
+  function edited(
+    base: string,
+    name: string,
+    edit: (p: { costs: Record<string, Record<string, unknown>> }) => void,
+  ): void {
+    for (const f of ['linux-3.10-xeon', 'linux-kpti'])
+      copyFileSync(join(PROFILE_DIR, `${f}.json`), join(dir, `${f}.json`));
     const p = JSON.parse(readFileSync(join(PROFILE_DIR, `${base}.json`), 'utf8'));
     p.name = name;
     edit(p);
@@ -39,7 +44,9 @@ describe('cost profiles', () => {
         const src = raw.costs[c]?.source;
         const need = REQUIRED[src?.kind];
         if (!need) missing.push(`${name}.${c}: no source kind`);
-        else for (const k of need) if (typeof src[k] !== 'string' || src[k].trim() === '') missing.push(`${name}.${c}: no ${k}`);
+        else
+          for (const k of need)
+            if (typeof src[k] !== 'string' || src[k].trim() === '') missing.push(`${name}.${c}: no ${k}`);
       }
       loadProfile(name); // and the loader agrees, formulas included
     }
@@ -50,43 +57,103 @@ describe('cost profiles', () => {
 
   test('the published constants keep their values and sources: SplitX for the exit, ELI for posted interrupts, KPTI by formula', () => {
     const xeon = loadProfile('linux-3.10-xeon');
-    expect(xeon.costs.vm_exit).toMatchObject({ ns: 700, source: { kind: 'paper', cite: expect.stringContaining('SplitX'), section: expect.stringContaining('Table 1') } });
-    expect(xeon.costs.posted_interrupt.source).toMatchObject({ kind: 'paper', cite: expect.stringContaining('ELI'), section: expect.stringContaining('Abstract') });
+    expect(xeon.costs.vm_exit).toMatchObject({
+      ns: 700,
+      source: { kind: 'paper', cite: expect.stringContaining('SplitX'), section: expect.stringContaining('Table 1') },
+    });
+    expect(xeon.costs.posted_interrupt.source).toMatchObject({
+      kind: 'paper',
+      cite: expect.stringContaining('ELI'),
+      section: expect.stringContaining('Abstract'),
+    });
     // the figures docs/published-figures.md marks unconfirmed say so
-    for (const c of ['syscall', 'context_switch', 'device_model', 'irq_entry'] as const) expect(xeon.costs[c].source.kind).toBe('estimate');
+    for (const c of ['syscall', 'context_switch', 'device_model', 'irq_entry'] as const)
+      expect(xeon.costs[c].source.kind).toBe('estimate');
     const kpti = loadProfile('linux-kpti');
     expect(COST_NAMES.map((c) => kpti.costs[c].ns)).toEqual([700, 1130, 230, 1630, 2360, 0]);
-    expect(kpti.costs.irq_entry.source).toEqual(expect.objectContaining({ kind: 'derived', formula: 'linux-3.10-xeon.irq_entry + syscall - linux-3.10-xeon.syscall' }));
+    expect(kpti.costs.irq_entry.source).toEqual(
+      expect.objectContaining({
+        kind: 'derived',
+        formula: 'linux-3.10-xeon.irq_entry + syscall - linux-3.10-xeon.syscall',
+      }),
+    );
   });
 
   test('a constant without a source, or a source without its section or method, is refused naming the profile and the constant', () => {
     edited('linux-3.10-xeon', 'no-section', (p) => delete (p.costs.vm_exit.source as Record<string, unknown>).section);
-    expect(() => loadProfile('no-section', dir)).toThrow('profile no-section: costs.vm_exit.source.section is missing (a paper source needs cite, section)');
+    expect(() => loadProfile('no-section', dir)).toThrow(
+      'profile no-section: costs.vm_exit.source.section is missing (a paper source needs cite, section)',
+    );
     edited('linux-3.10-xeon', 'no-source', (p) => delete p.costs.syscall.source);
-    expect(() => loadProfile('no-source', dir)).toThrow('profile no-source: costs.syscall.source must be an object with a "kind"');
-    edited('linux-3.10-xeon', 'bare-string', (p) => (p.costs.irq_entry.source = 'recalled' as unknown as Record<string, unknown>));
-    expect(() => loadProfile('bare-string', dir)).toThrow('profile bare-string: costs.irq_entry.source must be an object');
-    edited('linux-3.10-xeon', 'no-method', (p) => (p.costs.context_switch.source = { kind: 'measured', machine: 'a box', tool: 'tools/os-costs/os-costs.c' }));
-    expect(() => loadProfile('no-method', dir)).toThrow('profile no-method: costs.context_switch.source.method is missing');
+    expect(() => loadProfile('no-source', dir)).toThrow(
+      'profile no-source: costs.syscall.source must be an object with a "kind"',
+    );
+    edited(
+      'linux-3.10-xeon',
+      'bare-string',
+      (p) => (p.costs.irq_entry.source = 'recalled' as unknown as Record<string, unknown>),
+    );
+    expect(() => loadProfile('bare-string', dir)).toThrow(
+      'profile bare-string: costs.irq_entry.source must be an object',
+    );
+    edited(
+      'linux-3.10-xeon',
+      'no-method',
+      (p) =>
+        (p.costs.context_switch.source = { kind: 'measured', machine: 'a box', tool: 'tools/os-costs/os-costs.c' }),
+    );
+    expect(() => loadProfile('no-method', dir)).toThrow(
+      'profile no-method: costs.context_switch.source.method is missing',
+    );
     edited('linux-3.10-xeon', 'no-check', (p) => delete (p.costs.device_model.source as Record<string, unknown>).check);
     expect(() => loadProfile('no-check', dir)).toThrow('profile no-check: costs.device_model.source.check is missing');
-    edited('linux-3.10-xeon', 'odd-kind', (p) => ((p.costs.vm_exit.source as Record<string, unknown>).kind = 'folklore'));
-    expect(() => loadProfile('odd-kind', dir)).toThrow('profile odd-kind: costs.vm_exit.source.kind must be one of paper, measured, derived, estimate, off');
+    edited(
+      'linux-3.10-xeon',
+      'odd-kind',
+      (p) => ((p.costs.vm_exit.source as Record<string, unknown>).kind = 'folklore'),
+    );
+    expect(() => loadProfile('odd-kind', dir)).toThrow(
+      'profile odd-kind: costs.vm_exit.source.kind must be one of paper, measured, derived, estimate, off',
+    );
     edited('zero', 'off-but-not', (p) => (p.costs.syscall.ns = 5));
-    expect(() => loadProfile('off-but-not', dir)).toThrow('profile off-but-not: costs.syscall: an "off" source needs ns 0 (got 5)');
+    expect(() => loadProfile('off-but-not', dir)).toThrow(
+      'profile off-but-not: costs.syscall: an "off" source needs ns 0 (got 5)',
+    );
     edited('linux-3.10-xeon', 'extra-key', (p) => ((p.costs.vm_exit.source as Record<string, unknown>).url = 'x'));
     expect(() => loadProfile('extra-key', dir)).toThrow('profile extra-key: costs.vm_exit.source: unknown key "url"');
   });
 
   test('a derived constant must equal its formula, resolved through the profiles it names', () => {
     edited('linux-kpti', 'drifted', (p) => (p.costs.irq_entry.ns = 1140));
-    expect(() => loadProfile('drifted', dir)).toThrow('profile drifted: costs.irq_entry.ns is 1140 but its formula "linux-3.10-xeon.irq_entry + syscall - linux-3.10-xeon.syscall" gives 1130');
-    edited('linux-kpti', 'dangling', (p) => ((p.costs.vm_exit.source as Record<string, unknown>).formula = 'gone.vm_exit'));
-    expect(() => loadProfile('dangling', dir)).toThrow('profile dangling: costs.vm_exit.source.formula: no readable profile "gone"');
-    edited('linux-kpti', 'unknown-cost', (p) => ((p.costs.vm_exit.source as Record<string, unknown>).formula = 'linux-3.10-xeon.warp'));
-    expect(() => loadProfile('unknown-cost', dir)).toThrow('profile unknown-cost: costs.vm_exit.source.formula: unknown cost "warp"');
-    edited('linux-kpti', 'loop-a', (p) => ((p.costs.vm_exit.source as Record<string, unknown>).formula = 'loop-b.vm_exit'));
-    edited('linux-kpti', 'loop-b', (p) => ((p.costs.vm_exit.source as Record<string, unknown>).formula = 'loop-a.vm_exit'));
+    expect(() => loadProfile('drifted', dir)).toThrow(
+      'profile drifted: costs.irq_entry.ns is 1140 but its formula "linux-3.10-xeon.irq_entry + syscall - linux-3.10-xeon.syscall" gives 1130',
+    );
+    edited(
+      'linux-kpti',
+      'dangling',
+      (p) => ((p.costs.vm_exit.source as Record<string, unknown>).formula = 'gone.vm_exit'),
+    );
+    expect(() => loadProfile('dangling', dir)).toThrow(
+      'profile dangling: costs.vm_exit.source.formula: no readable profile "gone"',
+    );
+    edited(
+      'linux-kpti',
+      'unknown-cost',
+      (p) => ((p.costs.vm_exit.source as Record<string, unknown>).formula = 'linux-3.10-xeon.warp'),
+    );
+    expect(() => loadProfile('unknown-cost', dir)).toThrow(
+      'profile unknown-cost: costs.vm_exit.source.formula: unknown cost "warp"',
+    );
+    edited(
+      'linux-kpti',
+      'loop-a',
+      (p) => ((p.costs.vm_exit.source as Record<string, unknown>).formula = 'loop-b.vm_exit'),
+    );
+    edited(
+      'linux-kpti',
+      'loop-b',
+      (p) => ((p.costs.vm_exit.source as Record<string, unknown>).formula = 'loop-a.vm_exit'),
+    );
     expect(() => loadProfile('loop-a', dir)).toThrow('circle (loop-a -> loop-b -> loop-a)');
     writeFileSync(join(dir, 'broken.json'), '{"name": ');
     expect(() => loadProfile('broken', dir)).toThrow(/^profile broken: .*broken\.json is not JSON/);
@@ -94,20 +161,31 @@ describe('cost profiles', () => {
 
   test('formulas: + - * with * first, references to this profile and to others', () => {
     const f = parseFormula('a.syscall + 2 * context_switch - 3', 'f');
-    expect(f.refs).toEqual([{ profile: 'a', cost: 'syscall' }, { profile: null, cost: 'context_switch' }]);
+    expect(f.refs).toEqual([
+      { profile: 'a', cost: 'syscall' },
+      { profile: null, cost: 'context_switch' },
+    ]);
     expect(f.evaluate((r) => (r.cost === 'syscall' ? 100 : 10))).toBe(117);
-    expect(parseFormula('linux-3.10-xeon.vm_exit', 'f').refs).toEqual([{ profile: 'linux-3.10-xeon', cost: 'vm_exit' }]);
+    expect(parseFormula('linux-3.10-xeon.vm_exit', 'f').refs).toEqual([
+      { profile: 'linux-3.10-xeon', cost: 'vm_exit' },
+    ]);
     expect(() => parseFormula('syscall +', 'f')).toThrow('f: "syscall +" is not operand (op operand)*');
     expect(() => parseFormula('syscall / 2', 'f')).toThrow('f: cannot read "/ 2"');
   });
 
   test('bad profiles are refused with the key named', () => {
     expect(() => loadProfile('nope')).toThrow(/unknown cost profile "nope" \(available: /);
-    expect(() => validateProfile({ name: 'x', description: '', costs: {} }, 'p')).toThrow('p: costs.vm_exit is missing');
+    expect(() => validateProfile({ name: 'x', description: '', costs: {} }, 'p')).toThrow(
+      'p: costs.vm_exit is missing',
+    );
     const src = { kind: 'paper', cite: 'a paper', section: '§1' };
     const costs = Object.fromEntries(COST_NAMES.map((c) => [c, { ns: 1, source: src }]));
-    expect(() => validateProfile({ name: 'x', description: '', costs: { ...costs, vm_exit: { ns: -1, source: src } } }, 'p')).toThrow('costs.vm_exit.ns must be a number >= 0');
-    expect(() => validateProfile({ name: 'x', description: '', costs: { ...costs, warp: { ns: 1, source: src } } }, 'p')).toThrow('unknown cost "warp"');
+    expect(() =>
+      validateProfile({ name: 'x', description: '', costs: { ...costs, vm_exit: { ns: -1, source: src } } }, 'p'),
+    ).toThrow('costs.vm_exit.ns must be a number >= 0');
+    expect(() =>
+      validateProfile({ name: 'x', description: '', costs: { ...costs, warp: { ns: 1, source: src } } }, 'p'),
+    ).toThrow('unknown cost "warp"');
   });
 
   test('the calibrated spin: a requested 1 us measures within 10 % (median of 21 runs of 200 spins, plain node)', () => {
@@ -134,6 +212,9 @@ describe('cost profiles', () => {
     const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
     const medians = JSON.parse(r.stdout) as number[];
-    expect({ medians_ns: medians, within_10_percent: medians.some((m) => m > 900 && m < 1100) }).toEqual({ medians_ns: medians, within_10_percent: true });
+    expect({ medians_ns: medians, within_10_percent: medians.some((m) => m > 900 && m < 1100) }).toEqual({
+      medians_ns: medians,
+      within_10_percent: true,
+    });
   });
 });

@@ -23,7 +23,15 @@ test('the repository root is found from inside it, and every stage folder is a s
   const root = workspaceRoot();
   expect(workspaceDirs(root).some((d) => d.endsWith(join('packages', 'core')))).toBe(true);
   const stages = stagePackages(root).map((p) => p.name);
-  expect(stages).toEqual(expect.arrayContaining(['@vnflab/nic', '@vnflab/lb', '@vnflab/traffic-gen', '@vnflab/backends', '@vnflab/kernel-path']));
+  expect(stages).toEqual(
+    expect.arrayContaining([
+      '@vnflab/nic',
+      '@vnflab/lb',
+      '@vnflab/traffic-gen',
+      '@vnflab/backends',
+      '@vnflab/kernel-path',
+    ]),
+  );
   expect(stages).not.toContain('@vnflab/core');
   expect(stages).not.toContain('@vnflab/controller');
 });
@@ -40,7 +48,9 @@ test('a workspace with a stage marker is registered; one without is not', () => 
 
 test('a marker naming an export the package lacks is an error naming both', () => {
   const root = skeleton({ 'services/nic': { name: '@vnflab/nic', vnflab: { stage: 'nicManifest' } } });
-  expect(() => discoverStages(root)).toThrow('@vnflab/nic: package.json names "nicManifest" as its stage manifest, but the package exports no such manifest');
+  expect(() => discoverStages(root)).toThrow(
+    '@vnflab/nic: package.json names "nicManifest" as its stage manifest, but the package exports no such manifest',
+  );
 });
 
 test('a manifest not named after its folder is refused', () => {

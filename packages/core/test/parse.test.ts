@@ -1,7 +1,23 @@
-import { ParsedFrame, Reason, buildFrame, fillChecksums, ipFromString, parseFrame, reasonName, ETH_HLEN } from '@vnflab/core';
+import {
+  ParsedFrame,
+  Reason,
+  buildFrame,
+  fillChecksums,
+  ipFromString,
+  parseFrame,
+  reasonName,
+  ETH_HLEN,
+} from '@vnflab/core';
 
 const good = (proto: 'udp' | 'tcp' = 'udp', len = 60): Buffer =>
-  buildFrame({ srcIp: ipFromString('10.1.0.1'), dstIp: ipFromString('10.0.0.100'), proto, srcPort: 49152, dstPort: 80, frameLen: len });
+  buildFrame({
+    srcIp: ipFromString('10.1.0.1'),
+    dstIp: ipFromString('10.0.0.100'),
+    proto,
+    srcPort: 49152,
+    dstPort: 80,
+    frameLen: len,
+  });
 
 function reason(buf: Buffer, len = buf.length): string {
   return reasonName(parseFrame(buf, 0, len, new ParsedFrame()));
@@ -11,7 +27,18 @@ describe('parseFrame', () => {
   test('a built UDP frame parses with every field in place', () => {
     const p = new ParsedFrame();
     expect(parseFrame(good(), 0, 60, p)).toBe(0);
-    expect(p).toMatchObject({ l3Off: 14, ihl: 20, ipTotalLen: 46, proto: 17, srcIp: ipFromString('10.1.0.1'), dstIp: ipFromString('10.0.0.100'), srcPort: 49152, dstPort: 80, payloadOff: 42, payloadLen: 18 });
+    expect(p).toMatchObject({
+      l3Off: 14,
+      ihl: 20,
+      ipTotalLen: 46,
+      proto: 17,
+      srcIp: ipFromString('10.1.0.1'),
+      dstIp: ipFromString('10.0.0.100'),
+      srcPort: 49152,
+      dstPort: 80,
+      payloadOff: 42,
+      payloadLen: 18,
+    });
   });
 
   test('a built TCP frame parses', () => {

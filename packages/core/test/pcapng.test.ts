@@ -2,7 +2,18 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  DEFAULT_SRC_MAC, MAX_BLOCK_LEN, PcapError, PcapWriter, Rng, buildFrame, ipFromString, openCaptureWriter, parseCapture, parsePcap, parsePcapng, readCapture,
+  DEFAULT_SRC_MAC,
+  MAX_BLOCK_LEN,
+  PcapError,
+  PcapWriter,
+  Rng,
+  buildFrame,
+  ipFromString,
+  openCaptureWriter,
+  parseCapture,
+  parsePcap,
+  parsePcapng,
+  readCapture,
   type PcapngCapture,
 } from '@vnflab/core';
 
@@ -37,7 +48,13 @@ function options(le: boolean, ...opts: [number, Buffer][]): Buffer {
   const parts: Buffer[] = [];
   for (const [code, v] of opts) {
     const h = Buffer.alloc(4);
-    if (le) { h.writeUInt16LE(code, 0); h.writeUInt16LE(v.length, 2); } else { h.writeUInt16BE(code, 0); h.writeUInt16BE(v.length, 2); }
+    if (le) {
+      h.writeUInt16LE(code, 0);
+      h.writeUInt16LE(v.length, 2);
+    } else {
+      h.writeUInt16BE(code, 0);
+      h.writeUInt16BE(v.length, 2);
+    }
     parts.push(h, v, Buffer.alloc(pad4(v.length) - v.length));
   }
   parts.push(Buffer.alloc(4)); // opt_endofopt
@@ -46,19 +63,32 @@ function options(le: boolean, ...opts: [number, Buffer][]): Buffer {
 
 function shb(le = true): Buffer {
   const b = Buffer.alloc(16);
-  if (le) { b.writeUInt32LE(0x1a2b3c4d, 0); b.writeUInt16LE(1, 4); } else { b.writeUInt32BE(0x1a2b3c4d, 0); b.writeUInt16BE(1, 4); }
+  if (le) {
+    b.writeUInt32LE(0x1a2b3c4d, 0);
+    b.writeUInt16LE(1, 4);
+  } else {
+    b.writeUInt32BE(0x1a2b3c4d, 0);
+    b.writeUInt16BE(1, 4);
+  }
   b.fill(0xff, 8, 16);
   return block(0x0a0d0d0a, b, le);
 }
 
 function idb(linkType: number, le = true, tsresol?: number, tsoffset?: bigint): Buffer {
   const h = Buffer.alloc(8);
-  if (le) { h.writeUInt16LE(linkType, 0); h.writeUInt32LE(65535, 4); } else { h.writeUInt16BE(linkType, 0); h.writeUInt32BE(65535, 4); }
+  if (le) {
+    h.writeUInt16LE(linkType, 0);
+    h.writeUInt32LE(65535, 4);
+  } else {
+    h.writeUInt16BE(linkType, 0);
+    h.writeUInt32BE(65535, 4);
+  }
   const opts: [number, Buffer][] = [[2, Buffer.from('eth0')]]; // if_name, ignored
   if (tsresol !== undefined) opts.push([9, Buffer.from([tsresol])]);
   if (tsoffset !== undefined) {
     const v = Buffer.alloc(8);
-    if (le) v.writeBigInt64LE(tsoffset); else v.writeBigInt64BE(tsoffset);
+    if (le) v.writeBigInt64LE(tsoffset);
+    else v.writeBigInt64BE(tsoffset);
     opts.push([14, v]);
   }
   return block(1, Buffer.concat([h, options(le, ...opts)]), le);
@@ -72,17 +102,29 @@ function epb(iface: number, ts: bigint, data: Buffer, le = true): Buffer {
   w(Number(ts & 0xffffffffn), 8);
   w(data.length, 12);
   w(data.length, 16);
-  return block(6, Buffer.concat([h, data, Buffer.alloc(pad4(data.length) - data.length), options(le, [1, Buffer.from('a comment')])]), le);
+  return block(
+    6,
+    Buffer.concat([h, data, Buffer.alloc(pad4(data.length) - data.length), options(le, [1, Buffer.from('a comment')])]),
+    le,
+  );
 }
 
 function spb(data: Buffer, le = true): Buffer {
   const h = Buffer.alloc(4);
-  if (le) h.writeUInt32LE(data.length, 0); else h.writeUInt32BE(data.length, 0);
+  if (le) h.writeUInt32LE(data.length, 0);
+  else h.writeUInt32BE(data.length, 0);
   return block(3, Buffer.concat([h, data]), le);
 }
 
 // an IPv4/UDP packet and the Ethernet frame around it
-const ETH = buildFrame({ srcIp: ipFromString('10.1.0.1'), dstIp: ipFromString('10.0.0.100'), proto: 'udp', srcPort: 50000, dstPort: 80, frameLen: 100 });
+const ETH = buildFrame({
+  srcIp: ipFromString('10.1.0.1'),
+  dstIp: ipFromString('10.0.0.100'),
+  proto: 'udp',
+  srcPort: 50000,
+  dstPort: 80,
+  frameLen: 100,
+});
 const IP = ETH.subarray(14);
 
 function sll(protocol: number, payload: Buffer, mac = Buffer.from([0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff])): Buffer {
@@ -141,7 +183,12 @@ describe('pcapng round trip through PcapWriter', () => {
 
   test('openCaptureWriter picks pcapng for .pcapng and libpcap otherwise; readCapture goes by the magic, not the name', () => {
     const f = frames(3);
-    for (const [name, format] of [['a.pcapng', 'pcapng'], ['b.PCAPNG', 'pcapng'], ['c.pcap', 'pcap'], ['d.cap', 'pcap']] as const) {
+    for (const [name, format] of [
+      ['a.pcapng', 'pcapng'],
+      ['b.PCAPNG', 'pcapng'],
+      ['c.pcap', 'pcap'],
+      ['d.cap', 'pcap'],
+    ] as const) {
       const w = openCaptureWriter(join(dir, name));
       expect(w.format).toBe(format);
       for (const x of f) w.write(x, 0, x.length, 1_700_000_000, 5);
@@ -180,7 +227,12 @@ describe('pcapng blocks', () => {
     ]);
     const cap = parsePcapng(file, 'multi.pcapng');
     expect(cap.sections).toBe(2);
-    expect(cap.interfaces.map((i) => [i.section, i.resolution])).toEqual([[0, 'us'], [0, '2^-10'], [0, '1e-3'], [1, 'ns']]);
+    expect(cap.interfaces.map((i) => [i.section, i.resolution])).toEqual([
+      [0, 'us'],
+      [0, '2^-10'],
+      [0, '1e-3'],
+      [1, 'ns'],
+    ]);
     expect(cap.skippedBlocks).toEqual({ '0x00000004': 1, '0x00000005': 1, '0x40000bad': 1 });
     expect(cap.records.map((r) => [r.sec, r.nsec])).toEqual([
       [1_700_000_000, 123_456_000],
@@ -196,10 +248,16 @@ describe('pcapng blocks', () => {
 
   test('a packet of an interface the section does not describe is an error naming its offset', () => {
     const head = Buffer.concat([shb(), idb(1)]);
-    expect(() => parsePcapng(Buffer.concat([head, epb(1, 0n, ETH)]), 'x')).toThrow(`x: packet of interface 1, but this section describes 1 at offset ${head.length + 8}`);
+    expect(() => parsePcapng(Buffer.concat([head, epb(1, 0n, ETH)]), 'x')).toThrow(
+      `x: packet of interface 1, but this section describes 1 at offset ${head.length + 8}`,
+    );
     // interfaces restart with every section
-    expect(() => parsePcapng(Buffer.concat([head, shb(), epb(0, 0n, ETH)]), 'x')).toThrow(/packet of interface 0, but this section describes 0/);
-    expect(() => parsePcapng(Buffer.concat([shb(), spb(ETH)]), 'x')).toThrow('x: simple packet block before any interface description at offset 28');
+    expect(() => parsePcapng(Buffer.concat([head, shb(), epb(0, 0n, ETH)]), 'x')).toThrow(
+      /packet of interface 0, but this section describes 0/,
+    );
+    expect(() => parsePcapng(Buffer.concat([shb(), spb(ETH)]), 'x')).toThrow(
+      'x: simple packet block before any interface description at offset 28',
+    );
   });
 });
 
@@ -240,7 +298,10 @@ describe('link types normalised to Ethernet', () => {
 
   test('Linux cooked v1 (113) and v2 (276): IPv4 kept with its source MAC, ARP a not_ipv4 drop, a short header a truncated drop', () => {
     const mac = Buffer.from([0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff]);
-    for (const [lt, wrap] of [[113, sll], [276, sll2]] as const) {
+    for (const [lt, wrap] of [
+      [113, sll],
+      [276, sll2],
+    ] as const) {
       const cap = capture(lt, wrap(0x0800, IP), wrap(0x0806, ARP), Buffer.alloc(10), wrap(0x0800, IP));
       expect(cap.records.map((r) => r.drop)).toEqual([undefined, 'not_ipv4', 'truncated', undefined]);
       expectEthernetAround(cap.records[0].data, mac);
@@ -265,20 +326,38 @@ describe('bad pcapng files are one-line errors naming the offset', () => {
   const firstEpb = shb().length + idb(1).length;
 
   test('cut inside a block, inside a block header, or inside the section header', () => {
-    expect(() => parsePcapng(good.subarray(0, good.length - 3), 'cut.pcapng')).toThrow(/^cut\.pcapng: truncated block: \d+ bytes announced, \d+ present at offset \d+$/);
-    expect(() => parsePcapng(good.subarray(0, firstEpb + 5), 'h')).toThrow(`h: truncated block header (5 of 12 bytes) at offset ${firstEpb}`);
-    expect(() => parsePcapng(good.subarray(0, 20), 'h')).toThrow('h: truncated section header block (20 of 28 bytes) at offset 0');
+    expect(() => parsePcapng(good.subarray(0, good.length - 3), 'cut.pcapng')).toThrow(
+      /^cut\.pcapng: truncated block: \d+ bytes announced, \d+ present at offset \d+$/,
+    );
+    expect(() => parsePcapng(good.subarray(0, firstEpb + 5), 'h')).toThrow(
+      `h: truncated block header (5 of 12 bytes) at offset ${firstEpb}`,
+    );
+    expect(() => parsePcapng(good.subarray(0, 20), 'h')).toThrow(
+      'h: truncated section header block (20 of 28 bytes) at offset 0',
+    );
   });
 
   test('lengths that are not a multiple of 4, too small, beyond the maximum or disagreeing with the trailer', () => {
-    const set = (o: number, v: number): Buffer => { const b = Buffer.from(good); b.writeUInt32LE(v, o); return b; };
-    expect(() => parsePcapng(set(firstEpb + 4, 61), 'x')).toThrow(`x: corrupt block length 61 at offset ${firstEpb + 4}`);
+    const set = (o: number, v: number): Buffer => {
+      const b = Buffer.from(good);
+      b.writeUInt32LE(v, o);
+      return b;
+    };
+    expect(() => parsePcapng(set(firstEpb + 4, 61), 'x')).toThrow(
+      `x: corrupt block length 61 at offset ${firstEpb + 4}`,
+    );
     expect(() => parsePcapng(set(firstEpb + 4, 8), 'x')).toThrow(`x: corrupt block length 8 at offset ${firstEpb + 4}`);
-    expect(() => parsePcapng(set(firstEpb + 4, MAX_BLOCK_LEN + 4), 'x')).toThrow(`x: corrupt block length ${MAX_BLOCK_LEN + 4} at offset ${firstEpb + 4}`);
+    expect(() => parsePcapng(set(firstEpb + 4, MAX_BLOCK_LEN + 4), 'x')).toThrow(
+      `x: corrupt block length ${MAX_BLOCK_LEN + 4} at offset ${firstEpb + 4}`,
+    );
     expect(() => parsePcapng(set(firstEpb + 4, 0xfffffffc), 'x')).toThrow(/corrupt block length 4294967292/);
     const epbLen = good.readUInt32LE(firstEpb + 4);
-    expect(() => parsePcapng(set(firstEpb + epbLen - 4, 44), 'x')).toThrow(`x: corrupt block: trailing length 44 differs from ${epbLen} at offset ${firstEpb + epbLen - 4}`);
-    expect(() => parsePcapng(set(firstEpb + 20, 0x7fffffff), 'x')).toThrow(`x: corrupt captured length 2147483647 (${epbLen - 32} bytes in the block) at offset ${firstEpb + 20}`);
+    expect(() => parsePcapng(set(firstEpb + epbLen - 4, 44), 'x')).toThrow(
+      `x: corrupt block: trailing length 44 differs from ${epbLen} at offset ${firstEpb + epbLen - 4}`,
+    );
+    expect(() => parsePcapng(set(firstEpb + 20, 0x7fffffff), 'x')).toThrow(
+      `x: corrupt captured length 2147483647 (${epbLen - 32} bytes in the block) at offset ${firstEpb + 20}`,
+    );
     expect(() => parsePcapng(set(8, 0x12345678), 'x')).toThrow('x: corrupt byte-order magic 0x12345678 at offset 8');
   });
 
@@ -289,8 +368,12 @@ describe('bad pcapng files are one-line errors naming the offset', () => {
   });
 
   test('neither pcap nor pcapng, and empty files', () => {
-    expect(() => parseCapture(Buffer.from('GET / HTTP/1.1\r\n'), 'x')).toThrow('x: not a pcap or pcapng file (magic 0x47455420) at offset 0');
-    expect(() => parseCapture(Buffer.alloc(0), 'x')).toThrow('x: truncated: 0 bytes, not a pcap or pcapng file at offset 0');
+    expect(() => parseCapture(Buffer.from('GET / HTTP/1.1\r\n'), 'x')).toThrow(
+      'x: not a pcap or pcapng file (magic 0x47455420) at offset 0',
+    );
+    expect(() => parseCapture(Buffer.alloc(0), 'x')).toThrow(
+      'x: truncated: 0 bytes, not a pcap or pcapng file at offset 0',
+    );
     expect(() => parsePcapng(Buffer.alloc(0), 'x')).toThrow('x: truncated: no section header block at offset 0');
   });
 

@@ -1,7 +1,16 @@
 // The bus's wire form of a batch: every field survives the round trip, frames of any length and
 // alignment, and anything that is not exactly one batch is refused with the reason.
 
-import { Batch, BatchFormatError, BatchPool, decodeBatch, encodeBatch, BatchEncoder, WIRE_HEADER_LEN, WIRE_META_LEN } from '../src';
+import {
+  Batch,
+  BatchFormatError,
+  BatchPool,
+  decodeBatch,
+  encodeBatch,
+  BatchEncoder,
+  WIRE_HEADER_LEN,
+  WIRE_META_LEN,
+} from '../src';
 
 function sample(lengths: number[]): Batch {
   const b = Batch.allocate(lengths.length + 3, 1518); // spare slots and room do not travel
@@ -24,10 +33,29 @@ function sample(lengths: number[]): Batch {
 }
 
 function expectSame(a: Batch, b: Batch): void {
-  expect([b.count, b.chainId, b.stageIndex, b.interrupts, b.batchId, b.enqueueNs, b.createdNs]).toEqual([a.count, a.chainId, a.stageIndex, a.interrupts, a.batchId, a.enqueueNs, a.createdNs]);
+  expect([b.count, b.chainId, b.stageIndex, b.interrupts, b.batchId, b.enqueueNs, b.createdNs]).toEqual([
+    a.count,
+    a.chainId,
+    a.stageIndex,
+    a.interrupts,
+    a.batchId,
+    a.enqueueNs,
+    a.createdNs,
+  ]);
   for (let i = 0; i < a.count; i++) {
-    expect([b.length(i), b.reason(i), b.flowHash(i), b.flowId(i), b.seq(i), b.genNs(i)]).toEqual([a.length(i), a.reason(i), a.flowHash(i), a.flowId(i), a.seq(i), a.genNs(i)]);
-    expect(b.buf.subarray(b.offset(i), b.offset(i) + b.length(i)).equals(a.buf.subarray(a.offset(i), a.offset(i) + a.length(i)))).toBe(true);
+    expect([b.length(i), b.reason(i), b.flowHash(i), b.flowId(i), b.seq(i), b.genNs(i)]).toEqual([
+      a.length(i),
+      a.reason(i),
+      a.flowHash(i),
+      a.flowId(i),
+      a.seq(i),
+      a.genNs(i),
+    ]);
+    expect(
+      b.buf
+        .subarray(b.offset(i), b.offset(i) + b.length(i))
+        .equals(a.buf.subarray(a.offset(i), a.offset(i) + a.length(i))),
+    ).toBe(true);
   }
 }
 

@@ -6,25 +6,56 @@ import { trafficGenStage } from '@vnflab/traffic-gen';
 import { backendsStage } from '@vnflab/backends';
 import { kernelPathStage } from '@vnflab/kernel-path';
 import {
-  ABLATION_ROWS, BYPASS_ROW, KERNEL_ROW, MITIGATION_ROWS, MTCP_GROUPS, benchKernelPath, defaultRows, formatBreakdown,
-  runBreakdown, type BreakdownReport,
+  ABLATION_ROWS,
+  BYPASS_ROW,
+  KERNEL_ROW,
+  MITIGATION_ROWS,
+  MTCP_GROUPS,
+  benchKernelPath,
+  defaultRows,
+  formatBreakdown,
+  runBreakdown,
+  type BreakdownReport,
 } from '@vnflab/lab';
 
-const registry = (): StageRegistry => new StageRegistry().register(trafficGenStage).register(kernelPathStage).register(backendsStage);
+const registry = (): StageRegistry =>
+  new StageRegistry().register(trafficGenStage).register(kernelPathStage).register(backendsStage);
 
 const sum = (o: Record<string, number>): number => Object.values(o).reduce((a, b) => a + b, 0);
 
 describe('runBreakdown', () => {
   let report: BreakdownReport;
   beforeAll(async () => {
-    report = await runBreakdown({ registry: registry(), durationS: 0.1, warmupS: 0.05, size: 64, profile: 'linux-3.10-xeon' });
+    report = await runBreakdown({
+      registry: registry(),
+      durationS: 0.1,
+      warmupS: 0.05,
+      size: 64,
+      profile: 'linux-3.10-xeon',
+    });
   });
 
   it('runs kernel, each mechanism off in turn, the mitigations, then bypass', () => {
-    expect(report.rows.map((r) => r.name)).toEqual(['kernel', '-irq', '-alloc', '-copies', '-syscall', '-stack', 'napi', 'recvmmsg', 'bypass']);
+    expect(report.rows.map((r) => r.name)).toEqual([
+      'kernel',
+      '-irq',
+      '-alloc',
+      '-copies',
+      '-syscall',
+      '-stack',
+      'napi',
+      'recvmmsg',
+      'bypass',
+    ]);
     expect(report.rows.map((r) => r.name)).toEqual(defaultRows().map((r) => r.name));
     const t = Object.fromEntries(report.rows.map((r) => [r.name, r.toggles]));
-    expect(t.kernel).toEqual({ irq: 'napi:64', alloc: 'per-packet', copies: 'both', syscall: 'per-packet', stack: 'full' });
+    expect(t.kernel).toEqual({
+      irq: 'napi:64',
+      alloc: 'per-packet',
+      copies: 'both',
+      syscall: 'per-packet',
+      stack: 'full',
+    });
     expect(t['-irq']).toEqual({ ...t.kernel, irq: 'poll:32' });
     expect(t['-alloc']).toEqual({ ...t.kernel, alloc: 'pool' });
     expect(t['-copies']).toEqual({ ...t.kernel, copies: 'none' });
@@ -78,7 +109,13 @@ describe('runBreakdown', () => {
 
   it('puts the published figures beside ours, with the bypass/kernel ratio and notes', () => {
     const c = report.comparison;
-    expect(c.mtcp.published).toEqual({ packet_io: 0.04, kernel_without_tcpip: 0.45, tcpip: 0.34, application: 0.17, kernel: 0.83 });
+    expect(c.mtcp.published).toEqual({
+      packet_io: 0.04,
+      kernel_without_tcpip: 0.45,
+      tcpip: 0.34,
+      application: 0.17,
+      kernel: 0.83,
+    });
     expect(c.mtcp.ours_kernel_mode!.kernel).toBeCloseTo(1 - c.mtcp.ours_kernel_mode!.application, 9);
     expect(c.netmap.budget_ns).toBe(67.2);
     expect(c.netmap.ours_multiple).toBeCloseTo(report.rows[0].kernel_path.ns_per_packet / 67.2, 9);
@@ -94,7 +131,9 @@ describe('runBreakdown', () => {
   it('formats a table with every row and the published figures', () => {
     const text = formatBreakdown(report);
     for (const r of report.rows) expect(text).toMatch(new RegExp(`^${r.name.replace('-', '\\-')}\\b`, 'm'));
-    expect(text).toContain('mTCP Fig. 1 (recalled): packet I/O 4 %, kernel w/o TCP/IP 45 %, TCP/IP 34 %, application 17 %; kernel 83 %');
+    expect(text).toContain(
+      'mTCP Fig. 1 (recalled): packet I/O 4 %, kernel w/o TCP/IP 45 %, TCP/IP 34 %, application 17 %; kernel 83 %',
+    );
     expect(text).toContain('67.2 ns');
     expect(text).toContain('DPDK 43.5 Mpps vs Linux 4.8 Mpps');
   });
@@ -102,7 +141,9 @@ describe('runBreakdown', () => {
 
 describe('runBreakdown options', () => {
   it('needs exactly one kernel-path among the middle stages', async () => {
-    await expect(runBreakdown({ registry: registry(), durationS: 0.05, middle: [] })).rejects.toThrow(/exactly one kernel-path \(found 0\)/);
+    await expect(runBreakdown({ registry: registry(), durationS: 0.05, middle: [] })).rejects.toThrow(
+      /exactly one kernel-path \(found 0\)/,
+    );
   });
 
   it('keeps the kernel-path entry settings that are not toggles, and runs the rows it is given', async () => {
@@ -125,7 +166,13 @@ describe('runBreakdown options', () => {
   });
 
   it('row lists are the documented ones', () => {
-    expect(ABLATION_ROWS.map((r) => Object.keys(r.settings)[0])).toEqual(['irq', 'alloc', 'copies', 'syscall', 'stack']);
+    expect(ABLATION_ROWS.map((r) => Object.keys(r.settings)[0])).toEqual([
+      'irq',
+      'alloc',
+      'copies',
+      'syscall',
+      'stack',
+    ]);
     expect(MITIGATION_ROWS.map((r) => r.settings)).toEqual([{ irq: 'napi:64' }, { syscall: 'batch:32' }]);
     expect(defaultRows(false).map((r) => r.name)).not.toContain('napi');
   });
@@ -133,7 +180,11 @@ describe('runBreakdown options', () => {
 
 describe('benchKernelPath', () => {
   it('returns packets/s and CPU ns/packet per row, and bypass over kernel', async () => {
-    const r = await benchKernelPath({ packets: 640, rows: [KERNEL_ROW, ABLATION_ROWS[1], BYPASS_ROW], profile: 'zero' });
+    const r = await benchKernelPath({
+      packets: 640,
+      rows: [KERNEL_ROW, ABLATION_ROWS[1], BYPASS_ROW],
+      profile: 'zero',
+    });
     expect(r.rows.map((x) => x.name)).toEqual(['kernel', '-alloc', 'bypass']);
     for (const row of r.rows) {
       expect(row.packets).toBe(640);
@@ -143,7 +194,14 @@ describe('benchKernelPath', () => {
     }
     // batches of 64 and no NIC: NAPI's own-ring interrupt, a full poll then an empty one, and one
     // wake-up of the application per batch
-    expect(r.rows[0].events_per_packet).toEqual({ interrupt: 1 / 64, empty_poll: 1 / 64, alloc: 1, copy: 2, syscall: 1, context_switch: 1 / 64 });
+    expect(r.rows[0].events_per_packet).toEqual({
+      interrupt: 1 / 64,
+      empty_poll: 1 / 64,
+      alloc: 1,
+      copy: 2,
+      syscall: 1,
+      context_switch: 1 / 64,
+    });
     expect(r.rows[1].events_per_packet.alloc).toBeUndefined();
     expect(r.bypass_over_kernel!.pps).toBeGreaterThan(0);
   });

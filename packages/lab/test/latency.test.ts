@@ -21,10 +21,22 @@ test('from LogHistogram buckets: quantiles at bucket resolution, a CDF ending at
 });
 
 test('from Prometheus le buckets: interpolated like histogram_quantile', () => {
-  const l = latencyFromCumulative([[Infinity, 100], [0.001, 50], [0.002, 100], [0.0005, 0]], 0.12);
+  const l = latencyFromCumulative(
+    [
+      [Infinity, 100],
+      [0.001, 50],
+      [0.002, 100],
+      [0.0005, 0],
+    ],
+    0.12,
+  );
   expect(l.count).toBe(100);
   expect(l.p50).toBeCloseTo(0.001, 9);
   expect(l.p90).toBeCloseTo(0.0018, 9);
   expect(l.max).toBe(0.002);
-  expect(l.cdf).toEqual([[0.0005, 0], [0.001, 0.5], [0.002, 1]]);
+  expect(l.cdf).toEqual([
+    [0.0005, 0],
+    [0.001, 0.5],
+    [0.002, 1],
+  ]);
 });

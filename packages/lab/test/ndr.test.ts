@@ -8,10 +8,20 @@ function fakeChain(capacity: number): (rate: number) => Promise<CompareResult> {
     const offered = rate > 0 ? rate : capacity;
     const delivered = Math.min(offered, capacity);
     return {
-      variant: 'v', size: 64, rate_pps: rate, window_s: 1, sent: delivered, received: delivered, offered_pps: delivered, packets_per_second: delivered,
-      drops: {}, drops_total: 0, not_sent: rate > 0 ? Math.max(0, rate - capacity) : 0,
+      variant: 'v',
+      size: 64,
+      rate_pps: rate,
+      window_s: 1,
+      sent: delivered,
+      received: delivered,
+      offered_pps: delivered,
+      packets_per_second: delivered,
+      drops: {},
+      drops_total: 0,
+      not_sent: rate > 0 ? Math.max(0, rate - capacity) : 0,
       cpu: { stage_seconds: {}, stage_ns_per_packet: 0, stage_share: {}, chain_seconds: {}, chain_share: {} },
-      events_per_packet: {}, latency_seconds: { p50: 0, p90: 0, p99: 0, max: 0, mean: 0, count: 0, cdf: [] },
+      events_per_packet: {},
+      latency_seconds: { p50: 0, p90: 0, p99: 0, max: 0, mean: 0, count: 0, cdf: [] },
     };
   };
 }
@@ -39,7 +49,10 @@ test('binary search finds the highest lossless rate within the resolution', asyn
 
 test('the iteration bound holds, and a chain that loses at every rate has NDR 0', async () => {
   const f = fakeChain(1000);
-  const always = async (rate: number): Promise<CompareResult> => ({ ...(await f(rate)), drops_total: rate > 0 ? 5 : 0 });
+  const always = async (rate: number): Promise<CompareResult> => ({
+    ...(await f(rate)),
+    drops_total: rate > 0 ? 5 : 0,
+  });
   const { outcome, best } = await searchNdr(always, { resolution: 0.001, maxIterations: 3 });
   expect(outcome.trials).toHaveLength(3);
   expect(outcome.rate_pps).toBe(0);

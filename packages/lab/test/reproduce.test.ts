@@ -9,12 +9,26 @@ import { kernelPathStage } from '@vnflab/kernel-path';
 import { nicStage } from '@vnflab/nic';
 import { trafficGenStage } from '@vnflab/traffic-gen';
 import {
-  FINDING_NAMES, FINDINGS, UnknownFindingError, renderReproduceHtml, rowChart, runReproduce, selectFindings, toRow,
-  type Finding, type ReproduceReport, type ReproRow,
+  FINDING_NAMES,
+  FINDINGS,
+  UnknownFindingError,
+  renderReproduceHtml,
+  rowChart,
+  runReproduce,
+  selectFindings,
+  toRow,
+  type Finding,
+  type ReproduceReport,
+  type ReproRow,
 } from '@vnflab/lab';
 
 const registry = (): StageRegistry =>
-  new StageRegistry().register(trafficGenStage).register(nicStage).register(kernelPathStage).register(firewallStage).register(backendsStage);
+  new StageRegistry()
+    .register(trafficGenStage)
+    .register(nicStage)
+    .register(kernelPathStage)
+    .register(firewallStage)
+    .register(backendsStage);
 
 describe('runReproduce --quick, every finding', () => {
   let report: ReproduceReport;
@@ -26,16 +40,30 @@ describe('runReproduce --quick, every finding', () => {
 
   it('has one row per finding, in the stable order', () => {
     expect(report.rows.map((r) => r.name)).toEqual([...FINDING_NAMES]);
-    expect(FINDING_NAMES).toEqual(expect.arrayContaining([
-      'netmap-per-packet', 'xdp-drop', 'xdp-conntrack-drop', 'irq-vs-poll-latency', 'eli-posted', 'eli-exit',
-      'virtio-order', 'virtio-event-idx', 'maglev-balance', 'maglev-disruption', 'mtcp-figure1',
-    ]));
+    expect(FINDING_NAMES).toEqual(
+      expect.arrayContaining([
+        'netmap-per-packet',
+        'xdp-drop',
+        'xdp-conntrack-drop',
+        'irq-vs-poll-latency',
+        'eli-posted',
+        'eli-exit',
+        'virtio-order',
+        'virtio-event-idx',
+        'maglev-balance',
+        'maglev-disruption',
+        'mtcp-figure1',
+      ]),
+    );
   });
 
   it('every row has the documented schema, an ordered band and a verdict that follows from them', () => {
     for (const r of report.rows) {
-      expect(Object.keys(r).sort()).toEqual(['band', 'explanation', 'in_band', 'measured', 'name', 'published', 'setup', 'source', 'unit'].sort());
-      for (const k of ['name', 'source', 'setup', 'unit', 'explanation'] as const) expect(r[k].length).toBeGreaterThan(0);
+      expect(Object.keys(r).sort()).toEqual(
+        ['band', 'explanation', 'in_band', 'measured', 'name', 'published', 'setup', 'source', 'unit'].sort(),
+      );
+      for (const k of ['name', 'source', 'setup', 'unit', 'explanation'] as const)
+        expect(r[k].length).toBeGreaterThan(0);
       expect(r.setup).toContain('Lab:');
       expect(Number.isFinite(r.measured)).toBe(true);
       expect(r.published === null || Number.isFinite(r.published)).toBe(true);
@@ -49,13 +77,19 @@ describe('runReproduce --quick, every finding', () => {
   });
 
   it('a paper figure, where there is one, lies inside its own band', () => {
-    for (const r of report.rows) if (r.published !== null) expect([r.name, r.published >= r.band[0] && r.published <= r.band[1]]).toEqual([r.name, true]);
+    for (const r of report.rows)
+      if (r.published !== null)
+        expect([r.name, r.published >= r.band[0] && r.published <= r.band[1]]).toEqual([r.name, true]);
   });
 
   it('measures the mechanisms it names: packets dropped by the rule, exits, EVENT_IDX', () => {
     expect(rows['xdp-drop'].explanation).toMatch(/(\d+) of \1 packets dropped by the rule/);
-    expect(rows['eli-exit'].explanation).toMatch(/exit-based delivery [\d.]+ ns\/packet \(nic [\d.]+; [\d.]+ interrupts, (?!0\.000 )[\d.]+ VM exits per packet\)/); // exits: some, however many
-    expect(rows['eli-posted'].explanation).toMatch(/posted interrupts [\d.]+ ns\/packet \(nic [\d.]+; [\d.]+ interrupts, 0\.000 VM exits per packet\)/);
+    expect(rows['eli-exit'].explanation).toMatch(
+      /exit-based delivery [\d.]+ ns\/packet \(nic [\d.]+; [\d.]+ interrupts, (?!0\.000 )[\d.]+ VM exits per packet\)/,
+    ); // exits: some, however many
+    expect(rows['eli-posted'].explanation).toMatch(
+      /posted interrupts [\d.]+ ns\/packet \(nic [\d.]+; [\d.]+ interrupts, 0\.000 VM exits per packet\)/,
+    );
     // suppression is counted, not timed
     expect(rows['virtio-event-idx'].measured).toBeLessThan(1);
     expect(rows['virtio-event-idx'].in_band).toBe(true);
@@ -87,19 +121,40 @@ describe('runReproduce --quick, every finding', () => {
 
 describe('rows from findings', () => {
   const finding = (band: [number, number]): Finding => ({
-    name: 'x', source: 's', setup: 'Paper: p.', published: 2, unit: 'u', band, bandWhy: 'because.',
+    name: 'x',
+    source: 's',
+    setup: 'Paper: p.',
+    published: 2,
+    unit: 'u',
+    band,
+    bandWhy: 'because.',
     measure: async () => ({ measured: 3, lab: 'l.', inBand: 'inside', miss: 'the mechanism' }),
   });
 
   it('says the mechanism when the figure misses, and what it rests on when it does not', async () => {
     const miss = toRow(finding([1, 2.5]), await finding([1, 2.5]).measure({} as never));
-    expect(miss).toMatchObject({ in_band: false, explanation: 'the mechanism Band: because.', setup: 'Paper: p. Lab: l.', band: [1, 2.5] });
+    expect(miss).toMatchObject({
+      in_band: false,
+      explanation: 'the mechanism Band: because.',
+      setup: 'Paper: p. Lab: l.',
+      band: [1, 2.5],
+    });
     const hit = toRow(finding([1, 3]), await finding([1, 3]).measure({} as never));
     expect(hit).toMatchObject({ in_band: true, explanation: 'inside Band: because.' });
   });
 
   it('draws a finding with no paper figure without a paper bar, and a negative figure to the left of 0', () => {
-    const svg = rowChart({ name: 'o', source: 's', setup: 's', published: null, measured: -0.5, unit: 'position', band: [0, 1], in_band: false, explanation: 'e' });
+    const svg = rowChart({
+      name: 'o',
+      source: 's',
+      setup: 's',
+      published: null,
+      measured: -0.5,
+      unit: 'position',
+      band: [0, 1],
+      in_band: false,
+      explanation: 'e',
+    });
     expect(svg).toContain('an order, no figure');
     expect(svg).not.toContain('bar paper');
     const lab = /<rect class="bar lab" x="([\d.]+)"[^>]* width="([\d.]+)"/.exec(svg)!;
@@ -112,11 +167,16 @@ describe('selectFindings', () => {
   it('takes all, none, or names in report order', () => {
     expect(selectFindings([]).length).toBe(FINDINGS.length);
     expect(selectFindings(['all']).length).toBe(FINDINGS.length);
-    expect(selectFindings(['maglev-balance', 'netmap-per-packet']).map((f) => f.name)).toEqual(['netmap-per-packet', 'maglev-balance']);
+    expect(selectFindings(['maglev-balance', 'netmap-per-packet']).map((f) => f.name)).toEqual([
+      'netmap-per-packet',
+      'maglev-balance',
+    ]);
   });
 
   it('refuses an unknown name, listing the known ones', () => {
     expect(() => selectFindings(['netmap', 'xdp-drop'])).toThrow(UnknownFindingError);
-    expect(() => selectFindings(['netmap'])).toThrow(`unknown finding "netmap" (known: ${FINDING_NAMES.join(', ')}, all)`);
+    expect(() => selectFindings(['netmap'])).toThrow(
+      `unknown finding "netmap" (known: ${FINDING_NAMES.join(', ')}, all)`,
+    );
   });
 });

@@ -9,5 +9,10 @@ import { nicStage } from '@vnflab/nic';
 import { trafficGenStage } from '@vnflab/traffic-gen';
 
 export function stageRegistry(): StageRegistry {
-  return new StageRegistry().register(trafficGenStage).register(nicStage).register(kernelPathStage).register(lbStage).register(backendsStage);
+  return new StageRegistry()
+    .register(trafficGenStage)
+    .register(nicStage)
+    .register(kernelPathStage)
+    .register(lbStage)
+    .register(backendsStage);
 }

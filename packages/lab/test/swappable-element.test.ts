@@ -9,11 +9,18 @@ import { stageRegistry } from './stage-registry';
 const registry = stageRegistry();
 
 test('nic passthrough -> virtio -> emulated while traffic flows: no loss, new variant in place', async () => {
-  const chain = validateChain({
-    name: 'swap-test',
-    profile: 'zero',
-    stages: [{ stage: 'traffic-gen', settings: { rate: 20000, size: 64 } }, { stage: 'nic', variant: 'passthrough' }, { stage: 'backends' }],
-  }, registry);
+  const chain = validateChain(
+    {
+      name: 'swap-test',
+      profile: 'zero',
+      stages: [
+        { stage: 'traffic-gen', settings: { rate: 20000, size: 64 } },
+        { stage: 'nic', variant: 'passthrough' },
+        { stage: 'backends' },
+      ],
+    },
+    registry,
+  );
   const ec = new EmbeddedChain(chain, registry);
   const w = makeSwappable(ec, 'nic');
   expect(ec.stages[1].element).toBe(w);
@@ -55,20 +62,33 @@ test('nic passthrough -> virtio -> emulated while traffic flows: no loss, new va
 });
 
 test('bad swaps are refused with a clear error', async () => {
-  const chain = validateChain({ name: 'swap-test', profile: 'zero', stages: [{ stage: 'traffic-gen', settings: { count: 64 } }, { stage: 'nic' }, { stage: 'backends' }] }, registry);
+  const chain = validateChain(
+    {
+      name: 'swap-test',
+      profile: 'zero',
+      stages: [{ stage: 'traffic-gen', settings: { count: 64 } }, { stage: 'nic' }, { stage: 'backends' }],
+    },
+    registry,
+  );
   const ec = new EmbeddedChain(chain, registry);
   expect(() => makeSwappable(ec, 'lb')).toThrow('the chain has no stage "lb" (stages: traffic-gen, nic, backends)');
   expect(() => makeSwappable(ec, 'traffic-gen')).toThrow(/traffic source/);
   await expect(swapEmbedded(ec, registry, 'nic', 'virtio')).rejects.toThrow(/not made swappable/);
   makeSwappable(ec, 'nic');
-  await expect(swapEmbedded(ec, registry, 'nic', 'turbo')).rejects.toThrow('nic has no variant "turbo" (variants: passthrough, native, virtio, emulated)');
+  await expect(swapEmbedded(ec, registry, 'nic', 'turbo')).rejects.toThrow(
+    'nic has no variant "turbo" (variants: passthrough, native, virtio, emulated)',
+  );
   expect(ec.stages[1].element).toBeInstanceOf(SwappableElement);
   await ec.start();
 });
 
 test('the switch waits for the batch the old element holds; what was queued before it counts as delayed', async () => {
   const seen: string[] = [];
-  const stub = (variant: string, hold?: Promise<void>): Element => ({ stage: 'nic', variant, process: () => (seen.push(variant), hold) });
+  const stub = (variant: string, hold?: Promise<void>): Element => ({
+    stage: 'nic',
+    variant,
+    process: () => (seen.push(variant), hold),
+  });
   const batchOf = (n: number, enqueueNs: number): Batch => {
     const b = Batch.allocate(n);
     for (let i = 0; i < n; i++) b.append(60);

@@ -7,7 +7,10 @@ export class CaptureTap implements Element {
   readonly variant: string;
   readonly e2e;
 
-  constructor(private readonly inner: Element, readonly writer: PcapWriter) {
+  constructor(
+    private readonly inner: Element,
+    readonly writer: PcapWriter,
+  ) {
     this.stage = inner.stage;
     this.variant = inner.variant;
     this.e2e = inner.e2e;

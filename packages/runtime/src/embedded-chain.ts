@@ -2,7 +2,20 @@
 // the backends, each hosted by the same StageRunner the services use.
 
 import { performance } from 'node:perf_hooks';
-import { BatchPool, Costs, MemoryBus, StageStats, loadProfile, silentLogger, type Element, type ElementContext, type Logger, type ResolvedChain, type Source, type StageRegistry } from '@vnflab/core';
+import {
+  BatchPool,
+  Costs,
+  MemoryBus,
+  StageStats,
+  loadProfile,
+  silentLogger,
+  type Element,
+  type ElementContext,
+  type Logger,
+  type ResolvedChain,
+  type Source,
+  type StageRegistry,
+} from '@vnflab/core';
 import { SourceRunner } from './source-runner';
 import { StageRunner } from './stage-runner';
 import { isSource, wireStage } from './stage-wiring';
@@ -26,15 +39,26 @@ export class EmbeddedChain {
   /** Per stage, the CPU category for time its element does not bill itself. */
   private readonly defaultCategories: number[] = [];
 
-  constructor(readonly chain: ResolvedChain, registry: StageRegistry, readonly log: Logger = silentLogger) {
+  constructor(
+    readonly chain: ResolvedChain,
+    registry: StageRegistry,
+    readonly log: Logger = silentLogger,
+  ) {
     this.costs = new Costs(loadProfile(chain.profile));
     // enough batches for every hop's bound plus one in hand per stage
     this.pool = new BatchPool(chain.batchSize);
     this.bus = new MemoryBus({ bound: chain.bus.bound, policy: chain.bus.policy });
     chain.stages.forEach((s, i) => {
-      if (s.replicas > 1) log.warn({ stage: s.name }, 'replicas apply to services; the embedded chain runs one instance');
+      if (s.replicas > 1)
+        log.warn({ stage: s.name }, 'replicas apply to services; the embedded chain runs one instance');
       const { element, defaultCategory } = wireStage(registry, chain, i, this.costs);
-      this.stages.push({ name: s.name, stage: s.stage, variant: element.variant, stats: new StageStats(s.stage, element.variant, s.name), element });
+      this.stages.push({
+        name: s.name,
+        stage: s.stage,
+        variant: element.variant,
+        stats: new StageStats(s.stage, element.variant, s.name),
+        element,
+      });
       this.defaultCategories.push(defaultCategory);
     });
   }

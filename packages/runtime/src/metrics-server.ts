@@ -6,7 +6,12 @@ import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { createHttpApp, mountControlRoutes } from './http/http-app';
 
-export async function startMetricsServer(registry: Registry, port: number, control: { mounts: ControlRoutes[]; token: string | undefined } = { mounts: [], token: undefined }, host = '127.0.0.1'): Promise<FastifyInstance> {
+export async function startMetricsServer(
+  registry: Registry,
+  port: number,
+  control: { mounts: ControlRoutes[]; token: string | undefined } = { mounts: [], token: undefined },
+  host = '127.0.0.1',
+): Promise<FastifyInstance> {
   const app = createHttpApp();
   app.get('/metrics', async (_req, reply) => {
     reply.header('content-type', registry.contentType);
@@ -17,7 +22,9 @@ export async function startMetricsServer(registry: Registry, port: number, contr
   try {
     await app.listen({ port, host });
   } catch (e) {
-    throw new Error(`cannot serve metrics on port ${port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new Error(
+      `cannot serve metrics on port ${port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   return app;
 }

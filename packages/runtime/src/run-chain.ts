@@ -3,7 +3,14 @@
 // the drain; then the summary.
 
 import { randomBytes } from 'node:crypto';
-import { createMetricsRegistry, openCaptureWriter, type Element, type PcapWriter, type ResolvedChain, type StageRegistry } from '@vnflab/core';
+import {
+  createMetricsRegistry,
+  openCaptureWriter,
+  type Element,
+  type PcapWriter,
+  type ResolvedChain,
+  type StageRegistry,
+} from '@vnflab/core';
 import { CaptureTap } from './capture-tap';
 import { EmbeddedChain } from './embedded-chain';
 import { startMetricsServer } from './metrics-server';
@@ -33,7 +40,11 @@ export interface RunChainOptions {
 }
 
 /** Runs a resolved chain to completion (or until stop), returning the summary. */
-export async function runChain(chain: ResolvedChain, registry: StageRegistry, opts: RunChainOptions = {}): Promise<RunResult> {
+export async function runChain(
+  chain: ResolvedChain,
+  registry: StageRegistry,
+  opts: RunChainOptions = {},
+): Promise<RunResult> {
   const ec = new EmbeddedChain(chain, registry);
   const sink = ec.stages[ec.stages.length - 1];
   if (opts.capture) {
@@ -41,7 +52,9 @@ export async function runChain(chain: ResolvedChain, registry: StageRegistry, op
     try {
       w = openCaptureWriter(opts.capture);
     } catch (e) {
-      throw new UsageError(`--capture: cannot write ${opts.capture}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new UsageError(
+        `--capture: cannot write ${opts.capture}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
     }
     sink.element = new CaptureTap(sink.element as Element, w);
   }
@@ -50,21 +63,35 @@ export async function runChain(chain: ResolvedChain, registry: StageRegistry, op
     const m = registry.get(s.stage).controlRoutes?.(s.element);
     return m ? [m] : [];
   });
-  const metricsApp = opts.metricsPort !== undefined
-    ? await startMetricsServer(
-        createMetricsRegistry({
-          stages: () => ec.stages.map((s) => s.stats),
-          e2e: () => [{ chain: chain.name, variant: ec.stages.slice(1, -1).map((s) => s.variant).join('+') || 'direct', hist: (sink.element as Element).e2e! }].filter((x) => x.hist),
-          extra: () => ec.stages.flatMap((s) => (s.element as Element).metrics?.() ?? []),
-          declared: ec.stages.flatMap((s) => registry.get(s.stage).metrics ?? []),
-        }),
-        opts.metricsPort,
-        { mounts, token },
-        opts.metricsHost,
-      )
-    : undefined;
+  const metricsApp =
+    opts.metricsPort !== undefined
+      ? await startMetricsServer(
+          createMetricsRegistry({
+            stages: () => ec.stages.map((s) => s.stats),
+            e2e: () =>
+              [
+                {
+                  chain: chain.name,
+                  variant:
+                    ec.stages
+                      .slice(1, -1)
+                      .map((s) => s.variant)
+                      .join('+') || 'direct',
+                  hist: (sink.element as Element).e2e!,
+                },
+              ].filter((x) => x.hist),
+            extra: () => ec.stages.flatMap((s) => (s.element as Element).metrics?.() ?? []),
+            declared: ec.stages.flatMap((s) => registry.get(s.stage).metrics ?? []),
+          }),
+          opts.metricsPort,
+          { mounts, token },
+          opts.metricsHost,
+        )
+      : undefined;
   if (metricsApp && mounts.length && !process.env.VNFLAB_CONTROL_TOKEN) {
-    process.stderr.write(`vnflab: control API ${mounts.map((m) => m.prefix).join(', ')} on port ${opts.metricsPort}; token ${token} (set VNFLAB_CONTROL_TOKEN to choose it)\n`);
+    process.stderr.write(
+      `vnflab: control API ${mounts.map((m) => m.prefix).join(', ')} on port ${opts.metricsPort}; token ${token} (set VNFLAB_CONTROL_TOKEN to choose it)\n`,
+    );
   }
   const started = performance.now();
   const onTick = opts.onTick;

@@ -3,7 +3,18 @@
 // embedded chain and the services; only the bus differs.
 
 import { performance } from 'node:perf_hooks';
-import { Cat, Reason, monoNs, processBilledNs, type Batch, type BusConsumer, type BusProducer, type Delivery, type Element, type ElementContext } from '@vnflab/core';
+import {
+  Cat,
+  Reason,
+  monoNs,
+  processBilledNs,
+  type Batch,
+  type BusConsumer,
+  type BusProducer,
+  type Delivery,
+  type Element,
+  type ElementContext,
+} from '@vnflab/core';
 
 export interface StageRunnerOptions {
   element: Element;
@@ -77,7 +88,11 @@ export class StageRunner {
       // a bug or an input the element did not foresee: the batch's packets are counted as
       // dropped with a reason, the stage keeps running and the accounting still closes
       for (let i = 0, c = b.count; i < c; i++) if (b.alive(i)) b.drop(i, Reason.element_error);
-      if (this.errors++ % 1000 === 0) ctx.log.error({ err: (e as Error).message, stack: (e as Error).stack, stage: element.stage, errors: this.errors }, 'element failed on a batch; its packets are dropped as element_error');
+      if (this.errors++ % 1000 === 0)
+        ctx.log.error(
+          { err: (e as Error).message, stack: (e as Error).stack, stage: element.stage, errors: this.errors },
+          'element failed on a batch; its packets are dropped as element_error',
+        );
     }
     b.compact(this.countDrop);
     const out = b.count;

@@ -49,7 +49,13 @@ export interface RunSummary {
 /** Reasons that are not losses: a duplicate is a redelivered copy of a packet already counted. */
 const NOT_A_LOSS = new Set(['duplicate']);
 
-export function summarize(chain: string, profile: string, stages: SummaryStageInput[], durationS: number, cpuUsage = process.cpuUsage()): RunSummary {
+export function summarize(
+  chain: string,
+  profile: string,
+  stages: SummaryStageInput[],
+  durationS: number,
+  cpuUsage = process.cpuUsage(),
+): RunSummary {
   const source = stages[0].element as Source;
   const sink = stages[stages.length - 1];
   const e2e = (sink.element as Element).e2e ?? new LogHistogram();

@@ -6,7 +6,11 @@ export class UsageError extends Error {
   }
 }
 
-export function num(flag: string, v: string | undefined, opts: { min?: number; max?: number; integer?: boolean } = {}): number | undefined {
+export function num(
+  flag: string,
+  v: string | undefined,
+  opts: { min?: number; max?: number; integer?: boolean } = {},
+): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${flag}: "${v}" is not a number`);

@@ -9,23 +9,34 @@ const TOKEN = 'a-token-for-tests';
 const messages = { missing: 'needs the token', invalid: 'wrong token' };
 
 class Refused extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
 
 async function app(token: string | undefined): Promise<{ app: HttpApp; changed: () => number }> {
   let changes = 0;
-  const a = createHttpApp({ serverError: (e) => (/ECONNREFUSED/.test(e.message) ? { status: 503, body: { error: 'down', message: e.message } } : undefined) });
+  const a = createHttpApp({
+    serverError: (e) =>
+      /ECONNREFUSED/.test(e.message) ? { status: 503, body: { error: 'down', message: e.message } } : undefined,
+  });
   await a.register(bearerAuth, {
     token,
     messages,
     routes: async (r) => {
       r.get('/thing', async () => ({ changes }));
-      r.put('/thing', { schema: { body: Type.Object({ size: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }) } }, async (req) => {
-        changes += req.body.size;
-        return { changes };
-      });
+      r.put(
+        '/thing',
+        { schema: { body: Type.Object({ size: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }) } },
+        async (req) => {
+          changes += req.body.size;
+          return { changes };
+        },
+      );
       r.post('/refuse', async () => {
         throw new Refused(409, 'busy', 'one at a time');
       });
@@ -49,16 +60,31 @@ describe('bearerAuth', () => {
     expect(none.statusCode).toBe(401);
     expect(none.headers['www-authenticate']).toBe('Bearer');
     expect(none.json()).toEqual({ error: 'unauthorized', message: 'needs the token' });
-    const wrong = await a.inject({ method: 'PUT', url: '/thing', payload: { size: 3 }, headers: { authorization: 'Bearer not-it' } });
+    const wrong = await a.inject({
+      method: 'PUT',
+      url: '/thing',
+      payload: { size: 3 },
+      headers: { authorization: 'Bearer not-it' },
+    });
     expect(wrong.statusCode).toBe(401);
     expect(wrong.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
     expect(wrong.json()).toEqual({ error: 'unauthorized', message: 'wrong token' });
-    const basic = await a.inject({ method: 'PUT', url: '/thing', payload: { size: 3 }, headers: { authorization: `Basic ${TOKEN}` } });
+    const basic = await a.inject({
+      method: 'PUT',
+      url: '/thing',
+      payload: { size: 3 },
+      headers: { authorization: `Basic ${TOKEN}` },
+    });
     expect(basic.statusCode).toBe(401);
     // the token is checked before the body: a bad body without it is 401, not 400
     expect((await a.inject({ method: 'PUT', url: '/thing', payload: { size: -1 } })).statusCode).toBe(401);
     expect(changed()).toBe(0);
-    const ok = await a.inject({ method: 'PUT', url: '/thing', payload: { size: 3 }, headers: { authorization: `Bearer ${TOKEN}` } });
+    const ok = await a.inject({
+      method: 'PUT',
+      url: '/thing',
+      payload: { size: 3 },
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
     expect(ok.statusCode).toBe(200);
     expect(changed()).toBe(3);
     await a.close();
@@ -66,7 +92,12 @@ describe('bearerAuth', () => {
 
   test('no token configured: writes are off (403), reads still open', async () => {
     const { app: a, changed } = await app(undefined);
-    const r = await a.inject({ method: 'PUT', url: '/thing', payload: { size: 3 }, headers: { authorization: 'Bearer anything-at-all' } });
+    const r = await a.inject({
+      method: 'PUT',
+      url: '/thing',
+      payload: { size: 3 },
+      headers: { authorization: 'Bearer anything-at-all' },
+    });
     expect(r.statusCode).toBe(403);
     expect(r.json().error).toBe('control_disabled');
     expect((await a.inject({ method: 'GET', url: '/thing' })).statusCode).toBe(200);

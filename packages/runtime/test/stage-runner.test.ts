@@ -14,7 +14,13 @@ test('an element that throws drops its batch as element_error and the stage keep
   const stats = new StageStats('flaky', 'test');
   const errors: string[] = [];
   const log = { ...silentLogger, error: (o: object | string) => void errors.push(JSON.stringify(o)) };
-  const runner = new StageRunner({ element: flaky, ctx: { stats, costs: new Costs(loadProfile('zero')), log }, input: bus.consumer('in'), output: null, stageIndex: 1 });
+  const runner = new StageRunner({
+    element: flaky,
+    ctx: { stats, costs: new Costs(loadProfile('zero')), log },
+    input: bus.consumer('in'),
+    output: null,
+    stageIndex: 1,
+  });
   const done = runner.start();
   const p = bus.producer('in');
   for (let k = 0; k < 3; k++) {

@@ -10,14 +10,32 @@ import { FlowTracker, SeqVerdict } from './flow-tracker';
 export const BackendsSettingsSchema = Type.Object(
   {
     verify_checksums: Type.Optional(Type.Boolean({ description: 'verify IPv4 and UDP/TCP checksums (default true)' })),
-    names: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'backend address -> name, for metrics labels' })),
+    names: Type.Optional(
+      Type.Record(Type.String(), Type.String(), { description: 'backend address -> name, for metrics labels' }),
+    ),
   },
   { additionalProperties: false },
 );
 export type BackendsSettings = Static<typeof BackendsSettingsSchema>;
 
 // Bound once at load (docs/architecture.md, "Hot-path imports").
-const { Cat, LogHistogram, ParsedFrame, PROTO_IPIP, hasProbe, ipFromString, ipToString, monoNs, parseEthernet, parseIpv4, parseL4, probeFlow, probeSendNs, probeSeq, reasonCode } = core;
+const {
+  Cat,
+  LogHistogram,
+  ParsedFrame,
+  PROTO_IPIP,
+  hasProbe,
+  ipFromString,
+  ipToString,
+  monoNs,
+  parseEthernet,
+  parseIpv4,
+  parseL4,
+  probeFlow,
+  probeSendNs,
+  probeSeq,
+  reasonCode,
+} = core;
 
 const DUPLICATE = reasonCode('duplicate');
 
@@ -117,8 +135,18 @@ export class Backends implements Element {
         // labelled by configured name, never by address (bounded labels)
         samples: this.byName().map(([name, n]) => ({ labels: { stage: 'backends', backend: name }, value: n })),
       },
-      { name: 'vnflab_reordered_total', help: 'Packets that arrived after a later packet of their flow', type: 'counter', samples: [{ labels: { stage: 'backends' }, value: this.flows.reordered }] },
-      { name: 'vnflab_duplicates_total', help: 'Packets received twice (bus redelivery), not counted as received', type: 'counter', samples: [{ labels: { stage: 'backends' }, value: this.flows.duplicates }] },
+      {
+        name: 'vnflab_reordered_total',
+        help: 'Packets that arrived after a later packet of their flow',
+        type: 'counter',
+        samples: [{ labels: { stage: 'backends' }, value: this.flows.reordered }],
+      },
+      {
+        name: 'vnflab_duplicates_total',
+        help: 'Packets received twice (bus redelivery), not counted as received',
+        type: 'counter',
+        samples: [{ labels: { stage: 'backends' }, value: this.flows.duplicates }],
+      },
     ];
   }
 }

@@ -17,7 +17,14 @@ test('a flow number beyond the tracked range is untracked, and nothing grows', (
 test('one poisoned probe in a batch: all 64 packets are received, one untracked', () => {
   const b = Batch.allocate(64);
   for (let i = 0; i < 64; i++) {
-    const f = buildFrame({ srcIp: 0x0a010001 + i, dstIp: 0x0a000101, proto: 'udp', srcPort: 40000 + i, dstPort: 8080, frameLen: 60 });
+    const f = buildFrame({
+      srcIp: 0x0a010001 + i,
+      dstIp: 0x0a000101,
+      proto: 'udp',
+      srcPort: 40000 + i,
+      dstPort: 8080,
+      frameLen: 60,
+    });
     const at = b.append(f.length);
     f.copy(b.buf, b.offset(at));
     // the probe sits at the start of the UDP payload (14 + 20 + 8 bytes in)

@@ -7,7 +7,10 @@ import { ControllerError } from './errors';
 export class Allowlist {
   private readonly variants: Record<string, Record<string, ControllerVariant>>;
 
-  constructor(chain: Pick<ResolvedChain, 'controller'>, private readonly source = 'the chain file') {
+  constructor(
+    chain: Pick<ResolvedChain, 'controller'>,
+    private readonly source = 'the chain file',
+  ) {
     this.variants = chain.controller?.variants ?? {};
   }
 
@@ -24,12 +27,21 @@ export class Allowlist {
     const vs = this.variants[stage];
     if (!vs) {
       const known = this.stages();
-      throw new ControllerError(403, 'not_allowed', known.length
-        ? `stage "${stage}" is not on the controller's allowlist (${this.source} controller.variants has: ${known.join(', ')})`
-        : `no swaps are allowed: ${this.source} has no controller.variants section`);
+      throw new ControllerError(
+        403,
+        'not_allowed',
+        known.length
+          ? `stage "${stage}" is not on the controller's allowlist (${this.source} controller.variants has: ${known.join(', ')})`
+          : `no swaps are allowed: ${this.source} has no controller.variants section`,
+      );
     }
     const v = vs[variant];
-    if (!v) throw new ControllerError(403, 'not_allowed', `variant "${variant}" of ${stage} is not on the controller's allowlist (${this.source} controller.variants.${stage}: ${Object.keys(vs).join(', ')})`);
+    if (!v)
+      throw new ControllerError(
+        403,
+        'not_allowed',
+        `variant "${variant}" of ${stage} is not on the controller's allowlist (${this.source} controller.variants.${stage}: ${Object.keys(vs).join(', ')})`,
+      );
     return v;
   }
 }

@@ -54,23 +54,51 @@ async function removeQuietly(c: Docker.Container): Promise<void> {
   }
 }
 
-export async function blueGreenSwap(docker: Docker, old: Docker.ContainerInspectInfo, variant: string, spec: ControllerVariant, o: BlueGreenOptions): Promise<ReplicaSwapReport> {
+export async function blueGreenSwap(
+  docker: Docker,
+  old: Docker.ContainerInspectInfo,
+  variant: string,
+  spec: ControllerVariant,
+  o: BlueGreenOptions,
+): Promise<ReplicaSwapReport> {
   const t0 = performance.now();
-  const oldRef: ContainerRef = { id: old.Id, name: shortName(old.Name), variant: old.Config.Labels?.[LABEL_VARIANT] ?? '' };
-  const oldImageEnv = spec.image && spec.image !== old.Config.Image ? (await docker.getImage(old.Config.Image).inspect().catch(() => null))?.Config?.Env : undefined;
+  const oldRef: ContainerRef = {
+    id: old.Id,
+    name: shortName(old.Name),
+    variant: old.Config.Labels?.[LABEL_VARIANT] ?? '',
+  };
+  const oldImageEnv =
+    spec.image && spec.image !== old.Config.Image
+      ? (
+          await docker
+            .getImage(old.Config.Image)
+            .inspect()
+            .catch(() => null)
+        )?.Config?.Env
+      : undefined;
   const plan = greenConfig(old, { variant, spec, name: greenName(old, variant), oldImageEnv });
 
   let green: Docker.Container;
   try {
     green = await docker.createContainer(plan.create);
   } catch (e) {
-    throw new ControllerError(502, 'create_failed', `cannot create the ${variant} container from ${plan.create.Image}: ${(e as Error).message}`);
+    throw new ControllerError(
+      502,
+      'create_failed',
+      `cannot create the ${variant} container from ${plan.create.Image}: ${(e as Error).message}`,
+    );
   }
   let ready: ReadyResult;
   try {
-    for (const n of plan.extraNetworks) await docker.getNetwork(n.name).connect({ Container: green.id, EndpointConfig: n.aliases.length ? { Aliases: n.aliases } : {} });
+    for (const n of plan.extraNetworks)
+      await docker
+        .getNetwork(n.name)
+        .connect({ Container: green.id, EndpointConfig: n.aliases.length ? { Aliases: n.aliases } : {} });
     await green.start();
-    o.log.info({ old: oldRef.name, new: plan.create.name, variant }, 'swap: new container started, waiting until it is ready');
+    o.log.info(
+      { old: oldRef.name, new: plan.create.name, variant },
+      'swap: new container started, waiting until it is ready',
+    );
     ready = await waitReady(docker, green.id, { timeoutMs: o.readyTimeoutMs, networks: o.networks });
   } catch (e) {
     // the old container never noticed: take the new one away again
@@ -86,12 +114,15 @@ export async function blueGreenSwap(docker: Docker, old: Docker.ContainerInspect
   const d0 = performance.now();
   const blue = docker.getContainer(old.Id);
   let stopped = false;
-  const stopping = blue.stop({ t: o.drainTimeoutS }).then(
-    () => undefined,
-    (e: unknown) => {
-      if (statusOf(e) !== 304) throw e; // 304: it had already stopped
-    },
-  ).finally(() => (stopped = true));
+  const stopping = blue
+    .stop({ t: o.drainTimeoutS })
+    .then(
+      () => undefined,
+      (e: unknown) => {
+        if (statusOf(e) !== 304) throw e; // 304: it had already stopped
+      },
+    )
+    .finally(() => (stopped = true));
   while (!stopped && oldUrl) {
     const c = await readCounters(oldUrl, 500);
     if (c) lastSeen = c;
@@ -100,7 +131,11 @@ export async function blueGreenSwap(docker: Docker, old: Docker.ContainerInspect
   try {
     await stopping;
   } catch (e) {
-    throw new ControllerError(502, 'drain_failed', `the ${variant} container ${plan.create.name} is running, but the old container ${oldRef.name} could not be stopped: ${(e as Error).message}`);
+    throw new ControllerError(
+      502,
+      'drain_failed',
+      `the ${variant} container ${plan.create.name} is running, but the old container ${oldRef.name} could not be stopped: ${(e as Error).message}`,
+    );
   }
   const drainMs = performance.now() - d0;
   const exited = await blue.inspect().catch(() => null);
@@ -119,6 +154,9 @@ export async function blueGreenSwap(docker: Docker, old: Docker.ContainerInspect
     duration_ms: duration,
     accounting: { old_before_drain: before, old_last_seen: lastSeen, new_after: after },
   };
-  o.log.info({ old: oldRef.name, new: report.new.name, duration_ms: Math.round(duration), exit_code: exitCode }, 'swap: old container drained and removed');
+  o.log.info(
+    { old: oldRef.name, new: report.new.name, duration_ms: Math.round(duration), exit_code: exitCode },
+    'swap: old container drained and removed',
+  );
   return report;
 }

@@ -19,7 +19,12 @@ export function demuxLogs(buf: Buffer): string {
 export async function tailLogs(container: Docker.Container, lines = 5): Promise<string> {
   try {
     const raw = (await container.logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer;
-    return demuxLogs(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw))).trim().split('\n').slice(-lines).join(' | ').slice(0, 800);
+    return demuxLogs(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw)))
+      .trim()
+      .split('\n')
+      .slice(-lines)
+      .join(' | ')
+      .slice(0, 800);
   } catch {
     return '';
   }

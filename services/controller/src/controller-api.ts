@@ -18,7 +18,12 @@ export const SwapBody = Type.Object(
   {
     stage: Type.String({ pattern: NAME, description: 'the stage (its vnflab.stage label), e.g. nic' }),
     variant: Type.String({ pattern: NAME, description: 'an allowlisted variant, e.g. virtio' }),
-    container: Type.Optional(Type.String({ pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$', description: 'swap only this container (name or id)' })),
+    container: Type.Optional(
+      Type.String({
+        pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$',
+        description: 'swap only this container (name or id)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -26,13 +31,16 @@ export type SwapBodyT = Static<typeof SwapBody>;
 
 const SWAP_AUTH: AuthMessages = {
   missing: 'a swap changes the chain and needs the header "authorization: Bearer <VNFLAB_CONTROL_TOKEN>"',
-  invalid: 'the bearer token is not this controller\'s VNFLAB_CONTROL_TOKEN',
+  invalid: "the bearer token is not this controller's VNFLAB_CONTROL_TOKEN",
 };
 
 /** Docker unreachable and the like: say so, without a stack. */
 function dockerUnavailable(err: Error) {
   if (!/ENOENT|ECONNREFUSED|EACCES|socket/i.test(err.message)) return undefined;
-  return { status: 503, body: { error: 'docker_unavailable', message: `the Docker engine does not answer: ${err.message}` } };
+  return {
+    status: 503,
+    body: { error: 'docker_unavailable', message: `the Docker engine does not answer: ${err.message}` },
+  };
 }
 
 export interface ControllerApiOptions {
@@ -43,11 +51,17 @@ export interface ControllerApiOptions {
 }
 
 export function buildControllerApi(o: ControllerApiOptions): HttpApp {
-  if (typeof o.token !== 'string' || o.token.length === 0) throw new Error('the controller needs a non-empty control token; swaps are never open');
+  if (typeof o.token !== 'string' || o.token.length === 0)
+    throw new Error('the controller needs a non-empty control token; swaps are never open');
   const { controller, metrics } = o;
   // a ControllerError answers with its status and code (packages/runtime/src/http/error-handler.ts)
   const app = createHttpApp({ serverError: dockerUnavailable });
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url} (routes: GET /chain, POST /swap, GET /healthz, /readyz, /metrics)` }));
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({
+      error: 'not_found',
+      message: `no route ${req.method} ${req.url} (routes: GET /chain, POST /swap, GET /healthz, /readyz, /metrics)`,
+    }),
+  );
 
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/readyz', async (_req, reply) => {

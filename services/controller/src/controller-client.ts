@@ -4,7 +4,10 @@
 import type { ChainView, SwapReport } from './controller';
 
 export class ControllerClientError extends Error {
-  constructor(message: string, readonly status?: number) {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
     super(message);
     this.name = 'ControllerClientError';
   }
@@ -13,14 +16,18 @@ export class ControllerClientError extends Error {
 export class ControllerClient {
   readonly base: string;
 
-  constructor(url: string, private readonly token?: string) {
+  constructor(
+    url: string,
+    private readonly token?: string,
+  ) {
     let u: URL;
     try {
       u = new URL(url);
     } catch {
       throw new ControllerClientError(`"${url}" is not a URL (e.g. http://localhost:8088)`);
     }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ControllerClientError(`"${url}" is not an http(s) URL`);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:')
+      throw new ControllerClientError(`"${url}" is not an http(s) URL`);
     this.base = url.replace(/\/+$/, '');
   }
 
@@ -28,16 +35,23 @@ export class ControllerClient {
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (method !== 'GET') {
-      if (!this.token) throw new ControllerClientError('a swap needs the control token (--token or VNFLAB_CONTROL_TOKEN)');
+      if (!this.token)
+        throw new ControllerClientError('a swap needs the control token (--token or VNFLAB_CONTROL_TOKEN)');
       headers.authorization = `Bearer ${this.token}`;
     }
     let res: Response;
     try {
-      res = await fetch(`${this.base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      res = await fetch(`${this.base}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
     } catch (e) {
       const c = (e as Error & { cause?: { code?: string; message?: string } }).cause;
       const cause = c?.code ?? c?.message ?? (e as Error).message;
-      throw new ControllerClientError(`cannot reach the controller at ${this.base}: ${cause} (is it running? docker compose publishes it on CONTROLLER_PORT, 8088 by default)`);
+      throw new ControllerClientError(
+        `cannot reach the controller at ${this.base}: ${cause} (is it running? docker compose publishes it on CONTROLLER_PORT, 8088 by default)`,
+      );
     }
     const text = await res.text();
     let json: Record<string, unknown> = {};
@@ -46,7 +60,11 @@ export class ControllerClient {
     } catch {
       /* not JSON: reported below */
     }
-    if (!res.ok) throw new ControllerClientError(`${method} ${path}: ${res.status} ${String(json.message ?? (text.slice(0, 200) || res.statusText))}`, res.status);
+    if (!res.ok)
+      throw new ControllerClientError(
+        `${method} ${path}: ${res.status} ${String(json.message ?? (text.slice(0, 200) || res.statusText))}`,
+        res.status,
+      );
     return json as T;
   }
 

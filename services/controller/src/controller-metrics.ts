@@ -10,7 +10,12 @@ export class ControllerMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
-    this.swaps = new Counter({ name: 'vnflab_controller_swaps_total', help: 'Swaps requested, by stage, target variant and result (ok, refused, failed)', labelNames: ['stage', 'variant', 'result'], registers: [this.registry] });
+    this.swaps = new Counter({
+      name: 'vnflab_controller_swaps_total',
+      help: 'Swaps requested, by stage, target variant and result (ok, refused, failed)',
+      labelNames: ['stage', 'variant', 'result'],
+      registers: [this.registry],
+    });
     this.duration = new Histogram({
       name: 'vnflab_controller_swap_duration_seconds',
       help: 'Time from the start of a swap to the old container removed',
@@ -18,6 +23,10 @@ export class ControllerMetrics {
       buckets: [0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120],
       registers: [this.registry],
     });
-    this.inProgress = new Gauge({ name: 'vnflab_controller_swap_in_progress', help: '1 while a swap runs', registers: [this.registry] });
+    this.inProgress = new Gauge({
+      name: 'vnflab_controller_swap_in_progress',
+      help: '1 while a swap runs',
+      registers: [this.registry],
+    });
   }
 }

@@ -56,7 +56,13 @@ export interface ChainView {
   chain: string;
   swap_in_progress: SwapInProgress | null;
   last_swap: SwapReport | null;
-  stages: { stage: string; name: string | null; variants: string[]; allowed_variants: string[]; containers: StageContainer[] }[];
+  stages: {
+    stage: string;
+    name: string | null;
+    variants: string[];
+    allowed_variants: string[];
+    containers: StageContainer[];
+  }[];
 }
 
 export class Controller {
@@ -66,7 +72,8 @@ export class Controller {
   private readonly log: Logger;
 
   constructor(readonly o: ControllerOptions) {
-    if (!/^[a-z0-9][a-z0-9_-]*$/.test(o.project)) throw new Error(`"${o.project}" is not a compose project name (lowercase letters, digits, '_' and '-')`);
+    if (!/^[a-z0-9][a-z0-9_-]*$/.test(o.project))
+      throw new Error(`"${o.project}" is not a compose project name (lowercase letters, digits, '_' and '-')`);
     this.allowlist = new Allowlist(o.chain, o.chainSource);
     this.log = o.log ?? silentLogger;
   }
@@ -90,17 +97,38 @@ export class Controller {
     const stages: ChainView['stages'] = this.o.chain.stages.map((s) => {
       const mine = containers.filter((c) => c.stage === s.name || c.stage === s.stage);
       mine.forEach((c) => seen.add(c.id));
-      return { stage: s.stage, name: s.name, variants: [...new Set(mine.filter((c) => c.state === 'running').map((c) => c.variant))], allowed_variants: this.allowedFor(s.name, s.stage), containers: mine };
+      return {
+        stage: s.stage,
+        name: s.name,
+        variants: [...new Set(mine.filter((c) => c.state === 'running').map((c) => c.variant))],
+        allowed_variants: this.allowedFor(s.name, s.stage),
+        containers: mine,
+      };
     });
     // the controller itself, and stages the chain file does not name
     for (const c of containers) {
       if (seen.has(c.id)) continue;
       let st = stages.find((x) => x.name === null && x.stage === c.stage);
-      if (!st) stages.push((st = { stage: c.stage, name: null, variants: [], allowed_variants: this.allowedFor(c.stage, c.stage), containers: [] }));
+      if (!st)
+        stages.push(
+          (st = {
+            stage: c.stage,
+            name: null,
+            variants: [],
+            allowed_variants: this.allowedFor(c.stage, c.stage),
+            containers: [],
+          }),
+        );
       st.containers.push(c);
       if (c.state === 'running' && !st.variants.includes(c.variant)) st.variants.push(c.variant);
     }
-    return { project: this.o.project, chain: this.o.chain.name, swap_in_progress: this.lock.held, last_swap: this.last, stages };
+    return {
+      project: this.o.project,
+      chain: this.o.chain.name,
+      swap_in_progress: this.lock.held,
+      last_swap: this.last,
+      stages,
+    };
   }
 
   private allowedFor(name: string, type: string): string[] {
@@ -131,12 +159,14 @@ export class Controller {
           unchanged.push(t.Name.replace(/^\//, ''));
           continue;
         }
-        replicas.push(await blueGreenSwap(this.o.docker, t, req.variant, spec, {
-          readyTimeoutMs: this.o.readyTimeoutMs ?? 60000,
-          drainTimeoutS: this.o.drainTimeoutS ?? 30,
-          networks: this.o.networks,
-          log: this.log,
-        }));
+        replicas.push(
+          await blueGreenSwap(this.o.docker, t, req.variant, spec, {
+            readyTimeoutMs: this.o.readyTimeoutMs ?? 60000,
+            drainTimeoutS: this.o.drainTimeoutS ?? 30,
+            networks: this.o.networks,
+            log: this.log,
+          }),
+        );
       }
       const sum = (f: (r: ReplicaSwapReport) => number | undefined): number | null =>
         replicas.length && replicas.every((r) => f(r) !== undefined) ? replicas.reduce((a, r) => a + f(r)!, 0) : null;
@@ -173,11 +203,23 @@ export class Controller {
     const { docker, project } = this.o;
     if (req.container) {
       const info = await projectContainer(docker, project, req.stage, req.container);
-      if (!info.State.Running) throw new ControllerError(409, 'not_running', `container "${req.container}" is not running (${info.State.Status}); only running containers are swapped`);
+      if (!info.State.Running)
+        throw new ControllerError(
+          409,
+          'not_running',
+          `container "${req.container}" is not running (${info.State.Status}); only running containers are swapped`,
+        );
       return [info];
     }
-    const running = (await listChainContainers(docker, project)).filter((c) => c.stage === req.stage && c.state === 'running');
-    if (running.length === 0) throw new ControllerError(404, 'no_container', `no running ${req.stage} container in project ${project} (the controller looks for ${LABEL_PROJECT}=${project} and ${LABEL_STAGE}=${req.stage})`);
+    const running = (await listChainContainers(docker, project)).filter(
+      (c) => c.stage === req.stage && c.state === 'running',
+    );
+    if (running.length === 0)
+      throw new ControllerError(
+        404,
+        'no_container',
+        `no running ${req.stage} container in project ${project} (the controller looks for ${LABEL_PROJECT}=${project} and ${LABEL_STAGE}=${req.stage})`,
+      );
     return Promise.all(running.map((c) => docker.getContainer(c.id).inspect()));
   }
 }

@@ -22,7 +22,10 @@ const nameOf = (names: string[] | undefined, id: string): string => (names?.[0] 
 
 /** Every container of `project` that carries a vnflab stage label (running or not). */
 export async function listChainContainers(docker: Docker, project: string): Promise<StageContainer[]> {
-  const list = await docker.listContainers({ all: true, filters: { label: [`${LABEL_PROJECT}=${project}`, LABEL_STAGE] } });
+  const list = await docker.listContainers({
+    all: true,
+    filters: { label: [`${LABEL_PROJECT}=${project}`, LABEL_STAGE] },
+  });
   return list
     .map((c) => ({
       id: c.Id,
@@ -40,20 +43,34 @@ export async function listChainContainers(docker: Docker, project: string): Prom
  * A container named in a request, checked against the project and stage. Refuses (403) one
  * that lacks the labels, without saying more about containers the controller does not manage.
  */
-export async function projectContainer(docker: Docker, project: string, stage: string, ref: string): Promise<Docker.ContainerInspectInfo> {
+export async function projectContainer(
+  docker: Docker,
+  project: string,
+  stage: string,
+  ref: string,
+): Promise<Docker.ContainerInspectInfo> {
   let info: Docker.ContainerInspectInfo;
   try {
     info = await docker.getContainer(ref).inspect();
   } catch (e) {
-    if ((e as { statusCode?: number }).statusCode === 404) throw new ControllerError(404, 'no_such_container', `no container "${ref}"`);
+    if ((e as { statusCode?: number }).statusCode === 404)
+      throw new ControllerError(404, 'no_such_container', `no container "${ref}"`);
     throw e;
   }
   const labels = info.Config.Labels ?? {};
   if (labels[LABEL_PROJECT] !== project) {
-    throw new ControllerError(403, 'not_managed', `container "${ref}" does not carry ${LABEL_PROJECT}=${project}; the controller manages only its own project's containers`);
+    throw new ControllerError(
+      403,
+      'not_managed',
+      `container "${ref}" does not carry ${LABEL_PROJECT}=${project}; the controller manages only its own project's containers`,
+    );
   }
   if (labels[LABEL_STAGE] !== stage) {
-    throw new ControllerError(403, 'not_managed', `container "${ref}" is not a ${stage} container (its ${LABEL_STAGE} is ${labels[LABEL_STAGE] === undefined ? 'missing' : `"${labels[LABEL_STAGE]}"`})`);
+    throw new ControllerError(
+      403,
+      'not_managed',
+      `container "${ref}" is not a ${stage} container (its ${LABEL_STAGE} is ${labels[LABEL_STAGE] === undefined ? 'missing' : `"${labels[LABEL_STAGE]}"`})`,
+    );
   }
   return info;
 }

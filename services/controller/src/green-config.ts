@@ -21,11 +21,16 @@ function setEnv(env: string[], name: string, value: string): string[] {
 /** A fresh container name: project, service, variant and a random suffix (names must be unique). */
 export function greenName(old: Docker.ContainerInspectInfo, variant: string): string {
   const l = old.Config.Labels ?? {};
-  const base = [l[LABEL_PROJECT], l['com.docker.compose.service'] ?? l[LABEL_STAGE] ?? 'stage'].filter(Boolean).join('-');
+  const base = [l[LABEL_PROJECT], l['com.docker.compose.service'] ?? l[LABEL_STAGE] ?? 'stage']
+    .filter(Boolean)
+    .join('-');
   return `${base}-${variant}-${randomBytes(3).toString('hex')}`.replace(/[^a-zA-Z0-9_.-]/g, '-');
 }
 
-export function greenConfig(old: Docker.ContainerInspectInfo, o: { variant: string; spec: ControllerVariant; name: string; oldImageEnv?: string[] }): GreenPlan {
+export function greenConfig(
+  old: Docker.ContainerInspectInfo,
+  o: { variant: string; spec: ControllerVariant; name: string; oldImageEnv?: string[] },
+): GreenPlan {
   const image = o.spec.image ?? old.Config.Image;
   const sameImage = image === old.Config.Image;
   // with another image, the old image's own defaults (PATH, NODE_ENV, ...) give way to the new one's
@@ -70,5 +75,8 @@ export function greenConfig(old: Docker.ContainerInspectInfo, o: { variant: stri
       ? { EndpointsConfig: { [primary[0]]: userDefined(primary[0]) ? { Aliases: aliasesOf(primary[1]) } : {} } }
       : undefined,
   };
-  return { create, extraNetworks: rest.map(([name, ep]) => ({ name, aliases: userDefined(name) ? aliasesOf(ep) : [] })) };
+  return {
+    create,
+    extraNetworks: rest.map(([name, ep]) => ({ name, aliases: userDefined(name) ? aliasesOf(ep) : [] })),
+  };
 }

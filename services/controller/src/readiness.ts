@@ -21,7 +21,11 @@ async function readyz(url: string): Promise<boolean> {
   }
 }
 
-export async function waitReady(docker: Docker, id: string, opts: { timeoutMs: number; networks?: string[]; pollMs?: number }): Promise<ReadyResult> {
+export async function waitReady(
+  docker: Docker,
+  id: string,
+  opts: { timeoutMs: number; networks?: string[]; pollMs?: number },
+): Promise<ReadyResult> {
   const t0 = performance.now();
   const c = docker.getContainer(id);
   for (;;) {
@@ -29,18 +33,30 @@ export async function waitReady(docker: Docker, id: string, opts: { timeoutMs: n
     const st = info.State;
     if (!st.Running) {
       const logs = await tailLogs(c);
-      throw new ControllerError(502, 'not_ready', `the new container ${info.Name.replace(/^\//, '')} exited with code ${st.ExitCode} before it was ready${logs ? `: ${logs}` : ''}`);
+      throw new ControllerError(
+        502,
+        'not_ready',
+        `the new container ${info.Name.replace(/^\//, '')} exited with code ${st.ExitCode} before it was ready${logs ? `: ${logs}` : ''}`,
+      );
     }
     if (st.Health?.Status === 'healthy') return { via: 'docker-health', ms: performance.now() - t0 };
     if (st.Health?.Status === 'unhealthy') {
       const last = st.Health.Log?.[st.Health.Log.length - 1]?.Output?.trim();
-      throw new ControllerError(502, 'not_ready', `the new container ${info.Name.replace(/^\//, '')} is unhealthy${last ? `: ${last.slice(0, 300)}` : ''}`);
+      throw new ControllerError(
+        502,
+        'not_ready',
+        `the new container ${info.Name.replace(/^\//, '')} is unhealthy${last ? `: ${last.slice(0, 300)}` : ''}`,
+      );
     }
     const url = containerUrl(info, opts.networks);
     if (url && (await readyz(url))) return { via: 'readyz', ms: performance.now() - t0 };
     if (performance.now() - t0 > opts.timeoutMs) {
       const logs = await tailLogs(c);
-      throw new ControllerError(504, 'not_ready', `the new container ${info.Name.replace(/^\//, '')} was not ready within ${(opts.timeoutMs / 1e3).toFixed(0)} s (no 200 from ${url ?? 'its address'}/readyz, Docker health ${st.Health?.Status ?? 'not configured'})${logs ? `: ${logs}` : ''}`);
+      throw new ControllerError(
+        504,
+        'not_ready',
+        `the new container ${info.Name.replace(/^\//, '')} was not ready within ${(opts.timeoutMs / 1e3).toFixed(0)} s (no 200 from ${url ?? 'its address'}/readyz, Docker health ${st.Health?.Status ?? 'not configured'})${logs ? `: ${logs}` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, opts.pollMs ?? 100));
   }

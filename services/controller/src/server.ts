@@ -40,22 +40,34 @@ export async function startControllerServer(o: ControllerServerOptions): Promise
   try {
     await docker.ping();
   } catch (e) {
-    throw new StartError(`the Docker engine does not answer${o.socketPath ? ` on ${o.socketPath}` : ''}: ${(e as Error).message} (mount /var/run/docker.sock into the controller, or start dockerd)`);
+    throw new StartError(
+      `the Docker engine does not answer${o.socketPath ? ` on ${o.socketPath}` : ''}: ${(e as Error).message} (mount /var/run/docker.sock into the controller, or start dockerd)`,
+    );
   }
   const self = await inspectSelf(docker);
   const project = o.project ?? self.project;
-  if (!project) throw new StartError('cannot tell which compose project to manage: set VNFLAB_COMPOSE_PROJECT (or --project)');
+  if (!project)
+    throw new StartError('cannot tell which compose project to manage: set VNFLAB_COMPOSE_PROJECT (or --project)');
   const metrics = new ControllerMetrics();
   const controller = new Controller({
-    docker, project, chain: o.chain, chainSource: o.chainSource, networks: self.networks, metrics,
-    readyTimeoutMs: o.readyTimeoutMs, drainTimeoutS: o.drainTimeoutS, log: o.log ?? silentLogger,
+    docker,
+    project,
+    chain: o.chain,
+    chainSource: o.chainSource,
+    networks: self.networks,
+    metrics,
+    readyTimeoutMs: o.readyTimeoutMs,
+    drainTimeoutS: o.drainTimeoutS,
+    log: o.log ?? silentLogger,
   });
   const app = buildControllerApi({ controller, metrics, token: o.token });
   const host = o.host ?? '0.0.0.0';
   try {
     await app.listen({ port: o.port, host });
   } catch (e) {
-    throw new StartError(`cannot serve the controller on ${host}:${o.port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new StartError(
+      `cannot serve the controller on ${host}:${o.port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : o.port;

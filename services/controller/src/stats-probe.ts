@@ -23,7 +23,8 @@ export async function readCounters(baseUrl: string, timeoutMs = 1000): Promise<S
     const s = j.stats ?? (j as Record<string, unknown>);
     if (typeof s.packets_in !== 'number') return null;
     const drops = Object.values((s.drops ?? {}) as Record<string, unknown>).reduce<number>((a, v) => a + n(v), 0);
-    const variant = typeof j.service?.variant === 'string' ? j.service.variant : typeof s.variant === 'string' ? s.variant : null;
+    const variant =
+      typeof j.service?.variant === 'string' ? j.service.variant : typeof s.variant === 'string' ? s.variant : null;
     return { packets_in: n(s.packets_in), packets_out: n(s.packets_out), drops, variant, at: new Date().toISOString() };
   } catch {
     return null;

@@ -18,7 +18,12 @@ export class SwapLock {
 
   acquire(stage: string, variant: string): void {
     const c = this.current;
-    if (c) throw new ControllerError(409, 'swap_in_progress', `a swap of ${c.stage} to ${c.variant} is in progress (since ${c.started_at}); try again when it has finished`);
+    if (c)
+      throw new ControllerError(
+        409,
+        'swap_in_progress',
+        `a swap of ${c.stage} to ${c.variant} is in progress (since ${c.started_at}); try again when it has finished`,
+      );
     this.current = { stage, variant, started_at: new Date().toISOString() };
   }
 

@@ -7,10 +7,17 @@ import { Allowlist, ControllerError } from '@vnflab/controller';
 import { stageRegistry } from './stage-registry';
 
 const registry = stageRegistry();
-const chain = (controller: unknown): unknown => ({ name: 'c', stages: [{ stage: 'traffic-gen' }, { stage: 'nic' }, { stage: 'backends' }], controller });
+const chain = (controller: unknown): unknown => ({
+  name: 'c',
+  stages: [{ stage: 'traffic-gen' }, { stage: 'nic' }, { stage: 'backends' }],
+  controller,
+});
 
 test('allowlisted variants resolve with their image and environment', () => {
-  const c = validateChain(chain({ variants: { nic: { virtio: { env: { VNFLAB_SETTINGS: '{"event_idx":false}' } }, passthrough: {} } } }), registry);
+  const c = validateChain(
+    chain({ variants: { nic: { virtio: { env: { VNFLAB_SETTINGS: '{"event_idx":false}' } }, passthrough: {} } } }),
+    registry,
+  );
   const a = new Allowlist(c, 'chains/x.yaml');
   expect(a.stages()).toEqual(['nic']);
   expect(a.variantsOf('nic')).toEqual(['virtio', 'passthrough']);
@@ -27,11 +34,20 @@ test('anything else is refused with 403, naming what is allowed', () => {
     }
     throw new Error('not refused');
   };
-  expect(refused('nic', 'virtio')).toMatchObject({ status: 403, code: 'not_allowed', message: 'variant "virtio" of nic is not on the controller\'s allowlist (chains/x.yaml controller.variants.nic: passthrough)' });
-  expect(refused('lb', 'maglev').message).toMatch(/stage "lb" is not on the controller's allowlist \(chains\/x.yaml controller.variants has: nic\)/);
+  expect(refused('nic', 'virtio')).toMatchObject({
+    status: 403,
+    code: 'not_allowed',
+    message:
+      'variant "virtio" of nic is not on the controller\'s allowlist (chains/x.yaml controller.variants.nic: passthrough)',
+  });
+  expect(refused('lb', 'maglev').message).toMatch(
+    /stage "lb" is not on the controller's allowlist \(chains\/x.yaml controller.variants has: nic\)/,
+  );
   expect(refused('nic', 'passthrough; rm -rf /')).toBeInstanceOf(ControllerError);
   const none = new Allowlist(validateChain(chain(undefined), registry));
-  expect(() => none.resolve('nic', 'virtio')).toThrow(/no swaps are allowed: the chain file has no controller.variants section/);
+  expect(() => none.resolve('nic', 'virtio')).toThrow(
+    /no swaps are allowed: the chain file has no controller.variants section/,
+  );
 });
 
 test('the chain schema checks the controller section and points at the key', () => {
@@ -44,12 +60,24 @@ test('the chain schema checks the controller section and points at the key', () 
     }
     throw new Error('accepted');
   };
-  expect(bad({ variants: { nick: { virtio: {} } } })).toMatch(/controller\.variants\.nick: unknown stage \(known: traffic-gen, nic/);
-  expect(bad({ variants: { nic: { turbo: {} } } })).toBe('chains/x.yaml: controller.variants.nic.turbo: not a variant of nic (known: passthrough, native, virtio, emulated)');
-  expect(bad({ variants: { nic: { virtio: { env: { VNFLAB_STAGE: 'lb' } } } } })).toMatch(/controller\.variants\.nic\.virtio\.env\.VNFLAB_STAGE: set by the controller itself/);
-  expect(bad({ variants: { nic: { virtio: { env: { 'A B': 'x' } } } } })).toMatch(/env\.A B: not an environment variable name/);
-  expect(bad({ variants: { nic: { virtio: { image: 'Bad Image' } } } })).toMatch(/controller\.variants\.nic\.virtio\.image/);
-  expect(bad({ variants: { nic: { virtio: { colour: 'blue' } } } })).toMatch(/controller\.variants\.nic\.virtio\.colour: unknown key/);
+  expect(bad({ variants: { nick: { virtio: {} } } })).toMatch(
+    /controller\.variants\.nick: unknown stage \(known: traffic-gen, nic/,
+  );
+  expect(bad({ variants: { nic: { turbo: {} } } })).toBe(
+    'chains/x.yaml: controller.variants.nic.turbo: not a variant of nic (known: passthrough, native, virtio, emulated)',
+  );
+  expect(bad({ variants: { nic: { virtio: { env: { VNFLAB_STAGE: 'lb' } } } } })).toMatch(
+    /controller\.variants\.nic\.virtio\.env\.VNFLAB_STAGE: set by the controller itself/,
+  );
+  expect(bad({ variants: { nic: { virtio: { env: { 'A B': 'x' } } } } })).toMatch(
+    /env\.A B: not an environment variable name/,
+  );
+  expect(bad({ variants: { nic: { virtio: { image: 'Bad Image' } } } })).toMatch(
+    /controller\.variants\.nic\.virtio\.image/,
+  );
+  expect(bad({ variants: { nic: { virtio: { colour: 'blue' } } } })).toMatch(
+    /controller\.variants\.nic\.virtio\.colour: unknown key/,
+  );
   expect(bad({ swaps: {} })).toMatch(/controller\.swaps: unknown key \(known: variants\)/);
 });
 

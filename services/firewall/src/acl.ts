@@ -31,14 +31,19 @@ export class Acl {
   private readonly t: Int32Array;
 
   /** Compiles checked rules; `specs` are kept as given, for GET /firewall/rules. */
-  constructor(rules: ParsedRule[], defaultPolicy: Action, readonly specs: readonly RuleSpec[] = []) {
+  constructor(
+    rules: ParsedRule[],
+    defaultPolicy: Action,
+    readonly specs: readonly RuleSpec[] = [],
+  ) {
     this.size = rules.length;
     this.defaultAllow = defaultPolicy === 'allow';
     this.hits = new Float64Array(rules.length);
     const t = (this.t = new Int32Array(rules.length * STRIDE));
     rules.forEach((r, i) => {
       const o = i * STRIDE;
-      t[o + W_FLAGS] = (r.allow ? F_ALLOW : 0) | (r.proto < 0 ? F_ANY_PROTO : r.proto << 8) | (r.hasPorts ? F_PORTS : 0);
+      t[o + W_FLAGS] =
+        (r.allow ? F_ALLOW : 0) | (r.proto < 0 ? F_ANY_PROTO : r.proto << 8) | (r.hasPorts ? F_PORTS : 0);
       // signed 32-bit words: `addr & mask` is an int32, compared without a conversion to double
       t[o + W_SRC_NET] = r.src.net | 0;
       t[o + W_SRC_MASK] = r.src.mask | 0;
@@ -51,7 +56,11 @@ export class Acl {
 
   /** Checks and compiles rules as written; errors name `rules[i].field`. */
   static fromSpecs(specs: unknown, defaultPolicy: Action, prefix = 'rules'): Acl {
-    return new Acl(parseRules(specs, prefix), defaultPolicy, (specs as RuleSpec[]).map((r) => ({ ...r })));
+    return new Acl(
+      parseRules(specs, prefix),
+      defaultPolicy,
+      (specs as RuleSpec[]).map((r) => ({ ...r })),
+    );
   }
 
   /**

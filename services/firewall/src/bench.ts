@@ -10,7 +10,17 @@ import { Firewall } from './firewall';
 import type { RuleSpec } from './rules';
 
 // Bound once at load (docs/architecture.md, "Hot-path imports").
-const { Costs, ParsedFrame, StageStats, buildFrame, floorPass, ipFromString, loadProfile, opsPerSecond: rate, silentLogger } = core;
+const {
+  Costs,
+  ParsedFrame,
+  StageStats,
+  buildFrame,
+  floorPass,
+  ipFromString,
+  loadProfile,
+  opsPerSecond: rate,
+  silentLogger,
+} = core;
 
 export interface FirewallBenchOptions {
   /** Time spent on each rate measurement (default 300 ms). */
@@ -43,7 +53,14 @@ function prebuiltBatches(count: number): Batch[] {
   for (let k = 0; k < count; k++) {
     const b = core.Batch.allocate(BATCH, FRAME);
     for (let i = 0; i < BATCH; i++, f = (f + 1) % FLOWS) {
-      const frame = buildFrame({ srcIp: ipFromString('10.1.0.1'), dstIp: vip, proto: 'udp', srcPort: 49152 + f, dstPort: 80, frameLen: FRAME });
+      const frame = buildFrame({
+        srcIp: ipFromString('10.1.0.1'),
+        dstIp: vip,
+        proto: 'udp',
+        srcPort: 49152 + f,
+        dstPort: 80,
+        frameLen: FRAME,
+      });
       frame.copy(b.buf, b.offset(b.append(FRAME)));
     }
     out.push(b);
@@ -54,7 +71,8 @@ function prebuiltBatches(count: number): Batch[] {
 /** `n` rules of which only the last matches the benchmark's traffic; the others differ in destination. */
 export function benchRules(n: number): RuleSpec[] {
   const rules: RuleSpec[] = [];
-  for (let i = 0; i < n - 1; i++) rules.push({ action: 'deny', proto: 'udp', dst: `172.${16 + ((i >> 8) & 15)}.${i & 255}.0/24`, dport: '1-1023' });
+  for (let i = 0; i < n - 1; i++)
+    rules.push({ action: 'deny', proto: 'udp', dst: `172.${16 + ((i >> 8) & 15)}.${i & 255}.0/24`, dport: '1-1023' });
   rules.push({ action: 'allow', proto: 'udp', src: '10.1.0.0/16', dst: '10.0.0.100/32', dport: 80 });
   return rules;
 }
@@ -65,15 +83,25 @@ export function runFirewallBench(opts: FirewallBenchOptions = {}): FirewallBench
   let bi = 0;
   // every packet is allowed, so a batch comes out as it went in and is reused as it is
   const next = (): Batch => batches[(bi = (bi + 1) % batches.length)];
-  const ctx: ElementContext = { stats: new StageStats('firewall', 'acl'), costs: new Costs(loadProfile('zero')), log: silentLogger };
+  const ctx: ElementContext = {
+    stats: new StageStats('firewall', 'acl'),
+    costs: new Costs(loadProfile('zero')),
+    log: silentLogger,
+  };
   const rows: FirewallBenchRow[] = [];
   for (const n of opts.ruleCounts ?? [10, 1000]) {
     const rules = benchRules(n);
     const acl = new Firewall('acl', { rules, default_policy: 'deny' });
-    const stateful = new Firewall('stateful', { rules, default_policy: 'deny', conntrack_size: FLOWS * 2, idle_timeout_ms: 0 });
+    const stateful = new Firewall('stateful', {
+      rules,
+      default_policy: 'deny',
+      conntrack_size: FLOWS * 2,
+      idle_timeout_ms: 0,
+    });
     const a = rate(ms, BATCH, () => acl.process(next(), ctx));
     const s = rate(ms, BATCH, () => stateful.process(next(), ctx));
-    if (acl.deniedByDefault + acl.deniedByRule + stateful.deniedByDefault + stateful.deniedByRule > 0) throw new Error('firewall bench: a packet was denied; the measurement is not valid');
+    if (acl.deniedByDefault + acl.deniedByRule + stateful.deniedByDefault + stateful.deniedByRule > 0)
+      throw new Error('firewall bench: a packet was denied; the measurement is not valid');
     rows.push({ rules: n, acl_packets_per_s: a, stateful_packets_per_s: s });
   }
   const p = new ParsedFrame();
@@ -97,8 +125,16 @@ export function firewallBenchRows(r: FirewallBenchResult): string[][] {
   const pct = (x: number): string => `${((x / r.floor_packets_per_s) * 100).toFixed(1)} % of the floor`;
   const out: string[][] = [['floor loop (parse + verify, hash, rewrite), 64 B', mpps(r.floor_packets_per_s), '']];
   for (const row of r.rows) {
-    out.push([`firewall acl, ${row.rules} rules, last rule matches, 64 B`, mpps(row.acl_packets_per_s), pct(row.acl_packets_per_s)]);
-    out.push([`firewall stateful, ${row.rules} rules, established flows, 64 B`, mpps(row.stateful_packets_per_s), pct(row.stateful_packets_per_s)]);
+    out.push([
+      `firewall acl, ${row.rules} rules, last rule matches, 64 B`,
+      mpps(row.acl_packets_per_s),
+      pct(row.acl_packets_per_s),
+    ]);
+    out.push([
+      `firewall stateful, ${row.rules} rules, established flows, 64 B`,
+      mpps(row.stateful_packets_per_s),
+      pct(row.stateful_packets_per_s),
+    ]);
   }
   return out;
 }

@@ -51,7 +51,8 @@ export class ConnTable {
   private kHash = 0;
 
   constructor(capacity: number, idleTimeoutMs: number) {
-    if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_CAPACITY) throw new RangeError(`conntrack_size: ${capacity} is out of range 1..${MAX_CAPACITY}`);
+    if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_CAPACITY)
+      throw new RangeError(`conntrack_size: ${capacity} is out of range 1..${MAX_CAPACITY}`);
     this.capacity = capacity;
     let s = 2;
     while (s < capacity * 2) s *= 2;
@@ -187,7 +188,7 @@ export class ConnTable {
    */
   retain(keep: (proto: number, src: number, dst: number, sport: number, dport: number) => boolean): number {
     let removed = 0;
-    for (let s = 0; s <= this.mask; ) {
+    for (let s = 0; s <= this.mask;) {
       if (this.opener[s] !== 0) {
         const a = this.ipA[s];
         const b = this.ipB[s];
@@ -211,7 +212,13 @@ export class ConnTable {
     this.key(proto, src, dst, sport, dport);
     const mask = this.mask;
     for (let s = this.kHash & mask; this.opener[s] !== 0; s = (s + 1) & mask) {
-      if (this.ipA[s] === this.kA && this.ipB[s] === this.kB && this.ports[s] === this.kPorts && this.proto[s] === this.kProto) return !this.stale(s, now);
+      if (
+        this.ipA[s] === this.kA &&
+        this.ipB[s] === this.kB &&
+        this.ports[s] === this.kPorts &&
+        this.proto[s] === this.kProto
+      )
+        return !this.stale(s, now);
     }
     return false;
   }

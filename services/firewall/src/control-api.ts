@@ -33,7 +33,9 @@ export const firewallControlPlugin: TypeBoxPlugin<FirewallControlOptions> = asyn
   app.get('/rules', async () => firewall.rulesView());
 
   // a rule the schema lets through but the firewall refuses (a bad prefix) is a FirewallConfigError: 400
-  app.put('/rules', { schema: { body: PutRulesBody } }, async (req) => firewall.setRules(req.body.rules, req.body.default_policy, 'body.rules'));
+  app.put('/rules', { schema: { body: PutRulesBody } }, async (req) =>
+    firewall.setRules(req.body.rules, req.body.default_policy, 'body.rules'),
+  );
 
   app.get('/conntrack', async () => firewall.conntrackView());
 };

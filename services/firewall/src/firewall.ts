@@ -45,17 +45,36 @@ export interface ConntrackView {
   size: number;
   capacity: number;
   idle_timeout_ms: number;
-  counters: { hits_original: number; hits_reply: number; inserted: number; expired: number; full: number; revoked: number };
+  counters: {
+    hits_original: number;
+    hits_reply: number;
+    inserted: number;
+    expired: number;
+    full: number;
+    revoked: number;
+  };
 }
 
 /** The metrics the firewall reports (its manifest declares them; metrics() fills in samples). */
 export const FIREWALL_METRICS = [
   { name: 'vnflab_firewall_rules', help: 'Rules in the ACL', type: 'gauge' },
-  { name: 'vnflab_firewall_decisions_total', help: 'Packets the firewall let through or refused, by what decided (a rule, the default policy, or a tracked flow)', type: 'counter' },
+  {
+    name: 'vnflab_firewall_decisions_total',
+    help: 'Packets the firewall let through or refused, by what decided (a rule, the default policy, or a tracked flow)',
+    type: 'counter',
+  },
   { name: 'vnflab_firewall_rule_changes_total', help: 'Rule list replacements at run time', type: 'counter' },
   { name: 'vnflab_firewall_conntrack_entries', help: 'Flows tracked now (0 when stateless)', type: 'gauge' },
-  { name: 'vnflab_firewall_conntrack_capacity', help: 'Flows the table holds at most (0 when stateless)', type: 'gauge' },
-  { name: 'vnflab_firewall_conntrack_expired_total', help: 'Tracked flows forgotten after the idle timeout', type: 'counter' },
+  {
+    name: 'vnflab_firewall_conntrack_capacity',
+    help: 'Flows the table holds at most (0 when stateless)',
+    type: 'gauge',
+  },
+  {
+    name: 'vnflab_firewall_conntrack_expired_total',
+    help: 'Tracked flows forgotten after the idle timeout',
+    type: 'counter',
+  },
 ] as const satisfies readonly MetricDeclaration[];
 
 export class Firewall implements Element {
@@ -142,10 +161,16 @@ export class Firewall implements Element {
    */
   setRules(specs: unknown, defaultPolicy?: Action, prefix = 'rules'): RuleChangeReport {
     const policy = defaultPolicy ?? (this.acl.defaultAllow ? 'allow' : 'deny');
-    const acl = new Acl(parseRules(specs, prefix), policy, (specs as RuleSpec[]).map((r) => ({ ...r })));
+    const acl = new Acl(
+      parseRules(specs, prefix),
+      policy,
+      (specs as RuleSpec[]).map((r) => ({ ...r })),
+    );
     this.acl = acl;
     this.ruleChanges++;
-    const revoked = this.conntrack?.retain((proto, src, dst, sport, dport) => acl.allows(acl.match(proto, src, dst, sport, dport))) ?? 0;
+    const revoked =
+      this.conntrack?.retain((proto, src, dst, sport, dport) => acl.allows(acl.match(proto, src, dst, sport, dport))) ??
+      0;
     return { rules: acl.size, default_policy: policy, flows_revoked: revoked };
   }
 
@@ -153,7 +178,9 @@ export class Firewall implements Element {
   configure(settings: Record<string, unknown>): void {
     for (const k of Object.keys(settings)) {
       if (!(RUNTIME_KEYS as readonly string[]).includes(k)) {
-        throw new FirewallConfigError(`firewall settings: ${k}: cannot change at run time (restart the stage); run-time keys: ${RUNTIME_KEYS.join(', ')}`);
+        throw new FirewallConfigError(
+          `firewall settings: ${k}: cannot change at run time (restart the stage); run-time keys: ${RUNTIME_KEYS.join(', ')}`,
+        );
       }
     }
     const s = checkSchema(settings);

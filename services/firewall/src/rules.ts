@@ -14,13 +14,25 @@ export const PROTO_NUMBER: Record<Exclude<RuleProtocol, 'any'>, number> = { icmp
 /** Enough for the 1,000-rule benchmark with room; a linear scan longer than this is a design error, not a setting. */
 export const MAX_RULES = 10000;
 
-const PortSchema = Type.Union([Type.Integer({ minimum: 0, maximum: 65535 }), Type.String()], { description: 'a port N or an inclusive range "N-M"' });
+const PortSchema = Type.Union([Type.Integer({ minimum: 0, maximum: 65535 }), Type.String()], {
+  description: 'a port N or an inclusive range "N-M"',
+});
 
 export const RuleSchema = Type.Object(
   {
-    action: Type.Union(ACTIONS.map((a) => Type.Literal(a)), { description: 'what a packet matching every given field gets' }),
-    proto: Type.Optional(Type.Union(RULE_PROTOCOLS.map((p) => Type.Literal(p)), { description: 'default any' })),
-    src: Type.Optional(Type.String({ description: 'source prefix "A.B.C.D/len" (a bare address is /32); default 0.0.0.0/0' })),
+    action: Type.Union(
+      ACTIONS.map((a) => Type.Literal(a)),
+      { description: 'what a packet matching every given field gets' },
+    ),
+    proto: Type.Optional(
+      Type.Union(
+        RULE_PROTOCOLS.map((p) => Type.Literal(p)),
+        { description: 'default any' },
+      ),
+    ),
+    src: Type.Optional(
+      Type.String({ description: 'source prefix "A.B.C.D/len" (a bare address is /32); default 0.0.0.0/0' }),
+    ),
     dst: Type.Optional(Type.String({ description: 'destination prefix "A.B.C.D/len"; default 0.0.0.0/0' })),
     sport: Type.Optional(PortSchema),
     dport: Type.Optional(PortSchema),
@@ -28,8 +40,14 @@ export const RuleSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const RulesSchema = Type.Array(RuleSchema, { maxItems: MAX_RULES, description: 'ordered; the first rule that matches decides' });
-export const DefaultPolicySchema = Type.Union(ACTIONS.map((a) => Type.Literal(a)), { description: 'what a packet no rule matches gets (default deny)' });
+export const RulesSchema = Type.Array(RuleSchema, {
+  maxItems: MAX_RULES,
+  description: 'ordered; the first rule that matches decides',
+});
+export const DefaultPolicySchema = Type.Union(
+  ACTIONS.map((a) => Type.Literal(a)),
+  { description: 'what a packet no rule matches gets (default deny)' },
+);
 
 export type RuleSpec = Static<typeof RuleSchema>;
 
@@ -59,12 +77,15 @@ export function parsePrefix(text: string, key: string): Prefix {
     throw new FirewallConfigError(`${key}: not a prefix: ${JSON.stringify(text)} (want A.B.C.D/len)`);
   }
   const len = m[2] === undefined ? 32 : Number(m[2]);
-  if (len > 32) throw new FirewallConfigError(`${key}: not a prefix: ${JSON.stringify(text)} has length ${len}, at most 32`);
+  if (len > 32)
+    throw new FirewallConfigError(`${key}: not a prefix: ${JSON.stringify(text)} has length ${len}, at most 32`);
   const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
   const net = (addr & mask) >>> 0;
   if (net !== addr) {
     const fixed = `${net >>> 24}.${(net >>> 16) & 0xff}.${(net >>> 8) & 0xff}.${net & 0xff}/${len}`;
-    throw new FirewallConfigError(`${key}: not a prefix: ${JSON.stringify(text)} has host bits set (did you mean ${fixed}?)`);
+    throw new FirewallConfigError(
+      `${key}: not a prefix: ${JSON.stringify(text)} has host bits set (did you mean ${fixed}?)`,
+    );
   }
   return { net, mask, len };
 }
@@ -77,11 +98,16 @@ export interface PortRange {
 /** 53, "53" or "1024-65535" (inclusive) -> lo..hi. */
 export function parsePortRange(v: number | string, key: string): PortRange {
   const m = typeof v === 'number' ? [String(v), String(v), undefined] : /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(v.trim());
-  if (!m) throw new FirewallConfigError(`${key}: not a port or range: ${JSON.stringify(v)} (want N or "N-M", 0..65535)`);
+  if (!m)
+    throw new FirewallConfigError(`${key}: not a port or range: ${JSON.stringify(v)} (want N or "N-M", 0..65535)`);
   const lo = Number(m[1]);
   const hi = m[2] === undefined ? lo : Number(m[2]);
-  if (!Number.isInteger(lo) || lo > 65535 || hi > 65535) throw new FirewallConfigError(`${key}: ${JSON.stringify(v)} is out of range: ports are 0..65535`);
-  if (hi < lo) throw new FirewallConfigError(`${key}: ${JSON.stringify(v)} is an empty range: the first port must not exceed the second`);
+  if (!Number.isInteger(lo) || lo > 65535 || hi > 65535)
+    throw new FirewallConfigError(`${key}: ${JSON.stringify(v)} is out of range: ports are 0..65535`);
+  if (hi < lo)
+    throw new FirewallConfigError(
+      `${key}: ${JSON.stringify(v)} is an empty range: the first port must not exceed the second`,
+    );
   return { lo, hi };
 }
 
@@ -108,7 +134,10 @@ export function parseRule(raw: unknown, key: string): ParsedRule {
   const r = raw as RuleSpec;
   const proto = r.proto ?? 'any';
   const hasPorts = r.sport !== undefined || r.dport !== undefined;
-  if (hasPorts && proto === 'icmp') throw new FirewallConfigError(`${key}.${r.sport !== undefined ? 'sport' : 'dport'}: icmp has no ports; drop the port or use proto udp, tcp or any`);
+  if (hasPorts && proto === 'icmp')
+    throw new FirewallConfigError(
+      `${key}.${r.sport !== undefined ? 'sport' : 'dport'}: icmp has no ports; drop the port or use proto udp, tcp or any`,
+    );
   return {
     allow: r.action === 'allow',
     proto: proto === 'any' ? -1 : PROTO_NUMBER[proto],

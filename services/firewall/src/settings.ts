@@ -5,7 +5,15 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { MAX_CAPACITY } from './conntrack';
 import { schemaErrors } from '@vnflab/core';
-import { DefaultPolicySchema, FirewallConfigError, RulesSchema, parseRules, type Action, type ParsedRule, type RuleSpec } from './rules';
+import {
+  DefaultPolicySchema,
+  FirewallConfigError,
+  RulesSchema,
+  parseRules,
+  type Action,
+  type ParsedRule,
+  type RuleSpec,
+} from './rules';
 
 export const VARIANTS = ['acl', 'stateful'] as const;
 export type Variant = (typeof VARIANTS)[number];
@@ -22,9 +30,26 @@ export const FirewallSettingsSchema = Type.Object(
   {
     rules: Type.Optional(RulesSchema),
     default_policy: Type.Optional(DefaultPolicySchema),
-    stateful: Type.Optional(Type.Boolean({ description: 'track allowed flows: their later packets and replies pass without the ACL (default: the variant\'s)' })),
-    conntrack_size: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_CAPACITY, description: 'flows tracked at most; a new flow beyond is dropped as firewall_state_full (default 65536)' })),
-    idle_timeout_ms: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_IDLE_TIMEOUT_MS, description: 'a tracked flow idle this long is forgotten; 0 = never (default 30000)' })),
+    stateful: Type.Optional(
+      Type.Boolean({
+        description:
+          "track allowed flows: their later packets and replies pass without the ACL (default: the variant's)",
+      }),
+    ),
+    conntrack_size: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_CAPACITY,
+        description: 'flows tracked at most; a new flow beyond is dropped as firewall_state_full (default 65536)',
+      }),
+    ),
+    idle_timeout_ms: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_IDLE_TIMEOUT_MS,
+        description: 'a tracked flow idle this long is forgotten; 0 = never (default 30000)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -73,7 +98,8 @@ export function isVariant(v: string): v is Variant {
 
 /** Validates a variant and its settings, and fills in the defaults. */
 export function resolveSettings(variant: string, raw: unknown): ResolvedSettings {
-  if (!isVariant(variant)) throw new FirewallConfigError(`variant: "${variant}" is not a firewall variant (known: ${VARIANTS.join(', ')})`);
+  if (!isVariant(variant))
+    throw new FirewallConfigError(`variant: "${variant}" is not a firewall variant (known: ${VARIANTS.join(', ')})`);
   const s = checkSchema(raw);
   const ruleSpecs = s.rules ?? FIREWALL_DEFAULTS.rules;
   return {

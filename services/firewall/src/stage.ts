@@ -12,7 +12,8 @@ export const firewallStage: StageDefinition = {
   variants: VARIANTS, // acl (stateless) first: the default
   presets: PRESETS,
   settings: FirewallSettingsSchema,
-  description: 'Firewall VNF: an ordered ACL (first match wins, default policy), optionally stateful with a bounded connection table that lets replies through',
+  description:
+    'Firewall VNF: an ordered ACL (first match wins, default policy), optionally stateful with a bounded connection table that lets replies through',
   defaultCategory: 'app',
   flags: [{ name: 'firewall', kind: 'variant', values: VARIANTS.join('|') }],
   reasons: ['acl_deny', 'firewall_state_full'],

@@ -1,5 +1,14 @@
 import { Reason, ipFromString } from '@vnflab/core';
-import { ACL_DENY, Acl, Firewall, FirewallConfigError, parsePortRange, parsePrefix, parseRules, type RuleSpec } from '@vnflab/firewall';
+import {
+  ACL_DENY,
+  Acl,
+  Firewall,
+  FirewallConfigError,
+  parsePortRange,
+  parsePrefix,
+  parseRules,
+  type RuleSpec,
+} from '@vnflab/firewall';
 import { batchOf, makeCtx, reasons, type Pkt } from './helpers';
 
 const ip = ipFromString;
@@ -24,30 +33,66 @@ function errorOf(f: () => unknown): string {
 
 describe('rule parsing: every error names the key', () => {
   test.each<[string, unknown, RegExp]>([
-    ['not a prefix', [{ action: 'allow' }, { action: 'deny', src: '10.0.0/8' }], /^rules\[1\]\.src: not a prefix: "10\.0\.0\/8" \(want A\.B\.C\.D\/len\)$/],
+    [
+      'not a prefix',
+      [{ action: 'allow' }, { action: 'deny', src: '10.0.0/8' }],
+      /^rules\[1\]\.src: not a prefix: "10\.0\.0\/8" \(want A\.B\.C\.D\/len\)$/,
+    ],
     ['octet out of range', [{ action: 'deny', dst: '10.0.0.256/32' }], /^rules\[0\]\.dst: not a prefix/],
-    ['length over 32', [{ action: 'deny', dst: '10.0.0.0/33' }], /^rules\[0\]\.dst: not a prefix: "10\.0\.0\.0\/33" has length 33, at most 32$/],
-    ['host bits set', [{ action: 'deny', src: '10.1.2.3/16' }], /^rules\[0\]\.src: not a prefix: "10\.1\.2\.3\/16" has host bits set \(did you mean 10\.1\.0\.0\/16\?\)$/],
+    [
+      'length over 32',
+      [{ action: 'deny', dst: '10.0.0.0/33' }],
+      /^rules\[0\]\.dst: not a prefix: "10\.0\.0\.0\/33" has length 33, at most 32$/,
+    ],
+    [
+      'host bits set',
+      [{ action: 'deny', src: '10.1.2.3/16' }],
+      /^rules\[0\]\.src: not a prefix: "10\.1\.2\.3\/16" has host bits set \(did you mean 10\.1\.0\.0\/16\?\)$/,
+    ],
     ['port not a number', [{ action: 'deny', sport: 'http' }], /^rules\[0\]\.sport: not a port or range: "http"/],
-    ['port over 65535', [{ action: 'deny', dport: '80-70000' }], /^rules\[0\]\.dport: "80-70000" is out of range: ports are 0\.\.65535$/],
-    ['port integer over 65535', [{ action: 'deny', dport: 65536 }], /^rules\[0\]\.dport: 65536 is not a port N or an inclusive range "N-M"$/],
+    [
+      'port over 65535',
+      [{ action: 'deny', dport: '80-70000' }],
+      /^rules\[0\]\.dport: "80-70000" is out of range: ports are 0\.\.65535$/,
+    ],
+    [
+      'port integer over 65535',
+      [{ action: 'deny', dport: 65536 }],
+      /^rules\[0\]\.dport: 65536 is not a port N or an inclusive range "N-M"$/,
+    ],
     ['empty range', [{ action: 'deny', dport: '90-80' }], /^rules\[0\]\.dport: "90-80" is an empty range/],
     ['ports on icmp', [{ action: 'deny', proto: 'icmp', dport: 7 }], /^rules\[0\]\.dport: icmp has no ports/],
     ['unknown action', [{ action: 'drop' }], /^rules\[0\]\.action: "drop" is not one of allow, deny$/],
     ['missing action', [{ src: '10.0.0.0/8' }], /^rules\[0\]\.action: is required$/],
-    ['unknown proto', [{ action: 'deny', proto: 'sctp' }], /^rules\[0\]\.proto: "sctp" is not one of any, udp, tcp, icmp$/],
-    ['unknown key', [{ action: 'deny', source: '10.0.0.0/8' }], /^rules\[0\]\.source: unknown key \(known: action, proto, src, dst, sport, dport\)$/],
+    [
+      'unknown proto',
+      [{ action: 'deny', proto: 'sctp' }],
+      /^rules\[0\]\.proto: "sctp" is not one of any, udp, tcp, icmp$/,
+    ],
+    [
+      'unknown key',
+      [{ action: 'deny', source: '10.0.0.0/8' }],
+      /^rules\[0\]\.source: unknown key \(known: action, proto, src, dst, sport, dport\)$/,
+    ],
     ['not a list', { action: 'deny' }, /^rules: expected a list of rules$/],
   ])('%s', (_name, rules, want) => {
     expect(errorOf(() => parseRules(rules))).toMatch(want);
   });
 
   test('the element refuses bad settings with the settings key, and a bad variant', () => {
-    expect(errorOf(() => new Firewall('acl', { rules: [{ action: 'allow' }, { action: 'deny', src: 'nope' }] }))).toMatch(/^firewall settings: rules\[1\]\.src: not a prefix/);
-    expect(errorOf(() => new Firewall('acl', { default_policy: 'reject' }))).toMatch(/^firewall settings: default_policy: "reject" is not one of allow, deny$/);
+    expect(
+      errorOf(() => new Firewall('acl', { rules: [{ action: 'allow' }, { action: 'deny', src: 'nope' }] })),
+    ).toMatch(/^firewall settings: rules\[1\]\.src: not a prefix/);
+    expect(errorOf(() => new Firewall('acl', { default_policy: 'reject' }))).toMatch(
+      /^firewall settings: default_policy: "reject" is not one of allow, deny$/,
+    );
     expect(errorOf(() => new Firewall('acl', { conntrack_size: 0 }))).toMatch(/^firewall settings: conntrack_size: /);
-    expect(errorOf(() => new Firewall('acl', { idle_timeout: 5 }))).toMatch(/^firewall settings: idle_timeout: unknown key/);
-    expect(errorOf(() => new Firewall('nat', {}))).toMatch(/^variant: "nat" is not a firewall variant \(known: acl, stateful\)$/);
+    expect(errorOf(() => new Firewall('acl', { idle_timeout: 5 }))).toMatch(
+      /^firewall settings: idle_timeout: unknown key/,
+    );
+    expect(errorOf(() => new Firewall('nat', {}))).toMatch(
+      /^variant: "nat" is not a firewall variant \(known: acl, stateful\)$/,
+    );
   });
 
   test('prefixes: /0 is everything, a bare address is /32', () => {
@@ -84,7 +129,8 @@ describe('first match wins', () => {
     expect(first(r32, UDP, '1.1.1.1', '10.0.0.101')).toBe(-1);
     expect(first(r32, UDP, '1.1.1.1', '10.0.0.99')).toBe(-1);
     const r0: RuleSpec[] = [{ action: 'allow', src: '0.0.0.0/0', dst: '0.0.0.0/0' }];
-    for (const a of ['0.0.0.0', '255.255.255.255', '128.0.0.0', '127.255.255.255']) expect(first(r0, UDP, a, a)).toBe(0);
+    for (const a of ['0.0.0.0', '255.255.255.255', '128.0.0.0', '127.255.255.255'])
+      expect(first(r0, UDP, a, a)).toBe(0);
     const r31: RuleSpec[] = [{ action: 'allow', src: '192.168.0.254/31' }];
     expect(first(r31, UDP, '192.168.0.254', '1.1.1.1')).toBe(0);
     expect(first(r31, UDP, '192.168.0.255', '1.1.1.1')).toBe(0);
@@ -130,18 +176,21 @@ describe('the element', () => {
     { action: 'allow', proto: 'icmp' },
   ];
 
-  test.each(['deny', 'allow'] as const)('default policy %s decides what no rule matches; hits are counted per rule', (policy) => {
-    const fw = new Firewall('acl', { rules, default_policy: policy });
-    const b = batchOf(pkts);
-    fw.process(b, makeCtx());
-    expect(reasons(b)).toEqual([0, ACL_DENY, policy === 'deny' ? ACL_DENY : 0, 0]);
-    const v = fw.rulesView();
-    expect(v.rules.map((r) => r.hits)).toEqual([1, 1, 1]);
-    expect(v.default_hits).toBe(1);
-    expect(fw.describe()).toMatchObject({ rules: 3, rule_hits: [1, 1, 1], default_policy: policy });
-  });
+  test.each(['deny', 'allow'] as const)(
+    'default policy %s decides what no rule matches; hits are counted per rule',
+    (policy) => {
+      const fw = new Firewall('acl', { rules, default_policy: policy });
+      const b = batchOf(pkts);
+      fw.process(b, makeCtx());
+      expect(reasons(b)).toEqual([0, ACL_DENY, policy === 'deny' ? ACL_DENY : 0, 0]);
+      const v = fw.rulesView();
+      expect(v.rules.map((r) => r.hits)).toEqual([1, 1, 1]);
+      expect(v.default_hits).toBe(1);
+      expect(fw.describe()).toMatchObject({ rules: 3, rule_hits: [1, 1, 1], default_policy: policy });
+    },
+  );
 
-  test('unparseable frames are dropped with the parser\'s reason, not acl_deny', () => {
+  test("unparseable frames are dropped with the parser's reason, not acl_deny", () => {
     const fw = new Firewall('acl', { rules: [{ action: 'allow' }] });
     const arp = Buffer.alloc(60);
     arp.writeUInt16BE(0x0806, 12);

@@ -14,12 +14,22 @@ describe('chains/firewall.yaml, embedded', () => {
     // the chain as written, with a packet count and no modelled costs: mechanisms only, quick
     chain.profile = 'zero';
     chain.stages[0].settings = { ...chain.stages[0].settings, count: 20000 };
-    expect(chain.stages.map((s) => s.stage)).toEqual(['traffic-gen', 'nic', 'kernel-path', 'firewall', 'lb', 'backends']);
+    expect(chain.stages.map((s) => s.stage)).toEqual([
+      'traffic-gen',
+      'nic',
+      'kernel-path',
+      'firewall',
+      'lb',
+      'backends',
+    ]);
     const { summary } = await runChain(chain, reg);
 
     expect(summary.sent).toBe(20000);
     expect(summary.accounting_closed).toBe(true);
-    const dropsTotal = Object.values(summary.drops).reduce((s, byReason) => s + Object.values(byReason).reduce((a, b) => a + b, 0), 0);
+    const dropsTotal = Object.values(summary.drops).reduce(
+      (s, byReason) => s + Object.values(byReason).reduce((a, b) => a + b, 0),
+      0,
+    );
     expect(summary.sent).toBe(summary.received + dropsTotal);
     // the firewall is the only stage that refuses anything here, and only by its ACL
     expect(Object.keys(summary.drops)).toEqual(['firewall']);
@@ -33,7 +43,12 @@ describe('chains/firewall.yaml, embedded', () => {
     expect(fw.variant).toBe('stateful');
     expect(fw.packets_in).toBe(20000);
     expect(fw.packets_out).toBe(summary.received);
-    const d = fw.details as { rule_hits: number[]; default_hits: number; decisions: Record<string, number>; conntrack: { size: number; counters: { inserted: number; hits_original: number } } };
+    const d = fw.details as {
+      rule_hits: number[];
+      default_hits: number;
+      decisions: Record<string, number>;
+      conntrack: { size: number; counters: { inserted: number; hits_original: number } };
+    };
     // the deny rule decided every denied packet; each allowed flow was opened once, then tracked
     expect(d.rule_hits[0]).toBe(denied);
     expect(d.default_hits).toBe(0);

@@ -69,16 +69,41 @@ describe('firewall control API', () => {
   });
 
   test.each<[string, unknown, RegExp]>([
-    ['not a prefix', { rules: [{ action: 'allow' }, { action: 'allow' }, { action: 'allow' }, { action: 'deny', src: '10.0.0/8' }] }, /^body\.rules\[3\]\.src: not a prefix: "10\.0\.0\/8"/],
-    ['bad port range', { rules: [{ action: 'deny', dport: '100-20' }] }, /^body\.rules\[0\]\.dport: "100-20" is an empty range/],
-    ['unknown action', { rules: [{ action: 'reject' }] }, /^body\.rules\[0\]\.action: "reject" is not one of allow, deny$/],
+    [
+      'not a prefix',
+      { rules: [{ action: 'allow' }, { action: 'allow' }, { action: 'allow' }, { action: 'deny', src: '10.0.0/8' }] },
+      /^body\.rules\[3\]\.src: not a prefix: "10\.0\.0\/8"/,
+    ],
+    [
+      'bad port range',
+      { rules: [{ action: 'deny', dport: '100-20' }] },
+      /^body\.rules\[0\]\.dport: "100-20" is an empty range/,
+    ],
+    [
+      'unknown action',
+      { rules: [{ action: 'reject' }] },
+      /^body\.rules\[0\]\.action: "reject" is not one of allow, deny$/,
+    ],
     ['unknown rule key', { rules: [{ action: 'deny', port: 80 }] }, /^body\.rules\[0\]\.port: unknown key/],
     ['missing rules', { default_policy: 'allow' }, /^body\.rules: is required$/],
-    ['bad default policy', { rules: [], default_policy: 'maybe' }, /^body\.default_policy: "maybe" is not one of allow, deny$/],
-    ['unknown top key', { rules: [], stateful: true }, /^body\.stateful: unknown key \(known: rules, default_policy\)$/],
+    [
+      'bad default policy',
+      { rules: [], default_policy: 'maybe' },
+      /^body\.default_policy: "maybe" is not one of allow, deny$/,
+    ],
+    [
+      'unknown top key',
+      { rules: [], stateful: true },
+      /^body\.stateful: unknown key \(known: rules, default_policy\)$/,
+    ],
     ['no body', undefined, /^body: a JSON body is required$/],
   ])('a bad body is 400 naming the field (%s), and changes nothing', async (_name, payload, want) => {
-    const r = await app.inject({ method: 'PUT', url: '/firewall/rules', headers: auth, ...(payload === undefined ? {} : { payload: payload as object }) });
+    const r = await app.inject({
+      method: 'PUT',
+      url: '/firewall/rules',
+      headers: auth,
+      ...(payload === undefined ? {} : { payload: payload as object }),
+    });
     expect(r.statusCode).toBe(400);
     expect(r.json().error).toBe('bad_request');
     expect(r.json().message).toMatch(want);
@@ -92,7 +117,12 @@ describe('firewall control API', () => {
       { action: 'deny', proto: 'udp', sport: '50001' },
       { action: 'allow', proto: 'udp', sport: '49152-49279' },
     ];
-    const r = await app.inject({ method: 'PUT', url: '/firewall/rules', headers: auth, payload: { rules, default_policy: 'deny' } });
+    const r = await app.inject({
+      method: 'PUT',
+      url: '/firewall/rules',
+      headers: auth,
+      payload: { rules, default_policy: 'deny' },
+    });
     expect(r.statusCode).toBe(200);
     // flow 50001 was tracked and is now refused; flow 50000 matches no rule under the deny policy
     expect(r.json()).toEqual({ rules: 2, default_policy: 'deny', flows_revoked: 2 });

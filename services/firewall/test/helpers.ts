@@ -1,6 +1,16 @@
 // Shared test helpers: a stage context, real frames for given 5-tuples, and a fake clock.
 
-import { Batch, Costs, IP_PROTO, StageStats, buildFrame, ipFromString, loadProfile, silentLogger, type ElementContext } from '@vnflab/core';
+import {
+  Batch,
+  Costs,
+  IP_PROTO,
+  StageStats,
+  buildFrame,
+  ipFromString,
+  loadProfile,
+  silentLogger,
+  type ElementContext,
+} from '@vnflab/core';
 
 export function makeCtx(variant = 'acl'): ElementContext {
   return { stats: new StageStats('firewall', variant), costs: new Costs(loadProfile('zero')), log: silentLogger };
@@ -17,7 +27,14 @@ export interface Pkt {
 /** Ethernet/IPv4 frame for `p`; ICMP is a UDP-sized frame with protocol 1 (the firewall reads no ICMP fields). */
 export function frameOf(p: Pkt, len = 64): Buffer {
   const proto = p.proto ?? 'udp';
-  const f = buildFrame({ srcIp: ipFromString(p.src), dstIp: ipFromString(p.dst), proto: proto === 'tcp' ? 'tcp' : 'udp', srcPort: p.sport ?? 0, dstPort: p.dport ?? 0, frameLen: len });
+  const f = buildFrame({
+    srcIp: ipFromString(p.src),
+    dstIp: ipFromString(p.dst),
+    proto: proto === 'tcp' ? 'tcp' : 'udp',
+    srcPort: p.sport ?? 0,
+    dstPort: p.dport ?? 0,
+    frameLen: len,
+  });
   if (proto === 'icmp') f[14 + IP_PROTO] = 1;
   return f;
 }

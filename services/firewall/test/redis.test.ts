@@ -19,11 +19,30 @@ afterAll(async () => {
 
 test('over Redis Streams: sent == received + acl_deny, the firewall a process of its own', async () => {
   const json = join(mkdtempSync(join(tmpdir(), 'vnflab-fw-')), 'summary.json');
-  const run = new ServicesRun(['--bus', redis.url, '--config', CHAIN, '--count', '8000', '--rate', '8000', '--profile', 'zero', '--json', json, '--quiet']);
+  const run = new ServicesRun([
+    '--bus',
+    redis.url,
+    '--config',
+    CHAIN,
+    '--count',
+    '8000',
+    '--rate',
+    '8000',
+    '--profile',
+    'zero',
+    '--json',
+    json,
+    '--quiet',
+  ]);
   await run.started('firewall');
   const r = await run.done;
   expect(r.status).toBe(0);
-  const s = JSON.parse(readFileSync(json, 'utf8')) as { sent: number; received: number; drops: Record<string, Record<string, number>>; accounting_closed: boolean };
+  const s = JSON.parse(readFileSync(json, 'utf8')) as {
+    sent: number;
+    received: number;
+    drops: Record<string, Record<string, number>>;
+    accounting_closed: boolean;
+  };
   expect(s.sent).toBe(8000);
   expect(s.accounting_closed).toBe(true);
   expect(Object.keys(s.drops)).toEqual(['firewall']);

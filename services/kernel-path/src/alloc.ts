@@ -82,7 +82,10 @@ export class PoolAllocator implements Allocator {
   private readonly all: SkBuff[] = [];
   grown = 0;
 
-  constructor(private readonly ring: Buffer, size: number) {
+  constructor(
+    private readonly ring: Buffer,
+    size: number,
+  ) {
     const slab = Buffer.alloc(size * BUF_SIZE);
     for (let i = 0; i < size; i++) this.add(slab.subarray(i * BUF_SIZE, (i + 1) * BUF_SIZE));
   }

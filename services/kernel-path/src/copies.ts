@@ -8,7 +8,6 @@ import type { Batch, StageStats } from '@vnflab/core';
 import type { SkBuff } from './alloc';
 import { Ev } from './events';
 
-
 /** Copies each packet from its ring buffer into the skb's own data buffer. */
 export function copyRingToKernel(skbs: readonly SkBuff[], n: number, stats: StageStats): void {
   for (let k = 0; k < n; k++) {

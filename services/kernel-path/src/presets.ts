@@ -3,8 +3,16 @@
 // that one toggle, which is how the breakdown switches mechanisms off one at a time.
 
 import {
-  DEFAULT_RING_SIZE, DEFAULT_SOCKET_QUEUE, checkRingSize, checkSchema, parseCopies, parseIrq, parseSyscall,
-  type KernelPathSettings, type Resolved, type Toggles,
+  DEFAULT_RING_SIZE,
+  DEFAULT_SOCKET_QUEUE,
+  checkRingSize,
+  checkSchema,
+  parseCopies,
+  parseIrq,
+  parseSyscall,
+  type KernelPathSettings,
+  type Resolved,
+  type Toggles,
 } from './settings';
 
 export const VARIANTS = ['kernel', 'bypass'] as const;
@@ -32,7 +40,8 @@ export function isVariant(v: string): v is Variant {
 
 /** Resolves a variant and its settings into toggles and sizes; throws naming the bad key. */
 export function resolve(variant: string, raw: unknown, defaultSockets: number[] = [80]): Resolved {
-  if (!isVariant(variant)) throw new Error(`kernel-path variant "${variant}" is unknown (known: ${VARIANTS.join(', ')})`);
+  if (!isVariant(variant))
+    throw new Error(`kernel-path variant "${variant}" is unknown (known: ${VARIANTS.join(', ')})`);
   const s = checkSchema(raw);
   const p = { ...PRESETS[variant], ...pickToggles(s) };
   const toggles: Toggles = {

@@ -40,7 +40,12 @@ export class RxQueue {
     // a posted buffer per descriptor plus as many in flight up the stack, so refill never starves
     const buffers = 2 * ringSize;
     const ringBytes = ringSize * RX_DESC_SIZE;
-    this.mem = new GuestMemory(GuestMemory.sizeFor([{ len: ringBytes, align: 128 }, { len: buffers * BUF_SIZE, align: BUF_SIZE }]));
+    this.mem = new GuestMemory(
+      GuestMemory.sizeFor([
+        { len: ringBytes, align: 128 },
+        { len: buffers * BUF_SIZE, align: BUF_SIZE },
+      ]),
+    );
     const base = this.mem.carve(ringBytes, 128);
     this.pool = new Mempool(this.mem, buffers);
     this.ring = new RxDescRing(this.mem.bytes, base, ringSize);

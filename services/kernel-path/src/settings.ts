@@ -9,22 +9,52 @@ export const KernelPathSettingsSchema = Type.Object(
     irq: Type.Optional(
       Type.String({
         pattern: '^(per-packet|poll|poll:[0-9]+|napi:[0-9]+)$',
-        description: 'receive notification: napi:<budget> (the interrupts the nic raised, each followed by polls of up to budget; one per batch without a nic), per-packet (one interrupt per packet), poll or poll:<burst> (busy poll, default burst 32)',
+        description:
+          'receive notification: napi:<budget> (the interrupts the nic raised, each followed by polls of up to budget; one per batch without a nic), per-packet (one interrupt per packet), poll or poll:<burst> (busy poll, default burst 32)',
       }),
     ),
-    alloc: Type.Optional(Type.Union([Type.Literal('per-packet'), Type.Literal('pool')], { description: 'packet buffers: per-packet (fresh sk_buff and data) or pool (pre-allocated, recycled)' })),
-    copies: Type.Optional(
-      Type.Union([Type.Literal('both'), Type.Literal('ring-kernel'), Type.Literal('kernel-user'), Type.Literal('none')], {
-        description: 'which copies happen: ring -> kernel buffer, kernel -> user buffer, both or none (zero copy)',
+    alloc: Type.Optional(
+      Type.Union([Type.Literal('per-packet'), Type.Literal('pool')], {
+        description: 'packet buffers: per-packet (fresh sk_buff and data) or pool (pre-allocated, recycled)',
       }),
+    ),
+    copies: Type.Optional(
+      Type.Union(
+        [Type.Literal('both'), Type.Literal('ring-kernel'), Type.Literal('kernel-user'), Type.Literal('none')],
+        {
+          description: 'which copies happen: ring -> kernel buffer, kernel -> user buffer, both or none (zero copy)',
+        },
+      ),
     ),
     syscall: Type.Optional(
-      Type.String({ pattern: '^(per-packet|none|batch:[0-9]+)$', description: 'per-packet (recvmsg), batch:<n> (recvmmsg of up to n), none (run to completion)' }),
+      Type.String({
+        pattern: '^(per-packet|none|batch:[0-9]+)$',
+        description: 'per-packet (recvmsg), batch:<n> (recvmmsg of up to n), none (run to completion)',
+      }),
     ),
-    stack: Type.Optional(Type.Union([Type.Literal('full'), Type.Literal('l3'), Type.Literal('none')], { description: 'protocol processing: full (Ethernet, IPv4, UDP/TCP checksums, sockets), l3 (Ethernet and IPv4), none' })),
-    sockets: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: 65535 }), { minItems: 1, maxItems: 1024, description: 'destination ports with an open socket (default: the traffic generator destination port, else 80)' })),
-    socket_queue: Type.Optional(Type.Integer({ minimum: 1, maximum: 65536, description: 'packets each socket receive queue holds before it drops' })),
-    ring_size: Type.Optional(Type.Integer({ minimum: 8, maximum: 4096, description: 'RX descriptors (a power of two)' })),
+    stack: Type.Optional(
+      Type.Union([Type.Literal('full'), Type.Literal('l3'), Type.Literal('none')], {
+        description:
+          'protocol processing: full (Ethernet, IPv4, UDP/TCP checksums, sockets), l3 (Ethernet and IPv4), none',
+      }),
+    ),
+    sockets: Type.Optional(
+      Type.Array(Type.Integer({ minimum: 1, maximum: 65535 }), {
+        minItems: 1,
+        maxItems: 1024,
+        description: 'destination ports with an open socket (default: the traffic generator destination port, else 80)',
+      }),
+    ),
+    socket_queue: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 65536,
+        description: 'packets each socket receive queue holds before it drops',
+      }),
+    ),
+    ring_size: Type.Optional(
+      Type.Integer({ minimum: 8, maximum: 4096, description: 'RX descriptors (a power of two)' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -82,7 +112,9 @@ export function parseIrq(v: string, key = 'irq'): IrqMode {
   if (v === 'poll') return { kind: 'poll', burst: DEFAULT_POLL_BURST };
   const m = /^(poll|napi):(.*)$/.exec(v);
   if (!m) fail(key, `"${v}" is not per-packet, napi:<budget>, poll or poll:<burst>`);
-  return m[1] === 'poll' ? { kind: 'poll', burst: count(key, m[2], 'burst') } : { kind: 'napi', budget: count(key, m[2], 'budget') };
+  return m[1] === 'poll'
+    ? { kind: 'poll', burst: count(key, m[2], 'burst') }
+    : { kind: 'napi', budget: count(key, m[2], 'budget') };
 }
 
 export function parseSyscall(v: string, key = 'syscall'): SyscallMode {
@@ -110,8 +142,15 @@ export function parseCopies(v: string, key = 'copies'): CopyMode {
 
 /** The settings-file spelling of each toggle (for describe(), reports and the CLI). */
 export function formatToggles(t: Toggles): Record<keyof Toggles, string> {
-  const irq = t.irq.kind === 'per-packet' ? 'per-packet' : t.irq.kind === 'napi' ? `napi:${t.irq.budget}` : `poll:${t.irq.burst}`;
-  const copies = t.copies.ringToKernel ? (t.copies.kernelToUser ? 'both' : 'ring-kernel') : t.copies.kernelToUser ? 'kernel-user' : 'none';
+  const irq =
+    t.irq.kind === 'per-packet' ? 'per-packet' : t.irq.kind === 'napi' ? `napi:${t.irq.budget}` : `poll:${t.irq.burst}`;
+  const copies = t.copies.ringToKernel
+    ? t.copies.kernelToUser
+      ? 'both'
+      : 'ring-kernel'
+    : t.copies.kernelToUser
+      ? 'kernel-user'
+      : 'none';
   const syscall = t.syscall.kind === 'batch' ? `batch:${t.syscall.n}` : t.syscall.kind;
   return { irq, alloc: t.alloc, copies, syscall, stack: t.stack };
 }
@@ -125,7 +164,8 @@ export function checkSchema(raw: unknown): KernelPathSettings {
 }
 
 export function checkRingSize(n: number, key = 'ring_size'): number {
-  if (!Number.isInteger(n) || n < 8 || n > 4096 || (n & (n - 1)) !== 0) fail(key, `${n} must be a power of two between 8 and 4096`);
+  if (!Number.isInteger(n) || n < 8 || n > 4096 || (n & (n - 1)) !== 0)
+    fail(key, `${n} must be a power of two between 8 and 4096`);
   return n;
 }
 
@@ -147,7 +187,9 @@ export function settingsFromFlags(flags: Partial<Record<(typeof TOGGLE_FLAGS)[nu
       else if (k === 'copies') parseCopies(v);
       else checkSchema({ [k]: v });
     } catch (e) {
-      throw new SettingsError(`--${k}: "${v}": ${(e as Error).message.replace(/^kernel-path settings\.[a-z_]+: /, '')}`);
+      throw new SettingsError(
+        `--${k}: "${v}": ${(e as Error).message.replace(/^kernel-path settings\.[a-z_]+: /, '')}`,
+      );
     }
     out[k] = v;
   }

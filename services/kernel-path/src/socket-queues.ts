@@ -18,7 +18,10 @@ export class SocketQueue {
   drops = 0;
   enqueued = 0;
 
-  constructor(readonly port: number, readonly bound: number) {
+  constructor(
+    readonly port: number,
+    readonly bound: number,
+  ) {
     this.slots = new Array<SkBuff | null>(bound).fill(null);
   }
 
@@ -74,7 +77,13 @@ export class SocketTable {
   describe(): Record<string, unknown> {
     return {
       no_socket: this.noSocket,
-      sockets: this.queues.map((q) => ({ port: q.port, bound: q.bound, queued: q.length, enqueued: q.enqueued, drops: q.drops })),
+      sockets: this.queues.map((q) => ({
+        port: q.port,
+        bound: q.bound,
+        queued: q.length,
+        enqueued: q.enqueued,
+        drops: q.drops,
+      })),
     };
   }
 }

@@ -15,7 +15,10 @@ const { ParsedFrame, parseEthernet, parseFrame, parseIpv4 } = core;
 export class Stack {
   private readonly p = new ParsedFrame();
 
-  constructor(readonly mode: StackMode, private readonly sockets: SocketTable) {}
+  constructor(
+    readonly mode: StackMode,
+    private readonly sockets: SocketTable,
+  ) {}
 
   /**
    * Processes one packet. Returns 0 when it was accepted (queued on a socket for `full`, ready

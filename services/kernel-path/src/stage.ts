@@ -26,7 +26,8 @@ export const kernelPathStage: StageDefinition = {
   variants: VARIANTS,
   presets: PRESETS,
   settings: KernelPathSettingsSchema,
-  description: 'The guest receive path to the application: Linux (interrupts, sk_buffs, copies, protocol stack, syscalls) or kernel bypass (poll-mode driver, pool, zero copy); each mechanism is a toggle',
+  description:
+    'The guest receive path to the application: Linux (interrupts, sk_buffs, copies, protocol stack, syscalls) or kernel bypass (poll-mode driver, pool, zero copy); each mechanism is a toggle',
   // what the element does not bill itself is the runtime's bookkeeping and the timer readings:
   // the lab's own overhead, shown apart
   defaultCategory: 'bus',

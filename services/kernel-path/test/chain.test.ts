@@ -61,7 +61,14 @@ describe('kernel-path in the embedded chain', () => {
     const { summary } = await runChain('kernel');
     // 3000 packets in 46 batches of 64 and one of 56; no NIC in this chain, so one interrupt of
     // kernel-path's own ring per batch, and a full poll (64 = the budget) is followed by an empty one
-    expect(summary.stages[1].events).toEqual({ interrupt: 47, empty_poll: 46, alloc: 3000, copy: 6000, syscall: 3000, context_switch: 47 });
+    expect(summary.stages[1].events).toEqual({
+      interrupt: 47,
+      empty_poll: 46,
+      alloc: 3000,
+      copy: 6000,
+      syscall: 3000,
+      context_switch: 47,
+    });
   });
 
   it('socket queue overflow in a chain is a named drop, and the accounting still closes', async () => {
@@ -76,7 +83,8 @@ describe('kernel-path in the embedded chain', () => {
     const sum = Object.values(summary.cpu_share).reduce((a, b) => a + b, 0);
     expect(Math.abs(sum - 1)).toBeLessThan(0.01);
     const cpu = summary.stages[1].cpu_seconds;
-    for (const c of ['irq', 'alloc', 'copy', 'syscall', 'protocol', 'packet_io', 'bus']) expect(cpu[c as keyof typeof cpu]).toBeGreaterThan(0);
+    for (const c of ['irq', 'alloc', 'copy', 'syscall', 'protocol', 'packet_io', 'bus'])
+      expect(cpu[c as keyof typeof cpu]).toBeGreaterThan(0);
   });
 
   it('no CPU is billed twice: the stages together bill no more than the wall time of the one thread', async () => {
@@ -91,30 +99,40 @@ describe('kernel-path in the embedded chain', () => {
   it.each([
     ['bills', true],
     ['bills nobody for', false],
-  ])('the stage runner does not bill kernel-path for work a neighbour %s during its interrupts', async (_how, billed) => {
-    const ctx = ctxFor('kernel', 'zero');
-    const other = new StageStats('other', 'x');
-    const bus = new MemoryBus({ bound: 4 });
-    const runner = new StageRunner({ element: new KernelPath('kernel', { irq: 'per-packet' }), ctx, input: bus.consumer('h'), output: null, stageIndex: 1, defaultCategory: Cat.bus });
-    const turnNs = 2_000_000; // large beside a loaded machine's preemptions, which land anywhere
-    const busy = busyNeighbour(other, turnNs, billed);
-    const producer = bus.producer('h');
-    const t0 = performance.now();
-    const done = runner.start();
-    busy.start();
-    await producer.send(batchOf(frames(20)));
-    await producer.end();
-    await done;
-    const wallNs = (performance.now() - t0) * 1e6;
-    busy.stop();
-    expect(ctx.stats.events[Ev.interrupt]).toBe(20);
-    if (billed) expect(other.cpu.totalNs()).toBeGreaterThanOrEqual(19 * turnNs);
-    expect(ctx.stats.cpu.totalNs() + other.cpu.totalNs()).toBeLessThanOrEqual(wallNs * 1.01);
-    // kernel-path's own work on 20 packets (zero profile) is tens of microseconds; the 19 or 20
-    // neighbour turns in its interrupts' waits are neither its irq nor its runner's bus
-    expect(wallNs).toBeGreaterThan(19 * turnNs);
-    expect(ctx.stats.cpu.totalNs()).toBeLessThan((19 * turnNs) / 4);
-  });
+  ])(
+    'the stage runner does not bill kernel-path for work a neighbour %s during its interrupts',
+    async (_how, billed) => {
+      const ctx = ctxFor('kernel', 'zero');
+      const other = new StageStats('other', 'x');
+      const bus = new MemoryBus({ bound: 4 });
+      const runner = new StageRunner({
+        element: new KernelPath('kernel', { irq: 'per-packet' }),
+        ctx,
+        input: bus.consumer('h'),
+        output: null,
+        stageIndex: 1,
+        defaultCategory: Cat.bus,
+      });
+      const turnNs = 2_000_000; // large beside a loaded machine's preemptions, which land anywhere
+      const busy = busyNeighbour(other, turnNs, billed);
+      const producer = bus.producer('h');
+      const t0 = performance.now();
+      const done = runner.start();
+      busy.start();
+      await producer.send(batchOf(frames(20)));
+      await producer.end();
+      await done;
+      const wallNs = (performance.now() - t0) * 1e6;
+      busy.stop();
+      expect(ctx.stats.events[Ev.interrupt]).toBe(20);
+      if (billed) expect(other.cpu.totalNs()).toBeGreaterThanOrEqual(19 * turnNs);
+      expect(ctx.stats.cpu.totalNs() + other.cpu.totalNs()).toBeLessThanOrEqual(wallNs * 1.01);
+      // kernel-path's own work on 20 packets (zero profile) is tens of microseconds; the 19 or 20
+      // neighbour turns in its interrupts' waits are neither its irq nor its runner's bus
+      expect(wallNs).toBeGreaterThan(19 * turnNs);
+      expect(ctx.stats.cpu.totalNs()).toBeLessThan((19 * turnNs) / 4);
+    },
+  );
 
   it('behind the real nic (passthrough, moderation 32) it takes as many interrupts as the nic raised', async () => {
     const reg = registry().register(nicStage);

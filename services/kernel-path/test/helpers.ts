@@ -1,7 +1,16 @@
 // Frames, batches and contexts for the kernel-path tests.
 
 import {
-  Batch, Cat, Costs, StageStats, buildFrame, ipFromString, loadProfile, silentLogger, spendNs, type ElementContext,
+  Batch,
+  Cat,
+  Costs,
+  StageStats,
+  buildFrame,
+  ipFromString,
+  loadProfile,
+  silentLogger,
+  spendNs,
+  type ElementContext,
 } from '@vnflab/core';
 import { KernelPath } from '../src';
 

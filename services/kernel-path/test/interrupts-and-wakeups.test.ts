@@ -39,7 +39,9 @@ describe('napi takes the NIC interrupts', () => {
     const ctx = ctxFor();
     for (let k = 0; k < 3; k++) await run(el, batchOf(frames(10)), ctx);
     expect(events(ctx).interrupt).toBe(3);
-    expect(el.describe().interrupt_source).toBe('3 batches with no nic interrupt count: one own-ring interrupt per arrival');
+    expect(el.describe().interrupt_source).toBe(
+      '3 batches with no nic interrupt count: one own-ring interrupt per arrival',
+    );
   });
 
   it('per-packet stays the naive model: one interrupt a packet whatever the NIC moderated', async () => {

@@ -5,8 +5,19 @@ import { performance } from 'node:perf_hooks';
 import { Batch, Cat, RXD_STAT_DD, RXD_STAT_EOP, StageStats, processSetAsideNs } from '@vnflab/core';
 import { Ev } from '../src/events';
 import {
-  Harvest, PerPacketAllocator, PoolAllocator, RxQueue, SkBuff, SocketQueue, SocketTable, SyscallPath,
-  copyKernelToUser, copyRingToKernel, createNotifier, hop, parseSyscall,
+  Harvest,
+  PerPacketAllocator,
+  PoolAllocator,
+  RxQueue,
+  SkBuff,
+  SocketQueue,
+  SocketTable,
+  SyscallPath,
+  copyKernelToUser,
+  copyRingToKernel,
+  createNotifier,
+  hop,
+  parseSyscall,
 } from '../src';
 import { batchOf, busyNeighbour, ctxFor, frames } from './helpers';
 
@@ -92,7 +103,9 @@ describe('RX queue', () => {
     expect(rx.harvest(32, h)).toBe(3);
     expect(rx.harvest(32, h)).toBe(0);
     expect(Array.from(h.idx.subarray(0, 7))).toEqual([0, 1, 2, 3, 4, 5, 6]);
-    expect(rx.bytes.subarray(h.addr[2], h.addr[2] + h.len[2]).equals(b.buf.subarray(b.offset(2), b.offset(2) + b.length(2)))).toBe(true);
+    expect(
+      rx.bytes.subarray(h.addr[2], h.addr[2] + h.len[2]).equals(b.buf.subarray(b.offset(2), b.offset(2) + b.length(2))),
+    ).toBe(true);
     expect(rx.pool.inUse).toBe(14); // 7 reposted + 7 in flight
     rx.release(h);
     expect(rx.pool.inUse).toBe(7);

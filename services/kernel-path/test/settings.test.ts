@@ -31,10 +31,16 @@ describe('settings', () => {
 
   it('a chain file error points at the stage and key', () => {
     const reg = new StageRegistry().register(kernelPathStage);
-    reg.register({ ...kernelPathStage, stage: 'traffic-gen', role: 'source' }).register({ ...kernelPathStage, stage: 'backends', role: 'sink' });
+    reg
+      .register({ ...kernelPathStage, stage: 'traffic-gen', role: 'source' })
+      .register({ ...kernelPathStage, stage: 'backends', role: 'sink' });
     const chain = (settings: Record<string, unknown>) => ({
       name: 't',
-      stages: [{ stage: 'traffic-gen', variant: 'kernel' }, { stage: 'kernel-path', settings }, { stage: 'backends', variant: 'kernel' }],
+      stages: [
+        { stage: 'traffic-gen', variant: 'kernel' },
+        { stage: 'kernel-path', settings },
+        { stage: 'backends', variant: 'kernel' },
+      ],
     });
     expect(() => validateChain(chain({ irq: 'sometimes' }), reg)).toThrow(/stages\[1\]\.settings\.irq/);
     expect(() => validateChain(chain({ copy: 'none' }), reg)).toThrow(/stages\[1\]\.settings\.copy: unknown key/);
@@ -48,30 +54,61 @@ describe('settings', () => {
     expect(formatToggles(el.toggles).irq).toBe('napi:64');
     const r = el.process(batchOf(frames(2)), ctxFor());
     expect(r).toBeUndefined();
-    expect(formatToggles(el.toggles)).toEqual({ irq: 'poll:32', alloc: 'per-packet', copies: 'none', syscall: 'per-packet', stack: 'full' });
+    expect(formatToggles(el.toggles)).toEqual({
+      irq: 'poll:32',
+      alloc: 'per-packet',
+      copies: 'none',
+      syscall: 'per-packet',
+      stack: 'full',
+    });
   });
 });
 
 describe('presets', () => {
   it('kernel and bypass are toggle sets; a setting overrides one toggle', () => {
-    expect(formatToggles(resolve('kernel', {}).toggles)).toEqual({ irq: 'napi:64', alloc: 'per-packet', copies: 'both', syscall: 'per-packet', stack: 'full' });
-    expect(formatToggles(resolve('bypass', {}).toggles)).toEqual({ irq: 'poll:32', alloc: 'pool', copies: 'none', syscall: 'none', stack: 'none' });
+    expect(formatToggles(resolve('kernel', {}).toggles)).toEqual({
+      irq: 'napi:64',
+      alloc: 'per-packet',
+      copies: 'both',
+      syscall: 'per-packet',
+      stack: 'full',
+    });
+    expect(formatToggles(resolve('bypass', {}).toggles)).toEqual({
+      irq: 'poll:32',
+      alloc: 'pool',
+      copies: 'none',
+      syscall: 'none',
+      stack: 'none',
+    });
     expect(formatToggles(resolve('kernel', { alloc: 'pool' }).toggles).alloc).toBe('pool');
     expect(Object.keys(PRESETS)).toEqual([...kernelPathStage.variants]);
   });
 
   it('the stage takes its default socket from the traffic generator destination port', () => {
     const reg = new StageRegistry().register(trafficGenStage).register(kernelPathStage).register(backendsStage);
-    const stages = [{ stage: 'traffic-gen', settings: { dst: '10.0.0.1:8080' } }, { stage: 'kernel-path', settings: {} }, { stage: 'backends', settings: {} }];
-    const el = kernelPathStage.create('kernel', {}, { costs: ctxFor().costs, chain: 't', provided: neighbourValues(reg, stages, 1) }) as KernelPath;
+    const stages = [
+      { stage: 'traffic-gen', settings: { dst: '10.0.0.1:8080' } },
+      { stage: 'kernel-path', settings: {} },
+      { stage: 'backends', settings: {} },
+    ];
+    const el = kernelPathStage.create(
+      'kernel',
+      {},
+      { costs: ctxFor().costs, chain: 't', provided: neighbourValues(reg, stages, 1) },
+    ) as KernelPath;
     expect((el.describe().sockets as { port: number }[]).map((s) => s.port)).toEqual([8080]);
   });
 });
 
 describe('settingsFromFlags', () => {
   it('turns toggle flags into settings and names the flag in errors', () => {
-    expect(settingsFromFlags({ irq: 'napi:64', copies: 'none', alloc: undefined })).toEqual({ irq: 'napi:64', copies: 'none' });
-    expect(() => settingsFromFlags({ irq: 'napi:0' })).toThrow(/^--irq: "napi:0": budget 0 must be an integer 1\.\.1024$/);
+    expect(settingsFromFlags({ irq: 'napi:64', copies: 'none', alloc: undefined })).toEqual({
+      irq: 'napi:64',
+      copies: 'none',
+    });
+    expect(() => settingsFromFlags({ irq: 'napi:0' })).toThrow(
+      /^--irq: "napi:0": budget 0 must be an integer 1\.\.1024$/,
+    );
     expect(() => settingsFromFlags({ stack: 'tcp' })).toThrow(/^--stack: "tcp": /);
     expect(() => settingsFromFlags({ syscall: 'sometimes' })).toThrow(/^--syscall: "sometimes": /);
   });

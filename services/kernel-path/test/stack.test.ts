@@ -41,7 +41,8 @@ describe('full stack', () => {
     const { drops, b, el } = await through('kernel', { sockets: [80, 81], socket_queue: 4 }, input);
     expect(drops).toEqual({ socket_queue_full: 6 });
     expect(b.count).toBe(7);
-    const socks = (el.describe() as { sockets: { port: number; drops: number; enqueued: number; queued: number }[] }).sockets;
+    const socks = (el.describe() as { sockets: { port: number; drops: number; enqueued: number; queued: number }[] })
+      .sockets;
     expect(socks).toEqual([
       { port: 80, bound: 4, drops: 6, enqueued: 4, queued: 0 },
       { port: 81, bound: 4, drops: 0, enqueued: 3, queued: 0 },

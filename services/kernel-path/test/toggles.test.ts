@@ -30,7 +30,8 @@ describe('kernel preset', () => {
     // the interrupt's cost is the profile's irq_entry (the zero profile would make it nothing)
     const { ctx } = await once('kernel', {}, N, 'linux-3.10-xeon');
     const s = ctx.stats.cpu.snapshot();
-    for (const c of ['irq', 'alloc', 'copy', 'syscall', 'protocol', 'packet_io', 'bus'] as const) expect(s[c]).toBeGreaterThan(0);
+    for (const c of ['irq', 'alloc', 'copy', 'syscall', 'protocol', 'packet_io', 'bus'] as const)
+      expect(s[c]).toBeGreaterThan(0);
     expect(s.app).toBe(0);
     expect(s.vm_exit).toBe(0);
   });
@@ -44,8 +45,21 @@ describe('irq toggle', () => {
   });
 
   it('napi: one interrupt per round, polls of up to the budget, an empty poll only after a full one', async () => {
-    expect((await once('kernel', { irq: 'napi:16' })).ev).toEqual({ interrupt: 1, alloc: N, copy: 2 * N, syscall: N, context_switch: 1, empty_poll: 1 });
-    expect((await once('kernel', { irq: 'napi:30' })).ev).toEqual({ interrupt: 1, alloc: N, copy: 2 * N, syscall: N, context_switch: 1 });
+    expect((await once('kernel', { irq: 'napi:16' })).ev).toEqual({
+      interrupt: 1,
+      alloc: N,
+      copy: 2 * N,
+      syscall: N,
+      context_switch: 1,
+      empty_poll: 1,
+    });
+    expect((await once('kernel', { irq: 'napi:30' })).ev).toEqual({
+      interrupt: 1,
+      alloc: N,
+      copy: 2 * N,
+      syscall: N,
+      context_switch: 1,
+    });
   });
 
   it('per-packet interrupts wait on the event loop (process returns a promise); poll does not', () => {
@@ -149,7 +163,11 @@ describe('bypass preset', () => {
   });
 
   it('bypass plus a kernel toggle is that toggle alone', async () => {
-    expect((await once('bypass', { syscall: 'per-packet' })).ev).toEqual({ empty_poll: 1, syscall: N, context_switch: 1 });
+    expect((await once('bypass', { syscall: 'per-packet' })).ev).toEqual({
+      empty_poll: 1,
+      syscall: N,
+      context_switch: 1,
+    });
   });
 });
 

@@ -38,7 +38,8 @@ export class ConnTrack {
   private freeTop: number;
 
   constructor(capacity: number, idleTimeoutS: number) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`conntrack capacity ${capacity} must be a positive integer`);
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError(`conntrack capacity ${capacity} must be a positive integer`);
     this.capacity = capacity;
     this.idleNs = idleTimeoutS * 1e9;
     // at most half full, so probes stay short
@@ -68,7 +69,13 @@ export class ConnTrack {
     for (;;) {
       const e = bk[b];
       if (e < 0) break;
-      if (this.kHash[e] === hash && this.kSrc[e] === src && this.kDst[e] === dst && this.kPorts[e] === ports && this.kProto[e] === proto) {
+      if (
+        this.kHash[e] === hash &&
+        this.kSrc[e] === src &&
+        this.kDst[e] === dst &&
+        this.kPorts[e] === ports &&
+        this.kProto[e] === proto
+      ) {
         if (this.idleNs > 0 && now - this.last[e] > this.idleNs) {
           this.unlink(e);
           this.unbucket(b);
@@ -93,7 +100,13 @@ export class ConnTrack {
     for (;;) {
       const e = this.buckets[b];
       if (e < 0) return -1;
-      if (this.kHash[e] === hash && this.kSrc[e] === src && this.kDst[e] === dst && this.kPorts[e] === ports && this.kProto[e] === proto) {
+      if (
+        this.kHash[e] === hash &&
+        this.kSrc[e] === src &&
+        this.kDst[e] === dst &&
+        this.kPorts[e] === ports &&
+        this.kProto[e] === proto
+      ) {
         return this.idleNs > 0 && now - this.last[e] > this.idleNs ? -1 : this.backend[e];
       }
       b = (b + 1) & this.mask;

@@ -31,7 +31,9 @@ export const WeightBody = Type.Object(
   { additionalProperties: false },
 );
 export const TableSizeBody = Type.Object(
-  { table_size: Type.Integer({ minimum: MIN_TABLE_SIZE, maximum: MAX_TABLE_SIZE, description: 'a prime, e.g. 65537' }) },
+  {
+    table_size: Type.Integer({ minimum: MIN_TABLE_SIZE, maximum: MAX_TABLE_SIZE, description: 'a prime, e.g. 65537' }),
+  },
   { additionalProperties: false },
 );
 
@@ -39,30 +41,35 @@ export const lbControlPlugin: TypeBoxPlugin<LbControlOptions> = async (app, opts
   const { lb } = opts;
   if (!lb) throw new Error('lbControlPlugin: option "lb" (the LoadBalancer element) is required');
 
-  app.get('/vips', async () => ({ algorithm: lb.variant, mode: lb.mode, table_size: lb.tableSize, vips: lb.listBackends() }));
+  app.get('/vips', async () => ({
+    algorithm: lb.variant,
+    mode: lb.mode,
+    table_size: lb.tableSize,
+    vips: lb.listBackends(),
+  }));
 
   app.get('/vips/:vip', { schema: { params: VipParams } }, async (req) => {
     const v = lb.listBackends().find((x) => x.name === req.params.vip);
-    if (!v) throw new LbError(404, `VIP "${req.params.vip}" does not exist (known: ${lb.pool.vips.map((x) => x.name).join(', ')})`);
+    if (!v)
+      throw new LbError(
+        404,
+        `VIP "${req.params.vip}" does not exist (known: ${lb.pool.vips.map((x) => x.name).join(', ')})`,
+      );
     return v;
   });
 
   app.get('/conntrack', async () => lb.describe().conntrack);
 
-  app.post(
-    '/vips/:vip/backends',
-    { schema: { params: VipParams, body: AddBackendBody } },
-    async (req, reply) => reply.code(201).send(lb.addBackend(req.params.vip, req.body)),
+  app.post('/vips/:vip/backends', { schema: { params: VipParams, body: AddBackendBody } }, async (req, reply) =>
+    reply.code(201).send(lb.addBackend(req.params.vip, req.body)),
   );
 
   app.delete('/vips/:vip/backends/:name', { schema: { params: BackendParams } }, async (req) =>
     lb.removeBackend(req.params.vip, req.params.name),
   );
 
-  app.put(
-    '/vips/:vip/backends/:name/weight',
-    { schema: { params: BackendParams, body: WeightBody } },
-    async (req) => lb.setWeight(req.params.vip, req.params.name, req.body.weight),
+  app.put('/vips/:vip/backends/:name/weight', { schema: { params: BackendParams, body: WeightBody } }, async (req) =>
+    lb.setWeight(req.params.vip, req.params.name, req.body.weight),
   );
 
   app.post('/vips/:vip/backends/:name/drain', { schema: { params: BackendParams } }, async (req) =>

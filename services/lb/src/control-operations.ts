@@ -59,7 +59,10 @@ export interface RetiredBackend {
 
 /** A control-operation error with the HTTP status that fits it. */
 export class LbError extends Error {
-  constructor(readonly status: 400 | 404 | 409, message: string) {
+  constructor(
+    readonly status: 400 | 404 | 409,
+    message: string,
+  ) {
     super(message);
     this.name = 'LbError';
   }
@@ -113,7 +116,8 @@ export class LbControl {
 
   private vipOrThrow(name: string): Vip {
     const v = this.pool.vip(name);
-    if (!v) throw new LbError(404, `VIP "${name}" does not exist (known: ${this.pool.vips.map((x) => x.name).join(', ')})`);
+    if (!v)
+      throw new LbError(404, `VIP "${name}" does not exist (known: ${this.pool.vips.map((x) => x.name).join(', ')})`);
     return v;
   }
 
@@ -121,14 +125,20 @@ export class LbControl {
     const id = this.pool.find(v, name);
     if (id < 0) {
       const known = v.members.map((m) => this.pool.names[m]);
-      throw new LbError(404, `backend "${name}" is not in VIP "${v.name}" (known: ${known.length ? known.join(', ') : 'none'})`);
+      throw new LbError(
+        404,
+        `backend "${name}" is not in VIP "${v.name}" (known: ${known.length ? known.join(', ') : 'none'})`,
+      );
     }
     return id;
   }
 
   private static checkWeight(weight: unknown): number {
     if (typeof weight !== 'number' || !Number.isInteger(weight) || weight < 0 || weight > MAX_WEIGHT) {
-      throw new LbError(400, `weight: ${JSON.stringify(weight)} is out of range; give an integer 0..${MAX_WEIGHT} (0 drains the backend)`);
+      throw new LbError(
+        400,
+        `weight: ${JSON.stringify(weight)} is out of range; give an integer 0..${MAX_WEIGHT} (0 drains the backend)`,
+      );
     }
     return weight;
   }
@@ -138,7 +148,14 @@ export class LbControl {
    * whose tracked flows must move (removed or down), or -1; `finish` runs after the flows are
    * counted (a removal frees the id there).
    */
-  private apply(v: Vip, operation: Operation, backend: string | null, mutate: () => number, finish?: () => void, selector?: Selector): ChangeReport {
+  private apply(
+    v: Vip,
+    operation: Operation,
+    backend: string | null,
+    mutate: () => number,
+    finish?: () => void,
+    selector?: Selector,
+  ): ChangeReport {
     const pool = this.pool;
     const before = v.selector.mapping();
     const eligibleBefore = pool.eligible(v);
@@ -204,7 +221,8 @@ export class LbControl {
   addBackend(vip: string, spec: BackendSettings): ChangeReport {
     const v = this.vipOrThrow(vip);
     const name = (spec as { name?: unknown } | null)?.name;
-    if (typeof name === 'string' && this.pool.find(v, name) >= 0) throw new LbError(409, `backend "${name}" already exists in VIP "${v.name}"`);
+    if (typeof name === 'string' && this.pool.find(v, name) >= 0)
+      throw new LbError(409, `backend "${name}" already exists in VIP "${v.name}"`);
     let b;
     try {
       b = resolveBackend(spec, v.port, '');
@@ -213,10 +231,14 @@ export class LbControl {
     }
     for (const id of v.members) {
       if (this.pool.addr[id] === b.address && this.pool.port[id] === b.port) {
-        throw new LbError(409, `${ipToString(b.address)}:${b.port} is already backend "${this.pool.names[id]}" of VIP "${v.name}"`);
+        throw new LbError(
+          409,
+          `${ipToString(b.address)}:${b.port} is already backend "${this.pool.names[id]}" of VIP "${v.name}"`,
+        );
       }
     }
-    if (v.members.length >= MAX_BACKENDS_PER_VIP) throw new LbError(409, `VIP "${v.name}" already has ${MAX_BACKENDS_PER_VIP} backends, the most it may have`);
+    if (v.members.length >= MAX_BACKENDS_PER_VIP)
+      throw new LbError(409, `VIP "${v.name}" already has ${MAX_BACKENDS_PER_VIP} backends, the most it may have`);
     const key = `${v.name}\u0000${b.name}`;
     return this.apply(v, 'add', b.name, () => {
       this.pool.add(v, b, this.retiredByKey.get(key)?.packets ?? 0);
@@ -292,7 +314,14 @@ export class LbControl {
     this.tableSize = size;
     return this.pool.vips.map((v) => {
       if (v.selector instanceof HashModN) v.selector.mappingSize = size;
-      return this.apply(v, 'table_size', null, () => -1, undefined, v.selector instanceof MaglevTable ? new MaglevTable(size) : undefined);
+      return this.apply(
+        v,
+        'table_size',
+        null,
+        () => -1,
+        undefined,
+        v.selector instanceof MaglevTable ? new MaglevTable(size) : undefined,
+      );
     });
   }
 }

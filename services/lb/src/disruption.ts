@@ -51,7 +51,10 @@ export function idealFraction(before: ReadonlyMap<number, number>, after: Readon
 }
 
 /** Ideal shares of the eligible backends: by weight, or equal when the algorithm ignores weights. */
-export function idealShares(members: readonly { id: number; weight: number }[], weighted: boolean): Map<number, number> {
+export function idealShares(
+  members: readonly { id: number; weight: number }[],
+  weighted: boolean,
+): Map<number, number> {
   const m = new Map<number, number>();
   const total = members.reduce((s, x) => s + (weighted ? x.weight : 1), 0);
   if (total > 0) for (const x of members) m.set(x.id, (weighted ? x.weight : 1) / total);

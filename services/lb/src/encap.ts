@@ -26,7 +26,14 @@ export function ipipSource(clientIp: number, clientPort: number): number {
  * `innerTotal`), writing 20 bytes before `off`; the caller checked the room and moves the
  * frame's offset back by IPIP_HLEN and its length up by IPIP_HLEN. Returns the new offset.
  */
-export function encapIpip(buf: Uint8Array, off: number, l3Off: number, innerTotal: number, outerSrc: number, outerDst: number): number {
+export function encapIpip(
+  buf: Uint8Array,
+  off: number,
+  l3Off: number,
+  innerTotal: number,
+  outerSrc: number,
+  outerDst: number,
+): number {
   const l2Len = l3Off - off;
   const newOff = off - IPIP_HLEN;
   buf.copyWithin(newOff, off, l3Off); // Ethernet (and VLAN) header moves in front

@@ -19,7 +19,10 @@ export class HashModN implements Selector {
   rebuild(members: readonly Member[]): void {
     const t0 = performance.now();
     // configured order, as a naive implementation would keep its array
-    this.ids = Int32Array.from(members.filter((m) => m.weight > 0), (m) => m.id);
+    this.ids = Int32Array.from(
+      members.filter((m) => m.weight > 0),
+      (m) => m.id,
+    );
     this.lastBuildNs = (performance.now() - t0) * 1e6;
     this.totalBuildNs += this.lastBuildNs;
     this.rebuilds++;

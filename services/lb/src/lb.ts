@@ -10,7 +10,14 @@ import { LbDataPath } from './data-path';
 import { BackendPool } from './pool';
 import { assertPrimeTableSize } from './prime';
 import { ALGORITHMS, type Algorithm } from './selector';
-import { LbSettingsError, LbSettingsSchema, resolveSettings, schemaErrors, type BackendSettings, type ForwardingMode } from './settings';
+import {
+  LbSettingsError,
+  LbSettingsSchema,
+  resolveSettings,
+  schemaErrors,
+  type BackendSettings,
+  type ForwardingMode,
+} from './settings';
 import { currentBackendNames, describeLb, lbMetrics, listBackends, trackedBackendName, type VipView } from './views';
 
 export interface LbOptions {
@@ -102,7 +109,9 @@ export class LoadBalancer implements Element {
     const runtime = ['mode', 'idle_timeout', 'table_size'];
     for (const k of Object.keys(settings)) {
       if (!runtime.includes(k)) {
-        throw new LbSettingsError(`lb settings: ${k}: cannot change at run time (${k === 'vips' ? 'use the backend operations' : 'restart the stage'}); run-time keys: ${runtime.join(', ')}`);
+        throw new LbSettingsError(
+          `lb settings: ${k}: cannot change at run time (${k === 'vips' ? 'use the backend operations' : 'restart the stage'}); run-time keys: ${runtime.join(', ')}`,
+        );
       }
     }
     const errs = schemaErrors(LbSettingsSchema, settings);
@@ -115,8 +124,10 @@ export class LoadBalancer implements Element {
       }
     }
     if (settings.mode !== undefined) this.mode = settings.mode as ForwardingMode;
-    if (settings.idle_timeout !== undefined && this.conntrack) this.conntrack.idleNs = (settings.idle_timeout as number) * 1e9;
-    if (settings.table_size !== undefined && settings.table_size !== this.tableSize) this.setTableSize(settings.table_size as number);
+    if (settings.idle_timeout !== undefined && this.conntrack)
+      this.conntrack.idleNs = (settings.idle_timeout as number) * 1e9;
+    if (settings.table_size !== undefined && settings.table_size !== this.tableSize)
+      this.setTableSize(settings.table_size as number);
   }
 
   // ---- views (views.ts) --------------------------------------------------------------------

@@ -107,11 +107,17 @@ export class BackendPool {
 
   /** The backends that may take new flows: up and weight > 0, in configured order. */
   eligible(vip: Vip): Member[] {
-    return vip.members.filter((id) => this.up[id] === 1 && this.weight[id] > 0).map((id) => ({ id, name: this.names[id], weight: this.weight[id] }));
+    return vip.members
+      .filter((id) => this.up[id] === 1 && this.weight[id] > 0)
+      .map((id) => ({ id, name: this.names[id], weight: this.weight[id] }));
   }
 
   private grow(n: number): void {
-    const g = <T extends Int32Array | Uint32Array | Uint8Array | Float64Array>(a: T, make: (n: number) => T, fill?: number): T => {
+    const g = <T extends Int32Array | Uint32Array | Uint8Array | Float64Array>(
+      a: T,
+      make: (n: number) => T,
+      fill?: number,
+    ): T => {
       const b = make(n);
       if (fill !== undefined) b.fill(fill);
       b.set(a);

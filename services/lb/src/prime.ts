@@ -30,10 +30,13 @@ export function nearestPrimes(n: number): { below: number | null; above: number 
 
 /** Throws a message naming `key` when n is not a usable prime table size. */
 export function assertPrimeTableSize(n: number, key = 'table_size', min = MIN_TABLE_SIZE, max = MAX_TABLE_SIZE): void {
-  if (!Number.isInteger(n)) throw new Error(`${key}: ${n} is not an integer; Maglev needs a prime table size such as 65537`);
+  if (!Number.isInteger(n))
+    throw new Error(`${key}: ${n} is not an integer; Maglev needs a prime table size such as 65537`);
   if (n < min || n > max) throw new Error(`${key}: ${n} is out of range ${min}..${max}`);
   if (!isPrime(n)) {
     const { below, above } = nearestPrimes(n);
-    throw new Error(`${key}: ${n} is not prime; Maglev needs a prime table size (nearest primes: ${below !== null ? `${below} and ` : ''}${above})`);
+    throw new Error(
+      `${key}: ${n} is not prime; Maglev needs a prime table size (nearest primes: ${below !== null ? `${below} and ` : ''}${above})`,
+    );
   }
 }

@@ -16,10 +16,26 @@ export const MAX_CONNTRACK = 1 << 22;
 
 export const BackendSchema = Type.Object(
   {
-    name: Type.String({ pattern: NAME_PATTERN, errorMessage: NAME_RULE, description: 'unique in its VIP; the metrics label (never the address)' }),
+    name: Type.String({
+      pattern: NAME_PATTERN,
+      errorMessage: NAME_RULE,
+      description: 'unique in its VIP; the metrics label (never the address)',
+    }),
     address: Type.String({ description: 'IPv4 address' }),
-    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'destination port after NAT (default: the VIP port); unused by ipip' })),
-    weight: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_WEIGHT, description: `share of new flows relative to the others (default ${DEFAULT_WEIGHT}); 0 = drained` })),
+    port: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 65535,
+        description: 'destination port after NAT (default: the VIP port); unused by ipip',
+      }),
+    ),
+    weight: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_WEIGHT,
+        description: `share of new flows relative to the others (default ${DEFAULT_WEIGHT}); 0 = drained`,
+      }),
+    ),
     down: Type.Optional(Type.Boolean({ description: 'start marked down (health failed)' })),
   },
   { additionalProperties: false },
@@ -29,10 +45,18 @@ export const ProtocolSchema = Type.Union([Type.Literal('udp'), Type.Literal('tcp
 
 export const VipSchema = Type.Object(
   {
-    name: Type.Optional(Type.String({ pattern: NAME_PATTERN, errorMessage: NAME_RULE, description: 'metrics label and control API path (default vip-<index>)' })),
+    name: Type.Optional(
+      Type.String({
+        pattern: NAME_PATTERN,
+        errorMessage: NAME_RULE,
+        description: 'metrics label and control API path (default vip-<index>)',
+      }),
+    ),
     address: Type.String({ description: 'IPv4 address of the virtual IP' }),
     port: Type.Integer({ minimum: 1, maximum: 65535 }),
-    protocols: Type.Optional(Type.Array(ProtocolSchema, { minItems: 1, maxItems: 2, uniqueItems: true, description: 'default [udp, tcp]' })),
+    protocols: Type.Optional(
+      Type.Array(ProtocolSchema, { minItems: 1, maxItems: 2, uniqueItems: true, description: 'default [udp, tcp]' }),
+    ),
     backends: Type.Array(BackendSchema, { maxItems: MAX_BACKENDS_PER_VIP }),
   },
   { additionalProperties: false },
@@ -40,10 +64,29 @@ export const VipSchema = Type.Object(
 
 export const LbSettingsSchema = Type.Object(
   {
-    mode: Type.Optional(Type.Union([Type.Literal('nat'), Type.Literal('ipip')], { description: 'nat: rewrite destination address and port; ipip: encapsulate to the backend (direct server return)' })),
-    table_size: Type.Optional(Type.Integer({ minimum: MIN_TABLE_SIZE, maximum: MAX_TABLE_SIZE, description: 'Maglev table size M, a prime; keep M > 100 x backends for 1 % balance' })),
-    conntrack_size: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_CONNTRACK, description: 'tracked flows at most (LRU beyond); 0 turns connection tracking off' })),
-    idle_timeout: Type.Optional(Type.Number({ minimum: 0, description: 'seconds a flow may idle before it is forgotten; 0 = never' })),
+    mode: Type.Optional(
+      Type.Union([Type.Literal('nat'), Type.Literal('ipip')], {
+        description:
+          'nat: rewrite destination address and port; ipip: encapsulate to the backend (direct server return)',
+      }),
+    ),
+    table_size: Type.Optional(
+      Type.Integer({
+        minimum: MIN_TABLE_SIZE,
+        maximum: MAX_TABLE_SIZE,
+        description: 'Maglev table size M, a prime; keep M > 100 x backends for 1 % balance',
+      }),
+    ),
+    conntrack_size: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_CONNTRACK,
+        description: 'tracked flows at most (LRU beyond); 0 turns connection tracking off',
+      }),
+    ),
+    idle_timeout: Type.Optional(
+      Type.Number({ minimum: 0, description: 'seconds a flow may idle before it is forgotten; 0 = never' }),
+    ),
     vips: Type.Optional(Type.Array(VipSchema, { minItems: 1, maxItems: 64 })),
   },
   { additionalProperties: false },
@@ -122,7 +165,13 @@ function address(s: string, key: string): number {
 export function resolveBackend(b: BackendSettings, vipPort: number, key: string): ResolvedBackend {
   const errs = schemaErrors(BackendSchema, b, key);
   if (errs.length) throw new LbSettingsError(errs.join('; '));
-  return { name: b.name, address: address(b.address, key ? `${key}.address` : 'address'), port: b.port ?? vipPort, weight: b.weight ?? DEFAULT_WEIGHT, down: b.down ?? false };
+  return {
+    name: b.name,
+    address: address(b.address, key ? `${key}.address` : 'address'),
+    port: b.port ?? vipPort,
+    weight: b.weight ?? DEFAULT_WEIGHT,
+    down: b.down ?? false,
+  };
 }
 
 /** Validates settings (schema, then what a schema cannot say) and fills in the defaults. */
@@ -141,7 +190,8 @@ export function resolveSettings(raw: unknown): ResolvedSettings {
   (s.vips ?? DEFAULT_VIPS).forEach((v, i) => {
     const key = `vips[${i}]`;
     const name = v.name ?? `vip-${i}`;
-    if (vips.some((o) => o.name === name)) throw new LbSettingsError(`lb settings: ${key}.name: "${name}" is used by another VIP`);
+    if (vips.some((o) => o.name === name))
+      throw new LbSettingsError(`lb settings: ${key}.name: "${name}" is used by another VIP`);
     const addr = address(v.address, `lb settings: ${key}.address`);
     const protocols = v.protocols ?? ['udp', 'tcp'];
     for (const p of protocols) {
@@ -153,7 +203,8 @@ export function resolveSettings(raw: unknown): ResolvedSettings {
     const backends: ResolvedBackend[] = [];
     v.backends.forEach((b, j) => {
       const bkey = `${key}.backends[${j}]`;
-      if (backends.some((o) => o.name === b.name)) throw new LbSettingsError(`lb settings: ${bkey}.name: "${b.name}" is used twice in VIP "${name}"`);
+      if (backends.some((o) => o.name === b.name))
+        throw new LbSettingsError(`lb settings: ${bkey}.name: "${b.name}" is used twice in VIP "${name}"`);
       try {
         backends.push(resolveBackend(b, v.port, bkey));
       } catch (e) {

@@ -13,7 +13,8 @@ export const lbStage: StageDefinition = {
   role: 'element',
   variants: ALGORITHMS, // maglev first: the default
   settings: LbSettingsSchema,
-  description: 'Load-balancer VNF: VIPs to backend pools by Maglev, round-robin or hash mod N, connection tracking, NAT or IP-in-IP forwarding',
+  description:
+    'Load-balancer VNF: VIPs to backend pools by Maglev, round-robin or hash mod N, connection tracking, NAT or IP-in-IP forwarding',
   defaultCategory: 'app',
   flags: [{ name: 'lb', kind: 'variant', values: ALGORITHMS.join('|') }],
   reasons: ['no_backend', 'no_headroom', 'not_for_vip'],

@@ -88,7 +88,15 @@ export function currentBackendNames(pool: BackendPool): Record<string, string> {
 }
 
 /** Name of the backend a flow is tracked to at `now`, or null; changes nothing in the table. */
-export function trackedBackendName(control: LbControl, srcIp: string, srcPort: number, dstIp: string, dstPort: number, proto: number, now: number): string | null {
+export function trackedBackendName(
+  control: LbControl,
+  srcIp: string,
+  srcPort: number,
+  dstIp: string,
+  dstPort: number,
+  proto: number,
+  now: number,
+): string | null {
   const ct = control.conntrack;
   if (!ct) return null;
   const s = ipFromString(srcIp);
@@ -105,7 +113,16 @@ export function describeLb(variant: Algorithm, mode: ForwardingMode, control: Lb
     mode,
     table_size: control.tableSize,
     conntrack: ct
-      ? { capacity: ct.capacity, entries: ct.size, hits: ct.hits, misses: ct.misses, evictions: ct.evictions, expired: ct.expired, purged: ct.purged, idle_timeout_s: ct.idleNs / 1e9 }
+      ? {
+          capacity: ct.capacity,
+          entries: ct.size,
+          hits: ct.hits,
+          misses: ct.misses,
+          evictions: ct.evictions,
+          expired: ct.expired,
+          purged: ct.purged,
+          idle_timeout_s: ct.idleNs / 1e9,
+        }
       : null,
     changes: control.changes,
     vips: listBackends(control),
@@ -114,22 +131,74 @@ export function describeLb(variant: Algorithm, mode: ForwardingMode, control: Lb
 
 /** The metrics the lb reports (its manifest declares them; lbMetrics fills in the samples). */
 export const LB_METRICS = {
-  backend_packets_total: { name: 'vnflab_lb_backend_packets_total', help: 'Packets the load balancer sent to each backend (labelled by name, never by address)', type: 'counter' },
-  backend_share_ratio: { name: 'vnflab_lb_backend_share_ratio', help: 'Fraction of the VIP table a backend owns (round-robin: its share of new flows)', type: 'gauge' },
+  backend_packets_total: {
+    name: 'vnflab_lb_backend_packets_total',
+    help: 'Packets the load balancer sent to each backend (labelled by name, never by address)',
+    type: 'counter',
+  },
+  backend_share_ratio: {
+    name: 'vnflab_lb_backend_share_ratio',
+    help: 'Fraction of the VIP table a backend owns (round-robin: its share of new flows)',
+    type: 'gauge',
+  },
   backend_weight: { name: 'vnflab_lb_backend_weight', help: 'Backend weight (0 = drained)', type: 'gauge' },
   backend_up: { name: 'vnflab_lb_backend_up', help: '1 when the backend is up, 0 when marked down', type: 'gauge' },
-  conntrack_hits_total: { name: 'vnflab_lb_conntrack_hits_total', help: 'Packets whose flow was tracked', type: 'counter' },
-  conntrack_misses_total: { name: 'vnflab_lb_conntrack_misses_total', help: 'Packets of flows not tracked (new, expired or evicted)', type: 'counter' },
-  conntrack_evictions_total: { name: 'vnflab_lb_conntrack_evictions_total', help: 'Tracked flows pushed out by new ones when the table was full (LRU)', type: 'counter' },
-  conntrack_expired_total: { name: 'vnflab_lb_conntrack_expired_total', help: 'Tracked flows forgotten after the idle timeout', type: 'counter' },
+  conntrack_hits_total: {
+    name: 'vnflab_lb_conntrack_hits_total',
+    help: 'Packets whose flow was tracked',
+    type: 'counter',
+  },
+  conntrack_misses_total: {
+    name: 'vnflab_lb_conntrack_misses_total',
+    help: 'Packets of flows not tracked (new, expired or evicted)',
+    type: 'counter',
+  },
+  conntrack_evictions_total: {
+    name: 'vnflab_lb_conntrack_evictions_total',
+    help: 'Tracked flows pushed out by new ones when the table was full (LRU)',
+    type: 'counter',
+  },
+  conntrack_expired_total: {
+    name: 'vnflab_lb_conntrack_expired_total',
+    help: 'Tracked flows forgotten after the idle timeout',
+    type: 'counter',
+  },
   conntrack_entries: { name: 'vnflab_lb_conntrack_entries', help: 'Flows tracked now', type: 'gauge' },
-  conntrack_capacity: { name: 'vnflab_lb_conntrack_capacity', help: 'Flows the table holds at most (0 = tracking off)', type: 'gauge' },
-  table_rebuilds_total: { name: 'vnflab_lb_table_rebuilds_total', help: 'Selection table rebuilds (every backend change)', type: 'counter' },
-  table_build_seconds: { name: 'vnflab_lb_table_build_seconds', help: 'Duration of the last table build', type: 'gauge' },
-  table_build_seconds_total: { name: 'vnflab_lb_table_build_seconds_total', help: 'Time spent building tables', type: 'counter' },
-  entries_moved_ratio: { name: 'vnflab_lb_entries_moved_ratio', help: 'Fraction of the VIP hash space that changed backend on the last change', type: 'gauge' },
-  entries_moved_ideal_ratio: { name: 'vnflab_lb_entries_moved_ideal_ratio', help: 'The least fraction any scheme had to move on the last change', type: 'gauge' },
-  flows_moved_ratio: { name: 'vnflab_lb_flows_moved_ratio', help: 'Fraction of tracked flows that changed backend on the last change', type: 'gauge' },
+  conntrack_capacity: {
+    name: 'vnflab_lb_conntrack_capacity',
+    help: 'Flows the table holds at most (0 = tracking off)',
+    type: 'gauge',
+  },
+  table_rebuilds_total: {
+    name: 'vnflab_lb_table_rebuilds_total',
+    help: 'Selection table rebuilds (every backend change)',
+    type: 'counter',
+  },
+  table_build_seconds: {
+    name: 'vnflab_lb_table_build_seconds',
+    help: 'Duration of the last table build',
+    type: 'gauge',
+  },
+  table_build_seconds_total: {
+    name: 'vnflab_lb_table_build_seconds_total',
+    help: 'Time spent building tables',
+    type: 'counter',
+  },
+  entries_moved_ratio: {
+    name: 'vnflab_lb_entries_moved_ratio',
+    help: 'Fraction of the VIP hash space that changed backend on the last change',
+    type: 'gauge',
+  },
+  entries_moved_ideal_ratio: {
+    name: 'vnflab_lb_entries_moved_ideal_ratio',
+    help: 'The least fraction any scheme had to move on the last change',
+    type: 'gauge',
+  },
+  flows_moved_ratio: {
+    name: 'vnflab_lb_flows_moved_ratio',
+    help: 'Fraction of tracked flows that changed backend on the last change',
+    type: 'gauge',
+  },
 } as const satisfies Record<string, MetricDeclaration>;
 
 /** The lb's Prometheus metrics, labelled by VIP and backend name (never by address). */
@@ -137,8 +206,11 @@ export function lbMetrics(stage: string, variant: Algorithm, control: LbControl)
   const base = { stage, variant };
   const pool = control.pool;
   const perBackend = (f: (id: number, v: Vip) => number): CustomMetricSpec['samples'] =>
-    pool.vips.flatMap((v) => v.members.map((id) => ({ labels: { ...base, vip: v.name, backend: pool.names[id] }, value: f(id, v) })));
-  const perVip = (f: (v: Vip) => number): CustomMetricSpec['samples'] => pool.vips.map((v) => ({ labels: { ...base, vip: v.name }, value: f(v) }));
+    pool.vips.flatMap((v) =>
+      v.members.map((id) => ({ labels: { ...base, vip: v.name, backend: pool.names[id] }, value: f(id, v) })),
+    );
+  const perVip = (f: (v: Vip) => number): CustomMetricSpec['samples'] =>
+    pool.vips.map((v) => ({ labels: { ...base, vip: v.name }, value: f(v) }));
   const ct = control.conntrack;
   const ctSample = (x: number): CustomMetricSpec['samples'] => [{ labels: base, value: ct ? x : 0 }];
   const last = (v: Vip): ChangeReport | undefined => control.lastChange.get(v.name);
@@ -147,7 +219,10 @@ export function lbMetrics(stage: string, variant: Algorithm, control: LbControl)
       ...LB_METRICS.backend_packets_total,
       samples: [
         ...perBackend((id) => pool.packets[id]),
-        ...[...control.retired.values()].map((r) => ({ labels: { ...base, vip: r.vip, backend: r.backend }, value: r.packets })),
+        ...[...control.retired.values()].map((r) => ({
+          labels: { ...base, vip: r.vip, backend: r.backend },
+          value: r.packets,
+        })),
       ],
     },
     { ...LB_METRICS.backend_share_ratio, samples: perBackend((id, v) => v.shares.get(id) ?? 0) },

@@ -5,7 +5,13 @@ import { flow, makeCtx, run } from './helpers';
 const SEC = 1e9;
 
 describe('ConnTrack: bounded open-addressing table with an intrusive LRU', () => {
-  const key = (i: number) => ({ h: (Math.imul(i + 1, 0x9e3779b1) >>> 0), src: i, dst: 7, ports: (i * 13) >>> 0, proto: PROTO_UDP });
+  const key = (i: number) => ({
+    h: Math.imul(i + 1, 0x9e3779b1) >>> 0,
+    src: i,
+    dst: 7,
+    ports: (i * 13) >>> 0,
+    proto: PROTO_UDP,
+  });
 
   test('agrees with a Map under random inserts, lookups and expiries, never past its bound', () => {
     const cap = 512;
@@ -80,7 +86,14 @@ describe('connection tracking in the lb element', () => {
     return out;
   };
   const settings = (over: Partial<LbSettings> = {}): LbSettings => ({
-    vips: [{ name: 'web', address: '10.0.0.100', port: 80, backends: [1, 2, 3].map((i) => ({ name: `web-${i}`, address: `10.0.1.${i}`, port: 8080 })) }],
+    vips: [
+      {
+        name: 'web',
+        address: '10.0.0.100',
+        port: 80,
+        backends: [1, 2, 3].map((i) => ({ name: `web-${i}`, address: `10.0.1.${i}`, port: 8080 })),
+      },
+    ],
     ...over,
   });
   const flows = Array.from({ length: 3000 }, (_, i) => flow(i));
@@ -95,7 +108,10 @@ describe('connection tracking in the lb element', () => {
       const after = dsts(lb, flows);
       expect(after).toEqual(before);
       // new flows do reach the new backend
-      const fresh = dsts(lb, Array.from({ length: 400 }, (_, i) => flow(10000 + i)));
+      const fresh = dsts(
+        lb,
+        Array.from({ length: 400 }, (_, i) => flow(10000 + i)),
+      );
       expect(fresh).toContain('10.0.1.4');
       if (algorithm !== 'round-robin') {
         // what the table alone would have done: about a quarter of the flows remapped
@@ -110,7 +126,7 @@ describe('connection tracking in the lb element', () => {
     }
   });
 
-  test('a removed or downed backend\'s flows move, the rest stay; the report counts them', () => {
+  test("a removed or downed backend's flows move, the rest stay; the report counts them", () => {
     const lb = new LoadBalancer('maglev', settings());
     const before = dsts(lb, flows);
     const onTwo = before.filter((d) => d === '10.0.1.2').length;
@@ -136,7 +152,12 @@ describe('connection tracking in the lb element', () => {
     expect(r.flows.moved).toBe(0);
     expect(r.table!.ideal_fraction).toBeCloseTo(1 / 3, 10);
     expect(dsts(lb, flows)).toEqual(before);
-    expect(dsts(lb, Array.from({ length: 500 }, (_, i) => flow(20000 + i)))).not.toContain('10.0.1.1');
+    expect(
+      dsts(
+        lb,
+        Array.from({ length: 500 }, (_, i) => flow(20000 + i)),
+      ),
+    ).not.toContain('10.0.1.1');
   });
 
   test('idle flows expire: after the timeout the same flows are misses again', () => {

@@ -10,7 +10,10 @@ async function setup(algorithm = 'maglev'): Promise<{ app: FastifyInstance; lb: 
   const lb = new LoadBalancer(algorithm, {});
   // some tracked flows, so changes have flows to report on
   const ctx = makeCtx(algorithm);
-  run((b) => lb.process(b, ctx), Array.from({ length: 900 }, (_, i) => flow(i)));
+  run(
+    (b) => lb.process(b, ctx),
+    Array.from({ length: 900 }, (_, i) => flow(i)),
+  );
   const app = Fastify({ logger: false });
   await mountControlRoutes(app, lbStage.controlRoutes!(lb), TOKEN); // as every host mounts it
   await app.ready();
@@ -64,7 +67,10 @@ describe('lb control API', () => {
       expect(wrong.json().message).toMatch(/not valid/);
     }
     // a bad body without a token is still a 401: the token is checked first
-    expect((await app.inject({ method: 'PUT', url: '/lb/vips/web/backends/web-1/weight', payload: { weight: -1 } })).statusCode).toBe(401);
+    expect(
+      (await app.inject({ method: 'PUT', url: '/lb/vips/web/backends/web-1/weight', payload: { weight: -1 } }))
+        .statusCode,
+    ).toBe(401);
     expect(await snapshot(app)).toEqual(before);
     expect(lb.changes).toBe(0);
   });
@@ -72,20 +78,90 @@ describe('lb control API', () => {
   test('bad calls get a 4xx that says what was wrong, and change nothing', async () => {
     const before = await snapshot(app);
     const cases: [string, { method: 'POST' | 'PUT' | 'DELETE'; url: string; payload?: unknown }, number, RegExp][] = [
-      ['weight out of range', { method: 'PUT', url: '/lb/vips/web/backends/web-1/weight', payload: { weight: 5000 } }, 400, /body\.weight: expected integer to be less or equal to 1000/],
-      ['weight not a number', { method: 'PUT', url: '/lb/vips/web/backends/web-1/weight', payload: { weight: 'heavy' } }, 400, /body\.weight: expected integer/],
-      ['missing body', { method: 'PUT', url: '/lb/vips/web/backends/web-1/weight' }, 400, /^body: a JSON body is required$/],
-      ['unknown field', { method: 'PUT', url: '/lb/vips/web/backends/web-1/weight', payload: { weight: 1, wieght: 2 } }, 400, /body\.wieght: unknown key \(known: weight\)/],
-      ['unknown backend', { method: 'DELETE', url: '/lb/vips/web/backends/web-9' }, 404, /backend "web-9" is not in VIP "web" \(known: web-1, web-2, web-3\)/],
-      ['unknown backend (weight)', { method: 'PUT', url: '/lb/vips/web/backends/web-9/weight', payload: { weight: 1 } }, 404, /backend "web-9"/],
-      ['unknown VIP', { method: 'POST', url: '/lb/vips/dns/backends/web-1/drain' }, 404, /VIP "dns" does not exist \(known: web\)/],
-      ['duplicate name', { method: 'POST', url: '/lb/vips/web/backends', payload: { name: 'web-2', address: '10.0.1.9' } }, 409, /backend "web-2" already exists in VIP "web"/],
-      ['duplicate address', { method: 'POST', url: '/lb/vips/web/backends', payload: { name: 'web-9', address: '10.0.1.2', port: 8080 } }, 409, /10\.0\.1\.2:8080 is already backend "web-2"/],
-      ['bad address', { method: 'POST', url: '/lb/vips/web/backends', payload: { name: 'web-9', address: '10.0.1' } }, 400, /address: "10\.0\.1" is not an IPv4 address/],
-      ['bad name', { method: 'POST', url: '/lb/vips/web/backends', payload: { name: 'Web 9', address: '10.0.1.9' } }, 400, /body\.name: "Web 9" is not a valid name: use 1\.\.63 of a-z 0-9/],
-      ['name missing', { method: 'POST', url: '/lb/vips/web/backends', payload: { address: '10.0.1.9' } }, 400, /^body\.name: is required$/],
-      ['non-prime M', { method: 'PUT', url: '/lb/table', payload: { table_size: 65536 } }, 400, /table_size: 65536 is not prime.*65521 and 65537/],
-      ['M out of range', { method: 'PUT', url: '/lb/table', payload: { table_size: 1 } }, 400, /body\.table_size: expected integer to be greater or equal to 3/],
+      [
+        'weight out of range',
+        { method: 'PUT', url: '/lb/vips/web/backends/web-1/weight', payload: { weight: 5000 } },
+        400,
+        /body\.weight: expected integer to be less or equal to 1000/,
+      ],
+      [
+        'weight not a number',
+        { method: 'PUT', url: '/lb/vips/web/backends/web-1/weight', payload: { weight: 'heavy' } },
+        400,
+        /body\.weight: expected integer/,
+      ],
+      [
+        'missing body',
+        { method: 'PUT', url: '/lb/vips/web/backends/web-1/weight' },
+        400,
+        /^body: a JSON body is required$/,
+      ],
+      [
+        'unknown field',
+        { method: 'PUT', url: '/lb/vips/web/backends/web-1/weight', payload: { weight: 1, wieght: 2 } },
+        400,
+        /body\.wieght: unknown key \(known: weight\)/,
+      ],
+      [
+        'unknown backend',
+        { method: 'DELETE', url: '/lb/vips/web/backends/web-9' },
+        404,
+        /backend "web-9" is not in VIP "web" \(known: web-1, web-2, web-3\)/,
+      ],
+      [
+        'unknown backend (weight)',
+        { method: 'PUT', url: '/lb/vips/web/backends/web-9/weight', payload: { weight: 1 } },
+        404,
+        /backend "web-9"/,
+      ],
+      [
+        'unknown VIP',
+        { method: 'POST', url: '/lb/vips/dns/backends/web-1/drain' },
+        404,
+        /VIP "dns" does not exist \(known: web\)/,
+      ],
+      [
+        'duplicate name',
+        { method: 'POST', url: '/lb/vips/web/backends', payload: { name: 'web-2', address: '10.0.1.9' } },
+        409,
+        /backend "web-2" already exists in VIP "web"/,
+      ],
+      [
+        'duplicate address',
+        { method: 'POST', url: '/lb/vips/web/backends', payload: { name: 'web-9', address: '10.0.1.2', port: 8080 } },
+        409,
+        /10\.0\.1\.2:8080 is already backend "web-2"/,
+      ],
+      [
+        'bad address',
+        { method: 'POST', url: '/lb/vips/web/backends', payload: { name: 'web-9', address: '10.0.1' } },
+        400,
+        /address: "10\.0\.1" is not an IPv4 address/,
+      ],
+      [
+        'bad name',
+        { method: 'POST', url: '/lb/vips/web/backends', payload: { name: 'Web 9', address: '10.0.1.9' } },
+        400,
+        /body\.name: "Web 9" is not a valid name: use 1\.\.63 of a-z 0-9/,
+      ],
+      [
+        'name missing',
+        { method: 'POST', url: '/lb/vips/web/backends', payload: { address: '10.0.1.9' } },
+        400,
+        /^body\.name: is required$/,
+      ],
+      [
+        'non-prime M',
+        { method: 'PUT', url: '/lb/table', payload: { table_size: 65536 } },
+        400,
+        /table_size: 65536 is not prime.*65521 and 65537/,
+      ],
+      [
+        'M out of range',
+        { method: 'PUT', url: '/lb/table', payload: { table_size: 1 } },
+        400,
+        /body\.table_size: expected integer to be greater or equal to 3/,
+      ],
       ['not JSON', { method: 'PUT', url: '/lb/table', payload: '{oops' }, 400, /JSON/],
     ];
     for (const [what, c, status, msg] of cases) {
@@ -104,7 +180,14 @@ describe('lb control API', () => {
     const r = await app.inject({ method: 'DELETE', url: '/lb/vips/web/backends/web-2', headers: auth });
     expect(r.statusCode).toBe(200);
     const rep = r.json() as ChangeReport;
-    expect(rep).toMatchObject({ vip: 'web', operation: 'remove', backend: 'web-2', algorithm: 'maglev', eligible_before: 3, eligible_after: 2 });
+    expect(rep).toMatchObject({
+      vip: 'web',
+      operation: 'remove',
+      backend: 'web-2',
+      algorithm: 'maglev',
+      eligible_before: 3,
+      eligible_after: 2,
+    });
     expect(rep.table!.ideal_fraction).toBeCloseTo(1 / 3, 10);
     expect(Math.abs(rep.table!.fraction_moved - 1 / 3)).toBeLessThan(0.01);
     expect(rep.table!.survivors_fraction_moved).toBeLessThan(0.01);
@@ -117,15 +200,29 @@ describe('lb control API', () => {
   });
 
   test('add, weight, drain, down, up and table size all answer with a report', async () => {
-    const add = await app.inject({ method: 'POST', url: '/lb/vips/web/backends', headers: auth, payload: { name: 'web-4', address: '10.0.1.4', port: 8080, weight: 100 } });
+    const add = await app.inject({
+      method: 'POST',
+      url: '/lb/vips/web/backends',
+      headers: auth,
+      payload: { name: 'web-4', address: '10.0.1.4', port: 8080, weight: 100 },
+    });
     expect(add.statusCode).toBe(201);
     expect(add.json().table.ideal_fraction).toBeCloseTo(0.25, 10);
     expect(add.json().flows.moved).toBe(0);
 
-    const w = await app.inject({ method: 'PUT', url: '/lb/vips/web/backends/web-4/weight', headers: auth, payload: { weight: 200 } });
+    const w = await app.inject({
+      method: 'PUT',
+      url: '/lb/vips/web/backends/web-4/weight',
+      headers: auth,
+      payload: { weight: 200 },
+    });
     expect(w.statusCode).toBe(200);
     expect(w.json().operation).toBe('set_weight');
-    const shares = (await app.inject({ method: 'GET', url: '/lb/vips/web' })).json().backends as { name: string; share: number; ideal_share: number }[];
+    const shares = (await app.inject({ method: 'GET', url: '/lb/vips/web' })).json().backends as {
+      name: string;
+      share: number;
+      ideal_share: number;
+    }[];
     const w4 = shares.find((b) => b.name === 'web-4')!;
     expect(w4.ideal_share).toBeCloseTo(0.4, 10);
     expect(Math.abs(w4.share - 0.4) / 0.4).toBeLessThan(0.01);
@@ -137,7 +234,9 @@ describe('lb control API', () => {
     expect(dn.json().flows.moved).toBeGreaterThan(0);
     const up = await app.inject({ method: 'POST', url: '/lb/vips/web/backends/web-3/up', headers: auth });
     expect(up.json().eligible_after).toBe(3);
-    const states = (await app.inject({ method: 'GET', url: '/lb/vips/web' })).json().backends.map((b: { state: string }) => b.state);
+    const states = (await app.inject({ method: 'GET', url: '/lb/vips/web' }))
+      .json()
+      .backends.map((b: { state: string }) => b.state);
     expect(states).toEqual(['drained', 'up', 'up', 'up']);
 
     const t = await app.inject({ method: 'PUT', url: '/lb/table', headers: auth, payload: { table_size: 5003 } });
@@ -153,7 +252,9 @@ describe('lb control API', () => {
   test('round-robin has no table to compare: table is null, flows are still reported', async () => {
     const s = await setup('round-robin');
     try {
-      const r = (await s.app.inject({ method: 'DELETE', url: '/lb/vips/web/backends/web-1', headers: auth })).json() as ChangeReport;
+      const r = (
+        await s.app.inject({ method: 'DELETE', url: '/lb/vips/web/backends/web-1', headers: auth })
+      ).json() as ChangeReport;
       expect(r.table).toBeNull();
       expect(r.flows.tracked).toBe(900);
       expect(r.flows.fraction_moved).toBeCloseTo(1 / 3, 2);
@@ -165,7 +266,9 @@ describe('lb control API', () => {
 
   test('the plugin refuses to start without a token', async () => {
     const a = Fastify();
-    await expect(mountControlRoutes(a, lbStage.controlRoutes!(new LoadBalancer()), '').then(() => a.ready())).rejects.toThrow(/token/);
+    await expect(
+      mountControlRoutes(a, lbStage.controlRoutes!(new LoadBalancer()), '').then(() => a.ready()),
+    ).rejects.toThrow(/token/);
     await a.close();
   });
 });

@@ -1,13 +1,18 @@
 import { HashModN, LoadBalancer, diffMappings, populate, type Member } from '@vnflab/lb';
 
 const M = 65537;
-const named = (n: number): Member[] => Array.from({ length: n }, (_, i) => ({ id: i, name: `backend-${i + 1}`, weight: 1 }));
+const named = (n: number): Member[] =>
+  Array.from({ length: n }, (_, i) => ({ id: i, name: `backend-${i + 1}`, weight: 1 }));
 
 describe('disruption when one of N backends is removed: maglev versus hash mod N', () => {
   const rows: string[] = [];
   afterAll(() => {
     console.log(
-      ['removing 1 of N, fraction of the hash space that changed backend (ideal 1/N):', ' N   ideal   maglev  maglev-survivors  hash-mod-n  (N-1)/N', ...rows].join('\n'),
+      [
+        'removing 1 of N, fraction of the hash space that changed backend (ideal 1/N):',
+        ' N   ideal   maglev  maglev-survivors  hash-mod-n  (N-1)/N',
+        ...rows,
+      ].join('\n'),
     );
   });
 
@@ -33,7 +38,9 @@ describe('disruption when one of N backends is removed: maglev versus hash mod N
     const mgMoved = mg.moved / M;
     const mgSurv = mg.survivorsMoved / M;
     const hmMoved = hm.moved / M;
-    rows.push(`${String(n).padStart(3)}  ${ideal.toFixed(4)}  ${mgMoved.toFixed(4)}  ${mgSurv.toFixed(4)}            ${hmMoved.toFixed(4)}      ${((n - 1) / n).toFixed(4)}`);
+    rows.push(
+      `${String(n).padStart(3)}  ${ideal.toFixed(4)}  ${mgMoved.toFixed(4)}  ${mgSurv.toFixed(4)}            ${hmMoved.toFixed(4)}      ${((n - 1) / n).toFixed(4)}`,
+    );
 
     // Maglev: the removed backend's slots move (the ideal), and only a sliver more between survivors
     expect(mgMoved).toBeGreaterThanOrEqual(ideal - 1e-4);
@@ -44,7 +51,11 @@ describe('disruption when one of N backends is removed: maglev versus hash mod N
   });
 
   test('the element reports removal of 1 of N next to the ideal 1/N, for both algorithms', () => {
-    const backends = Array.from({ length: 10 }, (_, i) => ({ name: `web-${i + 1}`, address: `10.0.1.${i + 1}`, port: 8080 }));
+    const backends = Array.from({ length: 10 }, (_, i) => ({
+      name: `web-${i + 1}`,
+      address: `10.0.1.${i + 1}`,
+      port: 8080,
+    }));
     const vips = [{ name: 'web', address: '10.0.0.100', port: 80, backends }];
     const mg = new LoadBalancer('maglev', { vips }).removeBackend('web', 'web-5');
     const hm = new LoadBalancer('hash-mod-n', { vips }).removeBackend('web', 'web-5');
@@ -56,7 +67,9 @@ describe('disruption when one of N backends is removed: maglev versus hash mod N
     }
     expect(mg.table!.fraction_moved).toBeLessThan(0.11);
     expect(hm.table!.fraction_moved).toBeGreaterThan(0.85);
-    console.log(`element report, remove 1 of 10: maglev moved ${mg.table!.fraction_moved.toFixed(4)}, hash-mod-n ${hm.table!.fraction_moved.toFixed(4)}, ideal ${mg.table!.ideal_fraction}`);
+    console.log(
+      `element report, remove 1 of 10: maglev moved ${mg.table!.fraction_moved.toFixed(4)}, hash-mod-n ${hm.table!.fraction_moved.toFixed(4)}, ideal ${mg.table!.ideal_fraction}`,
+    );
   });
 
   test('adding a backend moves about 1/(N+1); the ideal says so', () => {

@@ -1,5 +1,15 @@
 import {
-  Batch, PROTO_IPIP, ParsedFrame, buildFrame, ipFromString, ipToString, parseEthernet, parseFrame, parseIpv4, parseL4, reasonName,
+  Batch,
+  PROTO_IPIP,
+  ParsedFrame,
+  buildFrame,
+  ipFromString,
+  ipToString,
+  parseEthernet,
+  parseFrame,
+  parseIpv4,
+  parseL4,
+  reasonName,
 } from '@vnflab/core';
 import { Backends } from '@vnflab/backends';
 import { IPIP_HLEN, LoadBalancer, lbBackendNames } from '@vnflab/lb';
@@ -41,7 +51,9 @@ describe('NAT forwarding', () => {
     const names = lbBackendNames();
     flows.forEach((f, i) => {
       parseFrame(b.buf, b.offset(i), b.length(i), p);
-      expect(lb.trackedBackend(ipToString(f.src), f.sport, '10.0.0.100', 80, f.proto === 'tcp' ? 6 : 17)).toBe(names[ipToString(p.dstIp)]);
+      expect(lb.trackedBackend(ipToString(f.src), f.sport, '10.0.0.100', 80, f.proto === 'tcp' ? 6 : 17)).toBe(
+        names[ipToString(p.dstIp)],
+      );
     });
   });
 });
@@ -93,7 +105,14 @@ describe('IP-in-IP forwarding (Katran style)', () => {
 
   test('a frame without headroom in front is dropped (no_headroom), never written over its neighbour', () => {
     const lb = new LoadBalancer('maglev', { mode: 'ipip' });
-    const frame = buildFrame({ srcIp: ipFromString('10.1.0.1'), dstIp: ipFromString('10.0.0.100'), proto: 'udp', srcPort: 1000, dstPort: 80, frameLen: 64 });
+    const frame = buildFrame({
+      srcIp: ipFromString('10.1.0.1'),
+      dstIp: ipFromString('10.0.0.100'),
+      proto: 'udp',
+      srcPort: 1000,
+      dstPort: 80,
+      frameLen: 64,
+    });
     const b = Batch.allocate(2);
     frame.copy(b.buf, b.offset(b.append(64)));
     const j = b.append(64);
@@ -115,7 +134,17 @@ describe('IP-in-IP forwarding (Katran style)', () => {
 
 describe('drops with a reason', () => {
   test('packets not for a VIP (address, port or protocol) are dropped as not_for_vip', () => {
-    const lb = new LoadBalancer('maglev', { vips: [{ name: 'dns', address: '10.0.0.53', port: 53, protocols: ['udp'], backends: [{ name: 'ns-1', address: '10.0.2.1' }] }] });
+    const lb = new LoadBalancer('maglev', {
+      vips: [
+        {
+          name: 'dns',
+          address: '10.0.0.53',
+          port: 53,
+          protocols: ['udp'],
+          backends: [{ name: 'ns-1', address: '10.0.2.1' }],
+        },
+      ],
+    });
     const b = batchOf([
       { ...flow(1), dst: '10.0.0.53', dport: 53 },
       { ...flow(2), dst: '10.0.0.54', dport: 53 },
@@ -123,14 +152,19 @@ describe('drops with a reason', () => {
       { ...flow(4, 'tcp'), dst: '10.0.0.53', dport: 53 },
     ]);
     lb.process(b, makeCtx());
-    expect([0, 1, 2, 3].map((i) => reasonName(b.reason(i)))).toEqual(['none', 'not_for_vip', 'not_for_vip', 'not_for_vip']);
+    expect([0, 1, 2, 3].map((i) => reasonName(b.reason(i)))).toEqual([
+      'none',
+      'not_for_vip',
+      'not_for_vip',
+      'not_for_vip',
+    ]);
     const p = new ParsedFrame();
     parseFrame(b.buf, b.offset(0), b.length(0), p);
     expect(ipToString(p.dstIp)).toBe('10.0.2.1');
     expect(p.dstPort).toBe(53); // port defaults to the VIP's
   });
 
-  test('non-IPv4 and truncated frames keep the parser\'s reason; a VIP with nothing eligible drops as no_backend', () => {
+  test("non-IPv4 and truncated frames keep the parser's reason; a VIP with nothing eligible drops as no_backend", () => {
     const lb = new LoadBalancer('maglev', {});
     const b = batchOf([flow(1), flow(2), flow(3)]);
     b.buf[b.offset(0) + 12] = 0x86; // IPv6 ethertype

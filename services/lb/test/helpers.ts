@@ -1,6 +1,15 @@
 // Shared test helpers: a stage context, and batches of real frames for given flows.
 
-import { Batch, Costs, StageStats, buildFrame, ipFromString, loadProfile, silentLogger, type ElementContext } from '@vnflab/core';
+import {
+  Batch,
+  Costs,
+  StageStats,
+  buildFrame,
+  ipFromString,
+  loadProfile,
+  silentLogger,
+  type ElementContext,
+} from '@vnflab/core';
 
 export function makeCtx(variant = 'maglev'): ElementContext {
   return { stats: new StageStats('lb', variant), costs: new Costs(loadProfile('zero')), log: silentLogger };
@@ -26,7 +35,14 @@ export function batchOf(flows: FlowSpec[], len = 64): Batch {
   const b = Batch.allocate(Math.max(1, flows.length));
   for (const f of flows) {
     const frame = buildFrame(
-      { srcIp: f.src, dstIp: ipFromString(f.dst ?? '10.0.0.100'), proto: f.proto ?? 'udp', srcPort: f.sport, dstPort: f.dport ?? 80, frameLen: f.len ?? len },
+      {
+        srcIp: f.src,
+        dstIp: ipFromString(f.dst ?? '10.0.0.100'),
+        proto: f.proto ?? 'udp',
+        srcPort: f.sport,
+        dstPort: f.dport ?? 80,
+        frameLen: f.len ?? len,
+      },
       payload,
     );
     const i = b.append(frame.length);

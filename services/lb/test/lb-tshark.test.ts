@@ -23,7 +23,8 @@ function onPath(cmd: string): string | null {
 }
 
 const TSHARK = onPath('tshark');
-if (!TSHARK) console.warn('lb-tshark.test.ts skipped: tshark is not on PATH (install it with `apt-get install tshark`)');
+if (!TSHARK)
+  console.warn('lb-tshark.test.ts skipped: tshark is not on PATH (install it with `apt-get install tshark`)');
 const maybe = TSHARK ? describe : describe.skip;
 
 const SIZES = [60, 64, 200, 570, 1514];
@@ -38,7 +39,10 @@ maybe('tshark verifies the checksums of what the lb forwarded', () => {
 
   test.each(['nat', 'ipip'] as const)('%s: every IPv4/UDP/TCP checksum good, destination = chosen backend', (mode) => {
     const lb = new LoadBalancer('maglev', { mode });
-    const flows: FlowSpec[] = Array.from({ length: 240 }, (_, i) => ({ ...flow(i, i % 2 ? 'tcp' : 'udp'), len: SIZES[i % SIZES.length] }));
+    const flows: FlowSpec[] = Array.from({ length: 240 }, (_, i) => ({
+      ...flow(i, i % 2 ? 'tcp' : 'udp'),
+      len: SIZES[i % SIZES.length],
+    }));
     const file = join(dir, `lb-${mode}.pcap`);
     const w = new PcapWriter(file);
     const expected: string[] = [];
@@ -60,8 +64,39 @@ maybe('tshark verifies the checksums of what the lb forwarded', () => {
 
     const r = spawnSync(
       TSHARK!,
-      ['-n', '-r', file, '-d', 'udp.port==80,data', '-d', 'tcp.port==80,data', '-d', 'udp.port==8080,data', '-d', 'tcp.port==8080,data', '-o', 'ip.check_checksum:TRUE', '-o', 'udp.check_checksum:TRUE', '-o', 'tcp.check_checksum:TRUE',
-        '-T', 'fields', '-E', 'occurrence=a', '-E', 'aggregator=,', '-e', 'ip.dst', '-e', 'ip.checksum.status', '-e', 'udp.checksum.status', '-e', 'tcp.checksum.status'],
+      [
+        '-n',
+        '-r',
+        file,
+        '-d',
+        'udp.port==80,data',
+        '-d',
+        'tcp.port==80,data',
+        '-d',
+        'udp.port==8080,data',
+        '-d',
+        'tcp.port==8080,data',
+        '-o',
+        'ip.check_checksum:TRUE',
+        '-o',
+        'udp.check_checksum:TRUE',
+        '-o',
+        'tcp.check_checksum:TRUE',
+        '-T',
+        'fields',
+        '-E',
+        'occurrence=a',
+        '-E',
+        'aggregator=,',
+        '-e',
+        'ip.dst',
+        '-e',
+        'ip.checksum.status',
+        '-e',
+        'udp.checksum.status',
+        '-e',
+        'tcp.checksum.status',
+      ],
       { encoding: 'utf8', timeout: 30000 },
     );
     expect(r.error).toBeUndefined();
@@ -76,8 +111,15 @@ maybe('tshark verifies the checksums of what the lb forwarded', () => {
       // NAT: one IP header, to the backend; IP-in-IP: outer to the backend, inner still to the VIP
       const wantDst = mode === 'nat' ? [expected[i]] : [expected[i], '10.0.0.100'];
       const l4 = flows[i].proto === 'tcp' ? tcpSt : udpSt;
-      const ok = JSON.stringify(dsts) === JSON.stringify(wantDst) && ipStatus.length === wantDst.length && ipStatus.every((s) => s === GOOD) && l4 === GOOD;
-      if (!ok) bad.push(`packet ${i + 1}: ${line.replace(/\t/g, ' | ')} (want dst ${wantDst.join(',')}, all statuses ${GOOD})`);
+      const ok =
+        JSON.stringify(dsts) === JSON.stringify(wantDst) &&
+        ipStatus.length === wantDst.length &&
+        ipStatus.every((s) => s === GOOD) &&
+        l4 === GOOD;
+      if (!ok)
+        bad.push(
+          `packet ${i + 1}: ${line.replace(/\t/g, ' | ')} (want dst ${wantDst.join(',')}, all statuses ${GOOD})`,
+        );
     });
     expect(bad).toEqual([]);
   });

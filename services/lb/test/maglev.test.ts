@@ -2,7 +2,8 @@ import { performance } from 'node:perf_hooks';
 import { MaglevTable, populate, slotCounts, isPrime, nearestPrimes, h1, h2, type Member } from '@vnflab/lb';
 
 const M = 65537;
-const named = (n: number, weight = (_i: number) => 1): Member[] => Array.from({ length: n }, (_, i) => ({ id: i, name: `backend-${i + 1}`, weight: weight(i) }));
+const named = (n: number, weight = (_i: number) => 1): Member[] =>
+  Array.from({ length: n }, (_, i) => ({ id: i, name: `backend-${i + 1}`, weight: weight(i) }));
 
 describe('Maglev table (NSDI 2016 §3.4)', () => {
   test('balance: for M = 65537 and N = 3..100 equal backends, each owns M/N within 1 %', () => {
@@ -34,7 +35,11 @@ describe('Maglev table (NSDI 2016 §3.4)', () => {
     ];
     let worst = 0;
     for (const ws of cases) {
-      populate(table, M, named(ws.length, (i) => ws[i]));
+      populate(
+        table,
+        M,
+        named(ws.length, (i) => ws[i]),
+      );
       const counts = slotCounts(table);
       const total = ws.reduce((a, b) => a + b, 0);
       ws.forEach((w, i) => {

@@ -29,7 +29,19 @@ export interface NicTotals {
 }
 
 export function newNicTotals(): NicTotals {
-  return { interrupts: 0, vmExits: 0, kicks: 0, copies: 0, dmas: 0, rxMissed: 0, iommuFaults: 0, traps: 0, doorbells: 0, bursts: 0, txRingFull: 0 };
+  return {
+    interrupts: 0,
+    vmExits: 0,
+    kicks: 0,
+    copies: 0,
+    dmas: 0,
+    rxMissed: 0,
+    iommuFaults: 0,
+    traps: 0,
+    doorbells: 0,
+    bursts: 0,
+    txRingFull: 0,
+  };
 }
 
 export class BurstCounts {

@@ -31,7 +31,11 @@ export class IommuDomain implements DmaPort {
    * A domain whose IOVA window is [iovaBase, iovaBase + pages * 4 KiB). A base that differs from
    * 0 makes an untranslated guest-physical address fault, as it would on real hardware.
    */
-  constructor(readonly mem: GuestMemory, readonly iovaBase: number, readonly pages: number) {
+  constructor(
+    readonly mem: GuestMemory,
+    readonly iovaBase: number,
+    readonly pages: number,
+  ) {
     if (iovaBase % PAGE_SIZE !== 0 || iovaBase < 0) throw new RangeError(`IOVA base ${iovaBase} must be page aligned`);
     if (!Number.isInteger(pages) || pages < 1) throw new RangeError(`IOVA window of ${pages} pages`);
     this.table = new Int32Array(pages).fill(-1);
@@ -41,12 +45,16 @@ export class IommuDomain implements DmaPort {
 
   /** Maps [iova, iova+len) to [gpa, gpa+len) with `perm` (IOMMU_READ | IOMMU_WRITE). Page aligned. */
   map(iova: number, gpa: number, len: number, perm: number): void {
-    if (iova % PAGE_SIZE !== 0 || gpa % PAGE_SIZE !== 0) throw new RangeError(`IOMMU map: IOVA ${iova} and GPA ${gpa} must be page aligned`);
-    if (gpa < 0 || gpa + len > this.mem.size) throw new RangeError(`IOMMU map: GPA range ${gpa}+${len} is outside guest memory`);
+    if (iova % PAGE_SIZE !== 0 || gpa % PAGE_SIZE !== 0)
+      throw new RangeError(`IOMMU map: IOVA ${iova} and GPA ${gpa} must be page aligned`);
+    if (gpa < 0 || gpa + len > this.mem.size)
+      throw new RangeError(`IOMMU map: GPA range ${gpa}+${len} is outside guest memory`);
     const first = (iova - this.iovaBase) / PAGE_SIZE;
     const n = Math.ceil(len / PAGE_SIZE);
-    if (first < 0 || first + n > this.pages) throw new RangeError(`IOMMU map: IOVA range ${iova}+${len} is outside the domain window`);
-    if ((perm & (IOMMU_READ | IOMMU_WRITE)) === 0) throw new RangeError('IOMMU map: permission must include read or write');
+    if (first < 0 || first + n > this.pages)
+      throw new RangeError(`IOMMU map: IOVA range ${iova}+${len} is outside the domain window`);
+    if ((perm & (IOMMU_READ | IOMMU_WRITE)) === 0)
+      throw new RangeError('IOMMU map: permission must include read or write');
     for (let k = 0; k < n; k++) {
       this.clear(first + k);
       this.table[first + k] = gpa / PAGE_SIZE + k;

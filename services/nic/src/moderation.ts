@@ -10,7 +10,10 @@ export class InterruptModerator {
   private firstNs = 0;
   private readonly usecsNs: number;
 
-  constructor(readonly count: number, readonly usecs: number) {
+  constructor(
+    readonly count: number,
+    readonly usecs: number,
+  ) {
     this.usecsNs = usecs * 1000;
   }
 

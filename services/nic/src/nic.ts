@@ -4,7 +4,16 @@
 // virtio, emulated) as a device side and a guest side once; this file holds what both share:
 // the settings, the totals, describe() and the metrics.
 
-import { RING_OCCUPANCY_METRIC, type Batch, type CustomMetricSpec, type Element, type ElementContext, type GuestMemory, type Mempool, type RxDescRing } from '@vnflab/core';
+import {
+  RING_OCCUPANCY_METRIC,
+  type Batch,
+  type CustomMetricSpec,
+  type Element,
+  type ElementContext,
+  type GuestMemory,
+  type Mempool,
+  type RxDescRing,
+} from '@vnflab/core';
 import { newNicTotals, type NicTotals } from './burst';
 import type { DmaPort } from './dma';
 import type { IommuDomain } from './iommu';
@@ -48,7 +57,9 @@ export class Nic implements Element {
       register_traps: c.registerTraps,
       host_backend: c.hostBackend,
       pool_in_use: this.path.pool.inUse,
-      ...Object.fromEntries(Object.entries(this.totals).map(([k, v]) => [k.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`), v])),
+      ...Object.fromEntries(
+        Object.entries(this.totals).map(([k, v]) => [k.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`), v]),
+      ),
     };
     this.path.describe(out);
     return out;
@@ -57,10 +68,25 @@ export class Nic implements Element {
   metrics(): CustomMetricSpec[] {
     const l = { stage: 'nic', variant: this.variant };
     const out: CustomMetricSpec[] = [
-      { name: 'vnflab_iommu_faults_total', help: 'Device DMAs the IOMMU refused (unmapped or read-only page); each packet dropped', type: 'counter', samples: [{ labels: l, value: this.totals.iommuFaults }] },
-      { name: 'vnflab_nic_doorbells_total', help: 'Tail register writes by the driver (RDT; TDT with direction tx)', type: 'counter', samples: [{ labels: l, value: this.totals.doorbells }] },
+      {
+        name: 'vnflab_iommu_faults_total',
+        help: 'Device DMAs the IOMMU refused (unmapped or read-only page); each packet dropped',
+        type: 'counter',
+        samples: [{ labels: l, value: this.totals.iommuFaults }],
+      },
+      {
+        name: 'vnflab_nic_doorbells_total',
+        help: 'Tail register writes by the driver (RDT; TDT with direction tx)',
+        type: 'counter',
+        samples: [{ labels: l, value: this.totals.doorbells }],
+      },
       { ...RING_OCCUPANCY_METRIC, samples: [{ labels: l, value: this.path.occupancy }] },
-      { name: 'vnflab_nic_register_traps_total', help: 'Driver register accesses that trapped to the device model (emulated NIC)', type: 'counter', samples: [{ labels: l, value: this.totals.traps }] },
+      {
+        name: 'vnflab_nic_register_traps_total',
+        help: 'Driver register accesses that trapped to the device model (emulated NIC)',
+        type: 'counter',
+        samples: [{ labels: l, value: this.totals.traps }],
+      },
     ];
     this.path.metrics(l, out);
     return out;

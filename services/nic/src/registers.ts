@@ -32,7 +32,11 @@ export class NicRegisters {
   txDoorbells = 0;
 
   /** `ring` is the RX ring; `tx` the TX ring when the driver transmits (direction tx). */
-  constructor(readonly ring: RxDescRing | null, readonly trap: boolean, readonly tx: TxDescRing | null = null) {}
+  constructor(
+    readonly ring: RxDescRing | null,
+    readonly trap: boolean,
+    readonly tx: TxDescRing | null = null,
+  ) {}
 
   // a register of a ring the device was not given is a driver bug, not a silent zero
   private rx(): RxDescRing {

@@ -19,7 +19,12 @@ export class RingDriver {
   /** Posts that failed because the mempool was empty. */
   poolEmpty = 0;
 
-  constructor(readonly ring: RxDescRing, readonly pool: Mempool, readonly port: DmaPort, readonly regs: NicRegisters) {
+  constructor(
+    readonly ring: RxDescRing,
+    readonly pool: Mempool,
+    readonly port: DmaPort,
+    readonly regs: NicRegisters,
+  ) {
     this.bufOf = new Int32Array(ring.size).fill(-1);
   }
 

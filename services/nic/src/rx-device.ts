@@ -20,7 +20,11 @@ export class RxDevice {
   missed = 0;
   faults = 0;
 
-  constructor(readonly ring: RxDescRing, readonly port: DmaPort, readonly bufSize: number) {}
+  constructor(
+    readonly ring: RxDescRing,
+    readonly port: DmaPort,
+    readonly bufSize: number,
+  ) {}
 
   /** Receives `len` bytes of `src` at `off`; returns the descriptor slot used, or RX_* < 0. */
   rx(src: Buffer, off: number, len: number): number {

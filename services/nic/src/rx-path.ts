@@ -73,7 +73,12 @@ export class RxPath {
     const size = cfg.ringSize;
     // a ring's worth of buffers posted plus a ring's worth held until write-back; the device
     // writes received frames into them, so the IOMMU maps them read/write
-    const g = new GuestQueueRam(cfg.virtqueue ? virtqLayout(size).total : size * RX_DESC_SIZE, 2 * size, cfg.iommu, IOMMU_READ | IOMMU_WRITE);
+    const g = new GuestQueueRam(
+      cfg.virtqueue ? virtqLayout(size).total : size * RX_DESC_SIZE,
+      2 * size,
+      cfg.iommu,
+      IOMMU_READ | IOMMU_WRITE,
+    );
     this.ram = g.ram;
     this.pool = g.pool;
     this.iommu = g.iommu;
@@ -120,13 +125,17 @@ export class RxPath {
       t = billGuestExits(b.traps, b.kicks, ctx, t, b);
     }
 
-    if (q.n !== b.delivered) throw new Error(`nic: ${b.delivered} packets reached guest buffers but the driver harvested ${q.n}`);
+    if (q.n !== b.delivered)
+      throw new Error(`nic: ${b.delivered} packets reached guest buffers but the driver harvested ${q.n}`);
     this.transport(batch);
     cpu.end(CAT_BUS, t);
 
     const faults = iommu ? iommu.faults - faults0 : 0;
     if (faults > 0 && iommu) {
-      ctx.log.warn({ stage: 'nic', faults, iova: `0x${iommu.lastFaultIova.toString(16)}`, write: iommu.lastFaultWrite }, 'IOMMU refused device DMA (DMA remapping fault); packets dropped');
+      ctx.log.warn(
+        { stage: 'nic', faults, iova: `0x${iommu.lastFaultIova.toString(16)}`, write: iommu.lastFaultWrite },
+        'IOMMU refused device DMA (DMA remapping fault); packets dropped',
+      );
     }
     b.report(stats, this.totals, faults);
   }

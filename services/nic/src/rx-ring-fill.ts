@@ -21,7 +21,13 @@ export class RxRingFill {
   readonly irq: ModeratedIrq;
 
   /** `tag`: guest ring slot -> index of the frame in the batch. */
-  constructor(guest: GuestRingRx, port: DmaPort, private readonly tag: Int32Array, moderationCount: number, moderationUsecs: number) {
+  constructor(
+    guest: GuestRingRx,
+    port: DmaPort,
+    private readonly tag: Int32Array,
+    moderationCount: number,
+    moderationUsecs: number,
+  ) {
     this.engine = new RxDevice(guest.ring, port, BUF_SIZE);
     this.irq = new ModeratedIrq(new InterruptModerator(moderationCount, moderationUsecs), guest.regs, ICR_RXT0);
   }

@@ -12,21 +12,52 @@ export type NicMode = (typeof NIC_MODES)[number];
 
 export const NicSettingsSchema = Type.Object(
   {
-    ring_size: Type.Optional(Type.Integer({ minimum: 8, maximum: 4096, description: 'descriptors per ring (RX, or TX with direction tx; virtio: queue size), a power of two; default 512' })),
+    ring_size: Type.Optional(
+      Type.Integer({
+        minimum: 8,
+        maximum: 4096,
+        description:
+          'descriptors per ring (RX, or TX with direction tx; virtio: queue size), a power of two; default 512',
+      }),
+    ),
     irq_moderation_count: Type.Optional(
-      Type.Integer({ minimum: 0, maximum: 65535, description: 'raise an interrupt every N received packets (ethtool rx-frames; direction tx: every N completed transmits); 0 with usecs 0 = one interrupt per packet; default 32 (not virtio)' }),
+      Type.Integer({
+        minimum: 0,
+        maximum: 65535,
+        description:
+          'raise an interrupt every N received packets (ethtool rx-frames; direction tx: every N completed transmits); 0 with usecs 0 = one interrupt per packet; default 32 (not virtio)',
+      }),
     ),
     irq_moderation_usecs: Type.Optional(
-      Type.Number({ minimum: 0, maximum: 1000000, description: 'hold an interrupt until the first pending packet is this old, in wire time (ethtool rx-usecs); default 0 (not virtio)' }),
+      Type.Number({
+        minimum: 0,
+        maximum: 1000000,
+        description:
+          'hold an interrupt until the first pending packet is this old, in wire time (ethtool rx-usecs); default 0 (not virtio)',
+      }),
     ),
     interrupt_delivery: Type.Optional(
-      Type.Union([Type.Literal('posted'), Type.Literal('exit')], { description: 'posted (no VM exit, VT-d posted interrupts) or exit (one VM exit per interrupt); not native' }),
+      Type.Union([Type.Literal('posted'), Type.Literal('exit')], {
+        description: 'posted (no VM exit, VT-d posted interrupts) or exit (one VM exit per interrupt); not native',
+      }),
     ),
-    event_idx: Type.Optional(Type.Boolean({ description: 'virtio: negotiate VIRTIO_RING_F_EVENT_IDX (notification suppression); default true' })),
+    event_idx: Type.Optional(
+      Type.Boolean({
+        description: 'virtio: negotiate VIRTIO_RING_F_EVENT_IDX (notification suppression); default true',
+      }),
+    ),
     direction: Type.Optional(
-      Type.Union([Type.Literal('rx'), Type.Literal('tx')], { description: 'rx (default): the NIC receives into the guest (VNF ingress); tx: the guest driver transmits through a TX ring or transmit virtqueue (VNF egress)' }),
+      Type.Union([Type.Literal('rx'), Type.Literal('tx')], {
+        description:
+          'rx (default): the NIC receives into the guest (VNF ingress); tx: the guest driver transmits through a TX ring or transmit virtqueue (VNF egress)',
+      }),
     ),
-    iommu: Type.Optional(Type.Boolean({ description: 'translate device DMA through an IOMMU domain (passthrough default true; virtio/emulated: a vIOMMU, default false)' })),
+    iommu: Type.Optional(
+      Type.Boolean({
+        description:
+          'translate device DMA through an IOMMU domain (passthrough default true; virtio/emulated: a vIOMMU, default false)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -73,7 +104,8 @@ function fail(key: string, msg: string): never {
 
 /** Validates settings for a mode and returns the resolved toggles. */
 export function resolveNicConfig(mode: string, settings: Record<string, unknown> = {}): NicConfig {
-  if (!(NIC_MODES as readonly string[]).includes(mode)) throw new NicSettingsError(`nic variant "${mode}" is unknown (known: ${NIC_MODES.join(', ')})`);
+  if (!(NIC_MODES as readonly string[]).includes(mode))
+    throw new NicSettingsError(`nic variant "${mode}" is unknown (known: ${NIC_MODES.join(', ')})`);
   const m = mode as NicMode;
   const errs = schemaErrors(NicSettingsSchema, settings, 'nic settings', 1);
   if (errs.length) throw new NicSettingsError(errs[0]);
@@ -81,10 +113,15 @@ export function resolveNicConfig(mode: string, settings: Record<string, unknown>
   const ringSize = s.ring_size ?? DEFAULT_RING_SIZE;
   if ((ringSize & (ringSize - 1)) !== 0) fail('ring_size', `${ringSize} must be a power of two`);
 
-  if (m === 'native' && s.interrupt_delivery !== undefined) fail('interrupt_delivery', 'native has no hypervisor: interrupts go straight to the host kernel');
-  if (m !== 'virtio' && s.event_idx !== undefined) fail('event_idx', `only a virtio queue has EVENT_IDX (mode is ${m})`);
+  if (m === 'native' && s.interrupt_delivery !== undefined)
+    fail('interrupt_delivery', 'native has no hypervisor: interrupts go straight to the host kernel');
+  if (m !== 'virtio' && s.event_idx !== undefined)
+    fail('event_idx', `only a virtio queue has EVENT_IDX (mode is ${m})`);
   if (m === 'virtio' && (s.irq_moderation_count !== undefined || s.irq_moderation_usecs !== undefined)) {
-    fail(s.irq_moderation_count !== undefined ? 'irq_moderation_count' : 'irq_moderation_usecs', 'virtio notifies per used buffer, suppressed by EVENT_IDX (see event_idx), not by NIC interrupt moderation');
+    fail(
+      s.irq_moderation_count !== undefined ? 'irq_moderation_count' : 'irq_moderation_usecs',
+      'virtio notifies per used buffer, suppressed by EVENT_IDX (see event_idx), not by NIC interrupt moderation',
+    );
   }
   const virtio = m === 'virtio';
   return {

@@ -10,7 +10,8 @@ export const nicStage: StageDefinition = {
   role: 'element',
   variants: NIC_MODES,
   settings: NicSettingsSchema,
-  description: 'Emulated NIC and hypervisor I/O path: native, VT-d passthrough (IOMMU), virtio (split virtqueue, vhost) or emulated e1000',
+  description:
+    'Emulated NIC and hypervisor I/O path: native, VT-d passthrough (IOMMU), virtio (split virtqueue, vhost) or emulated e1000',
   defaultCategory: 'packet_io',
   flags: [{ name: 'nic', kind: 'variant', values: NIC_MODES.join('|') }],
   events: EVENTS,

@@ -14,7 +14,10 @@ export class TxDevice {
   sent = 0;
   faults = 0;
 
-  constructor(readonly ring: TxDescRing, readonly port: DmaPort) {}
+  constructor(
+    readonly ring: TxDescRing,
+    readonly port: DmaPort,
+  ) {}
 
   /** The next descriptor to transmit, or -1 when head has reached tail. */
   fetch(): number {

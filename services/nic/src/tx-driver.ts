@@ -15,7 +15,12 @@ export class TxRingDriver {
   cleaned = 0;
   polls = 0;
 
-  constructor(readonly ring: TxDescRing, readonly pool: Mempool, readonly port: DmaPort, readonly regs: NicRegisters) {
+  constructor(
+    readonly ring: TxDescRing,
+    readonly pool: Mempool,
+    readonly port: DmaPort,
+    readonly regs: NicRegisters,
+  ) {
     this.bufOf = new Int32Array(ring.size).fill(-1);
   }
 

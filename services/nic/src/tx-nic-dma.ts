@@ -23,7 +23,13 @@ export class NicDmaTx implements TxDeviceSide {
   readonly irq: ModeratedIrq;
 
   /** `tag`: ring slot -> index of the frame in the batch. */
-  constructor(guest: GuestRingTx, port: DmaPort, private readonly tag: Int32Array, moderationCount: number, moderationUsecs: number) {
+  constructor(
+    guest: GuestRingTx,
+    port: DmaPort,
+    private readonly tag: Int32Array,
+    moderationCount: number,
+    moderationUsecs: number,
+  ) {
     this.engine = new TxDevice(guest.ring, port);
     this.irq = new ModeratedIrq(new InterruptModerator(moderationCount, moderationUsecs), guest.regs, ICR_TXDW);
   }

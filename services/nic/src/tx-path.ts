@@ -73,7 +73,12 @@ export class TxPath {
     const size = cfg.ringSize;
     // at most size - 1 frames in flight, all cleaned each burst; DMA_TO_DEVICE: the device
     // writes the ring (DD, used ring) but only reads the buffers
-    const g = new GuestQueueRam(cfg.virtqueue ? virtqLayout(size).total : size * TX_DESC_SIZE, size, cfg.iommu, IOMMU_READ);
+    const g = new GuestQueueRam(
+      cfg.virtqueue ? virtqLayout(size).total : size * TX_DESC_SIZE,
+      size,
+      cfg.iommu,
+      IOMMU_READ,
+    );
     this.ram = g.ram;
     this.pool = g.pool;
     this.iommu = g.iommu;
@@ -130,12 +135,22 @@ export class TxPath {
     }
 
     const faults = iommu ? iommu.faults - faults0 : 0;
-    if (b.delivered + faults !== staged) throw new Error(`nic tx: ${staged} frames posted but the device completed ${b.delivered}`);
+    if (b.delivered + faults !== staged)
+      throw new Error(`nic tx: ${staged} frames posted but the device completed ${b.delivered}`);
     this.occupancy = guest.occupancy;
     cpu.end(CAT_PACKET_IO, t);
 
     if (faults > 0 && iommu) {
-      ctx.log.warn({ stage: 'nic', direction: 'tx', faults, iova: `0x${iommu.lastFaultIova.toString(16)}`, write: iommu.lastFaultWrite }, 'IOMMU refused device DMA (DMA remapping fault); packets dropped');
+      ctx.log.warn(
+        {
+          stage: 'nic',
+          direction: 'tx',
+          faults,
+          iova: `0x${iommu.lastFaultIova.toString(16)}`,
+          write: iommu.lastFaultWrite,
+        },
+        'IOMMU refused device DMA (DMA remapping fault); packets dropped',
+      );
     }
     b.report(stats, this.totals, faults);
   }

@@ -49,7 +49,9 @@ export class VhostQueue {
     vq.setUsedElem(old, id, len);
     this.usedIdx = (old + 1) & 0xffff;
     vq.usedIdx = this.usedIdx; // after the element, as vhost_add_used orders it
-    const notify = this.eventIdx ? vringNeedEvent(vq.usedEvent, this.usedIdx, old) : (vq.availFlags & VIRTQ_AVAIL_F_NO_INTERRUPT) === 0;
+    const notify = this.eventIdx
+      ? vringNeedEvent(vq.usedEvent, this.usedIdx, old)
+      : (vq.availFlags & VIRTQ_AVAIL_F_NO_INTERRUPT) === 0;
     if (notify) {
       this.notifications++;
       this.isr();

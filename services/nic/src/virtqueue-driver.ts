@@ -18,7 +18,12 @@ export class VirtqueueDriver {
   kicks = 0;
   kicksSuppressed = 0;
 
-  constructor(readonly vq: SplitVirtqueue, readonly pool: Mempool, readonly port: DmaPort, readonly eventIdx: boolean) {
+  constructor(
+    readonly vq: SplitVirtqueue,
+    readonly pool: Mempool,
+    readonly port: DmaPort,
+    readonly eventIdx: boolean,
+  ) {
     this.ids = new DescIdTable(vq.size);
   }
 
@@ -33,7 +38,9 @@ export class VirtqueueDriver {
   protected publishAvail(old: number, idx: number): number {
     const vq = this.vq;
     vq.availIdx = idx;
-    const kick = this.eventIdx ? vringNeedEvent(vq.availEvent, idx, old) : (vq.usedFlags & VIRTQ_USED_F_NO_NOTIFY) === 0;
+    const kick = this.eventIdx
+      ? vringNeedEvent(vq.availEvent, idx, old)
+      : (vq.usedFlags & VIRTQ_USED_F_NO_NOTIFY) === 0;
     if (kick) this.kicks++;
     else this.kicksSuppressed++;
     return kick ? 1 : 0;

@@ -4,7 +4,11 @@ import type { VhostQueue } from './vhost-queue';
 import type { SplitVirtqueue } from './virtqueue';
 import type { VirtqueueDriver } from './virtqueue-driver';
 
-export function describeVirtqueue(vq: SplitVirtqueue, vhost: VhostQueue, driver: VirtqueueDriver): Record<string, number> {
+export function describeVirtqueue(
+  vq: SplitVirtqueue,
+  vhost: VhostQueue,
+  driver: VirtqueueDriver,
+): Record<string, number> {
   return {
     avail_idx: vq.availIdx,
     used_idx: vq.usedIdx,

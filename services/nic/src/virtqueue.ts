@@ -36,7 +36,8 @@ export interface VirtqLayout {
  * `usedAlign` 4 is the 1.x minimum; 4096 gives the legacy (vring_init) layout.
  */
 export function virtqLayout(q: number, usedAlign = 4): VirtqLayout {
-  if (!Number.isInteger(q) || q < 1 || q > VIRTQ_MAX_SIZE || (q & (q - 1)) !== 0) throw new RangeError(`virtqueue size ${q} must be a power of two up to ${VIRTQ_MAX_SIZE}`);
+  if (!Number.isInteger(q) || q < 1 || q > VIRTQ_MAX_SIZE || (q & (q - 1)) !== 0)
+    throw new RangeError(`virtqueue size ${q} must be a power of two up to ${VIRTQ_MAX_SIZE}`);
   const descBytes = VIRTQ_DESC_SIZE * q;
   const availBytes = 6 + 2 * q;
   const usedBytes = 6 + 8 * q;
@@ -59,9 +60,15 @@ export class SplitVirtqueue {
   private readonly u: number;
   private readonly dv: DataView;
 
-  constructor(readonly mem: Buffer, readonly base: number, readonly size: number, usedAlign = 4) {
+  constructor(
+    readonly mem: Buffer,
+    readonly base: number,
+    readonly size: number,
+    usedAlign = 4,
+  ) {
     this.layout = virtqLayout(size, usedAlign);
-    if (base % 16 !== 0 || base + this.layout.total > mem.length) throw new RangeError(`virtqueue at ${base} must be 16-aligned and fit its memory`);
+    if (base % 16 !== 0 || base + this.layout.total > mem.length)
+      throw new RangeError(`virtqueue at ${base} must be 16-aligned and fit its memory`);
     this.mask = size - 1;
     this.d = base + this.layout.desc;
     this.a = base + this.layout.avail;

@@ -21,7 +21,16 @@ const N = BATCHES * BATCH;
  * Runs BATCHES bursts and records, for every modelled cost spent, the category of the pass it
  * was billed in (the next cpu.end after the spend), and how many of each were spent.
  */
-function run(mode: string, settings: Record<string, unknown> = {}): { nic: Nic; ctx: TestCtx; billedTo: Record<string, Category[]>; spent: Record<string, number>; ev: (e: keyof typeof Ev) => number } {
+function run(
+  mode: string,
+  settings: Record<string, unknown> = {},
+): {
+  nic: Nic;
+  ctx: TestCtx;
+  billedTo: Record<string, Category[]>;
+  spent: Record<string, number>;
+  ev: (e: keyof typeof Ev) => number;
+} {
   const nic = new Nic(mode, settings);
   const ctx = ctxFor(nic);
   const billedTo: Record<string, Category[]> = {};
@@ -98,7 +107,7 @@ describe('host threads bill to host', () => {
     expect(ns[Cat.host]).toBeGreaterThan(0);
   });
 
-  test('emulated with a real profile: the device model\'s time is in host, not in any guest category', () => {
+  test("emulated with a real profile: the device model's time is in host, not in any guest category", () => {
     const nic = new Nic('emulated');
     const ctx = ctxFor(nic, 'linux-3.10-xeon');
     for (let k = 0; k < BATCHES; k++) runBatch(nic, wireBatch(BATCH, 64, k * BATCH), ctx);
@@ -117,7 +126,7 @@ describe('host threads bill to host', () => {
     expect(GUEST_CATEGORIES.some((c) => r.ctx.stats.cpu.ns[Cat[c]] > 0)).toBe(true);
   });
 
-  test('tx: vhost-net\'s copy out of the guest is host CPU too', () => {
+  test("tx: vhost-net's copy out of the guest is host CPU too", () => {
     const nic = new Nic('virtio', { direction: 'tx' });
     const ctx = ctxFor(nic);
     for (let k = 0; k < 4; k++) runBatch(nic, wireBatch(BATCH, 64, k * BATCH), ctx);
@@ -140,25 +149,28 @@ describe('virtio-net polls with interrupts off', () => {
     return { vq, pool, drv, dev };
   }
 
-  test.each([false, true])('EVENT_IDX %s: a burst of 32 filled before the guest polls interrupts once; the rest are suppressed', (eventIdx) => {
-    const { vq, pool, drv, dev } = pair(256, eventIdx);
-    drv.refill();
-    drv.enableCb();
-    const q = new HarvestQueue(256);
-    const src = Buffer.alloc(64);
-    for (let burst = 0; burst < 100; burst++) {
-      dev.begin();
-      for (let k = 0; k < 32; k++) dev.rx(src, 0, 64);
-      if (!eventIdx) expect(vq.availFlags & VIRTQ_AVAIL_F_NO_INTERRUPT).toBe(VIRTQ_AVAIL_F_NO_INTERRUPT); // off while NAPI is pending
-      q.reset();
-      drv.harvest(q);
-      for (let k = 0; k < q.n; k++) pool.put(q.buf[k]);
+  test.each([false, true])(
+    'EVENT_IDX %s: a burst of 32 filled before the guest polls interrupts once; the rest are suppressed',
+    (eventIdx) => {
+      const { vq, pool, drv, dev } = pair(256, eventIdx);
       drv.refill();
-      expect(drv.enableCb()).toBe(true); // the ring is empty: interrupts back on
-    }
-    expect(dev.notifications).toBe(100);
-    expect(dev.suppressed).toBe(3100);
-  });
+      drv.enableCb();
+      const q = new HarvestQueue(256);
+      const src = Buffer.alloc(64);
+      for (let burst = 0; burst < 100; burst++) {
+        dev.begin();
+        for (let k = 0; k < 32; k++) dev.rx(src, 0, 64);
+        if (!eventIdx) expect(vq.availFlags & VIRTQ_AVAIL_F_NO_INTERRUPT).toBe(VIRTQ_AVAIL_F_NO_INTERRUPT); // off while NAPI is pending
+        q.reset();
+        drv.harvest(q);
+        for (let k = 0; k < q.n; k++) pool.put(q.buf[k]);
+        drv.refill();
+        expect(drv.enableCb()).toBe(true); // the ring is empty: interrupts back on
+      }
+      expect(dev.notifications).toBe(100);
+      expect(dev.suppressed).toBe(3100);
+    },
+  );
 
   test('a buffer used between the last poll and re-enabling is found by the re-check, not stranded', () => {
     const { pool, drv, dev } = pair(16, false);

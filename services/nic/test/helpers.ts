@@ -5,7 +5,12 @@ import { Batch, Costs, StageStats, loadProfile, type ElementContext } from '@vnf
 import type { Nic } from '../src/nic';
 
 /** Fills a fresh batch with `n` frames of `len` bytes (or lengths from `len(i)`); packet i carries seq base+i. */
-export function wireBatch(n: number, len: number | ((i: number) => number) = 64, base = 0, capacity = Math.max(n, 1)): Batch {
+export function wireBatch(
+  n: number,
+  len: number | ((i: number) => number) = 64,
+  base = 0,
+  capacity = Math.max(n, 1),
+): Batch {
   const b = Batch.allocate(capacity);
   for (let i = 0; i < n; i++) {
     const l = typeof len === 'number' ? len : len(i);
@@ -61,6 +66,7 @@ export function expectIntact(b: Batch): void {
   for (let i = 0; i < b.count; i++) {
     const o = b.offset(i);
     const got = b.buf.subarray(o, o + b.length(i));
-    if (!got.equals(expectedFrame(b.seq(i), b.length(i)))) throw new Error(`packet ${i} (seq ${b.seq(i)}) was corrupted`);
+    if (!got.equals(expectedFrame(b.seq(i), b.length(i))))
+      throw new Error(`packet ${i} (seq ${b.seq(i)}) was corrupted`);
   }
 }

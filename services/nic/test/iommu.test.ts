@@ -11,7 +11,8 @@ import { ctxFor, expectIntact, runBatch, wireBatch } from './helpers';
 /** Hash of every guest page no IOVA maps writable: what a device must never change. */
 function outsideHash(mem: GuestMemory, d: IommuDomain): string {
   const h = createHash('sha256');
-  for (let p = 0; p < mem.size / PAGE_SIZE; p++) if (!d.gpaPageWritable(p)) h.update(mem.bytes.subarray(p * PAGE_SIZE, (p + 1) * PAGE_SIZE));
+  for (let p = 0; p < mem.size / PAGE_SIZE; p++)
+    if (!d.gpaPageWritable(p)) h.update(mem.bytes.subarray(p * PAGE_SIZE, (p + 1) * PAGE_SIZE));
   return h.digest('hex');
 }
 

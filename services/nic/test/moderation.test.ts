@@ -41,8 +41,12 @@ describe('InterruptModerator', () => {
 });
 
 describe('moderation inside the NIC', () => {
-  test('usecs coalesces on the packets\' wire timestamps', () => {
-    const nic = new Nic('passthrough', { irq_moderation_count: 0, irq_moderation_usecs: 10, interrupt_delivery: 'exit' });
+  test("usecs coalesces on the packets' wire timestamps", () => {
+    const nic = new Nic('passthrough', {
+      irq_moderation_count: 0,
+      irq_moderation_usecs: 10,
+      interrupt_delivery: 'exit',
+    });
     const ctx = ctxFor(nic);
     const b = wireBatch(32, 64);
     for (let i = 0; i < 32; i++) b.setGenNs(i, 1e9 + i * 1000); // 1 us apart: 10 per window

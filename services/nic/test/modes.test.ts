@@ -10,7 +10,11 @@ import { ctxFor, expectIntact, runBatch, wireBatch, type TestCtx } from './helpe
 const BATCHES = 50;
 const BATCH = 32;
 
-function run(mode: string, settings: Record<string, unknown> = {}, len = 64): { nic: Nic; ctx: TestCtx; ev: (e: keyof typeof Ev) => number } {
+function run(
+  mode: string,
+  settings: Record<string, unknown> = {},
+  len = 64,
+): { nic: Nic; ctx: TestCtx; ev: (e: keyof typeof Ev) => number } {
   const nic = new Nic(mode, settings);
   const ctx = ctxFor(nic);
   for (let k = 0; k < BATCHES; k++) {
@@ -98,7 +102,9 @@ describe('events per packet by mode', () => {
     // per interrupt: injection + ICR read; per poll: IMC, STATUS, RDT, IMS, STATUS
     expect(nic.totals.traps).toBe(BATCHES * (1 + 5));
     expect(ev('vm_exit')).toBe(2 * ev('interrupt') + nic.totals.traps);
-    expect(nic.metrics().find((m) => m.name === 'vnflab_nic_register_traps_total')!.samples[0].value).toBe(nic.totals.traps);
+    expect(nic.metrics().find((m) => m.name === 'vnflab_nic_register_traps_total')!.samples[0].value).toBe(
+      nic.totals.traps,
+    );
   });
 
   test('emulated with posted interrupts still traps on every register access', () => {

@@ -1,6 +1,15 @@
 // The shared NIC model in core: guest memory, mempool and the 82599 legacy RX descriptor ring.
 
-import { BUF_SIZE, GuestMemory, Mempool, PAGE_SIZE, RX_DESC_SIZE, RXD_STAT_DD, RXD_STAT_EOP, RxDescRing } from '@vnflab/core';
+import {
+  BUF_SIZE,
+  GuestMemory,
+  Mempool,
+  PAGE_SIZE,
+  RX_DESC_SIZE,
+  RXD_STAT_DD,
+  RXD_STAT_EOP,
+  RxDescRing,
+} from '@vnflab/core';
 
 describe('GuestMemory', () => {
   test('rounds up to pages and carves aligned, non-overlapping regions', () => {

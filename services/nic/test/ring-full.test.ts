@@ -11,24 +11,27 @@ import { nicStage } from '../src';
 import { ctxFor, expectIntact, runBatch, wireBatch } from './helpers';
 
 describe('ring full', () => {
-  test.each(['native', 'passthrough', 'emulated'])('%s: a burst larger than the posted descriptors drops the excess as rx_missed', (mode) => {
-    // ring of 8: the driver keeps 7 posted; moderation by 64 holds the interrupt for the whole burst
-    const nic = new Nic(mode, { ring_size: 8, irq_moderation_count: 64 });
-    const ctx = ctxFor(nic);
-    const b = wireBatch(32, 64);
-    runBatch(nic, b, ctx);
-    expect(b.count).toBe(7);
-    expectIntact(b);
-    expect(ctx.stats.events[Ev.rx_missed]).toBe(25);
-    expect(ctx.stats.drops[RX_MISSED_REASON]).toBe(25);
-    expect(reasonCode('rx_missed')).toBe(RX_MISSED_REASON);
-    // the driver refilled: the next burst finds 7 descriptors again
-    const b2 = wireBatch(32, 64, 100);
-    runBatch(nic, b2, ctx);
-    expect(b2.count).toBe(7);
-    expect(ctx.stats.packetsIn).toBe(64);
-    expect(ctx.stats.packetsIn).toBe(ctx.stats.packetsOut + ctx.stats.totalDrops());
-  });
+  test.each(['native', 'passthrough', 'emulated'])(
+    '%s: a burst larger than the posted descriptors drops the excess as rx_missed',
+    (mode) => {
+      // ring of 8: the driver keeps 7 posted; moderation by 64 holds the interrupt for the whole burst
+      const nic = new Nic(mode, { ring_size: 8, irq_moderation_count: 64 });
+      const ctx = ctxFor(nic);
+      const b = wireBatch(32, 64);
+      runBatch(nic, b, ctx);
+      expect(b.count).toBe(7);
+      expectIntact(b);
+      expect(ctx.stats.events[Ev.rx_missed]).toBe(25);
+      expect(ctx.stats.drops[RX_MISSED_REASON]).toBe(25);
+      expect(reasonCode('rx_missed')).toBe(RX_MISSED_REASON);
+      // the driver refilled: the next burst finds 7 descriptors again
+      const b2 = wireBatch(32, 64, 100);
+      runBatch(nic, b2, ctx);
+      expect(b2.count).toBe(7);
+      expect(ctx.stats.packetsIn).toBe(64);
+      expect(ctx.stats.packetsIn).toBe(ctx.stats.packetsOut + ctx.stats.totalDrops());
+    },
+  );
 
   test('per-packet interrupts do not save a small ring: the guest reacts after the burst', () => {
     const nic = new Nic('passthrough', { ring_size: 16, irq_moderation_count: 0 });
@@ -64,7 +67,11 @@ describe('end to end through the embedded chain', () => {
         name: 't',
         profile: 'zero',
         batch_size: 64,
-        stages: [{ stage: 'traffic-gen', settings: { count: 20000, size: 64 } }, { stage: 'nic', variant, settings }, { stage: 'backends' }],
+        stages: [
+          { stage: 'traffic-gen', settings: { count: 20000, size: 64 } },
+          { stage: 'nic', variant, settings },
+          { stage: 'backends' },
+        ],
       },
       registry,
     );

@@ -15,11 +15,41 @@ describe('nic settings', () => {
   });
 
   test('modes are presets of the same toggles', () => {
-    expect(resolveNicConfig('native')).toMatchObject({ hostBackend: false, virtqueue: false, registerTraps: false, iommu: false, irqDelivery: 'host' });
-    expect(resolveNicConfig('passthrough')).toMatchObject({ hostBackend: false, virtqueue: false, registerTraps: false, iommu: true, irqDelivery: 'posted', moderationCount: 32 });
-    expect(resolveNicConfig('virtio')).toMatchObject({ hostBackend: true, virtqueue: true, registerTraps: false, iommu: false, irqDelivery: 'exit', eventIdx: true, moderationCount: 0 });
-    expect(resolveNicConfig('emulated')).toMatchObject({ hostBackend: true, virtqueue: false, registerTraps: true, iommu: false, irqDelivery: 'exit' });
-    expect(resolveNicConfig('passthrough', { iommu: false, interrupt_delivery: 'exit' })).toMatchObject({ iommu: false, irqDelivery: 'exit' });
+    expect(resolveNicConfig('native')).toMatchObject({
+      hostBackend: false,
+      virtqueue: false,
+      registerTraps: false,
+      iommu: false,
+      irqDelivery: 'host',
+    });
+    expect(resolveNicConfig('passthrough')).toMatchObject({
+      hostBackend: false,
+      virtqueue: false,
+      registerTraps: false,
+      iommu: true,
+      irqDelivery: 'posted',
+      moderationCount: 32,
+    });
+    expect(resolveNicConfig('virtio')).toMatchObject({
+      hostBackend: true,
+      virtqueue: true,
+      registerTraps: false,
+      iommu: false,
+      irqDelivery: 'exit',
+      eventIdx: true,
+      moderationCount: 0,
+    });
+    expect(resolveNicConfig('emulated')).toMatchObject({
+      hostBackend: true,
+      virtqueue: false,
+      registerTraps: true,
+      iommu: false,
+      irqDelivery: 'exit',
+    });
+    expect(resolveNicConfig('passthrough', { iommu: false, interrupt_delivery: 'exit' })).toMatchObject({
+      iommu: false,
+      irqDelivery: 'exit',
+    });
   });
 
   test.each([

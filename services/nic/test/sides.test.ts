@@ -64,7 +64,9 @@ describe('interrupt delivery', () => {
     b.reset();
     b.report(ctx.stats, totals, 0);
     expect(totals).toMatchObject({ interrupts: 2, rxMissed: 3, txRingFull: 4, iommuFaults: 1, bursts: 2 });
-    expect([ctx.stats.events[Ev.interrupt], ctx.stats.events[Ev.rx_missed], ctx.stats.events[Ev.iommu_fault]]).toEqual([2, 3, 1]);
+    expect([ctx.stats.events[Ev.interrupt], ctx.stats.events[Ev.rx_missed], ctx.stats.events[Ev.iommu_fault]]).toEqual([
+      2, 3, 1,
+    ]);
   });
 });
 
@@ -88,19 +90,22 @@ describe('moderated interrupt line', () => {
 });
 
 describe('one path per direction', () => {
-  test.each(['native', 'passthrough', 'virtio', 'emulated'])('%s: rx builds only the receive path, tx only the transmit path', (mode) => {
-    const rx = new Nic(mode);
-    expect(rx.path).toBeInstanceOf(RxPath);
-    expect(rx.tx).toBeNull();
-    expect(rx.ram).toBe(rx.rx!.ram);
-    expect(mode === 'virtio' ? rx.vq : rx.ring).not.toBeNull();
-    expect(mode === 'virtio' ? rx.ring : rx.vq).toBeNull();
-    const tx = new Nic(mode, { direction: 'tx' });
-    expect(tx.path).toBeInstanceOf(TxPath);
-    expect(tx.rx).toBeNull();
-    expect(tx.ram).toBe(tx.tx!.ram);
-    expect(tx.ring).toBeNull();
-    expect(mode === 'virtio' ? tx.tx!.virtioDriver : tx.tx!.regs).not.toBeNull();
-    expect(mode === 'virtio' ? tx.tx!.regs : tx.tx!.virtioDriver).toBeNull();
-  });
+  test.each(['native', 'passthrough', 'virtio', 'emulated'])(
+    '%s: rx builds only the receive path, tx only the transmit path',
+    (mode) => {
+      const rx = new Nic(mode);
+      expect(rx.path).toBeInstanceOf(RxPath);
+      expect(rx.tx).toBeNull();
+      expect(rx.ram).toBe(rx.rx!.ram);
+      expect(mode === 'virtio' ? rx.vq : rx.ring).not.toBeNull();
+      expect(mode === 'virtio' ? rx.ring : rx.vq).toBeNull();
+      const tx = new Nic(mode, { direction: 'tx' });
+      expect(tx.path).toBeInstanceOf(TxPath);
+      expect(tx.rx).toBeNull();
+      expect(tx.ram).toBe(tx.tx!.ram);
+      expect(tx.ring).toBeNull();
+      expect(mode === 'virtio' ? tx.tx!.virtioDriver : tx.tx!.regs).not.toBeNull();
+      expect(mode === 'virtio' ? tx.tx!.regs : tx.tx!.virtioDriver).toBeNull();
+    },
+  );
 });

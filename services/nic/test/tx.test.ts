@@ -19,7 +19,24 @@ describe('TX descriptor ring (82599 legacy format)', () => {
     expect(slot).toBe(0);
     const d = mem.subarray(64, 64 + 16);
     // 0..7 address (LE u64), 8..9 length, 10 CSO, 11 CMD, 12 STA, 13 CSS, 14..15 VLAN
-    expect([...d]).toEqual([0x80, 0x67, 0x45, 0x23, 0x01, 0, 0, 0, 0xdc, 0x05, 0, TXD_CMD_EOP | TXD_CMD_IFCS | TXD_CMD_RS, 0, 0, 0, 0]);
+    expect([...d]).toEqual([
+      0x80,
+      0x67,
+      0x45,
+      0x23,
+      0x01,
+      0,
+      0,
+      0,
+      0xdc,
+      0x05,
+      0,
+      TXD_CMD_EOP | TXD_CMD_IFCS | TXD_CMD_RS,
+      0,
+      0,
+      0,
+      0,
+    ]);
     expect(TXD_CMD_EOP).toBe(0x01);
     expect(TXD_CMD_IFCS).toBe(0x02);
     expect(TXD_CMD_RS).toBe(0x08);
@@ -75,7 +92,10 @@ const BATCHES = 50;
 const BATCH = 32;
 const N = BATCHES * BATCH;
 
-function runTx(mode: string, settings: Record<string, unknown> = {}): { nic: Nic; ctx: TestCtx; ev: (e: keyof typeof Ev) => number } {
+function runTx(
+  mode: string,
+  settings: Record<string, unknown> = {},
+): { nic: Nic; ctx: TestCtx; ev: (e: keyof typeof Ev) => number } {
   const nic = new Nic(mode, { ...settings, direction: 'tx' });
   const ctx = ctxFor(nic);
   for (let k = 0; k < BATCHES; k++) {
@@ -148,23 +168,26 @@ describe('TX events per packet by mode (batch 32)', () => {
 });
 
 describe('TX ring full', () => {
-  test.each(['native', 'passthrough', 'emulated', 'virtio'])('%s: a batch larger than the ring drops the excess as tx_ring_full; accounting closes', (mode) => {
-    const nic = new Nic(mode, { ring_size: 8, direction: 'tx' });
-    const ctx = ctxFor(nic);
-    const room = mode === 'virtio' ? 8 : 7; // a descriptor ring keeps one slot unused; a virtqueue does not
-    for (let k = 0; k < 3; k++) {
-      const b = wireBatch(32, 64, k * 32);
-      runBatch(nic, b, ctx);
-      expect(b.count).toBe(room);
-      expectIntact(b);
-      expect(nic.tx!.pool.inUse).toBe(0);
-    }
-    expect(ctx.stats.drops[TX_RING_FULL_REASON]).toBe(3 * (32 - room));
-    expect(reasonCode('tx_ring_full')).toBe(TX_RING_FULL_REASON);
-    expect(nic.totals.txRingFull).toBe(3 * (32 - room));
-    expect(ctx.stats.packetsIn).toBe(96);
-    expect(ctx.stats.packetsIn).toBe(ctx.stats.packetsOut + ctx.stats.totalDrops());
-  });
+  test.each(['native', 'passthrough', 'emulated', 'virtio'])(
+    '%s: a batch larger than the ring drops the excess as tx_ring_full; accounting closes',
+    (mode) => {
+      const nic = new Nic(mode, { ring_size: 8, direction: 'tx' });
+      const ctx = ctxFor(nic);
+      const room = mode === 'virtio' ? 8 : 7; // a descriptor ring keeps one slot unused; a virtqueue does not
+      for (let k = 0; k < 3; k++) {
+        const b = wireBatch(32, 64, k * 32);
+        runBatch(nic, b, ctx);
+        expect(b.count).toBe(room);
+        expectIntact(b);
+        expect(nic.tx!.pool.inUse).toBe(0);
+      }
+      expect(ctx.stats.drops[TX_RING_FULL_REASON]).toBe(3 * (32 - room));
+      expect(reasonCode('tx_ring_full')).toBe(TX_RING_FULL_REASON);
+      expect(nic.totals.txRingFull).toBe(3 * (32 - room));
+      expect(ctx.stats.packetsIn).toBe(96);
+      expect(ctx.stats.packetsIn).toBe(ctx.stats.packetsOut + ctx.stats.totalDrops());
+    },
+  );
 });
 
 describe('IOMMU on TX', () => {

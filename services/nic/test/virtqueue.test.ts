@@ -8,7 +8,12 @@ import { HarvestQueue } from '../src/harvest-queue';
 import { VhostBackend } from '../src/vhost-backend';
 import { VirtioNetRxDriver } from '../src/virtio-driver';
 import {
-  SplitVirtqueue, VIRTQ_AVAIL_F_NO_INTERRUPT, VIRTQ_DESC_F_WRITE, VIRTQ_USED_F_NO_NOTIFY, virtqLayout, vringNeedEvent,
+  SplitVirtqueue,
+  VIRTQ_AVAIL_F_NO_INTERRUPT,
+  VIRTQ_DESC_F_WRITE,
+  VIRTQ_USED_F_NO_NOTIFY,
+  virtqLayout,
+  vringNeedEvent,
 } from '../src/virtqueue';
 import { Nic } from '../src/nic';
 import { ctxFor, expectIntact, runBatch, wireBatch } from './helpers';
@@ -49,7 +54,9 @@ describe('virtqueue layout', () => {
     const U = base + align(16 * q + 6 + 2 * q, 4); // used
     // struct virtq_desc { le64 addr; le32 len; le16 flags; le16 next; } at base + 16*i
     vq.setDesc(3, 0x1122334455, 0x0800, VIRTQ_DESC_F_WRITE, 0x0102);
-    expect([...mem.subarray(base + 48, base + 64)]).toEqual([0x55, 0x44, 0x33, 0x22, 0x11, 0, 0, 0, 0x00, 0x08, 0, 0, 0x02, 0x00, 0x02, 0x01]);
+    expect([...mem.subarray(base + 48, base + 64)]).toEqual([
+      0x55, 0x44, 0x33, 0x22, 0x11, 0, 0, 0, 0x00, 0x08, 0, 0, 0x02, 0x00, 0x02, 0x01,
+    ]);
     // struct virtq_avail { le16 flags; le16 idx; le16 ring[Q]; le16 used_event; }
     vq.availFlags = VIRTQ_AVAIL_F_NO_INTERRUPT;
     vq.availIdx = 0xabcd;
@@ -127,7 +134,8 @@ describe('virtqueue driver and vhost backend', () => {
       drv.disableCb();
       if (drv.harvest(q) !== 10) throw new Error(`harvested ${q.n} at ${sent}`);
       for (let k = 0; k < q.n; k++) {
-        if (mem.bytes.readUInt32LE(pool.addr(q.buf[k])) !== sent - 10 + k || q.len[k] !== 64) throw new Error(`wrong buffer at ${sent}`);
+        if (mem.bytes.readUInt32LE(pool.addr(q.buf[k])) !== sent - 10 + k || q.len[k] !== 64)
+          throw new Error(`wrong buffer at ${sent}`);
         pool.put(q.buf[k]);
       }
       drv.refill();

@@ -5,7 +5,22 @@
 import * as core from '@vnflab/core';
 
 // Bound once at load (docs/architecture.md, "Hot-path imports").
-const { ETH_HLEN, IPV4_MIN_HLEN, UDP_HLEN, TCP_MIN_HLEN, PROBE_LEN, FCS_LEN, headerLen, writeHeaders, onesSum, writeProbe, flowHash, ipFromString, PROTO_UDP, PROTO_TCP } = core;
+const {
+  ETH_HLEN,
+  IPV4_MIN_HLEN,
+  UDP_HLEN,
+  TCP_MIN_HLEN,
+  PROBE_LEN,
+  FCS_LEN,
+  headerLen,
+  writeHeaders,
+  onesSum,
+  writeProbe,
+  flowHash,
+  ipFromString,
+  PROTO_UDP,
+  PROTO_TCP,
+} = core;
 
 function fold(s: number): number {
   while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
@@ -25,7 +40,14 @@ export interface FlowTable {
 export function makeFlows(n: number, srcNet: string, dstIp: string, dstPort: number, proto: 'udp' | 'tcp'): FlowTable {
   const base = ipFromString(srcNet);
   const dst = ipFromString(dstIp);
-  const t: FlowTable = { count: n, srcIp: new Uint32Array(n), srcPort: new Uint16Array(n), dstIp: dst, dstPort, hash: new Uint32Array(n) };
+  const t: FlowTable = {
+    count: n,
+    srcIp: new Uint32Array(n),
+    srcPort: new Uint16Array(n),
+    dstIp: dst,
+    dstPort,
+    hash: new Uint32Array(n),
+  };
   const p = proto === 'udp' ? PROTO_UDP : PROTO_TCP;
   for (let i = 0; i < n; i++) {
     t.srcIp[i] = (base + Math.floor(i / 16384)) >>> 0;
@@ -42,7 +64,10 @@ export class FrameFactory {
   private readonly l4Sum: Uint32Array; // per-flow pseudo-header + L4 header sum without lengths
   private readonly tcp: boolean;
 
-  constructor(readonly flows: FlowTable, readonly proto: 'udp' | 'tcp') {
+  constructor(
+    readonly flows: FlowTable,
+    readonly proto: 'udp' | 'tcp',
+  ) {
     this.tcp = proto === 'tcp';
     this.hlen = headerLen(proto);
     const n = flows.count;
@@ -52,7 +77,11 @@ export class FrameFactory {
     for (let i = 0; i < n; i++) {
       const o = i * this.hlen;
       writeHeaders(this.headers, o, {
-        srcIp: flows.srcIp[i], dstIp: flows.dstIp, proto, srcPort: flows.srcPort[i], dstPort: flows.dstPort,
+        srcIp: flows.srcIp[i],
+        dstIp: flows.dstIp,
+        proto,
+        srcPort: flows.srcPort[i],
+        dstPort: flows.dstPort,
         frameLen: this.hlen, // lengths are patched per packet
       });
       const ip = o + ETH_HLEN;
@@ -65,7 +94,12 @@ export class FrameFactory {
         this.headers[l4 + 5] = 0;
       }
       // pseudo-header addresses and protocol, plus the L4 header (lengths zero for now)
-      this.l4Sum[i] = onesSum(this.headers, l4, this.tcp ? TCP_MIN_HLEN : UDP_HLEN, onesSum(this.headers, ip + 12, 8) + (this.tcp ? PROTO_TCP : PROTO_UDP));
+      this.l4Sum[i] = onesSum(
+        this.headers,
+        l4,
+        this.tcp ? TCP_MIN_HLEN : UDP_HLEN,
+        onesSum(this.headers, ip + 12, 8) + (this.tcp ? PROTO_TCP : PROTO_UDP),
+      );
     }
   }
 

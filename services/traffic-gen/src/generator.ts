@@ -19,7 +19,9 @@ function checkReplaySpan(records: readonly PcapRecord[], speed: number, path: st
   for (let i = 1; i < records.length; i++) {
     const spanS = recordGapNs(records[0], records[i]) / 1e9 / speed;
     if (spanS > MAX_REPLAY_SPAN_S) {
-      throw new Error(`pcap_timing: ${path} record ${i} is ${Math.round(spanS)} s after the first at speed ${speed}, more than ${MAX_REPLAY_SPAN_S} s of waiting; use --pcap-timing none or a larger --pcap-speed`);
+      throw new Error(
+        `pcap_timing: ${path} record ${i} is ${Math.round(spanS)} s after the first at speed ${speed}, more than ${MAX_REPLAY_SPAN_S} s of waiting; use --pcap-timing none or a larger --pcap-speed`,
+      );
     }
   }
 }
@@ -85,7 +87,9 @@ export class TrafficGenerator implements Source {
     this.factory = new FrameFactory(makeFlows(s.flows, s.src_net, dst.ip, dst.port, s.proto), s.proto);
     const wire = s.size === 'imix' ? IMIX.map((w) => Math.max(w, this.factory!.minWireSize)) : [s.size];
     if (wire[0] < this.factory.minWireSize) {
-      throw new Error(`--size ${wire[0]} is too small for ${s.proto}: a frame needs ${this.factory.minWireSize} B (headers, the 18 B probe and the FCS)`);
+      throw new Error(
+        `--size ${wire[0]} is too small for ${s.proto}: a frame needs ${this.factory.minWireSize} B (headers, the 18 B probe and the FCS)`,
+      );
     }
     // shuffle IMIX order once so sizes interleave like real traffic, reproducibly
     const arr = Int32Array.from(wire, (w) => w - FCS_LEN);
@@ -305,6 +309,11 @@ export class TrafficGenerator implements Source {
   }
 
   describe(): Record<string, unknown> {
-    return { sent: this.sent, settings: this.s, replay_records: this.records?.length, replay_repeats: this.records ? this.repeats : undefined };
+    return {
+      sent: this.sent,
+      settings: this.s,
+      replay_records: this.records?.length,
+      replay_repeats: this.records ? this.repeats : undefined,
+    };
   }
 }

@@ -5,18 +5,28 @@ import { Type, type Static } from '@sinclair/typebox';
 export const GeneratorSettingsSchema = Type.Object(
   {
     proto: Type.Optional(Type.Union([Type.Literal('udp'), Type.Literal('tcp')], { description: 'L4 protocol' })),
-    size: Type.Optional(Type.Union([Type.Integer({ minimum: 64, maximum: 1518 }), Type.Literal('imix')], { description: 'wire size in bytes incl. FCS, or imix (7:4:1 of 64/570/1518)' })),
+    size: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 64, maximum: 1518 }), Type.Literal('imix')], {
+        description: 'wire size in bytes incl. FCS, or imix (7:4:1 of 64/570/1518)',
+      }),
+    ),
     flows: Type.Optional(Type.Integer({ minimum: 1, maximum: 1048576 })),
     distribution: Type.Optional(Type.Union([Type.Literal('uniform'), Type.Literal('zipf')])),
     zipf_s: Type.Optional(Type.Number({ minimum: 0, maximum: 5, description: 'Zipf exponent' })),
     rate: Type.Optional(Type.Number({ minimum: 0, description: 'packets per second; 0 = as fast as the chain takes' })),
     count: Type.Optional(Type.Integer({ minimum: 0, description: 'packets to send; 0 = no limit' })),
     duration: Type.Optional(Type.Number({ minimum: 0, description: 'seconds to send; 0 = no limit' })),
-    src_net: Type.Optional(Type.String({ description: 'first source address; flow i uses src_net + floor(i / 16384), port 49152 + i mod 16384' })),
+    src_net: Type.Optional(
+      Type.String({
+        description: 'first source address; flow i uses src_net + floor(i / 16384), port 49152 + i mod 16384',
+      }),
+    ),
     dst: Type.Optional(Type.String({ description: 'destination address:port (the VIP)' })),
     pcap_in: Type.Optional(Type.String({ description: 'replay this capture instead of generating' })),
     pcap_timing: Type.Optional(Type.Union([Type.Literal('original'), Type.Literal('none')])),
-    pcap_speed: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'replay speed factor for original timing' })),
+    pcap_speed: Type.Optional(
+      Type.Number({ exclusiveMinimum: 0, description: 'replay speed factor for original timing' }),
+    ),
     pcap_loop: Type.Optional(Type.Integer({ minimum: 1, description: 'times to replay the capture' })),
     seed: Type.Optional(Type.Integer({ minimum: 0 })),
   },

@@ -14,12 +14,27 @@ const CHAIN = join(__dirname, '..', '..', '..', 'chains', 'default.yaml');
 function captureWithARepeat(path: string): void {
   const w = new PcapWriter(path);
   const frame = (flow: number, seq: number): Buffer => {
-    const f = buildFrame({ srcIp: 0x0a010001 + flow, dstIp: 0x0a000064, proto: 'udp', srcPort: 40000 + flow, dstPort: 80, frameLen: 60 });
+    const f = buildFrame({
+      srcIp: 0x0a010001 + flow,
+      dstIp: 0x0a000064,
+      proto: 'udp',
+      srcPort: 40000 + flow,
+      dstPort: 80,
+      frameLen: 60,
+    });
     writeProbe(f, 42, flow, seq, 1);
     // the probe changed the payload: rebuild the checksum the way the generator's frames have it
-    return buildFrame({ srcIp: 0x0a010001 + flow, dstIp: 0x0a000064, proto: 'udp', srcPort: 40000 + flow, dstPort: 80, frameLen: 60 }, f.subarray(42));
+    return buildFrame(
+      { srcIp: 0x0a010001 + flow, dstIp: 0x0a000064, proto: 'udp', srcPort: 40000 + flow, dstPort: 80, frameLen: 60 },
+      f.subarray(42),
+    );
   };
-  for (const [flow, seq] of [[0, 0], [0, 0], [0, 1], [1, 0]]) {
+  for (const [flow, seq] of [
+    [0, 0],
+    [0, 0],
+    [0, 1],
+    [1, 0],
+  ]) {
     const f = frame(flow, seq);
     w.write(f, 0, f.length, 1000, 0);
   }

@@ -27,10 +27,14 @@ export async function runServicesCommand(chain: ResolvedChain, f: ServicesFlags)
   let stops = 0;
   const onSigint = (): void => {
     if (++stops > 1) {
-      process.stderr.write('vnflab: second Ctrl-C, exiting without the summary (the stage processes see it and drain by themselves)\n');
+      process.stderr.write(
+        'vnflab: second Ctrl-C, exiting without the summary (the stage processes see it and drain by themselves)\n',
+      );
       process.exit(130);
     }
-    process.stderr.write('\nvnflab: stopping the generator; the stages drain what is in flight (Ctrl-C again to abort)\n');
+    process.stderr.write(
+      '\nvnflab: stopping the generator; the stages drain what is in flight (Ctrl-C again to abort)\n',
+    );
     stop?.();
   };
   process.on('SIGINT', onSigint);
@@ -50,13 +54,18 @@ export async function runServicesCommand(chain: ResolvedChain, f: ServicesFlags)
         if (!f.quiet) table = new LiveTable(rows);
         const tg = chain.stages[0].settings;
         if (!tg.count && !tg.duration && !tg.pcap_in) process.stderr.write('vnflab: running until Ctrl-C\n');
-        if (metricsPort !== undefined) process.stderr.write(`vnflab: metrics of the whole run on http://localhost:${metricsPort}/metrics (each stage also serves its own)\n`);
+        if (metricsPort !== undefined)
+          process.stderr.write(
+            `vnflab: metrics of the whole run on http://localhost:${metricsPort}/metrics (each stage also serves its own)\n`,
+          );
       },
     });
     process.stdout.write(formatSummary(summary) + '\n');
     const restarts = Object.entries(summary.restarts).map(([i, n]) => `${i} ${n}`);
     const left = summary.stages.filter((st) => st.left).map((st) => st.instance);
-    process.stdout.write(`services on ${summary.bus.url} (run ${summary.bus.run})${restarts.length ? `; restarted: ${restarts.join(', ')}` : ''}${left.length ? `; drained and left: ${left.join(', ')}` : ''}\n`);
+    process.stdout.write(
+      `services on ${summary.bus.url} (run ${summary.bus.run})${restarts.length ? `; restarted: ${restarts.join(', ')}` : ''}${left.length ? `; drained and left: ${left.join(', ')}` : ''}\n`,
+    );
     return finishRun(summary, f.json);
   } finally {
     process.off('SIGINT', onSigint);

@@ -57,7 +57,8 @@ export class Batch {
 
   /** A new empty batch with room for `capacity` packets of up to `maxFrame` bytes each. */
   static allocate(capacity: number, maxFrame = 1518): Batch {
-    if (!Number.isInteger(capacity) || capacity < 1 || capacity > 0xffff) throw new RangeError(`batch capacity ${capacity} out of range 1..65535`);
+    if (!Number.isInteger(capacity) || capacity < 1 || capacity > 0xffff)
+      throw new RangeError(`batch capacity ${capacity} out of range 1..65535`);
     const size = HEADER_LEN + capacity * META_LEN + capacity * (HEADROOM + maxFrame);
     const b = new Batch(Buffer.alloc(size), capacity);
     b.dv.setUint32(H_MAGIC, BATCH_MAGIC);
@@ -222,7 +223,8 @@ export class Batch {
         onDrop(reason, this.length(r));
         continue;
       }
-      if (w !== r) this.buf.copyWithin(HEADER_LEN + w * META_LEN, HEADER_LEN + r * META_LEN, HEADER_LEN + (r + 1) * META_LEN);
+      if (w !== r)
+        this.buf.copyWithin(HEADER_LEN + w * META_LEN, HEADER_LEN + r * META_LEN, HEADER_LEN + (r + 1) * META_LEN);
       w++;
     }
     this.count = w;

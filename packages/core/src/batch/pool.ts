@@ -7,7 +7,10 @@ export class BatchPool {
   private readonly free: Batch[] = [];
   allocated = 0;
 
-  constructor(readonly batchSize: number, readonly maxFrame = 1518) {}
+  constructor(
+    readonly batchSize: number,
+    readonly maxFrame = 1518,
+  ) {}
 
   get(): Batch {
     const b = this.free.pop() ?? (this.allocated++, Batch.allocate(this.batchSize, this.maxFrame));

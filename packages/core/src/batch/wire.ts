@@ -88,13 +88,15 @@ function encodeInto(b: Batch, buf: Buffer, len: number): Buffer {
  * BatchFormatError, naming what is wrong, for anything that is not exactly one valid batch.
  */
 export function decodeBatch(buf: Buffer): Batch {
-  if (buf.length < WIRE_HEADER_LEN) throw new BatchFormatError(`batch of ${buf.length} B is shorter than its ${WIRE_HEADER_LEN} B header`);
+  if (buf.length < WIRE_HEADER_LEN)
+    throw new BatchFormatError(`batch of ${buf.length} B is shorter than its ${WIRE_HEADER_LEN} B header`);
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   if (dv.getUint32(W_MAGIC) !== WIRE_MAGIC) throw new BatchFormatError('not a vnflab batch (bad magic)');
   if (buf[W_VERSION] !== WIRE_VERSION) throw new BatchFormatError(`unsupported batch wire version ${buf[W_VERSION]}`);
   const n = dv.getUint16(W_COUNT);
   const framesAt = WIRE_HEADER_LEN + n * WIRE_META_LEN;
-  if (framesAt > buf.length) throw new BatchFormatError(`batch of ${n} packets needs ${framesAt} B of headers, has ${buf.length} B`);
+  if (framesAt > buf.length)
+    throw new BatchFormatError(`batch of ${n} packets needs ${framesAt} B of headers, has ${buf.length} B`);
   let total = 0;
   let longest = 0;
   for (let i = 0, p = WIRE_HEADER_LEN; i < n; i++, p += WIRE_META_LEN) {
@@ -102,7 +104,10 @@ export function decodeBatch(buf: Buffer): Batch {
     total += l;
     if (l > longest) longest = l;
   }
-  if (framesAt + total !== buf.length) throw new BatchFormatError(`packet lengths add up to ${total} B, the batch carries ${buf.length - framesAt} B of frames`);
+  if (framesAt + total !== buf.length)
+    throw new BatchFormatError(
+      `packet lengths add up to ${total} B, the batch carries ${buf.length - framesAt} B of frames`,
+    );
 
   const b = Batch.allocate(Math.max(n, 1), longest);
   b.chainId = dv.getUint32(W_CHAIN);

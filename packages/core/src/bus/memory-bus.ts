@@ -31,7 +31,10 @@ class MemoryStream {
   private readers: (() => void)[] = [];
   private writers: (() => void)[] = [];
 
-  constructor(readonly bound: number, readonly policy: OverflowPolicy) {}
+  constructor(
+    readonly bound: number,
+    readonly policy: OverflowPolicy,
+  ) {}
 
   get length(): number {
     return this.q.length - this.head;

@@ -166,8 +166,17 @@ export class RedisBus implements Bus {
   private async onReady(): Promise<void> {
     try {
       const mine = randomBytes(8).toString('hex');
-      const e = (await this.cmd.eval("redis.call('SET', KEYS[1], ARGV[1], 'NX') return redis.call('GET', KEYS[1])", 1, this.key('epoch'), mine)) as string;
-      if (this.epoch && e !== this.epoch) this.log.warn({ epoch: e, was: this.epoch }, 'redis lost its data (new epoch): batches that were on the bus are counted as bus_lost');
+      const e = (await this.cmd.eval(
+        "redis.call('SET', KEYS[1], ARGV[1], 'NX') return redis.call('GET', KEYS[1])",
+        1,
+        this.key('epoch'),
+        mine,
+      )) as string;
+      if (this.epoch && e !== this.epoch)
+        this.log.warn(
+          { epoch: e, was: this.epoch },
+          'redis lost its data (new epoch): batches that were on the bus are counted as bus_lost',
+        );
       this.epoch = e;
       this.markEpochKnown();
       for (const h of this.readyHooks) await h();
@@ -268,7 +277,12 @@ export class RedisBus implements Bus {
 
   /** See ENDED_LUA: has the generator ended and has everything up to `hops` been committed past them? */
   async ended(hops: { stream: string; group: string }[]): Promise<boolean> {
-    const r = await this.cmd.vnflabEnded(hops.length + 1, this.key('end'), ...hops.map((h) => h.stream), ...hops.map((h) => h.group));
+    const r = await this.cmd.vnflabEnded(
+      hops.length + 1,
+      this.key('end'),
+      ...hops.map((h) => h.stream),
+      ...hops.map((h) => h.group),
+    );
     return r === 1;
   }
 
@@ -294,7 +308,8 @@ export class RedisBus implements Bus {
     await Promise.all(
       this.conns.map(async (c) => {
         // a polite QUIT when connected; a hard disconnect when Redis is unreachable
-        if (c.status === 'ready') await Promise.race([c.quit().catch(() => undefined), new Promise((r) => setTimeout(r, 500).unref())]);
+        if (c.status === 'ready')
+          await Promise.race([c.quit().catch(() => undefined), new Promise((r) => setTimeout(r, 500).unref())]);
         c.disconnect();
       }),
     );
@@ -305,7 +320,13 @@ export class RedisBus implements Bus {
 export async function probeRedis(url: string, timeoutMs = 3000): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const IORedis = (require('ioredis') as typeof import('ioredis')).default;
-  const c = new IORedis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs, enableOfflineQueue: false });
+  const c = new IORedis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: timeoutMs,
+    enableOfflineQueue: false,
+  });
   let cause: NodeJS.ErrnoException | undefined;
   c.on('error', (e: NodeJS.ErrnoException) => (cause ??= e));
   try {

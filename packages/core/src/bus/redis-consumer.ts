@@ -73,7 +73,13 @@ export class RedisConsumer implements BusConsumer {
   private readonly heartbeat: NodeJS.Timeout;
   private heartbeatBusy = false;
 
-  constructor(private readonly bus: RedisBus, readonly hop: string, readonly group: string, readonly name: string, private readonly opts: RedisConsumerOptions) {
+  constructor(
+    private readonly bus: RedisBus,
+    readonly hop: string,
+    readonly group: string,
+    readonly name: string,
+    private readonly opts: RedisConsumerOptions,
+  ) {
     this.stream = bus.streamKey(hop);
     this.ledger = opts.ledger ?? new StatsLedger('', null);
     this.conn = bus.blockingConnection(name);
@@ -140,7 +146,13 @@ export class RedisConsumer implements BusConsumer {
     let packets = 0;
     for (const x of done) packets += x.packets;
     await this.bus.commit({
-      input: { stream: this.stream, group: this.group, consumer: this.name, ids: done.map((x) => x.id), epoch: done[0].epoch },
+      input: {
+        stream: this.stream,
+        group: this.group,
+        consumer: this.name,
+        ids: done.map((x) => x.id),
+        epoch: done[0].epoch,
+      },
       output: null,
       ledger: this.ledger,
       addProduced: 0,
@@ -155,7 +167,20 @@ export class RedisConsumer implements BusConsumer {
     const n = this.bus.prefetch;
     try {
       if (!this.ownPendingRead) {
-        if ((await this.read(this.bus.cmd, ['XREADGROUP', 'GROUP', this.group, this.name, 'COUNT', n, 'STREAMS', this.stream, '0'])) > 0) return;
+        if (
+          (await this.read(this.bus.cmd, [
+            'XREADGROUP',
+            'GROUP',
+            this.group,
+            this.name,
+            'COUNT',
+            n,
+            'STREAMS',
+            this.stream,
+            '0',
+          ])) > 0
+        )
+          return;
         this.ownPendingRead = true;
       }
       const now = performance.now();
@@ -164,7 +189,19 @@ export class RedisConsumer implements BusConsumer {
         if ((await this.claim()) > 0) return;
       }
       const block = Math.max(1, Math.min(timeoutMs, this.bus.blockMs));
-      await this.read(this.conn, ['XREADGROUP', 'GROUP', this.group, this.name, 'COUNT', n, 'BLOCK', block, 'STREAMS', this.stream, '>']);
+      await this.read(this.conn, [
+        'XREADGROUP',
+        'GROUP',
+        this.group,
+        this.name,
+        'COUNT',
+        n,
+        'BLOCK',
+        block,
+        'STREAMS',
+        this.stream,
+        '>',
+      ]);
     } catch (e) {
       const msg = (e as Error).message;
       if (msg.includes('NOGROUP')) {
@@ -190,7 +227,16 @@ export class RedisConsumer implements BusConsumer {
   }
 
   private async claim(): Promise<number> {
-    const r = (await this.bus.cmd.callBuffer('XAUTOCLAIM', this.stream, this.group, this.name, this.bus.claimIdleMs, this.claimCursor, 'COUNT', this.bus.prefetch)) as [Buffer, Entry[], Buffer[]];
+    const r = (await this.bus.cmd.callBuffer(
+      'XAUTOCLAIM',
+      this.stream,
+      this.group,
+      this.name,
+      this.bus.claimIdleMs,
+      this.claimCursor,
+      'COUNT',
+      this.bus.prefetch,
+    )) as [Buffer, Entry[], Buffer[]];
     this.claimCursor = r[0].toString();
     const known = new Set(this.unsettled().map((d) => d.id));
     if (this.current) known.add(this.current.id);
@@ -225,7 +271,10 @@ export class RedisConsumer implements BusConsumer {
       }
       if (!batch) {
         bad.push(id);
-        this.opts.log?.warn({ id, stream: this.stream, reason: why }, 'malformed entry on the bus: acknowledged and dropped (not a batch, so no packets are counted)');
+        this.opts.log?.warn(
+          { id, stream: this.stream, reason: why },
+          'malformed entry on the bus: acknowledged and dropped (not a batch, so no packets are counted)',
+        );
         continue;
       }
       let packets = batch.count;

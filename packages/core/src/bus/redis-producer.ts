@@ -48,7 +48,11 @@ export class RedisProducer implements BusProducer {
   private full = false;
   private readonly encoder = new BatchEncoder();
 
-  constructor(private readonly bus: RedisBus, readonly hop: string, private readonly opts: RedisProducerOptions) {
+  constructor(
+    private readonly bus: RedisBus,
+    readonly hop: string,
+    private readonly opts: RedisProducerOptions,
+  ) {
     this.stream = bus.streamKey(hop);
     this.group = opts.group ?? hop;
     this.ledger = opts.ledger ?? opts.acks?.ledger ?? new StatsLedger('', null);
@@ -74,7 +78,10 @@ export class RedisProducer implements BusProducer {
     }
     for (;;) {
       const { status, outputLength } = await this.bus.commit({
-        input: d && acks ? { stream: acks.stream, group: acks.group, consumer: acks.name, ids: [d.id], epoch: d.epoch } : null,
+        input:
+          d && acks
+            ? { stream: acks.stream, group: acks.group, consumer: acks.name, ids: [d.id], epoch: d.epoch }
+            : null,
         output,
         batchId: String(b.batchId),
         ledger: this.ledger,

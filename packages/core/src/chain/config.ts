@@ -23,8 +23,17 @@ export const StageEntrySchema = Type.Object(
 /** One variant the controller may swap a stage to: its image (default: the running container's) and extra environment. */
 export const ControllerVariantSchema = Type.Object(
   {
-    image: Type.Optional(Type.String({ minLength: 1, maxLength: 255, pattern: '^[a-z0-9][a-z0-9._/:@-]*$', description: 'image reference' })),
-    env: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'environment added to the new container' })),
+    image: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 255,
+        pattern: '^[a-z0-9][a-z0-9._/:@-]*$',
+        description: 'image reference',
+      }),
+    ),
+    env: Type.Optional(
+      Type.Record(Type.String(), Type.String(), { description: 'environment added to the new container' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -91,21 +100,37 @@ export interface ResolvedController {
 /** The controller sets these itself: the consumer group stays the stage's, the variant is the swap's. */
 const CONTROLLER_OWNED_ENV = new Set(['VNFLAB_STAGE', 'VNFLAB_VARIANT']);
 
-function resolveController(raw: NonNullable<ChainConfig['controller']>, registry: StageRegistry, stages: ResolvedStage[], where: string): ResolvedController {
+function resolveController(
+  raw: NonNullable<ChainConfig['controller']>,
+  registry: StageRegistry,
+  stages: ResolvedStage[],
+  where: string,
+): ResolvedController {
   const variants: ResolvedController['variants'] = {};
   for (const [stage, vs] of Object.entries(raw.variants ?? {})) {
     const at = `${where}: controller.variants.${stage}`;
     const entry = stages.find((s) => s.name === stage);
     const type = entry?.stage ?? stage;
-    if (!registry.has(type)) throw new ConfigError(`${at}: unknown stage (known: ${registry.all().map((d) => d.stage).join(', ')})`);
+    if (!registry.has(type))
+      throw new ConfigError(
+        `${at}: unknown stage (known: ${registry
+          .all()
+          .map((d) => d.stage)
+          .join(', ')})`,
+      );
     const known = registry.get(type).variants;
     variants[stage] = {};
     for (const [variant, v] of Object.entries(vs)) {
-      if (!known.includes(variant)) throw new ConfigError(`${at}.${variant}: not a variant of ${type} (known: ${known.join(', ')})`);
+      if (!known.includes(variant))
+        throw new ConfigError(`${at}.${variant}: not a variant of ${type} (known: ${known.join(', ')})`);
       const env = v.env ?? {};
       for (const k of Object.keys(env)) {
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new ConfigError(`${at}.${variant}.env.${k}: not an environment variable name`);
-        if (CONTROLLER_OWNED_ENV.has(k)) throw new ConfigError(`${at}.${variant}.env.${k}: set by the controller itself (the stage stays, the variant is the swap's)`);
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k))
+          throw new ConfigError(`${at}.${variant}.env.${k}: not an environment variable name`);
+        if (CONTROLLER_OWNED_ENV.has(k))
+          throw new ConfigError(
+            `${at}.${variant}.env.${k}: set by the controller itself (the stage stays, the variant is the swap's)`,
+          );
       }
       variants[stage][variant] = { image: v.image, env: { ...env } };
     }
@@ -135,18 +160,26 @@ export function validateChain(raw: unknown, registry: StageRegistry, where = 'ch
   const names = new Set<string>();
   c.stages.forEach((s, i) => {
     if (!registry.has(s.stage)) {
-      throw new ConfigError(`${where}: stages[${i}].stage: unknown stage "${s.stage}" (known: ${registry.all().map((d) => d.stage).join(', ')})`);
+      throw new ConfigError(
+        `${where}: stages[${i}].stage: unknown stage "${s.stage}" (known: ${registry
+          .all()
+          .map((d) => d.stage)
+          .join(', ')})`,
+      );
     }
     const def = registry.get(s.stage);
     const variant = s.variant ?? def.variants[0];
     if (!def.variants.includes(variant)) {
-      throw new ConfigError(`${where}: stages[${i}].variant: "${variant}" is not a variant of ${s.stage} (known: ${def.variants.join(', ')})`);
+      throw new ConfigError(
+        `${where}: stages[${i}].variant: "${variant}" is not a variant of ${s.stage} (known: ${def.variants.join(', ')})`,
+      );
     }
     const settings = s.settings ?? {};
     const se = schemaErrors(def.settings, settings, `stages[${i}].settings`);
     if (se.length) throw new ConfigError(`${where}: ${se.join('; ')}`);
     const name = s.name ?? s.stage;
-    if (names.has(name)) throw new ConfigError(`${where}: stages[${i}].name: "${name}" is used twice; give each stage a unique name`);
+    if (names.has(name))
+      throw new ConfigError(`${where}: stages[${i}].name: "${name}" is used twice; give each stage a unique name`);
     names.add(name);
     stages.push({ stage: s.stage, name, variant, replicas: s.replicas ?? 1, settings });
   });
@@ -173,7 +206,9 @@ function checkRoles(stages: ResolvedStage[], registry: StageRegistry, where: str
     const at = `${where}: stages[${i}].stage`;
     if (i === 0) throw new ConfigError(`${at}: the first stage must be a source (${s.stage} is a ${role})`);
     if (i === last) throw new ConfigError(`${at}: the last stage must be a sink (${s.stage} is a ${role})`);
-    throw new ConfigError(`${at}: ${s.stage} is a ${role}; it may only be at the ${role === 'source' ? 'start' : 'end'}`);
+    throw new ConfigError(
+      `${at}: ${s.stage} is a ${role}; it may only be at the ${role === 'source' ? 'start' : 'end'}`,
+    );
   });
 }
 

@@ -11,7 +11,11 @@ export interface TypeBoxTypeProvider extends FastifyTypeProvider {
 }
 
 /** A fastify plugin whose routes declare TypeBox schemas. */
-export type TypeBoxPlugin<O extends FastifyPluginOptions = Record<never, never>> = FastifyPluginAsync<O, RawServerDefault, TypeBoxTypeProvider>;
+export type TypeBoxPlugin<O extends FastifyPluginOptions = Record<never, never>> = FastifyPluginAsync<
+  O,
+  RawServerDefault,
+  TypeBoxTypeProvider
+>;
 
 /** What a refused write is told: without the bearer token, and with a wrong one. */
 export interface AuthMessages {

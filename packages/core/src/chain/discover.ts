@@ -36,7 +36,10 @@ export function workspaceDirs(root = workspaceRoot()): string[] {
     if (pattern.endsWith('/*')) {
       const base = join(root, pattern.slice(0, -2));
       if (!existsSync(base)) continue;
-      for (const d of readdirSync(base, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort()) {
+      for (const d of readdirSync(base, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name)
+        .sort()) {
         if (existsSync(join(base, d, 'package.json'))) out.push(join(base, d));
       }
     } else if (existsSync(join(root, pattern, 'package.json'))) out.push(join(root, pattern));
@@ -60,9 +63,13 @@ export function discoverStages(root = workspaceRoot()): StageRegistry {
   const defs = stagePackages(root).map(({ name, dir, exportName }) => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded by name: discovery is the point
     const def = (require(name) as Record<string, StageDefinition | undefined>)[exportName];
-    if (!def || typeof def.create !== 'function') throw new Error(`${name}: package.json names "${exportName}" as its stage manifest, but the package exports no such manifest`);
+    if (!def || typeof def.create !== 'function')
+      throw new Error(
+        `${name}: package.json names "${exportName}" as its stage manifest, but the package exports no such manifest`,
+      );
     // the folder is the stage's name: images, compose services and chain files use it
-    if (def.stage !== basename(dir)) throw new Error(`${name}: the manifest's stage "${def.stage}" is not its folder's name "${basename(dir)}"`);
+    if (def.stage !== basename(dir))
+      throw new Error(`${name}: the manifest's stage "${def.stage}" is not its folder's name "${basename(dir)}"`);
     return def;
   });
   defs.sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role]);

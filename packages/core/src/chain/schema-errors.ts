@@ -28,7 +28,8 @@ export function describeSchemaError(e: ValueError): string {
       // a choice of constants reads as the list; any other union by its description
       const u = e.schema as { description?: string; anyOf?: { const?: unknown }[] };
       const options = u.anyOf ?? [];
-      if (options.length > 0 && options.every((o) => o.const !== undefined)) return `${JSON.stringify(e.value)} is not one of ${options.map((o) => o.const).join(', ')}`;
+      if (options.length > 0 && options.every((o) => o.const !== undefined))
+        return `${JSON.stringify(e.value)} is not one of ${options.map((o) => o.const).join(', ')}`;
       if (u.description) return `${JSON.stringify(e.value)} is not ${u.description}`;
     }
   }

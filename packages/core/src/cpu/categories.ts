@@ -3,10 +3,23 @@
 // does in host threads on the guest's behalf (vhost-net's copy, QEMU's device model, the host's
 // handling of an exit beyond the exit itself), which a guest's CPU accounting never sees.
 
-export const CATEGORIES = ['packet_io', 'vm_exit', 'irq', 'alloc', 'copy', 'syscall', 'protocol', 'app', 'bus', 'host'] as const;
+export const CATEGORIES = [
+  'packet_io',
+  'vm_exit',
+  'irq',
+  'alloc',
+  'copy',
+  'syscall',
+  'protocol',
+  'app',
+  'bus',
+  'host',
+] as const;
 export type Category = (typeof CATEGORIES)[number];
 
-export const Cat: { readonly [K in Category]: number } = Object.fromEntries(CATEGORIES.map((c, i) => [c, i])) as { [K in Category]: number };
+export const Cat: { readonly [K in Category]: number } = Object.fromEntries(CATEGORIES.map((c, i) => [c, i])) as {
+  [K in Category]: number;
+};
 
 export const GROUPS = {
   packet_io: ['packet_io', 'vm_exit'],

@@ -48,11 +48,13 @@ export function validateProfile(p: unknown, where: string): CostProfile {
   for (const name of COST_NAMES) {
     const c = o.costs[name];
     if (!c) throw new Error(`${where}: costs.${name} is missing`);
-    if (typeof c.ns !== 'number' || !Number.isFinite(c.ns) || c.ns < 0) throw new Error(`${where}: costs.${name}.ns must be a number >= 0`);
+    if (typeof c.ns !== 'number' || !Number.isFinite(c.ns) || c.ns < 0)
+      throw new Error(`${where}: costs.${name}.ns must be a number >= 0`);
     c.source = validateCostSource(c.source, c.ns, `${where}: costs.${name}`, COST_NAMES);
   }
   for (const k of Object.keys(o.costs)) {
-    if (!(COST_NAMES as readonly string[]).includes(k)) throw new Error(`${where}: unknown cost "${k}" (known: ${COST_NAMES.join(', ')})`);
+    if (!(COST_NAMES as readonly string[]).includes(k))
+      throw new Error(`${where}: unknown cost "${k}" (known: ${COST_NAMES.join(', ')})`);
   }
   return o;
 }
@@ -87,12 +89,21 @@ function checkFormulas(p: CostProfile, where: string, dir: string, loading: stri
     const formula = parseFormula(src.formula, `${where}: costs.${name}.source.formula`);
     const got = formula.evaluate((ref) => {
       if (ref.profile === null || ref.profile === p.name) return p.costs[ref.cost as CostName].ns;
-      if (loading.includes(ref.profile)) throw new Error(`${where}: costs.${name}.source.formula: profiles refer to each other in a circle (${[...loading, ref.profile].join(' -> ')})`);
-      const other = validateProfile(readProfileJson(ref.profile, dir, `${where}: costs.${name}.source.formula`), `profile ${ref.profile}`);
+      if (loading.includes(ref.profile))
+        throw new Error(
+          `${where}: costs.${name}.source.formula: profiles refer to each other in a circle (${[...loading, ref.profile].join(' -> ')})`,
+        );
+      const other = validateProfile(
+        readProfileJson(ref.profile, dir, `${where}: costs.${name}.source.formula`),
+        `profile ${ref.profile}`,
+      );
       checkFormulas(other, `profile ${ref.profile}`, dir, [...loading, ref.profile]);
       return other.costs[ref.cost as CostName].ns;
     });
-    if (Math.abs(got - p.costs[name].ns) > 1e-9) throw new Error(`${where}: costs.${name}.ns is ${p.costs[name].ns} but its formula "${src.formula}" gives ${got}`);
+    if (Math.abs(got - p.costs[name].ns) > 1e-9)
+      throw new Error(
+        `${where}: costs.${name}.ns is ${p.costs[name].ns} but its formula "${src.formula}" gives ${got}`,
+      );
   }
 }
 

@@ -67,18 +67,24 @@ export function validateCostSource(s: unknown, ns: number, where: string, costNa
   const o = s as Record<string, unknown>;
   const kind = o.kind as CostSource['kind'];
   const required = REQUIRED[kind];
-  if (typeof kind !== 'string' || !required) throw new Error(`${where}.source.kind must be one of ${Object.keys(REQUIRED).join(', ')}`);
+  if (typeof kind !== 'string' || !required)
+    throw new Error(`${where}.source.kind must be one of ${Object.keys(REQUIRED).join(', ')}`);
   for (const k of required) {
-    if (typeof o[k] !== 'string' || (o[k] as string).trim() === '') throw new Error(`${where}.source.${k} is missing (a ${kind} source needs ${required.join(', ')})`);
+    if (typeof o[k] !== 'string' || (o[k] as string).trim() === '')
+      throw new Error(`${where}.source.${k} is missing (a ${kind} source needs ${required.join(', ')})`);
   }
   for (const k of Object.keys(o)) {
-    if (k !== 'kind' && !required.includes(k) && !OPTIONAL.includes(k)) throw new Error(`${where}.source: unknown key "${k}" (a ${kind} source has ${[...required, ...OPTIONAL].join(', ')})`);
+    if (k !== 'kind' && !required.includes(k) && !OPTIONAL.includes(k))
+      throw new Error(
+        `${where}.source: unknown key "${k}" (a ${kind} source has ${[...required, ...OPTIONAL].join(', ')})`,
+      );
     if (OPTIONAL.includes(k) && typeof o[k] !== 'string') throw new Error(`${where}.source.${k} must be a string`);
   }
   if (kind === 'off' && ns !== 0) throw new Error(`${where}: an "off" source needs ns 0 (got ${ns})`);
   if (kind === 'derived') {
     for (const ref of parseFormula(o.formula as string, `${where}.source.formula`).refs) {
-      if (!costNames.includes(ref.cost)) throw new Error(`${where}.source.formula: unknown cost "${ref.cost}" (known: ${costNames.join(', ')})`);
+      if (!costNames.includes(ref.cost))
+        throw new Error(`${where}.source.formula: unknown cost "${ref.cost}" (known: ${costNames.join(', ')})`);
     }
   }
   return o as unknown as CostSource;
@@ -115,7 +121,7 @@ export function parseFormula(text: string, where: string): Formula {
   // operands at even positions, operators at odd ones
   if (tokens.length % 2 === 0) throw new Error(`${where}: "${text}" is not operand (op operand)*`);
   tokens.forEach((t, i) => {
-    if ((i % 2 === 1) !== ('op' in t)) throw new Error(`${where}: "${text}" is not operand (op operand)*`);
+    if ((i % 2 === 1) !== 'op' in t) throw new Error(`${where}: "${text}" is not operand (op operand)*`);
   });
   const refs = tokens.flatMap((t) => ('ref' in t ? [t.ref] : []));
   return {

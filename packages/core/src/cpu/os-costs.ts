@@ -30,7 +30,9 @@ export function parseOsCosts(text: string): OsCosts {
     throw new Error(`os-costs: output is not JSON: ${text.trim().slice(0, 120)}`);
   }
   const num = (path: string): number => {
-    const v = path.split('.').reduce<unknown>((x, k) => (x && typeof x === 'object' ? (x as Record<string, unknown>)[k] : undefined), o);
+    const v = path
+      .split('.')
+      .reduce<unknown>((x, k) => (x && typeof x === 'object' ? (x as Record<string, unknown>)[k] : undefined), o);
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`os-costs: ${path} is missing or not a number`);
     return v;
   };
@@ -62,7 +64,8 @@ export interface MeasureOptions {
 /** Runs the helper (it takes a few seconds with the defaults). */
 export function measureOsCosts(opts: MeasureOptions = {}): OsCosts {
   const bin = opts.bin ?? OS_COSTS_BIN;
-  if (!existsSync(bin)) throw new Error(`the os-costs helper is not built (${bin}); build it with: node tools/os-costs/build.js`);
+  if (!existsSync(bin))
+    throw new Error(`the os-costs helper is not built (${bin}); build it with: node tools/os-costs/build.js`);
   const args: string[] = [];
   if (opts.runs !== undefined) args.push('--runs', String(opts.runs));
   if (opts.syscalls !== undefined) args.push('--syscalls', String(opts.syscalls));
@@ -84,17 +87,33 @@ export function describeMachine(): string {
  * helper cannot measure (a VM exit, an interrupt entry, the device model, posted interrupts)
  * taken from `base` by formula, so each constant still says where it comes from.
  */
-export function measuredProfile(m: OsCosts, base: CostProfile, opts: { machine?: string; date?: string } = {}): CostProfile {
+export function measuredProfile(
+  m: OsCosts,
+  base: CostProfile,
+  opts: { machine?: string; date?: string } = {},
+): CostProfile {
   const machine = opts.machine ?? describeMachine();
   const date = opts.date ?? new Date().toISOString().slice(0, 10);
   const tool = 'tools/os-costs/os-costs.c';
   const measured = (method: string): MeasuredSource => ({ kind: 'measured', method, machine, tool, date });
   const costs = Object.fromEntries(
-    COST_NAMES.map((n) => [n, { ns: base.costs[n].ns, source: { kind: 'derived', formula: `${base.name}.${n}`, note: 'not measured by tools/os-costs; as the base profile' } }]),
+    COST_NAMES.map((n) => [
+      n,
+      {
+        ns: base.costs[n].ns,
+        source: {
+          kind: 'derived',
+          formula: `${base.name}.${n}`,
+          note: 'not measured by tools/os-costs; as the base profile',
+        },
+      },
+    ]),
   ) as CostProfile['costs'];
   costs.syscall = {
     ns: Math.round(m.null_syscall.ns),
-    source: measured(`null system call: syscall(SYS_getppid) in a loop of ${m.null_syscall.calls_per_run} calls, ns per call, median of ${m.runs} runs, pinned to CPU ${m.cpu}`),
+    source: measured(
+      `null system call: syscall(SYS_getppid) in a loop of ${m.null_syscall.calls_per_run} calls, ns per call, median of ${m.runs} runs, pinned to CPU ${m.cpu}`,
+    ),
   };
   costs.context_switch = {
     ns: Math.round(m.context_switch.ns),
@@ -104,7 +123,11 @@ export function measuredProfile(m: OsCosts, base: CostProfile, opts: { machine?:
     ),
   };
   return validateProfile(
-    { name: MEASURED_PROFILE, description: `This machine (${machine}), measured ${date}: system call and context switch; the rest as ${base.name}.`, costs },
+    {
+      name: MEASURED_PROFILE,
+      description: `This machine (${machine}), measured ${date}: system call and context switch; the rest as ${base.name}.`,
+      costs,
+    },
     `profile ${MEASURED_PROFILE}`,
   );
 }

@@ -25,7 +25,9 @@ interface CustomMetric {
 }
 
 /** Latency bucket bounds in seconds: 1 us .. 10 s. */
-export const LATENCY_BUCKETS_S = [1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 0.1, 0.2, 0.5, 1, 2, 5, 10];
+export const LATENCY_BUCKETS_S = [
+  1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 0.1, 0.2, 0.5, 1, 2, 5, 10,
+];
 export const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 
 function metric(name: string, help: string, type: CustomMetric['type'], values: () => Sample[]): CustomMetric {
@@ -39,10 +41,20 @@ function metric(name: string, help: string, type: CustomMetric['type'], values: 
 }
 
 /** Histogram samples (`_bucket`, `_sum`, `_count`) from a LogHistogram of values in `unit` per base unit. */
-export function histogramSamples(name: string, h: LogHistogram, labels: Labels, bounds: readonly number[], scale: number): Sample[] {
+export function histogramSamples(
+  name: string,
+  h: LogHistogram,
+  labels: Labels,
+  bounds: readonly number[],
+  scale: number,
+): Sample[] {
   const scaled = bounds.map((b) => b * scale);
   const cum = h.cumulative(scaled);
-  const out: Sample[] = bounds.map((b, i) => ({ metricName: `${name}_bucket`, labels: { ...labels, le: b }, value: cum[i] }));
+  const out: Sample[] = bounds.map((b, i) => ({
+    metricName: `${name}_bucket`,
+    labels: { ...labels, le: b },
+    value: cum[i],
+  }));
   out.push({ metricName: `${name}_bucket`, labels: { ...labels, le: '+Inf' }, value: h.count });
   out.push({ metricName: `${name}_sum`, labels, value: h.sum / scale });
   out.push({ metricName: `${name}_count`, labels, value: h.count });
@@ -71,36 +83,103 @@ export interface CustomMetricSpec {
 export function createMetricsRegistry(src: MetricsSource): Registry {
   const reg = new Registry();
   collectDefaultMetrics({ register: reg }); // process_* and nodejs_*, under their usual names
-  const each = (f: (s: StageStats, l: Labels) => Sample[]): (() => Sample[]) => () =>
-    src.stages().flatMap((s) => f(s, { stage: s.stage, variant: s.variant }));
+  const each =
+    (f: (s: StageStats, l: Labels) => Sample[]): (() => Sample[]) =>
+    () =>
+      src.stages().flatMap((s) => f(s, { stage: s.stage, variant: s.variant }));
 
   const ms: CustomMetric[] = [
-    metric('vnflab_packets_total', 'Packets into and out of a stage', 'counter', each((s, l) => [
-      { labels: { ...l, direction: 'in' }, value: s.packetsIn },
-      { labels: { ...l, direction: 'out' }, value: s.packetsOut },
-    ])),
-    metric('vnflab_bytes_total', 'Bytes into and out of a stage (frames without FCS)', 'counter', each((s, l) => [
-      { labels: { ...l, direction: 'in' }, value: s.bytesIn },
-      { labels: { ...l, direction: 'out' }, value: s.bytesOut },
-    ])),
-    metric('vnflab_drops_total', 'Packets a stage dropped, by reason', 'counter', each((s, l) => {
-      const out: Sample[] = [];
-      for (let i = 1; i < s.drops.length; i++) if (s.drops[i] > 0) out.push({ labels: { ...l, reason: reasonName(i) }, value: s.drops[i] });
-      return out;
-    })),
-    metric('vnflab_cpu_seconds_total', 'CPU time measured around each processing pass, by category', 'counter', each((s, l) =>
-      CATEGORIES.map((c, i) => ({ labels: { ...l, category: c }, value: s.cpu.ns[i] / 1e9 })))),
-    metric('vnflab_events_total', 'Mechanism events: interrupts, VM exits, kicks, copies, allocations, syscalls, empty polls', 'counter', each((s, l) =>
-      knownEvents().map((e, i) => ({ labels: { ...l, event: e }, value: s.events[i] })))),
-    metric('vnflab_stage_latency_seconds', 'Time a batch waited on the bus before a stage (queue) and spent in it (process)', 'histogram', each((s, l) => [
-      ...histogramSamples('vnflab_stage_latency_seconds', s.queueLatency, { ...l, part: 'queue' }, LATENCY_BUCKETS_S, 1e9),
-      ...histogramSamples('vnflab_stage_latency_seconds', s.processLatency, { ...l, part: 'process' }, LATENCY_BUCKETS_S, 1e9),
-    ])),
-    metric('vnflab_batch_size', 'Packets per batch a stage processed', 'histogram', each((s, l) =>
-      histogramSamples('vnflab_batch_size', s.batchSize, l, BATCH_BUCKETS, 1))),
-    metric('vnflab_bus_pending', 'Batches waiting on the stage input stream', 'gauge', each((s, l) => [{ labels: l, value: s.busPending }])),
-    metric('vnflab_e2e_latency_seconds', 'End-to-end latency from the probe send timestamp to the backends', 'histogram', () =>
-      src.e2e().flatMap((e) => histogramSamples('vnflab_e2e_latency_seconds', e.hist, { chain: e.chain, variant: e.variant }, LATENCY_BUCKETS_S, 1e9))),
+    metric(
+      'vnflab_packets_total',
+      'Packets into and out of a stage',
+      'counter',
+      each((s, l) => [
+        { labels: { ...l, direction: 'in' }, value: s.packetsIn },
+        { labels: { ...l, direction: 'out' }, value: s.packetsOut },
+      ]),
+    ),
+    metric(
+      'vnflab_bytes_total',
+      'Bytes into and out of a stage (frames without FCS)',
+      'counter',
+      each((s, l) => [
+        { labels: { ...l, direction: 'in' }, value: s.bytesIn },
+        { labels: { ...l, direction: 'out' }, value: s.bytesOut },
+      ]),
+    ),
+    metric(
+      'vnflab_drops_total',
+      'Packets a stage dropped, by reason',
+      'counter',
+      each((s, l) => {
+        const out: Sample[] = [];
+        for (let i = 1; i < s.drops.length; i++)
+          if (s.drops[i] > 0) out.push({ labels: { ...l, reason: reasonName(i) }, value: s.drops[i] });
+        return out;
+      }),
+    ),
+    metric(
+      'vnflab_cpu_seconds_total',
+      'CPU time measured around each processing pass, by category',
+      'counter',
+      each((s, l) => CATEGORIES.map((c, i) => ({ labels: { ...l, category: c }, value: s.cpu.ns[i] / 1e9 }))),
+    ),
+    metric(
+      'vnflab_events_total',
+      'Mechanism events: interrupts, VM exits, kicks, copies, allocations, syscalls, empty polls',
+      'counter',
+      each((s, l) => knownEvents().map((e, i) => ({ labels: { ...l, event: e }, value: s.events[i] }))),
+    ),
+    metric(
+      'vnflab_stage_latency_seconds',
+      'Time a batch waited on the bus before a stage (queue) and spent in it (process)',
+      'histogram',
+      each((s, l) => [
+        ...histogramSamples(
+          'vnflab_stage_latency_seconds',
+          s.queueLatency,
+          { ...l, part: 'queue' },
+          LATENCY_BUCKETS_S,
+          1e9,
+        ),
+        ...histogramSamples(
+          'vnflab_stage_latency_seconds',
+          s.processLatency,
+          { ...l, part: 'process' },
+          LATENCY_BUCKETS_S,
+          1e9,
+        ),
+      ]),
+    ),
+    metric(
+      'vnflab_batch_size',
+      'Packets per batch a stage processed',
+      'histogram',
+      each((s, l) => histogramSamples('vnflab_batch_size', s.batchSize, l, BATCH_BUCKETS, 1)),
+    ),
+    metric(
+      'vnflab_bus_pending',
+      'Batches waiting on the stage input stream',
+      'gauge',
+      each((s, l) => [{ labels: l, value: s.busPending }]),
+    ),
+    metric(
+      'vnflab_e2e_latency_seconds',
+      'End-to-end latency from the probe send timestamp to the backends',
+      'histogram',
+      () =>
+        src
+          .e2e()
+          .flatMap((e) =>
+            histogramSamples(
+              'vnflab_e2e_latency_seconds',
+              e.hist,
+              { chain: e.chain, variant: e.variant },
+              LATENCY_BUCKETS_S,
+              1e9,
+            ),
+          ),
+    ),
   ];
   for (const m of ms) reg.registerMetric(m as never);
   if (src.extra) registerExtra(reg, src.extra, src.declared ?? []);
@@ -114,6 +193,12 @@ function registerExtra(reg: Registry, extra: () => CustomMetricSpec[], declared:
     if (seen.has(spec.name)) continue;
     seen.add(spec.name);
     const name = spec.name;
-    reg.registerMetric(metric(name, spec.help, spec.type, () => extra().filter((x) => x.name === name).flatMap((x) => x.samples)) as never);
+    reg.registerMetric(
+      metric(name, spec.help, spec.type, () =>
+        extra()
+          .filter((x) => x.name === name)
+          .flatMap((x) => x.samples),
+      ) as never,
+    );
   }
 }

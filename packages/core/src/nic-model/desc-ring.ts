@@ -32,12 +32,18 @@ export class DescRing {
    * `mem` holds the descriptors at `base` (16-byte aligned), `size` of them (a power of two).
    * Carve `size * DESC_SIZE` bytes from guest memory for it, or pass a private Buffer.
    */
-  constructor(readonly mem: Buffer, readonly base: number, readonly size: number) {
+  constructor(
+    readonly mem: Buffer,
+    readonly base: number,
+    readonly size: number,
+  ) {
     if (!Number.isInteger(size) || size < 2 || size > 65536 || (size & (size - 1)) !== 0) {
       throw new RangeError(`ring size ${size} must be a power of two between 2 and 65536`);
     }
     if (base % 16 !== 0 || base < 0 || base + size * DESC_SIZE > mem.length) {
-      throw new RangeError(`descriptor ring at ${base} (${size * DESC_SIZE} B) must be 16-byte aligned and inside its memory`);
+      throw new RangeError(
+        `descriptor ring at ${base} (${size * DESC_SIZE} B) must be 16-byte aligned and inside its memory`,
+      );
     }
     this.mask = size - 1;
     this.dv = new DataView(mem.buffer, mem.byteOffset, mem.byteLength);

@@ -12,7 +12,8 @@ export class GuestMemory {
 
   /** `size` is rounded up to whole pages. */
   constructor(size: number) {
-    if (!Number.isInteger(size) || size <= 0) throw new RangeError(`guest memory size ${size} must be a positive integer`);
+    if (!Number.isInteger(size) || size <= 0)
+      throw new RangeError(`guest memory size ${size} must be a positive integer`);
     this.bytes = Buffer.alloc(Math.ceil(size / PAGE_SIZE) * PAGE_SIZE);
   }
 
@@ -31,7 +32,8 @@ export class GuestMemory {
    */
   carve(len: number, align = 64): number {
     if (!Number.isInteger(len) || len <= 0) throw new RangeError(`carve length ${len} must be a positive integer`);
-    if (!Number.isInteger(align) || align <= 0 || (align & (align - 1)) !== 0) throw new RangeError(`carve alignment ${align} must be a power of two`);
+    if (!Number.isInteger(align) || align <= 0 || (align & (align - 1)) !== 0)
+      throw new RangeError(`carve alignment ${align} must be a power of two`);
     const gpa = (this.next + align - 1) & ~(align - 1);
     if (gpa + len > this.bytes.length) {
       throw new RangeError(`guest memory exhausted: ${len} B at ${gpa} does not fit in ${this.bytes.length} B`);

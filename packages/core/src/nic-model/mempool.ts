@@ -15,9 +15,15 @@ export class Mempool {
   /** 1 while a buffer is handed out: catches double frees, which would corrupt the ring. */
   private readonly out: Uint8Array;
 
-  constructor(readonly mem: GuestMemory, readonly count: number, readonly bufSize = BUF_SIZE) {
-    if (!Number.isInteger(count) || count < 1) throw new RangeError(`mempool count ${count} must be a positive integer`);
-    if (!Number.isInteger(bufSize) || bufSize < 64 || (bufSize & (bufSize - 1)) !== 0) throw new RangeError(`mempool buffer size ${bufSize} must be a power of two >= 64`);
+  constructor(
+    readonly mem: GuestMemory,
+    readonly count: number,
+    readonly bufSize = BUF_SIZE,
+  ) {
+    if (!Number.isInteger(count) || count < 1)
+      throw new RangeError(`mempool count ${count} must be a positive integer`);
+    if (!Number.isInteger(bufSize) || bufSize < 64 || (bufSize & (bufSize - 1)) !== 0)
+      throw new RangeError(`mempool buffer size ${bufSize} must be a power of two >= 64`);
     this.base = mem.carve(count * bufSize, bufSize);
     this.free = new Uint32Array(count);
     // the stack pops low indices first, so a fresh pool hands out buffers in address order

@@ -2,8 +2,16 @@
 
 import { ipv4HeaderChecksum, l4Checksum } from './checksum';
 import {
-  ETH_HLEN, ETHERTYPE_IPV4, IPV4_MIN_HLEN, IP_CSUM, PROTO_TCP, PROTO_UDP, TCP_MIN_HLEN, UDP_HLEN,
-  UDP_CSUM, TCP_CSUM,
+  ETH_HLEN,
+  ETHERTYPE_IPV4,
+  IPV4_MIN_HLEN,
+  IP_CSUM,
+  PROTO_TCP,
+  PROTO_UDP,
+  TCP_MIN_HLEN,
+  UDP_HLEN,
+  UDP_CSUM,
+  TCP_CSUM,
 } from './layout';
 
 export interface FrameSpec {
@@ -48,7 +56,8 @@ export function writeU16(buf: Uint8Array, o: number, v: number): void {
  */
 export function writeHeaders(buf: Uint8Array, off: number, spec: FrameSpec): void {
   const hl = headerLen(spec.proto);
-  if (spec.frameLen < hl) throw new RangeError(`frame of ${spec.frameLen} B cannot hold ${spec.proto} headers (${hl} B)`);
+  if (spec.frameLen < hl)
+    throw new RangeError(`frame of ${spec.frameLen} B cannot hold ${spec.proto} headers (${hl} B)`);
   buf.set(spec.dstMac ?? DEFAULT_DST_MAC, off);
   buf.set(spec.srcMac ?? DEFAULT_SRC_MAC, off + 6);
   writeU16(buf, off + 12, ETHERTYPE_IPV4);

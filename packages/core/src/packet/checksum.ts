@@ -65,4 +65,3 @@ export function csumUpdate32(hc: number, oldValue: number, newValue: number): nu
   hc = csumUpdate16(hc, oldValue >>> 16, newValue >>> 16);
   return csumUpdate16(hc, oldValue & 0xffff, newValue & 0xffff);
 }
-

@@ -4,9 +4,25 @@
 import { Reason } from '../reasons';
 import { ipv4HeaderValid, l4ChecksumValid } from './checksum';
 import {
-  ETH_HLEN, ETH_TYPE_OFF, ETHERTYPE_IPV4, ETHERTYPE_VLAN, IPV4_MIN_HLEN, IP_FRAG, IP_FLAG_MF,
-  IP_FRAG_OFFSET_MASK, IP_PROTO, IP_TOTAL_LEN, IP_TTL, IP_SRC, IP_DST, PROTO_TCP, PROTO_UDP,
-  UDP_HLEN, UDP_LEN, TCP_MIN_HLEN, TCP_DATA_OFF,
+  ETH_HLEN,
+  ETH_TYPE_OFF,
+  ETHERTYPE_IPV4,
+  ETHERTYPE_VLAN,
+  IPV4_MIN_HLEN,
+  IP_FRAG,
+  IP_FLAG_MF,
+  IP_FRAG_OFFSET_MASK,
+  IP_PROTO,
+  IP_TOTAL_LEN,
+  IP_TTL,
+  IP_SRC,
+  IP_DST,
+  PROTO_TCP,
+  PROTO_UDP,
+  UDP_HLEN,
+  UDP_LEN,
+  TCP_MIN_HLEN,
+  TCP_DATA_OFF,
 } from './layout';
 
 export class ParsedFrame {

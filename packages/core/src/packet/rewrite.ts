@@ -13,7 +13,13 @@ function r32(b: Uint8Array, o: number): number {
 }
 
 /** Rewrites the destination address and port of an IPv4 UDP/TCP packet at `ipOff` in place. */
-export function rewriteDestination(buf: Uint8Array, ipOff: number, l4Off: number, newIp: number, newPort: number): void {
+export function rewriteDestination(
+  buf: Uint8Array,
+  ipOff: number,
+  l4Off: number,
+  newIp: number,
+  newPort: number,
+): void {
   const oldIp = r32(buf, ipOff + IP_DST);
   const proto = buf[ipOff + 9];
   writeU16(buf, ipOff + IP_CSUM, csumUpdate32(r16(buf, ipOff + IP_CSUM), oldIp, newIp));

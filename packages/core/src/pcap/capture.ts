@@ -22,8 +22,13 @@ export function parseCapture(file: Buffer, name = '<buffer>'): CaptureFile {
   const format = sniffCaptureFormat(file);
   if (format === 'pcapng') return parsePcapng(file, name);
   if (format === 'pcap') return parsePcap(file, name);
-  if (file.length < 4) throw new PcapError(`truncated: ${file.length} bytes, not a pcap or pcapng file`, name, file.length);
-  throw new PcapError(`not a pcap or pcapng file (magic 0x${file.readUInt32BE(0).toString(16).padStart(8, '0')})`, name, 0);
+  if (file.length < 4)
+    throw new PcapError(`truncated: ${file.length} bytes, not a pcap or pcapng file`, name, file.length);
+  throw new PcapError(
+    `not a pcap or pcapng file (magic 0x${file.readUInt32BE(0).toString(16).padStart(8, '0')})`,
+    name,
+    0,
+  );
 }
 
 /** Reads a libpcap or pcapng capture, its records normalised to Ethernet. */

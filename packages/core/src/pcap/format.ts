@@ -14,7 +14,11 @@ export type PcapResolution = 'us' | 'ns';
 export type ByteOrder = 'le' | 'be';
 
 export class PcapError extends Error {
-  constructor(message: string, readonly file: string, readonly offset: number) {
+  constructor(
+    message: string,
+    readonly file: string,
+    readonly offset: number,
+  ) {
     super(`${file}: ${message} at offset ${offset}`);
     this.name = 'PcapError';
   }

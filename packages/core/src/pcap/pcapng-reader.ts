@@ -6,7 +6,15 @@
 // file, or a copy behind a synthetic Ethernet header no longer than the file's bytes).
 
 import {
-  MAX_RECORD_LEN, PCAPNG_BYTE_ORDER_MAGIC, PCAPNG_EPB, PCAPNG_IDB, PCAPNG_IF_TSOFFSET, PCAPNG_IF_TSRESOL, PCAPNG_OPT_END, PCAPNG_SHB, PCAPNG_SPB,
+  MAX_RECORD_LEN,
+  PCAPNG_BYTE_ORDER_MAGIC,
+  PCAPNG_EPB,
+  PCAPNG_IDB,
+  PCAPNG_IF_TSOFFSET,
+  PCAPNG_IF_TSRESOL,
+  PCAPNG_OPT_END,
+  PCAPNG_SHB,
+  PCAPNG_SPB,
   PcapError,
 } from './format';
 import { pushNormalisedRecord, readCaptureFile, type CaptureDrops, type PcapRecord } from './reader';
@@ -95,63 +103,105 @@ export function parsePcapng(file: Buffer, name = '<buffer>'): PcapngCapture {
       sections++;
       ifaces = []; // interface ids restart in every section
     } else if (sections === 0) {
-      throw new PcapError(`not a pcapng file (first block type 0x${file.readUInt32LE(o).toString(16)}, not a section header)`, name, o);
+      throw new PcapError(
+        `not a pcapng file (first block type 0x${file.readUInt32LE(o).toString(16)}, not a section header)`,
+        name,
+        o,
+      );
     }
     const type = u32(o);
     const len = u32(o + 4);
-    if (len < BLOCK_HLEN || len % 4 !== 0 || len > MAX_BLOCK_LEN) throw new PcapError(`corrupt block length ${len}`, name, o + 4);
-    if (type === PCAPNG_SHB && len < SHB_MIN) throw new PcapError(`corrupt section header block length ${len}`, name, o + 4);
+    if (len < BLOCK_HLEN || len % 4 !== 0 || len > MAX_BLOCK_LEN)
+      throw new PcapError(`corrupt block length ${len}`, name, o + 4);
+    if (type === PCAPNG_SHB && len < SHB_MIN)
+      throw new PcapError(`corrupt section header block length ${len}`, name, o + 4);
     if (len > left) throw new PcapError(`truncated block: ${len} bytes announced, ${left} present`, name, o);
     const trailer = u32(o + len - 4);
-    if (trailer !== len) throw new PcapError(`corrupt block: trailing length ${trailer} differs from ${len}`, name, o + len - 4);
+    if (trailer !== len)
+      throw new PcapError(`corrupt block: trailing length ${trailer} differs from ${len}`, name, o + len - 4);
     const body = o + 8;
     const end = o + len - 4;
     switch (type) {
       case PCAPNG_SHB:
         break;
       case PCAPNG_IDB: {
-        if (end - body < 8) throw new PcapError(`truncated interface description block (${end - body} of 8 body bytes)`, name, o);
-        const ifc: Iface = { linkType: u16(body), snaplen: u32(body + 4), unitsPerSec: 1_000_000n, unitsFast: 1e6, offsetSec: 0 };
+        if (end - body < 8)
+          throw new PcapError(`truncated interface description block (${end - body} of 8 body bytes)`, name, o);
+        const ifc: Iface = {
+          linkType: u16(body),
+          snaplen: u32(body + 4),
+          unitsPerSec: 1_000_000n,
+          unitsFast: 1e6,
+          offsetSec: 0,
+        };
         let res = 6;
         let p = body + 8;
         while (p + 4 <= end) {
           const code = u16(p);
           const olen = u16(p + 2);
           if (code === PCAPNG_OPT_END) break;
-          if (p + 4 + olen > end) throw new PcapError(`corrupt option ${code}: ${olen} bytes overrun the block`, name, p + 2);
+          if (p + 4 + olen > end)
+            throw new PcapError(`corrupt option ${code}: ${olen} bytes overrun the block`, name, p + 2);
           if (code === PCAPNG_IF_TSRESOL && olen >= 1) res = file[p + 4];
-          if (code === PCAPNG_IF_TSOFFSET && olen >= 8) ifc.offsetSec = Number(le ? file.readBigInt64LE(p + 4) : file.readBigInt64BE(p + 4));
+          if (code === PCAPNG_IF_TSOFFSET && olen >= 8)
+            ifc.offsetSec = Number(le ? file.readBigInt64LE(p + 4) : file.readBigInt64BE(p + 4));
           p += 4 + ((olen + 3) & ~3);
         }
         ifc.unitsPerSec = unitsOf(res);
         ifc.unitsFast = res & 0x80 || res > 9 ? 0 : 10 ** res;
         ifaces.push(ifc);
-        interfaces.push({ section: sections - 1, linkType: ifc.linkType, snaplen: ifc.snaplen, resolution: resolutionName(res) });
+        interfaces.push({
+          section: sections - 1,
+          linkType: ifc.linkType,
+          snaplen: ifc.snaplen,
+          resolution: resolutionName(res),
+        });
         break;
       }
       case PCAPNG_EPB: {
-        if (end - body < 20) throw new PcapError(`truncated enhanced packet block (${end - body} of 20 body bytes)`, name, o);
+        if (end - body < 20)
+          throw new PcapError(`truncated enhanced packet block (${end - body} of 20 body bytes)`, name, o);
         const id = u32(body);
         const ifc = ifaces[id];
-        if (!ifc) throw new PcapError(`packet of interface ${id}, but this section describes ${ifaces.length}`, name, body);
+        if (!ifc)
+          throw new PcapError(`packet of interface ${id}, but this section describes ${ifaces.length}`, name, body);
         const capLen = u32(body + 12);
         const origLen = u32(body + 16);
         const data = body + 20;
-        if (capLen > MAX_RECORD_LEN || capLen > end - data) throw new PcapError(`corrupt captured length ${capLen} (${end - data} bytes in the block)`, name, body + 12);
+        if (capLen > MAX_RECORD_LEN || capLen > end - data)
+          throw new PcapError(`corrupt captured length ${capLen} (${end - data} bytes in the block)`, name, body + 12);
         toTime(u32(body + 4), u32(body + 8), ifc);
-        pushNormalisedRecord(records, drops, ifc.linkType, lastSec, lastNsec, file.subarray(data, data + capLen), origLen);
+        pushNormalisedRecord(
+          records,
+          drops,
+          ifc.linkType,
+          lastSec,
+          lastNsec,
+          file.subarray(data, data + capLen),
+          origLen,
+        );
         break;
       }
       case PCAPNG_SPB: {
         // no timestamp: the packet keeps the previous one's time (no gap when replayed with timing)
-        if (end - body < 4) throw new PcapError(`truncated simple packet block (${end - body} of 4 body bytes)`, name, o);
+        if (end - body < 4)
+          throw new PcapError(`truncated simple packet block (${end - body} of 4 body bytes)`, name, o);
         const ifc = ifaces[0];
         if (!ifc) throw new PcapError('simple packet block before any interface description', name, o);
         const origLen = u32(body);
         const capLen = ifc.snaplen > 0 ? Math.min(origLen, ifc.snaplen) : origLen;
         const data = body + 4;
-        if (capLen > MAX_RECORD_LEN || capLen > end - data) throw new PcapError(`corrupt original length ${origLen} (${end - data} bytes in the block)`, name, body);
-        pushNormalisedRecord(records, drops, ifc.linkType, lastSec, lastNsec, file.subarray(data, data + capLen), origLen);
+        if (capLen > MAX_RECORD_LEN || capLen > end - data)
+          throw new PcapError(`corrupt original length ${origLen} (${end - data} bytes in the block)`, name, body);
+        pushNormalisedRecord(
+          records,
+          drops,
+          ifc.linkType,
+          lastSec,
+          lastNsec,
+          file.subarray(data, data + capLen),
+          origLen,
+        );
         break;
       }
       default: {

@@ -14,7 +14,12 @@ const pad4 = (n: number): number => (n + 3) & ~3;
 export class PcapngLayout implements RecordLayout {
   readonly fileHeader: Buffer;
 
-  constructor(private readonly le: boolean, private readonly ns: boolean, snaplen: number, linkType: number) {
+  constructor(
+    private readonly le: boolean,
+    private readonly ns: boolean,
+    snaplen: number,
+    linkType: number,
+  ) {
     const shbLen = 24 + 4 + pad4(USERAPPL.length) + 4 + 4;
     const idbLen = 16 + 8 + 4 + 4;
     const h = Buffer.alloc(shbLen + idbLen);
@@ -54,7 +59,16 @@ export class PcapngLayout implements RecordLayout {
     return EPB_FIXED + pad4(capLen);
   }
 
-  write(b: Buffer, o: number, data: Uint8Array, off: number, capLen: number, origLen: number, sec: number, nsec: number): void {
+  write(
+    b: Buffer,
+    o: number,
+    data: Uint8Array,
+    off: number,
+    capLen: number,
+    origLen: number,
+    sec: number,
+    nsec: number,
+  ): void {
     const len = EPB_FIXED + pad4(capLen);
     this.u32(b, o, PCAPNG_EPB);
     this.u32(b, o + 4, len);

@@ -4,7 +4,16 @@
 // captures the lab replays fit in memory.
 
 import { FileReadError, readRegularFile } from '../bounded-read';
-import { MAX_RECORD_LEN, PCAP_GLOBAL_HLEN, PCAP_MAGIC_NS, PCAP_MAGIC_US, PCAP_RECORD_HLEN, PcapError, type ByteOrder, type PcapResolution } from './format';
+import {
+  MAX_RECORD_LEN,
+  PCAP_GLOBAL_HLEN,
+  PCAP_MAGIC_NS,
+  PCAP_MAGIC_US,
+  PCAP_RECORD_HLEN,
+  PcapError,
+  type ByteOrder,
+  type PcapResolution,
+} from './format';
 import { normaliseToEthernet, type CaptureDropReason } from './link-type';
 
 export interface PcapRecord {
@@ -22,7 +31,15 @@ export interface PcapRecord {
 export type CaptureDrops = Partial<Record<CaptureDropReason, number>>;
 
 /** Appends one record normalised to Ethernet; one that cannot be is kept with its drop reason and counted. */
-export function pushNormalisedRecord(records: PcapRecord[], drops: CaptureDrops, linkType: number, sec: number, nsec: number, raw: Buffer, origLen: number): void {
+export function pushNormalisedRecord(
+  records: PcapRecord[],
+  drops: CaptureDrops,
+  linkType: number,
+  sec: number,
+  nsec: number,
+  raw: Buffer,
+  origLen: number,
+): void {
   const n = normaliseToEthernet(linkType, raw);
   if (n.drop) drops[n.drop] = (drops[n.drop] ?? 0) + 1;
   records.push(n.drop ? { sec, nsec, data: n.data, origLen, drop: n.drop } : { sec, nsec, data: n.data, origLen });
@@ -40,7 +57,8 @@ export interface PcapCapture {
 }
 
 export function parsePcap(file: Buffer, name = '<buffer>'): PcapCapture {
-  if (file.length < PCAP_GLOBAL_HLEN) throw new PcapError(`truncated global header (${file.length} of ${PCAP_GLOBAL_HLEN} bytes)`, name, file.length);
+  if (file.length < PCAP_GLOBAL_HLEN)
+    throw new PcapError(`truncated global header (${file.length} of ${PCAP_GLOBAL_HLEN} bytes)`, name, file.length);
   const m = file.readUInt32LE(0);
   let le: boolean;
   let ns: boolean;
@@ -64,7 +82,8 @@ export function parsePcap(file: Buffer, name = '<buffer>'): PcapCapture {
   const drops: CaptureDrops = {};
   let o = PCAP_GLOBAL_HLEN;
   while (o < file.length) {
-    if (file.length - o < PCAP_RECORD_HLEN) throw new PcapError(`truncated record header (${file.length - o} of ${PCAP_RECORD_HLEN} bytes)`, name, o);
+    if (file.length - o < PCAP_RECORD_HLEN)
+      throw new PcapError(`truncated record header (${file.length - o} of ${PCAP_RECORD_HLEN} bytes)`, name, o);
     const sec = u32(o);
     const frac = u32(o + 4);
     const capLen = u32(o + 8);
@@ -72,11 +91,28 @@ export function parsePcap(file: Buffer, name = '<buffer>'): PcapCapture {
     if (capLen > MAX_RECORD_LEN) throw new PcapError(`corrupt record length ${capLen}`, name, o + 8);
     if (frac >= (ns ? 1e9 : 1e6)) throw new PcapError(`corrupt timestamp fraction ${frac}`, name, o + 4);
     const start = o + PCAP_RECORD_HLEN;
-    if (start + capLen > file.length) throw new PcapError(`truncated record: ${capLen} bytes announced, ${file.length - start} present`, name, o);
-    pushNormalisedRecord(records, drops, linkType, sec, ns ? frac : frac * 1e3, file.subarray(start, start + capLen), origLen);
+    if (start + capLen > file.length)
+      throw new PcapError(`truncated record: ${capLen} bytes announced, ${file.length - start} present`, name, o);
+    pushNormalisedRecord(
+      records,
+      drops,
+      linkType,
+      sec,
+      ns ? frac : frac * 1e3,
+      file.subarray(start, start + capLen),
+      origLen,
+    );
     o = start + capLen;
   }
-  return { format: 'pcap', resolution: ns ? 'ns' : 'us', byteOrder: le ? 'le' : 'be', linkType, snaplen, records, drops };
+  return {
+    format: 'pcap',
+    resolution: ns ? 'ns' : 'us',
+    byteOrder: le ? 'le' : 'be',
+    linkType,
+    snaplen,
+    records,
+    drops,
+  };
 }
 
 /** Nanoseconds from record `a` to record `b` (exact for captures shorter than 104 days). */

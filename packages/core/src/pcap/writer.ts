@@ -3,7 +3,16 @@
 // and written in chunks, so a capture of a fast run costs few syscalls.
 
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { DEFAULT_SNAPLEN, LINKTYPE_ETHERNET, PCAP_GLOBAL_HLEN, PCAP_MAGIC_NS, PCAP_MAGIC_US, PCAP_RECORD_HLEN, type ByteOrder, type PcapResolution } from './format';
+import {
+  DEFAULT_SNAPLEN,
+  LINKTYPE_ETHERNET,
+  PCAP_GLOBAL_HLEN,
+  PCAP_MAGIC_NS,
+  PCAP_MAGIC_US,
+  PCAP_RECORD_HLEN,
+  type ByteOrder,
+  type PcapResolution,
+} from './format';
 import { PcapngLayout } from './pcapng-writer';
 
 export type CaptureFormat = 'pcap' | 'pcapng';
@@ -25,14 +34,28 @@ export interface RecordLayout {
   /** Bytes one record of `capLen` captured bytes takes. */
   recordSize(capLen: number): number;
   /** Writes one record at `b[o]`, `recordSize(capLen)` bytes. */
-  write(b: Buffer, o: number, data: Uint8Array, off: number, capLen: number, origLen: number, sec: number, nsec: number): void;
+  write(
+    b: Buffer,
+    o: number,
+    data: Uint8Array,
+    off: number,
+    capLen: number,
+    origLen: number,
+    sec: number,
+    nsec: number,
+  ): void;
 }
 
 /** libpcap: a 24-byte global header, then a 16-byte header before each record's bytes. */
 class LibpcapLayout implements RecordLayout {
   readonly fileHeader = Buffer.alloc(PCAP_GLOBAL_HLEN);
 
-  constructor(private readonly le: boolean, private readonly ns: boolean, snaplen: number, linkType: number) {
+  constructor(
+    private readonly le: boolean,
+    private readonly ns: boolean,
+    snaplen: number,
+    linkType: number,
+  ) {
     const h = this.fileHeader;
     this.u32(h, 0, ns ? PCAP_MAGIC_NS : PCAP_MAGIC_US);
     this.u16(h, 4, 2);
@@ -56,7 +79,16 @@ class LibpcapLayout implements RecordLayout {
     return PCAP_RECORD_HLEN + capLen;
   }
 
-  write(b: Buffer, o: number, data: Uint8Array, off: number, capLen: number, origLen: number, sec: number, nsec: number): void {
+  write(
+    b: Buffer,
+    o: number,
+    data: Uint8Array,
+    off: number,
+    capLen: number,
+    origLen: number,
+    sec: number,
+    nsec: number,
+  ): void {
     this.u32(b, o, sec);
     this.u32(b, o + 4, this.ns ? nsec : Math.floor(nsec / 1e3));
     this.u32(b, o + 8, capLen);
@@ -76,14 +108,18 @@ export class PcapWriter {
   readonly format: CaptureFormat;
   packets = 0;
 
-  constructor(readonly path: string, opts: PcapWriterOptions = {}) {
+  constructor(
+    readonly path: string,
+    opts: PcapWriterOptions = {},
+  ) {
     this.format = opts.format ?? 'pcap';
     const le = (opts.byteOrder ?? 'le') === 'le';
     this.snaplen = opts.snaplen ?? DEFAULT_SNAPLEN;
     const linkType = opts.linkType ?? LINKTYPE_ETHERNET;
-    this.layout = this.format === 'pcapng'
-      ? new PcapngLayout(le, (opts.resolution ?? 'ns') === 'ns', this.snaplen, linkType)
-      : new LibpcapLayout(le, (opts.resolution ?? 'us') === 'ns', this.snaplen, linkType);
+    this.layout =
+      this.format === 'pcapng'
+        ? new PcapngLayout(le, (opts.resolution ?? 'ns') === 'ns', this.snaplen, linkType)
+        : new LibpcapLayout(le, (opts.resolution ?? 'us') === 'ns', this.snaplen, linkType);
     this.fd = openSync(path, 'w');
     writeSync(this.fd, this.layout.fileHeader);
   }

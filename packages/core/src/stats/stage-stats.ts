@@ -21,7 +21,11 @@ export class StageStats {
   readonly batchSize = new LogHistogram();
   busPending = 0;
 
-  constructor(readonly stage: string, public variant: string, readonly instance = stage) {}
+  constructor(
+    readonly stage: string,
+    public variant: string,
+    readonly instance = stage,
+  ) {}
 
   drop(reason: number, n = 1, bytes = 0): void {
     if (reason >= this.drops.length) throw new RangeError(`drop reason code ${reason} exceeds the table`);

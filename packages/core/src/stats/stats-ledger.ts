@@ -27,7 +27,10 @@ export class StatsLedger {
    * @param key the Redis key of this instance's ledger ('' keeps it in memory only)
    * @param stats the counters to persist (null: only the bus counters)
    */
-  constructor(readonly key: string, readonly stats: StageStats | null) {
+  constructor(
+    readonly key: string,
+    readonly stats: StageStats | null,
+  ) {
     this.saved = new Float64Array(stats ? stats.drops.length : 0);
     this.jsonOf = new Float64Array(stats ? stats.drops.length : 0);
     this.mark();
@@ -89,7 +92,8 @@ export class StatsLedger {
       s.bytesIn = Number(m[5]);
       s.bytesOut = Number(m[6]);
       s.drops.fill(0);
-      for (const [r, n] of Object.entries(JSON.parse(m[7]) as Record<string, number>)) s.drops[reasonCode(r)] = Number(n) || 0;
+      for (const [r, n] of Object.entries(JSON.parse(m[7]) as Record<string, number>))
+        s.drops[reasonCode(r)] = Number(n) || 0;
     }
     this.mark();
   }

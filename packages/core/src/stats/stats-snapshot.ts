@@ -46,7 +46,8 @@ export function histogramFromJson(j: HistogramJson, into = new LogHistogram()): 
   if (!j || !Array.isArray(j.buckets)) throw new TypeError('not a histogram snapshot');
   into.reset();
   for (const [i, c] of j.buckets) {
-    if (!Number.isInteger(i) || i < 0 || i >= into.counts.length || !(c >= 0)) throw new RangeError(`histogram bucket ${i} out of range`);
+    if (!Number.isInteger(i) || i < 0 || i >= into.counts.length || !(c >= 0))
+      throw new RangeError(`histogram bucket ${i} out of range`);
     into.counts[i] = c;
   }
   into.count = j.count;

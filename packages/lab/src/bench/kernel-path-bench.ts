@@ -5,7 +5,15 @@
 // the measured CPU the element billed, the lab's transport into the ring excluded.
 
 import {
-  Batch, CATEGORIES, Costs, FCS_LEN, StageStats, buildFrame, ipFromString, loadProfile, silentLogger,
+  Batch,
+  CATEGORIES,
+  Costs,
+  FCS_LEN,
+  StageStats,
+  buildFrame,
+  ipFromString,
+  loadProfile,
+  silentLogger,
   type ElementContext,
 } from '@vnflab/core';
 import { performance } from 'node:perf_hooks';
@@ -47,10 +55,18 @@ export interface BenchResult {
 
 /** A batch of UDP frames to port 80, one flow per slot, valid checksums. */
 export function templateBatch(size: number, count: number): Batch {
-  if (!Number.isInteger(size) || size < 64 || size > 1518) throw new Error(`bench: size ${size} must be an integer 64..1518`);
+  if (!Number.isInteger(size) || size < 64 || size > 1518)
+    throw new Error(`bench: size ${size} must be an integer 64..1518`);
   const b = Batch.allocate(count);
   for (let k = 0; k < count; k++) {
-    const f = buildFrame({ srcIp: ipFromString('10.1.0.1'), dstIp: ipFromString('10.0.0.100'), proto: 'udp', srcPort: 1024 + k, dstPort: 80, frameLen: size - FCS_LEN });
+    const f = buildFrame({
+      srcIp: ipFromString('10.1.0.1'),
+      dstIp: ipFromString('10.0.0.100'),
+      proto: 'udp',
+      srcPort: 1024 + k,
+      dstPort: 80,
+      frameLen: size - FCS_LEN,
+    });
     const i = b.append(f.length);
     f.copy(b.buf, b.offset(i));
   }
@@ -73,7 +89,11 @@ async function measure(spec: RowSpec, template: Batch, costs: Costs, packets: nu
     }
     return wall / 1e3;
   };
-  const ctxOf = (): ElementContext => ({ stats: new StageStats('kernel-path', spec.variant), costs, log: silentLogger });
+  const ctxOf = (): ElementContext => ({
+    stats: new StageStats('kernel-path', spec.variant),
+    costs,
+    log: silentLogger,
+  });
   await run(ctxOf(), Math.min(packets, 5000)); // warm-up: JIT, pool, ring
   const ctx = ctxOf();
   const wall = await run(ctx, packets);

@@ -10,7 +10,18 @@ import * as lbPackage from '@vnflab/lb';
 import type { Member } from '@vnflab/lb';
 
 // Bound once at load (docs/architecture.md, "Hot-path imports").
-const { Costs, ParsedFrame, StageStats, buildFrame, floorPass, flowHash, ipFromString, loadProfile, opsPerSecond: rate, silentLogger } = core;
+const {
+  Costs,
+  ParsedFrame,
+  StageStats,
+  buildFrame,
+  floorPass,
+  flowHash,
+  ipFromString,
+  loadProfile,
+  opsPerSecond: rate,
+  silentLogger,
+} = core;
 const { ConnTrack, LoadBalancer, MaglevTable, populate } = lbPackage;
 
 export interface LbBenchOptions {
@@ -57,7 +68,14 @@ function prebuiltBatches(flows: number, count: number): Batch[] {
   for (let k = 0; k < count; k++) {
     const b = core.Batch.allocate(BATCH, FRAME); // small slots: restoring a batch is one short copy
     for (let i = 0; i < BATCH; i++, f = (f + 1) % flows) {
-      const frame = buildFrame({ srcIp: (ipFromString('10.1.0.1') + Math.floor(f / 60000)) >>> 0, dstIp: vip, proto: 'udp', srcPort: 1024 + (f % 60000), dstPort: 80, frameLen: FRAME });
+      const frame = buildFrame({
+        srcIp: (ipFromString('10.1.0.1') + Math.floor(f / 60000)) >>> 0,
+        dstIp: vip,
+        proto: 'udp',
+        srcPort: 1024 + (f % 60000),
+        dstPort: 80,
+        frameLen: FRAME,
+      });
       frame.copy(b.buf, b.offset(b.append(FRAME)));
     }
     out.push(b);
@@ -110,9 +128,22 @@ export function runLbBench(opts: LbBenchOptions = {}): LbBenchResult {
   const miss = rate(ms, H, () => lookupAll(H, small));
 
   // --- element vs floor on 64-byte batches ---------------------------------------------------
-  const backends = Array.from({ length: N }, (_, i) => ({ name: `web-${i + 1}`, address: `10.0.1.${i + 1}`, port: 8080 }));
-  const lb = new LoadBalancer('maglev', { table_size: M, conntrack_size: 65536, idle_timeout: 0, vips: [{ name: 'web', address: '10.0.0.100', port: 80, protocols: ['udp'], backends }] });
-  const ctx: ElementContext = { stats: new StageStats('lb', 'maglev'), costs: new Costs(loadProfile('zero')), log: silentLogger };
+  const backends = Array.from({ length: N }, (_, i) => ({
+    name: `web-${i + 1}`,
+    address: `10.0.1.${i + 1}`,
+    port: 8080,
+  }));
+  const lb = new LoadBalancer('maglev', {
+    table_size: M,
+    conntrack_size: 65536,
+    idle_timeout: 0,
+    vips: [{ name: 'web', address: '10.0.0.100', port: 80, protocols: ['udp'], backends }],
+  });
+  const ctx: ElementContext = {
+    stats: new StageStats('lb', 'maglev'),
+    costs: new Costs(loadProfile('zero')),
+    log: silentLogger,
+  };
   const batches = prebuiltBatches(4096, 64);
   const pristine = batches.map((b) => Buffer.from(b.buf));
   let bi = 0;
@@ -178,12 +209,28 @@ export function lbBenchRows(r: LbBenchResult, floorPps?: number): string[][] {
   ];
   const floor = floorPps ?? r.floor_packets_per_s;
   const ratio = r.element_packets_per_s / floor;
-  rows.push(['lb element / floor', `${(ratio * 100).toFixed(1)} %`, `${floorPps ? 'foundation floor' : 'floor of this run'} ${mpps(floor)}; target >= 30 % ${ratio >= 0.3 ? 'met' : 'NOT MET'}`]);
+  rows.push([
+    'lb element / floor',
+    `${(ratio * 100).toFixed(1)} %`,
+    `${floorPps ? 'foundation floor' : 'floor of this run'} ${mpps(floor)}; target >= 30 % ${ratio >= 0.3 ? 'met' : 'NOT MET'}`,
+  ]);
   for (const n of [3, 10, 100, 1000]) {
     const ms = r.build_ms[n];
-    if (ms !== undefined) rows.push([`Maglev table build, M = ${r.table_size}, N = ${n}`, `${ms.toFixed(2)} ms`, n === 1000 ? `target < 20 ms ${ms < 20 ? 'met' : 'NOT MET'}` : '']);
+    if (ms !== undefined)
+      rows.push([
+        `Maglev table build, M = ${r.table_size}, N = ${n}`,
+        `${ms.toFixed(2)} ms`,
+        n === 1000 ? `target < 20 ms ${ms < 20 ? 'met' : 'NOT MET'}` : '',
+      ]);
   }
-  const all = Object.entries(r.build_ms).filter(([n]) => Number(n) >= 3 && Number(n) <= 100).map(([, ms]) => ms);
-  if (all.length) rows.push([`Maglev table build, N = 3..100`, `${Math.min(...all).toFixed(2)}..${Math.max(...all).toFixed(2)} ms`, 'min..max']);
+  const all = Object.entries(r.build_ms)
+    .filter(([n]) => Number(n) >= 3 && Number(n) <= 100)
+    .map(([, ms]) => ms);
+  if (all.length)
+    rows.push([
+      `Maglev table build, N = 3..100`,
+      `${Math.min(...all).toFixed(2)}..${Math.max(...all).toFixed(2)} ms`,
+      'min..max',
+    ]);
   return rows;
 }

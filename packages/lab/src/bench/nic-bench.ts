@@ -55,7 +55,13 @@ export interface NicBenchOptions {
   batchSize?: number;
 }
 
-async function runPoint(reg: StageRegistry, c: NicBenchCase, profile: string, seconds: number, batchSize: number): Promise<NicBenchPoint> {
+async function runPoint(
+  reg: StageRegistry,
+  c: NicBenchCase,
+  profile: string,
+  seconds: number,
+  batchSize: number,
+): Promise<NicBenchPoint> {
   const chain = validateChain(
     {
       name: 'nic-bench',
@@ -124,9 +130,17 @@ export async function nicBench(o: NicBenchOptions): Promise<{ rows: string[][]; 
   const points = [...runs.values()].map((list) => {
     const sorted = [...list].sort((a, b) => a.chain_pps - b.chain_pps);
     const med = sorted[Math.floor(sorted.length / 2)];
-    const mid = (f: (p: NicBenchPoint) => number): number => list.map(f).sort((a, b) => a - b)[Math.floor(list.length / 2)];
+    const mid = (f: (p: NicBenchPoint) => number): number =>
+      list.map(f).sort((a, b) => a - b)[Math.floor(list.length / 2)];
     const ns = mid((p) => p.nic_ns_per_packet);
-    return { ...med, nic_ns_per_packet: ns, nic_guest_ns_per_packet: mid((p) => p.nic_guest_ns_per_packet), nic_host_ns_per_packet: mid((p) => p.nic_host_ns_per_packet), nic_pps: ns > 0 ? 1e9 / ns : 0, accounting_closed: list.every((p) => p.accounting_closed) };
+    return {
+      ...med,
+      nic_ns_per_packet: ns,
+      nic_guest_ns_per_packet: mid((p) => p.nic_guest_ns_per_packet),
+      nic_host_ns_per_packet: mid((p) => p.nic_host_ns_per_packet),
+      nic_pps: ns > 0 ? 1e9 / ns : 0,
+      accounting_closed: list.every((p) => p.accounting_closed),
+    };
   });
   const f = (x: number, d = 2): string => x.toFixed(d);
   const rows = points.map((p) => [

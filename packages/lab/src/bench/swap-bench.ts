@@ -22,9 +22,15 @@ export interface SwapBenchOptions {
 }
 
 export const SWAP_SEQUENCE: [string, string][] = [
-  ['nic', 'virtio'], ['nic', 'emulated'], ['nic', 'native'], ['nic', 'passthrough'],
-  ['kernel-path', 'bypass'], ['kernel-path', 'kernel'],
-  ['lb', 'round-robin'], ['lb', 'hash-mod-n'], ['lb', 'maglev'],
+  ['nic', 'virtio'],
+  ['nic', 'emulated'],
+  ['nic', 'native'],
+  ['nic', 'passthrough'],
+  ['kernel-path', 'bypass'],
+  ['kernel-path', 'kernel'],
+  ['lb', 'round-robin'],
+  ['lb', 'hash-mod-n'],
+  ['lb', 'maglev'],
 ];
 
 export interface SwapBenchResult {
@@ -48,14 +54,31 @@ export async function runSwapBench(o: SwapBenchOptions): Promise<SwapBenchResult
   const rounds = o.rounds ?? (o.quick ? 1 : 3);
   const log = o.log ?? (() => undefined);
   const base = o.chain;
-  const chain = validateChain({
-    name: base.name, profile: base.profile, batch_size: base.batchSize, bus: base.bus,
-    stages: base.stages.map((s, i) => ({
-      stage: s.stage, name: s.name, variant: s.variant,
-      // paced below (PacedSource), the generator itself unlimited
-      settings: i === 0 ? { ...Object.fromEntries(Object.entries(s.settings).filter(([k]) => !['count', 'duration', 'pcap_in'].includes(k))), rate: 0 } : s.settings,
-    })),
-  }, o.registry, 'swap bench chain');
+  const chain = validateChain(
+    {
+      name: base.name,
+      profile: base.profile,
+      batch_size: base.batchSize,
+      bus: base.bus,
+      stages: base.stages.map((s, i) => ({
+        stage: s.stage,
+        name: s.name,
+        variant: s.variant,
+        // paced below (PacedSource), the generator itself unlimited
+        settings:
+          i === 0
+            ? {
+                ...Object.fromEntries(
+                  Object.entries(s.settings).filter(([k]) => !['count', 'duration', 'pcap_in'].includes(k)),
+                ),
+                rate: 0,
+              }
+            : s.settings,
+      })),
+    },
+    o.registry,
+    'swap bench chain',
+  );
   const sequence = SWAP_SEQUENCE.filter(([st]) => chain.stages.some((s) => s.stage === st || s.name === st));
   const ec = new EmbeddedChain(chain, o.registry);
   const paced = new PacedSource(ec.source, rate, chain.batchSize, chain.bus.bound);
@@ -73,7 +96,11 @@ export async function runSwapBench(o: SwapBenchOptions): Promise<SwapBenchResult
         const rep = await swapEmbedded(ec, o.registry, stage, variant);
         const due = (rate * (performance.now() - t0)) / 1e3;
         // beyond the pacing's slack: a stall the hop's buffer would absorb is caught up
-        swaps.push({ stage, ...rep, not_offered: Math.max(0, Math.round(due - (ec.source.sent - sent0) - paced.slack)) });
+        swaps.push({
+          stage,
+          ...rep,
+          not_offered: Math.max(0, Math.round(due - (ec.source.sent - sent0) - paced.slack)),
+        });
         await sleep(o.quick ? 150 : 300);
       }
     }
@@ -82,7 +109,14 @@ export async function runSwapBench(o: SwapBenchOptions): Promise<SwapBenchResult
     await run;
   }
   const s = summarize(chain.name, chain.profile, ec.stages, ec.elapsedSeconds());
-  return { rate_pps: rate, swaps, sent: s.sent, received: s.received, drops_total: s.drops_total, accounting_closed: s.accounting_closed };
+  return {
+    rate_pps: rate,
+    swaps,
+    sent: s.sent,
+    received: s.received,
+    drops_total: s.drops_total,
+    accounting_closed: s.accounting_closed,
+  };
 }
 
 const median = (xs: number[]): number => {

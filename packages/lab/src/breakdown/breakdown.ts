@@ -6,8 +6,14 @@
 
 import { cpus, platform, release } from 'node:os';
 import {
-  CATEGORIES, GROUPS, loadProfile, validateChain,
-  type Category, type Group, type StageEntry, type StageRegistry,
+  CATEGORIES,
+  GROUPS,
+  loadProfile,
+  validateChain,
+  type Category,
+  type Group,
+  type StageEntry,
+  type StageRegistry,
 } from '@vnflab/core';
 import { EmbeddedChain, summarize, type ChainStage, type RunSummary } from '@vnflab/runtime';
 import { GcMeter } from './gc-meter';
@@ -31,8 +37,20 @@ const WHAT: Record<ToggleKey, string> = {
   stack: 'protocol stack',
 };
 
-export const KERNEL_ROW: RowSpec = { name: 'kernel', label: 'Linux receive path, every mechanism on', variant: 'kernel', settings: {}, kind: 'preset' };
-export const BYPASS_ROW: RowSpec = { name: 'bypass', label: 'kernel bypass (poll, pool, zero copy, no stack)', variant: 'bypass', settings: {}, kind: 'preset' };
+export const KERNEL_ROW: RowSpec = {
+  name: 'kernel',
+  label: 'Linux receive path, every mechanism on',
+  variant: 'kernel',
+  settings: {},
+  kind: 'preset',
+};
+export const BYPASS_ROW: RowSpec = {
+  name: 'bypass',
+  label: 'kernel bypass (poll, pool, zero copy, no stack)',
+  variant: 'bypass',
+  settings: {},
+  kind: 'preset',
+};
 export const ABLATION_ROWS: RowSpec[] = TOGGLE_KEYS.map((k) => ({
   name: `-${k}`,
   label: `kernel without ${WHAT[k]} (${k}: ${OFF[k]})`,
@@ -41,8 +59,20 @@ export const ABLATION_ROWS: RowSpec[] = TOGGLE_KEYS.map((k) => ({
   kind: 'ablation' as const,
 }));
 export const MITIGATION_ROWS: RowSpec[] = [
-  { name: 'napi', label: 'kernel with NAPI (irq: napi:64)', variant: 'kernel', settings: { irq: 'napi:64' }, kind: 'mitigation' },
-  { name: 'recvmmsg', label: 'kernel with recvmmsg (syscall: batch:32)', variant: 'kernel', settings: { syscall: 'batch:32' }, kind: 'mitigation' },
+  {
+    name: 'napi',
+    label: 'kernel with NAPI (irq: napi:64)',
+    variant: 'kernel',
+    settings: { irq: 'napi:64' },
+    kind: 'mitigation',
+  },
+  {
+    name: 'recvmmsg',
+    label: 'kernel with recvmmsg (syscall: batch:32)',
+    variant: 'kernel',
+    settings: { syscall: 'batch:32' },
+    kind: 'mitigation',
+  },
 ];
 
 export function defaultRows(mitigations = true): RowSpec[] {
@@ -131,9 +161,28 @@ export interface BreakdownReport {
   machine: { cpus: number; cpu_model: string; node: string; os: string };
   rows: BreakdownRow[];
   comparison: {
-    mtcp: { source: string; published: MtcpShares & { kernel: number }; ours_kernel_mode: (MtcpShares & { kernel: number }) | null; ours_bypass_mode: (MtcpShares & { kernel: number }) | null };
-    netmap: { source: string; budget_ns: number; published_multiple: readonly [number, number]; ours_kernel_ns_per_packet: number | null; ours_multiple: number | null; ours_bypass_multiple: number | null };
-    xdp: { source: string; dpdk_mpps: number; linux_mpps: number; published_ratio: number; ours_kernel_capacity_mpps: number | null; ours_bypass_capacity_mpps: number | null };
+    mtcp: {
+      source: string;
+      published: MtcpShares & { kernel: number };
+      ours_kernel_mode: (MtcpShares & { kernel: number }) | null;
+      ours_bypass_mode: (MtcpShares & { kernel: number }) | null;
+    };
+    netmap: {
+      source: string;
+      budget_ns: number;
+      published_multiple: readonly [number, number];
+      ours_kernel_ns_per_packet: number | null;
+      ours_multiple: number | null;
+      ours_bypass_multiple: number | null;
+    };
+    xdp: {
+      source: string;
+      dpdk_mpps: number;
+      linux_mpps: number;
+      published_ratio: number;
+      ours_kernel_capacity_mpps: number | null;
+      ours_bypass_capacity_mpps: number | null;
+    };
     /** Bypass over kernel: receive-path capacity per core, and whole-chain packets/s. */
     bypass_over_kernel: { capacity: number | null; throughput: number | null; published_xdp: number };
   };
@@ -144,7 +193,13 @@ function isStage(s: ChainStage, stage: string): boolean {
   return s.stage === stage;
 }
 
-function chainFor(o: BreakdownOptions, row: RowSpec, size: number | 'imix', durationS: number, profile: string): unknown {
+function chainFor(
+  o: BreakdownOptions,
+  row: RowSpec,
+  size: number | 'imix',
+  durationS: number,
+  profile: string,
+): unknown {
   const middle = o.middle ?? [{ stage: 'kernel-path' }];
   const kp = middle.filter((s) => s.stage === 'kernel-path').length;
   if (kp !== 1) throw new Error(`breakdown: the middle stages must hold exactly one kernel-path (found ${kp})`);
@@ -173,7 +228,10 @@ function perPacket(rec: Record<string, number>, n: number): Record<string, numbe
 }
 
 /** A nic's CPU per packet split into the guest's categories and host (the lab's transport in neither). */
-function nicGuestHost(ns: Float64Array, packetsIn: number): { guest_ns_per_packet: number; host_ns_per_packet: number } {
+function nicGuestHost(
+  ns: Float64Array,
+  packetsIn: number,
+): { guest_ns_per_packet: number; host_ns_per_packet: number } {
   const n = Math.max(1, packetsIn);
   const host = ns[CATEGORIES.indexOf('host')];
   const bus = ns[CATEGORIES.indexOf('bus')];
@@ -181,7 +239,12 @@ function nicGuestHost(ns: Float64Array, packetsIn: number): { guest_ns_per_packe
 }
 
 /** Builds a row from a finished chain. */
-export function rowFromChain(spec: RowSpec, chain: EmbeddedChain, summary: RunSummary, gc = { ns: 0, count: 0 }): BreakdownRow {
+export function rowFromChain(
+  spec: RowSpec,
+  chain: EmbeddedChain,
+  summary: RunSummary,
+  gc = { ns: 0, count: 0 },
+): BreakdownRow {
   const stages = chain.stages;
   const kpIndex = stages.findIndex((s) => isStage(s, 'kernel-path'));
   if (kpIndex < 0) throw new Error('breakdown: the chain has no kernel-path stage');
@@ -201,7 +264,8 @@ export function rowFromChain(spec: RowSpec, chain: EmbeddedChain, summary: RunSu
   // mTCP's groups are the guest's CPU: KVM's host threads stand apart, as the lab's transport does
   const guest = total - bus - cat('host');
   const share = {} as Record<Group, number>;
-  for (const [g, cats] of Object.entries(GROUPS) as [Group, readonly Category[]][]) share[g] = total > 0 ? cats.reduce((a, c) => a + cat(c), 0) / total : 0;
+  for (const [g, cats] of Object.entries(GROUPS) as [Group, readonly Category[]][])
+    share[g] = total > 0 ? cats.reduce((a, c) => a + cat(c), 0) / total : 0;
   const cpuShare = {} as MtcpShares;
   for (const g of MTCP_GROUPS) cpuShare[g] = guest > 0 ? (share[g] * total) / guest : 0;
   const nicStage = stages.find((s) => isStage(s, 'nic'));
@@ -269,7 +333,8 @@ export async function runBreakdown(o: BreakdownOptions): Promise<BreakdownReport
   const size = o.size ?? 64;
   const durationS = o.durationS ?? 1;
   if (!(durationS > 0)) throw new Error(`breakdown: duration ${durationS} must be > 0 seconds`);
-  if (size !== 'imix' && !(Number.isInteger(size) && size >= 64 && size <= 1518)) throw new Error(`breakdown: size ${size} must be 64..1518 or imix`);
+  if (size !== 'imix' && !(Number.isInteger(size) && size >= 64 && size <= 1518))
+    throw new Error(`breakdown: size ${size} must be 64..1518 or imix`);
   const profileName = o.profile ?? 'linux-3.10-xeon';
   const profile = loadProfile(profileName);
   const specs = o.rows ?? defaultRows(o.mitigations !== false);
@@ -283,7 +348,9 @@ export async function runBreakdown(o: BreakdownOptions): Promise<BreakdownReport
     o.onRow?.(row);
   }
   const kernel = rows.find((r) => r.name === KERNEL_ROW.name);
-  if (kernel) for (const r of rows) if (r.kind !== 'preset') r.saves_ns_per_packet = kernel.kernel_path.ns_per_packet - r.kernel_path.ns_per_packet;
+  if (kernel)
+    for (const r of rows)
+      if (r.kind !== 'preset') r.saves_ns_per_packet = kernel.kernel_path.ns_per_packet - r.kernel_path.ns_per_packet;
   const costs: Record<string, number> = {};
   for (const [k, v] of Object.entries(profile.costs)) costs[k] = v.ns;
   const c = cpus();
@@ -292,7 +359,12 @@ export async function runBreakdown(o: BreakdownOptions): Promise<BreakdownReport
     size,
     duration_s_per_row: durationS,
     chain: ['traffic-gen', ...(o.middle ?? [{ stage: 'kernel-path' }]).map((s) => s.name ?? s.stage), 'backends'],
-    machine: { cpus: c.length, cpu_model: c[0]?.model ?? 'unknown', node: process.version, os: `${platform()} ${release()}` },
+    machine: {
+      cpus: c.length,
+      cpu_model: c[0]?.model ?? 'unknown',
+      node: process.version,
+      os: `${platform()} ${release()}`,
+    },
     rows,
     comparison: compare(rows),
     notes: [],
@@ -304,7 +376,11 @@ export async function runBreakdown(o: BreakdownOptions): Promise<BreakdownReport
 /** Modelled (cost profile) nanoseconds per packet, from the row's events. */
 function modelledPerPacket(row: BreakdownRow, costs: Record<string, number>): number {
   const e = row.kernel_path.events_per_packet;
-  return (e.interrupt ?? 0) * (costs.irq_entry ?? 0) + (e.syscall ?? 0) * (costs.syscall ?? 0) + (e.context_switch ?? 0) * (costs.context_switch ?? 0);
+  return (
+    (e.interrupt ?? 0) * (costs.irq_entry ?? 0) +
+    (e.syscall ?? 0) * (costs.syscall ?? 0) +
+    (e.context_switch ?? 0) * (costs.context_switch ?? 0)
+  );
 }
 
 function withKernel(s: MtcpShares): MtcpShares & { kernel: number } {
@@ -362,7 +438,9 @@ function explain(r: BreakdownReport): string[] {
   const ours = r.comparison.mtcp.ours_kernel_mode;
   const costs = r.profile.costs_ns;
   const modelled = `irq_entry ${costs.irq_entry} ns, syscall ${costs.syscall} ns, context_switch ${costs.context_switch} ns`;
-  notes.push(`Profile ${r.profile.name} (${modelled}): constants from their cited sources, never tuned to these papers.`);
+  notes.push(
+    `Profile ${r.profile.name} (${modelled}): constants from their cited sources, never tuned to these papers.`,
+  );
   if (k && ours) {
     const d = ours.kernel - PUBLISHED.mtcp.kernel;
     notes.push(
@@ -389,12 +467,18 @@ function explain(r: BreakdownReport): string[] {
             : `${head} the profile's per-event costs (${modelled}) are what is spent; with small or zero costs only the mechanisms' own JavaScript work remains.`,
         );
       } else if (g === 'application') {
-        notes.push(`${head} our application is ${k.system.application.join(', ')}, a JavaScript packet handler (parsing, checksum check, latency probe), not lighttpd serving a file; its share follows its own per-packet work.`);
+        notes.push(
+          `${head} our application is ${k.system.application.join(', ')}, a JavaScript packet handler (parsing, checksum check, latency probe), not lighttpd serving a file; its share follows its own per-packet work.`,
+        );
       } else {
-        notes.push(`${head} our driver is a descriptor ring read in JavaScript (DD bits, refill, doorbell), without the hardware and cache effects of a real NIC.`);
+        notes.push(
+          `${head} our driver is a descriptor ring read in JavaScript (DD bits, refill, doorbell), without the hardware and cache effects of a real NIC.`,
+        );
       }
     }
-    notes.push(`The lab's transport into the ring (bus) was ${pct(k.system.share_of_measured.lab_transport)} of measured CPU in kernel mode and is left out of the mTCP shares.`);
+    notes.push(
+      `The lab's transport into the ring (bus) was ${pct(k.system.share_of_measured.lab_transport)} of measured CPU in kernel mode and is left out of the mTCP shares.`,
+    );
   }
   const noAlloc = r.rows.find((x) => x.name === '-alloc');
   if (k && noAlloc && noAlloc.saves_ns_per_packet !== null) {
@@ -404,7 +488,9 @@ function explain(r: BreakdownReport): string[] {
         `what the category misses is work the fresh objects cause later, elsewhere: collection (GC pauses ${k.gc.ns_per_packet.toFixed(0)} ns/packet in kernel mode, ${noAlloc.gc.ns_per_packet.toFixed(0)} with a pool) and cache misses on new memory.`,
     );
   }
-  notes.push('CPU time is the monotonic clock around each pass on this thread: on a loaded machine, time the thread was preempted counts too. Compare rows of one run; repeat on a quiet machine for published numbers.');
+  notes.push(
+    'CPU time is the monotonic clock around each pass on this thread: on a loaded machine, time the thread was preempted counts too. Compare rows of one run; repeat on a quiet machine for published numbers.',
+  );
   const nm = r.comparison.netmap;
   const modelledNs = k ? modelledPerPacket(k, costs) : 0;
   if (nm.ours_multiple !== null) {
@@ -430,7 +516,9 @@ function explain(r: BreakdownReport): string[] {
     );
   }
   if (bk.throughput !== null) {
-    notes.push(`Whole-chain packets/s ratio ${bk.throughput.toFixed(1)}x is lower than the per-core ratio: the generator and the backends share the same thread and do not get faster with bypass.`);
+    notes.push(
+      `Whole-chain packets/s ratio ${bk.throughput.toFixed(1)}x is lower than the per-core ratio: the generator and the backends share the same thread and do not get faster with bypass.`,
+    );
   }
   return notes;
 }
@@ -449,14 +537,26 @@ function mpps(pps: number): string {
 export function formatBreakdown(r: BreakdownReport): string {
   const lines: string[] = [];
   const m = r.machine;
-  lines.push(`vnflab breakdown: ${r.size === 'imix' ? 'IMIX' : `${r.size} B`} frames, profile ${r.profile.name}, ${r.duration_s_per_row} s per row, chain ${r.chain.join(' > ')}`);
+  lines.push(
+    `vnflab breakdown: ${r.size === 'imix' ? 'IMIX' : `${r.size} B`} frames, profile ${r.profile.name}, ${r.duration_s_per_row} s per row, chain ${r.chain.join(' > ')}`,
+  );
   lines.push(`machine: ${m.cpus} x ${m.cpu_model}, node ${m.node}, ${m.os}`);
   lines.push('');
   const head = [
-    pad('row', 34), pad('chain Mpps', 11, true), pad('kp ns/pkt', 10, true), pad('kp Mpps/core', 13, true),
-    pad('saves', 7, true), pad('GC', 6, true), pad('nic guest/host', 15, true),
-    pad('pkt I/O', 8, true), pad('kernel', 7, true), pad('TCP/IP', 7, true), pad('app', 6, true), pad('| bus', 7, true),
-    pad('closed', 8, true), '  events per packet',
+    pad('row', 34),
+    pad('chain Mpps', 11, true),
+    pad('kp ns/pkt', 10, true),
+    pad('kp Mpps/core', 13, true),
+    pad('saves', 7, true),
+    pad('GC', 6, true),
+    pad('nic guest/host', 15, true),
+    pad('pkt I/O', 8, true),
+    pad('kernel', 7, true),
+    pad('TCP/IP', 7, true),
+    pad('app', 6, true),
+    pad('| bus', 7, true),
+    pad('closed', 8, true),
+    '  events per packet',
   ].join('');
   lines.push(head);
   lines.push('-'.repeat(head.length + 20));
@@ -473,7 +573,11 @@ export function formatBreakdown(r: BreakdownReport): string {
         pad(mpps(row.kernel_path.capacity_pps), 13, true),
         pad(row.saves_ns_per_packet === null ? '' : row.saves_ns_per_packet.toFixed(0), 7, true),
         pad(row.gc.ns_per_packet.toFixed(0), 6, true),
-        pad(row.nic ? `${row.nic.guest_ns_per_packet.toFixed(0)}/${row.nic.host_ns_per_packet.toFixed(0)}` : '-', 15, true),
+        pad(
+          row.nic ? `${row.nic.guest_ns_per_packet.toFixed(0)}/${row.nic.host_ns_per_packet.toFixed(0)}` : '-',
+          15,
+          true,
+        ),
         pad(pct(s.packet_io), 8, true),
         pad(pct(s.kernel_without_tcpip), 7, true),
         pad(pct(s.tcpip), 7, true),
@@ -486,21 +590,36 @@ export function formatBreakdown(r: BreakdownReport): string {
   }
   lines.push('');
   lines.push('Rows: ' + r.rows.map((x) => `${x.name} = ${x.label}`).join('; '));
-  lines.push('kp = the kernel-path stage alone (lab transport excluded); saves = kp ns/pkt saved against the kernel row; GC = collector pauses per packet, already inside the other columns; nic guest/host = the nic\'s CPU per packet in the guest and in KVM\'s host threads (vhost-net, QEMU, the host NIC driver).');
-  lines.push('Shares are of the guest\'s measured CPU of ' + (r.rows[0]?.system.stages.join(', ') ?? '-') + ', grouped as mTCP Figure 1; bus (the lab\'s transport) and host (KVM\'s host threads) are shown apart.');
+  lines.push(
+    "kp = the kernel-path stage alone (lab transport excluded); saves = kp ns/pkt saved against the kernel row; GC = collector pauses per packet, already inside the other columns; nic guest/host = the nic's CPU per packet in the guest and in KVM's host threads (vhost-net, QEMU, the host NIC driver).",
+  );
+  lines.push(
+    "Shares are of the guest's measured CPU of " +
+      (r.rows[0]?.system.stages.join(', ') ?? '-') +
+      ", grouped as mTCP Figure 1; bus (the lab's transport) and host (KVM's host threads) are shown apart.",
+  );
   lines.push('');
   lines.push('Published figures beside ours');
   const c = r.comparison;
   const pub = c.mtcp.published;
   const ours = c.mtcp.ours_kernel_mode;
-  lines.push(`  mTCP Fig. 1 (recalled): packet I/O ${pct(pub.packet_io)}, kernel w/o TCP/IP ${pct(pub.kernel_without_tcpip)}, TCP/IP ${pct(pub.tcpip)}, application ${pct(pub.application)}; kernel ${pct(pub.kernel)}`);
-  if (ours) lines.push(`  ours, kernel mode:      packet I/O ${pct(ours.packet_io)}, kernel w/o TCP/IP ${pct(ours.kernel_without_tcpip)}, TCP/IP ${pct(ours.tcpip)}, application ${pct(ours.application)}; kernel ${pct(ours.kernel)}`);
+  lines.push(
+    `  mTCP Fig. 1 (recalled): packet I/O ${pct(pub.packet_io)}, kernel w/o TCP/IP ${pct(pub.kernel_without_tcpip)}, TCP/IP ${pct(pub.tcpip)}, application ${pct(pub.application)}; kernel ${pct(pub.kernel)}`,
+  );
+  if (ours)
+    lines.push(
+      `  ours, kernel mode:      packet I/O ${pct(ours.packet_io)}, kernel w/o TCP/IP ${pct(ours.kernel_without_tcpip)}, TCP/IP ${pct(ours.tcpip)}, application ${pct(ours.application)}; kernel ${pct(ours.kernel)}`,
+    );
   if (c.mtcp.ours_bypass_mode) {
     const b = c.mtcp.ours_bypass_mode;
-    lines.push(`  ours, bypass mode:      packet I/O ${pct(b.packet_io)}, kernel w/o TCP/IP ${pct(b.kernel_without_tcpip)}, TCP/IP ${pct(b.tcpip)}, application ${pct(b.application)}; kernel ${pct(b.kernel)}`);
+    lines.push(
+      `  ours, bypass mode:      packet I/O ${pct(b.packet_io)}, kernel w/o TCP/IP ${pct(b.kernel_without_tcpip)}, TCP/IP ${pct(b.tcpip)}, application ${pct(b.application)}; kernel ${pct(b.kernel)}`,
+    );
   }
   if (c.netmap.ours_multiple !== null) {
-    lines.push(`  netmap: budget ${c.netmap.budget_ns} ns/packet (10 GbE, 64 B), an OS takes 10-20x; ours: kernel ${c.netmap.ours_kernel_ns_per_packet!.toFixed(0)} ns = ${c.netmap.ours_multiple.toFixed(1)}x, bypass ${c.netmap.ours_bypass_multiple?.toFixed(1) ?? '-'}x`);
+    lines.push(
+      `  netmap: budget ${c.netmap.budget_ns} ns/packet (10 GbE, 64 B), an OS takes 10-20x; ours: kernel ${c.netmap.ours_kernel_ns_per_packet!.toFixed(0)} ns = ${c.netmap.ours_multiple.toFixed(1)}x, bypass ${c.netmap.ours_bypass_multiple?.toFixed(1) ?? '-'}x`,
+    );
   }
   const x = c.xdp;
   lines.push(

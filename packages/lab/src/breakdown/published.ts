@@ -3,14 +3,16 @@
 
 export const PUBLISHED = {
   mtcp: {
-    source: 'mTCP (Jeong et al., NSDI 2014), Figure 1: lighttpd serving a 64 B file on Linux 3.10 (group shares recalled, not checked against the paper)',
+    source:
+      'mTCP (Jeong et al., NSDI 2014), Figure 1: lighttpd serving a 64 B file on Linux 3.10 (group shares recalled, not checked against the paper)',
     // CPU share per mTCP group; kernel = everything but the application
     shares: { packet_io: 0.04, kernel_without_tcpip: 0.45, tcpip: 0.34, application: 0.17 },
     kernel: 0.83,
     application: 0.17,
   },
   netmap: {
-    source: 'netmap (Rizzo, USENIX ATC 2012): 10 GbE at 64 B is 14.88 Mpps, 67.2 ns per packet; an OS takes 10-20x that per packet',
+    source:
+      'netmap (Rizzo, USENIX ATC 2012): 10 GbE at 64 B is 14.88 Mpps, 67.2 ns per packet; an OS takes 10-20x that per packet',
     budgetNs: 67.2,
     osMultiple: [10, 20] as const,
   },

@@ -37,7 +37,11 @@ export interface CompareProgress {
   last?: CompareResult;
 }
 
-export async function runCompare(plan: ComparePlan, backend: CompareBackend, onProgress: (p: CompareProgress) => void = () => undefined): Promise<CompareReport> {
+export async function runCompare(
+  plan: ComparePlan,
+  backend: CompareBackend,
+  onProgress: (p: CompareProgress) => void = () => undefined,
+): Promise<CompareReport> {
   const cells = plan.variants.length * plan.sizes.length;
   const perCell = plan.ndr ? 1 + ndrTrialBound(plan.ndr) : 1;
   let total = cells * perCell;
@@ -59,7 +63,12 @@ export async function runCompare(plan: ComparePlan, backend: CompareBackend, onP
         let trials = 0;
         const { best } = await searchNdr(
           (rate) => {
-            onProgress({ done, total, stepS, label: `${cell} NDR ${rate > 0 ? `trial at ${Math.round(rate)} pps` : 'upper bound (unlimited)'}` });
+            onProgress({
+              done,
+              total,
+              stepS,
+              label: `${cell} NDR ${rate > 0 ? `trial at ${Math.round(rate)} pps` : 'upper bound (unlimited)'}`,
+            });
             return backend.measure(variant, size, rate);
           },
           plan.ndr,

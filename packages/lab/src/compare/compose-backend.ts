@@ -21,7 +21,9 @@ export async function composeBackend(o: ComposeBackendOptions): Promise<CompareB
   const view = await o.controller.chain();
   const st = view.stages.find((s) => s.stage === o.stage || s.name === o.stage);
   if (!st || st.containers.length === 0) {
-    throw new Error(`the controller's project ${view.project} has no ${o.stage} container (stages: ${view.stages.map((s) => s.stage).join(', ')})`);
+    throw new Error(
+      `the controller's project ${view.project} has no ${o.stage} container (stages: ${view.stages.map((s) => s.stage).join(', ')})`,
+    );
   }
   return {
     mode: 'compose',

@@ -5,7 +5,15 @@ import type { ResolvedChain, StageRegistry } from '@vnflab/core';
 import type { CompareBackend } from './compare';
 import { runEmbeddedTrial, trialChain } from './embedded-trial';
 
-export function embeddedBackend(o: { registry: StageRegistry; base: ResolvedChain; stage: string; variants: string[]; warmupS: number; durationS: number; where?: string }): CompareBackend {
+export function embeddedBackend(o: {
+  registry: StageRegistry;
+  base: ResolvedChain;
+  stage: string;
+  variants: string[];
+  warmupS: number;
+  durationS: number;
+  where?: string;
+}): CompareBackend {
   // every variant's chain is checked before the first trial, so a bad one fails in a second, not after an hour
   for (const v of o.variants) trialChain({ ...o, variant: v, size: 64, rate: 0 });
   return {
@@ -13,6 +21,17 @@ export function embeddedBackend(o: { registry: StageRegistry; base: ResolvedChai
     chain: o.base.name,
     profile: o.base.profile,
     batchSize: o.base.batchSize,
-    measure: (variant, size, rate) => runEmbeddedTrial({ registry: o.registry, base: o.base, stage: o.stage, variant, size, rate, warmupS: o.warmupS, durationS: o.durationS, where: o.where }),
+    measure: (variant, size, rate) =>
+      runEmbeddedTrial({
+        registry: o.registry,
+        base: o.base,
+        stage: o.stage,
+        variant,
+        size,
+        rate,
+        warmupS: o.warmupS,
+        durationS: o.durationS,
+        where: o.where,
+      }),
   };
 }

@@ -25,8 +25,17 @@ export interface EmbeddedTrial {
 
 /** The chain of a trial: the base chain with the variant and the traffic set; errors name the key. */
 export function trialChain(t: EmbeddedTrial): { chain: ResolvedChain; stageIndex: number } {
-  const at = t.base.stages.findIndex((s) => s.name === t.stage) >= 0 ? t.base.stages.findIndex((s) => s.name === t.stage) : t.base.stages.findIndex((s) => s.stage === t.stage);
-  if (at <= 0) throw new ConfigError(`${t.where ?? 'chain'}: no stage "${t.stage}" to compare (stages: ${t.base.stages.slice(1).map((s) => s.name).join(', ')})`);
+  const at =
+    t.base.stages.findIndex((s) => s.name === t.stage) >= 0
+      ? t.base.stages.findIndex((s) => s.name === t.stage)
+      : t.base.stages.findIndex((s) => s.stage === t.stage);
+  if (at <= 0)
+    throw new ConfigError(
+      `${t.where ?? 'chain'}: no stage "${t.stage}" to compare (stages: ${t.base.stages
+        .slice(1)
+        .map((s) => s.name)
+        .join(', ')})`,
+    );
   const tg = { ...t.base.stages[0].settings };
   // the comparison drives the traffic: synthetic frames, unbounded, at the size and rate given
   for (const k of ['count', 'duration', 'pcap_in', 'pcap_timing', 'pcap_speed', 'pcap_loop']) delete tg[k];
@@ -34,18 +43,29 @@ export function trialChain(t: EmbeddedTrial): { chain: ResolvedChain; stageIndex
   // a set rate is paced by PacedSource (whole batches), the generator itself runs unlimited
   tg.rate = 0;
   try {
-    const chain = validateChain({
-      name: t.base.name,
-      description: t.base.description,
-      profile: t.base.profile,
-      batch_size: t.base.batchSize,
-      bus: t.base.bus,
-      stages: t.base.stages.map((s, i) => ({ stage: s.stage, name: s.name, variant: i === at ? t.variant : s.variant, settings: i === 0 ? tg : s.settings })),
-    }, t.registry, t.where);
+    const chain = validateChain(
+      {
+        name: t.base.name,
+        description: t.base.description,
+        profile: t.base.profile,
+        batch_size: t.base.batchSize,
+        bus: t.base.bus,
+        stages: t.base.stages.map((s, i) => ({
+          stage: s.stage,
+          name: s.name,
+          variant: i === at ? t.variant : s.variant,
+          settings: i === 0 ? tg : s.settings,
+        })),
+      },
+      t.registry,
+      t.where,
+    );
     return { chain, stageIndex: at };
   } catch (e) {
     if (e instanceof ConfigError && e.message.includes(`stages[${at}]`)) {
-      throw new ConfigError(`${e.message} (the chain's ${t.base.stages[at].name} settings must suit every variant compared; ${t.variant} refuses them)`);
+      throw new ConfigError(
+        `${e.message} (the chain's ${t.base.stages[at].name} settings must suit every variant compared; ${t.variant} refuses them)`,
+      );
     }
     throw e;
   }
@@ -65,7 +85,13 @@ export async function runEmbeddedTrial(t: EmbeddedTrial): Promise<CompareResult>
     const a = readChainCounters(ec);
     await sleep(t.durationS * 1e3);
     const b = readChainCounters(ec);
-    return windowResult(ec, a, b, { stageIndex, variant: ec.stages[stageIndex].variant, size: t.size, rate: t.rate, slack: paced?.slack ?? 0 });
+    return windowResult(ec, a, b, {
+      stageIndex,
+      variant: ec.stages[stageIndex].variant,
+      size: t.size,
+      rate: t.rate,
+      slack: paced?.slack ?? 0,
+    });
   } finally {
     ec.stop();
     await run;

@@ -74,7 +74,8 @@ export function windowResult(ec: EmbeddedChain, a: ChainCounters, b: ChainCounte
     }
     if (Object.keys(d).length) drops[s.name] = d;
     // the generator and the backends are the lab's instruments, outside the system under test
-    if (i > 0 && i < last) for (let c = 0; c < chainNs.length; c++) chainNs[c] += b.stages[i].cpu[c] - a.stages[i].cpu[c];
+    if (i > 0 && i < last)
+      for (let c = 0; c < chainNs.length; c++) chainNs[c] += b.stages[i].cpu[c] - a.stages[i].cpu[c];
   });
   const st = w.stageIndex;
   const stageSeconds: Record<string, number> = {};

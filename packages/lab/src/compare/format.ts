@@ -15,7 +15,10 @@ export const GROUP_LABELS: Record<string, string> = {
 export function guestHostNs(cpu: CpuWindow): { guest: number; host: number } {
   const sh = cpu.stage_share;
   const host = sh.host ?? 0;
-  return { guest: cpu.stage_ns_per_packet * (1 - host - (sh.lab_transport ?? 0)), host: cpu.stage_ns_per_packet * host };
+  return {
+    guest: cpu.stage_ns_per_packet * (1 - host - (sh.lab_transport ?? 0)),
+    host: cpu.stage_ns_per_packet * host,
+  };
 }
 
 export function pps(x: number): string {
@@ -34,4 +37,3 @@ export function seconds(s: number): string {
 export const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
 
 export const sizeLabel = (s: FrameSize): string => (s === 'imix' ? 'IMIX' : `${s} B`);
-

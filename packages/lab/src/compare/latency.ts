@@ -57,5 +57,13 @@ export function latencyFromCumulative(buckets: [number, number][], sumS: number)
     last = c;
   }
   const highest = finite.find(([, c]) => c >= total);
-  return { p50: q(0.5), p90: q(0.9), p99: q(0.99), max: highest ? highest[0] : (finite[finite.length - 1]?.[0] ?? 0), mean: sumS / total, count: total, cdf };
+  return {
+    p50: q(0.5),
+    p90: q(0.9),
+    p99: q(0.99),
+    max: highest ? highest[0] : (finite[finite.length - 1]?.[0] ?? 0),
+    mean: sumS / total,
+    count: total,
+    cdf,
+  };
 }

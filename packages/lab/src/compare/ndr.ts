@@ -46,7 +46,14 @@ export async function searchNdr(
     const rate = Math.max(1, Math.round((lo + hi) / 2));
     const r = await measure(rate);
     const passed = trialPassed(r, o.lossTolerance);
-    trials.push({ rate_pps: rate, sent: r.sent, received: r.received, drops: r.drops_total, not_sent: r.not_sent, passed });
+    trials.push({
+      rate_pps: rate,
+      sent: r.sent,
+      received: r.received,
+      drops: r.drops_total,
+      not_sent: r.not_sent,
+      passed,
+    });
     onTrial?.(r, passed);
     if (passed) {
       lo = rate;

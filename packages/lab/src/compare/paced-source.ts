@@ -16,7 +16,12 @@ export class PacedSource implements Source {
    * @param batch packets per batch (the pool's batch capacity)
    * @param burstBatches how many batches the bucket holds
    */
-  constructor(private readonly inner: Source, readonly rate: number, private readonly batch: number, readonly burstBatches = 4) {
+  constructor(
+    private readonly inner: Source,
+    readonly rate: number,
+    private readonly batch: number,
+    readonly burstBatches = 4,
+  ) {
     if (!(rate > 0)) throw new RangeError('PacedSource needs a rate above 0');
   }
 

@@ -27,8 +27,13 @@ export class PrometheusClient {
       const c = (e as Error & { cause?: { code?: string; message?: string } }).cause;
       throw new Error(`cannot reach Prometheus at ${this.base}: ${c?.code ?? c?.message ?? (e as Error).message}`);
     }
-    const j = (await res.json().catch(() => ({}))) as { status?: string; error?: string; data?: { resultType: string; result: Vector } };
-    if (j.status !== 'success' || !j.data) throw new Error(`Prometheus query failed (${res.status}): ${j.error ?? 'no answer'}: ${q}`);
+    const j = (await res.json().catch(() => ({}))) as {
+      status?: string;
+      error?: string;
+      data?: { resultType: string; result: Vector };
+    };
+    if (j.status !== 'success' || !j.data)
+      throw new Error(`Prometheus query failed (${res.status}): ${j.error ?? 'no answer'}: ${q}`);
     return j.data.result;
   }
 }
@@ -47,7 +52,10 @@ export interface PrometheusWindow {
 }
 
 /** Counters of the window, by label; stages outside the system under test are the generator and the backends. */
-export async function prometheusResult(p: PrometheusClient, w: PrometheusWindow): Promise<CompareResult & { seen_variants: Record<string, number> }> {
+export async function prometheusResult(
+  p: PrometheusClient,
+  w: PrometheusWindow,
+): Promise<CompareResult & { seen_variants: Record<string, number> }> {
   const W = `${Math.max(1, Math.round(w.windowS))}s`;
   const st = JSON.stringify(w.stage);
   const inc = (m: string): string => `increase(${m}[${W}])`;
@@ -57,19 +65,20 @@ export async function prometheusResult(p: PrometheusClient, w: PrometheusWindow)
     for (const r of await p.query(q, w.end)) out[r.metric[label] ?? ''] = num(r.value);
     return out;
   };
-  const [sent, sentBytes, received, stageIn, stageCpu, chainCpu, events, seen, e2eBuckets, e2eSum, dropRows] = await Promise.all([
-    one(`sum(${inc('vnflab_packets_total{stage="traffic-gen",direction="out"}')})`),
-    one(`sum(${inc('vnflab_bytes_total{stage="traffic-gen",direction="out"}')})`),
-    one(`sum(${inc('vnflab_packets_total{stage="backends",direction="out"}')})`),
-    one(`sum(${inc(`vnflab_packets_total{stage=${st},direction="in"}`)})`),
-    by(`sum by (category) (${inc(`vnflab_cpu_seconds_total{stage=${st}}`)})`, 'category'),
-    by(`sum by (category) (${inc('vnflab_cpu_seconds_total{stage!~"traffic-gen|backends"}')})`, 'category'),
-    by(`sum by (event) (${inc(`vnflab_events_total{stage=${st}}`)})`, 'event'),
-    by(`sum by (variant) (${inc(`vnflab_packets_total{stage=${st},direction="in"}`)})`, 'variant'),
-    p.query(`sum by (le) (${inc('vnflab_e2e_latency_seconds_bucket')})`, w.end),
-    one(`sum(${inc('vnflab_e2e_latency_seconds_sum')})`),
-    p.query(`sum by (stage, reason) (${inc('vnflab_drops_total{reason!="duplicate"}')})`, w.end),
-  ]);
+  const [sent, sentBytes, received, stageIn, stageCpu, chainCpu, events, seen, e2eBuckets, e2eSum, dropRows] =
+    await Promise.all([
+      one(`sum(${inc('vnflab_packets_total{stage="traffic-gen",direction="out"}')})`),
+      one(`sum(${inc('vnflab_bytes_total{stage="traffic-gen",direction="out"}')})`),
+      one(`sum(${inc('vnflab_packets_total{stage="backends",direction="out"}')})`),
+      one(`sum(${inc(`vnflab_packets_total{stage=${st},direction="in"}`)})`),
+      by(`sum by (category) (${inc(`vnflab_cpu_seconds_total{stage=${st}}`)})`, 'category'),
+      by(`sum by (category) (${inc('vnflab_cpu_seconds_total{stage!~"traffic-gen|backends"}')})`, 'category'),
+      by(`sum by (event) (${inc(`vnflab_events_total{stage=${st}}`)})`, 'event'),
+      by(`sum by (variant) (${inc(`vnflab_packets_total{stage=${st},direction="in"}`)})`, 'variant'),
+      p.query(`sum by (le) (${inc('vnflab_e2e_latency_seconds_bucket')})`, w.end),
+      one(`sum(${inc('vnflab_e2e_latency_seconds_sum')})`),
+      p.query(`sum by (stage, reason) (${inc('vnflab_drops_total{reason!="duplicate"}')})`, w.end),
+    ]);
   const drops: CompareResult['drops'] = {};
   let dropsTotal = 0;
   for (const r of dropRows) {
@@ -81,7 +90,10 @@ export async function prometheusResult(p: PrometheusClient, w: PrometheusWindow)
   const stageNs = Object.values(stageCpu).reduce((a, b) => a + b, 0) * 1e9;
   const eventsPer: Record<string, number> = {};
   for (const [e, n] of Object.entries(events)) if (n > 0) eventsPer[e] = stageIn > 0 ? n / stageIn : 0;
-  const buckets = e2eBuckets.map((r): [number, number] => [r.metric.le === '+Inf' ? Infinity : Number(r.metric.le), num(r.value)]);
+  const buckets = e2eBuckets.map((r): [number, number] => [
+    r.metric.le === '+Inf' ? Infinity : Number(r.metric.le),
+    num(r.value),
+  ]);
   // frames are counted without their 4-byte FCS; the report speaks of wire sizes
   const size = sent > 0 ? Math.round(sentBytes / sent) + 4 : 0;
   return {

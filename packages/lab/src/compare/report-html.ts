@@ -8,11 +8,15 @@ import type { CompareReport } from './model';
 import { rateSetting } from './report-md';
 import { REPORT_SCRIPT } from './report-html-script';
 
-const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const esc = (s: string): string =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** JSON safe inside <script>: no "</script>", no U+2028/2029. */
 export function scriptJson(x: unknown): string {
-  return JSON.stringify(x).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(x)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 function table(head: string[], rows: string[][]): string {
@@ -36,15 +40,61 @@ export function renderHtml(r: CompareReport): string {
   const title = `vnflab compare: ${r.stage} — ${r.variants.join(', ')}`;
   const tables = [
     '<h3>Packets per second</h3>',
-    table(['variant', 'size', 'offered pps', 'delivered pps', 'drops', 'not sent', ...(r.settings.ndr ? ['NDR pps', 'unlimited pps'] : [])],
-      r.results.map((x) => [...id(x), pps(x.offered_pps), pps(x.packets_per_second), String(x.drops_total), String(x.not_sent), ...(x.ndr ? [pps(x.ndr.rate_pps), pps(x.ndr.max_pps)] : [])])),
+    table(
+      [
+        'variant',
+        'size',
+        'offered pps',
+        'delivered pps',
+        'drops',
+        'not sent',
+        ...(r.settings.ndr ? ['NDR pps', 'unlimited pps'] : []),
+      ],
+      r.results.map((x) => [
+        ...id(x),
+        pps(x.offered_pps),
+        pps(x.packets_per_second),
+        String(x.drops_total),
+        String(x.not_sent),
+        ...(x.ndr ? [pps(x.ndr.rate_pps), pps(x.ndr.max_pps)] : []),
+      ]),
+    ),
     '<h3>End-to-end latency</h3>',
-    table(['variant', 'size', 'p50', 'p90', 'p99', 'max'], r.results.map((x) => [...id(x), seconds(x.latency_seconds.p50), seconds(x.latency_seconds.p90), seconds(x.latency_seconds.p99), seconds(x.latency_seconds.max)])),
+    table(
+      ['variant', 'size', 'p50', 'p90', 'p99', 'max'],
+      r.results.map((x) => [
+        ...id(x),
+        seconds(x.latency_seconds.p50),
+        seconds(x.latency_seconds.p90),
+        seconds(x.latency_seconds.p99),
+        seconds(x.latency_seconds.max),
+      ]),
+    ),
     `<h3>CPU share of ${esc(r.stage)}</h3>`,
-    table(['variant', 'size', 'ns/packet', 'guest ns/packet', 'host ns/packet', ...groups.map((g) => GROUP_LABELS[g])], r.results.map((x) => [...id(x), x.cpu.stage_ns_per_packet.toFixed(0), guestHostNs(x.cpu).guest.toFixed(0), guestHostNs(x.cpu).host.toFixed(0), ...groups.map((g) => pct(x.cpu.stage_share[g] ?? 0))])),
+    table(
+      ['variant', 'size', 'ns/packet', 'guest ns/packet', 'host ns/packet', ...groups.map((g) => GROUP_LABELS[g])],
+      r.results.map((x) => [
+        ...id(x),
+        x.cpu.stage_ns_per_packet.toFixed(0),
+        guestHostNs(x.cpu).guest.toFixed(0),
+        guestHostNs(x.cpu).host.toFixed(0),
+        ...groups.map((g) => pct(x.cpu.stage_share[g] ?? 0)),
+      ]),
+    ),
     '<h3>CPU share of every stage under test</h3>',
-    table(['variant', 'size', ...groups.map((g) => GROUP_LABELS[g])], r.results.map((x) => [...id(x), ...groups.map((g) => pct(x.cpu.chain_share[g] ?? 0))])),
-    ...(events.length ? [`<h3>Events per packet (${esc(r.stage)})</h3>`, table(['variant', 'size', ...events], r.results.map((x) => [...id(x), ...events.map((e) => (x.events_per_packet[e] ?? 0).toFixed(3))]))] : []),
+    table(
+      ['variant', 'size', ...groups.map((g) => GROUP_LABELS[g])],
+      r.results.map((x) => [...id(x), ...groups.map((g) => pct(x.cpu.chain_share[g] ?? 0))]),
+    ),
+    ...(events.length
+      ? [
+          `<h3>Events per packet (${esc(r.stage)})</h3>`,
+          table(
+            ['variant', 'size', ...events],
+            r.results.map((x) => [...id(x), ...events.map((e) => (x.events_per_packet[e] ?? 0).toFixed(3))]),
+          ),
+        ]
+      : []),
   ].join('\n');
   return `<!doctype html>
 <html lang="en">

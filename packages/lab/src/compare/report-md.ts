@@ -5,12 +5,18 @@ import { GROUP_LABELS, pct, pps, seconds, sizeLabel, guestHostNs } from './forma
 import type { CompareReport } from './model';
 
 function table(head: string[], rows: string[][]): string[] {
-  return [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`), ''];
+  return [
+    `| ${head.join(' | ')} |`,
+    `|${head.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+    '',
+  ];
 }
 
 export function rateSetting(r: CompareReport): string {
   if (r.mode === 'compose') return 'as the traffic-gen container sends it (TRAFFIC_RATE, TRAFFIC_SIZE)';
-  if (r.settings.ndr) return `NDR by binary search (resolution ${pct(r.settings.ndr.resolution)}, at most ${r.settings.ndr.max_iterations} trials after an unlimited one)`;
+  if (r.settings.ndr)
+    return `NDR by binary search (resolution ${pct(r.settings.ndr.resolution)}, at most ${r.settings.ndr.max_iterations} trials after an unlimited one)`;
   return r.settings.rate_pps ? `${r.settings.rate_pps} packets/s offered` : 'as fast as the chain takes';
 }
 
@@ -26,34 +32,110 @@ export function renderMarkdown(r: CompareReport): string {
     '## Packets per second',
     '',
     ...table(
-      ['variant', 'size', 'offered pps', 'delivered pps', 'drops', 'not sent', ...(r.settings.ndr ? ['NDR pps', 'unlimited pps'] : [])],
-      r.results.map((x) => [...id(x), pps(x.offered_pps), pps(x.packets_per_second), String(x.drops_total), String(x.not_sent), ...(x.ndr ? [pps(x.ndr.rate_pps), pps(x.ndr.max_pps)] : [])]),
+      [
+        'variant',
+        'size',
+        'offered pps',
+        'delivered pps',
+        'drops',
+        'not sent',
+        ...(r.settings.ndr ? ['NDR pps', 'unlimited pps'] : []),
+      ],
+      r.results.map((x) => [
+        ...id(x),
+        pps(x.offered_pps),
+        pps(x.packets_per_second),
+        String(x.drops_total),
+        String(x.not_sent),
+        ...(x.ndr ? [pps(x.ndr.rate_pps), pps(x.ndr.max_pps)] : []),
+      ]),
     ),
     '## End-to-end latency',
     '',
-    ...table(['variant', 'size', 'p50', 'p90', 'p99', 'max', 'packets'], r.results.map((x) => [...id(x), seconds(x.latency_seconds.p50), seconds(x.latency_seconds.p90), seconds(x.latency_seconds.p99), seconds(x.latency_seconds.max), String(Math.round(x.latency_seconds.count))])),
+    ...table(
+      ['variant', 'size', 'p50', 'p90', 'p99', 'max', 'packets'],
+      r.results.map((x) => [
+        ...id(x),
+        seconds(x.latency_seconds.p50),
+        seconds(x.latency_seconds.p90),
+        seconds(x.latency_seconds.p99),
+        seconds(x.latency_seconds.max),
+        String(Math.round(x.latency_seconds.count)),
+      ]),
+    ),
     `## CPU share of ${r.stage} (mTCP's groups)`,
     '',
-    ...table(['variant', 'size', 'ns/packet', 'guest ns/packet', 'host ns/packet', ...groups.map((g) => GROUP_LABELS[g])], r.results.map((x) => [...id(x), x.cpu.stage_ns_per_packet.toFixed(0), guestHostNs(x.cpu).guest.toFixed(0), guestHostNs(x.cpu).host.toFixed(0), ...groups.map((g) => pct(x.cpu.stage_share[g] ?? 0))])),
+    ...table(
+      ['variant', 'size', 'ns/packet', 'guest ns/packet', 'host ns/packet', ...groups.map((g) => GROUP_LABELS[g])],
+      r.results.map((x) => [
+        ...id(x),
+        x.cpu.stage_ns_per_packet.toFixed(0),
+        guestHostNs(x.cpu).guest.toFixed(0),
+        guestHostNs(x.cpu).host.toFixed(0),
+        ...groups.map((g) => pct(x.cpu.stage_share[g] ?? 0)),
+      ]),
+    ),
     '## CPU share of every stage under test (between generator and backends)',
     '',
-    ...table(['variant', 'size', 'CPU s', ...groups.map((g) => GROUP_LABELS[g])], r.results.map((x) => [...id(x), Object.values(x.cpu.chain_seconds).reduce((a, b) => a + b, 0).toFixed(3), ...groups.map((g) => pct(x.cpu.chain_share[g] ?? 0))])),
+    ...table(
+      ['variant', 'size', 'CPU s', ...groups.map((g) => GROUP_LABELS[g])],
+      r.results.map((x) => [
+        ...id(x),
+        Object.values(x.cpu.chain_seconds)
+          .reduce((a, b) => a + b, 0)
+          .toFixed(3),
+        ...groups.map((g) => pct(x.cpu.chain_share[g] ?? 0)),
+      ]),
+    ),
     `## Events per packet (${r.stage})`,
     '',
-    ...(events.length ? table(['variant', 'size', ...events], r.results.map((x) => [...id(x), ...events.map((e) => (x.events_per_packet[e] ?? 0).toFixed(3))])) : ['No events counted.', '']),
+    ...(events.length
+      ? table(
+          ['variant', 'size', ...events],
+          r.results.map((x) => [...id(x), ...events.map((e) => (x.events_per_packet[e] ?? 0).toFixed(3))]),
+        )
+      : ['No events counted.', '']),
   ];
-  const dropRows = r.results.flatMap((x) => Object.entries(x.drops).flatMap(([stage, reasons]) => Object.entries(reasons).map(([reason, n]) => [...id(x), stage, reason, String(n)])));
-  out.push('## Drops', '', ...(dropRows.length ? table(['variant', 'size', 'stage', 'reason', 'packets'], dropRows) : ['No packet dropped in any window.', '']));
+  const dropRows = r.results.flatMap((x) =>
+    Object.entries(x.drops).flatMap(([stage, reasons]) =>
+      Object.entries(reasons).map(([reason, n]) => [...id(x), stage, reason, String(n)]),
+    ),
+  );
+  out.push(
+    '## Drops',
+    '',
+    ...(dropRows.length
+      ? table(['variant', 'size', 'stage', 'reason', 'packets'], dropRows)
+      : ['No packet dropped in any window.', '']),
+  );
   if (r.settings.ndr) {
-    out.push('## NDR search', '', 'Each trial: offered rate, packets dropped, packets due that the generator could not send, verdict.', '');
+    out.push(
+      '## NDR search',
+      '',
+      'Each trial: offered rate, packets dropped, packets due that the generator could not send, verdict.',
+      '',
+    );
     for (const x of r.results) {
       const t = x.ndr?.trials ?? [];
-      out.push(`- ${x.variant} ${sizeLabel(x.size)}: NDR ${pps(x.ndr?.rate_pps ?? 0)} pps of ${pps(x.ndr?.max_pps ?? 0)} unlimited — ${t.map((tr) => `${pps(tr.rate_pps)} (${tr.drops}/${tr.not_sent}) ${tr.passed ? 'pass' : 'fail'}`).join(', ') || 'no trial'}`);
+      out.push(
+        `- ${x.variant} ${sizeLabel(x.size)}: NDR ${pps(x.ndr?.rate_pps ?? 0)} pps of ${pps(x.ndr?.max_pps ?? 0)} unlimited — ${t.map((tr) => `${pps(tr.rate_pps)} (${tr.drops}/${tr.not_sent}) ${tr.passed ? 'pass' : 'fail'}`).join(', ') || 'no trial'}`,
+      );
     }
     out.push('');
   }
   if (r.swaps?.length) {
-    out.push('## Swaps', '', ...table(['variant', '', 'swap'], r.swaps.map((s) => [s.variant, '', s.unchanged ? 'already running' : s.duration_ms === null ? '-' : `${(s.duration_ms / 1e3).toFixed(2)} s`])));
+    out.push(
+      '## Swaps',
+      '',
+      ...table(
+        ['variant', '', 'swap'],
+        r.swaps.map((s) => [
+          s.variant,
+          '',
+          s.unchanged ? 'already running' : s.duration_ms === null ? '-' : `${(s.duration_ms / 1e3).toFixed(2)} s`,
+        ]),
+      ),
+    );
   }
   return out.join('\n');
 }

@@ -6,7 +6,6 @@ import type { CompareReport } from './model';
 import { renderHtml } from './report-html';
 import { renderMarkdown } from './report-md';
 
-
 export function writeReport(dir: string, r: CompareReport): string[] {
   mkdirSync(dir, { recursive: true });
   const files = [join(dir, 'report.json'), join(dir, 'report.md'), join(dir, 'report.html')];

@@ -48,17 +48,31 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const BUS = CATEGORIES.indexOf('bus');
 
 export async function measureWindow(registry: StageRegistry, profile: string, spec: WindowSpec): Promise<ChainWindow> {
-  const chain = validateChain({
-    name: 'reproduce',
-    profile,
-    batch_size: spec.batchSize ?? 64,
-    bus: { bound: 16, policy: 'block' },
-    stages: [
-      { stage: 'traffic-gen', settings: { proto: 'udp', size: 64, flows: 1024, distribution: 'uniform', rate: spec.rate, dst: '10.0.0.100:80' } },
-      ...spec.middle,
-      { stage: 'backends' },
-    ],
-  }, registry, 'reproduce chain');
+  const chain = validateChain(
+    {
+      name: 'reproduce',
+      profile,
+      batch_size: spec.batchSize ?? 64,
+      bus: { bound: 16, policy: 'block' },
+      stages: [
+        {
+          stage: 'traffic-gen',
+          settings: {
+            proto: 'udp',
+            size: 64,
+            flows: 1024,
+            distribution: 'uniform',
+            rate: spec.rate,
+            dst: '10.0.0.100:80',
+          },
+        },
+        ...spec.middle,
+        { stage: 'backends' },
+      ],
+    },
+    registry,
+    'reproduce chain',
+  );
   const ec = new EmbeddedChain(chain, registry);
   const run = ec.start();
   let a, b;
@@ -84,7 +98,15 @@ export async function measureWindow(registry: StageRegistry, profile: string, sp
       const n = b.stages[i].events[k] - a.stages[i].events[k];
       if (n > 0) events[e] = packetsIn > 0 ? n / packetsIn : 0;
     });
-    stages.push({ name: s.name, stage: s.stage, variant: s.variant, packetsIn, ns, nsPerPacket: packetsIn > 0 ? ns / packetsIn : 0, events });
+    stages.push({
+      name: s.name,
+      stage: s.stage,
+      variant: s.variant,
+      packetsIn,
+      ns,
+      nsPerPacket: packetsIn > 0 ? ns / packetsIn : 0,
+      events,
+    });
   }
   const packetsIn = stages[0]?.packetsIn ?? 0;
   const totalNs = stages.reduce((x, s) => x + s.ns, 0);
@@ -107,7 +129,8 @@ export async function measureWindow(registry: StageRegistry, profile: string, sp
 /** The named middle stage of a window; throws naming it when the chain had none. */
 export function stageOf(w: ChainWindow, name: string): StageWindow {
   const s = w.stages.find((x) => x.name === name || x.stage === name);
-  if (!s) throw new Error(`reproduce: no stage "${name}" in the measured chain (${w.stages.map((x) => x.name).join(', ')})`);
+  if (!s)
+    throw new Error(`reproduce: no stage "${name}" in the measured chain (${w.stages.map((x) => x.name).join(', ')})`);
   return s;
 }
 
@@ -118,10 +141,15 @@ export function stageOf(w: ChainWindow, name: string): StageWindow {
  */
 export function leastCpu(ws: ChainWindow[]): ChainWindow {
   const base = ws.reduce((a, b) => (b.packetsIn > 0 && (a.packetsIn <= 0 || b.nsPerPacket < a.nsPerPacket) ? b : a));
-  const perChainPacket = (w: ChainWindow, i: number): number => (w.packetsIn > 0 ? w.stages[i].ns / w.packetsIn : Infinity);
+  const perChainPacket = (w: ChainWindow, i: number): number =>
+    w.packetsIn > 0 ? w.stages[i].ns / w.packetsIn : Infinity;
   const stages = base.stages.map((s, i) => {
     const least = Math.min(...ws.map((w) => perChainPacket(w, i)));
-    return { ...s, nsPerPacket: s.packetsIn > 0 ? (least * base.packetsIn) / s.packetsIn : 0, ns: least * base.packetsIn };
+    return {
+      ...s,
+      nsPerPacket: s.packetsIn > 0 ? (least * base.packetsIn) / s.packetsIn : 0,
+      ns: least * base.packetsIn,
+    };
   });
   const nsPerPacket = base.packetsIn > 0 ? stages.reduce((a, s) => a + s.ns, 0) / base.packetsIn : 0;
   return { ...base, stages, nsPerPacket, capacityPps: nsPerPacket > 0 ? 1e9 / nsPerPacket : 0 };

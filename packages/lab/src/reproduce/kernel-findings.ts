@@ -12,17 +12,34 @@ const NETMAP_BUDGET_NS = 67.2;
 // A per-packet socket path (netsend-like): an sk_buff, both copies, the whole stack and one
 // receive call per packet; the interrupt scheme is the kernel preset's own.
 const PER_PACKET_SOCKET: StageEntry[] = [
-  { stage: 'kernel-path', variant: 'kernel', settings: { alloc: 'per-packet', copies: 'both', syscall: 'per-packet', stack: 'full' } },
+  {
+    stage: 'kernel-path',
+    variant: 'kernel',
+    settings: { alloc: 'per-packet', copies: 'both', syscall: 'per-packet', stack: 'full' },
+  },
 ];
 
 // Linux dropping in the iptables raw table: NAPI, an sk_buff built around the DMA buffer (no
 // copy), IPv4 validated (ip_rcv), no socket and no receive call; the rule is the firewall's ACL.
-const LINUX_EARLY: StageEntry = { stage: 'kernel-path', variant: 'kernel', settings: { irq: 'napi:64', alloc: 'per-packet', copies: 'none', syscall: 'none', stack: 'l3' } };
-const DROP_ALL = (name: string): StageEntry => ({ stage: 'firewall', name, variant: 'acl', settings: { default_policy: 'deny', rules: [] } });
+const LINUX_EARLY: StageEntry = {
+  stage: 'kernel-path',
+  variant: 'kernel',
+  settings: { irq: 'napi:64', alloc: 'per-packet', copies: 'none', syscall: 'none', stack: 'l3' },
+};
+const DROP_ALL = (name: string): StageEntry => ({
+  stage: 'firewall',
+  name,
+  variant: 'acl',
+  settings: { default_policy: 'deny', rules: [] },
+});
 const LINUX_RAW_DROP: StageEntry[] = [LINUX_EARLY, DROP_ALL('raw')];
 // conntrack before the drop: the firewall's connection table tracks every flow (allowed by
 // default), then the filter table's rule drops
-const LINUX_CONNTRACK_DROP: StageEntry[] = [LINUX_EARLY, { stage: 'firewall', name: 'conntrack', variant: 'stateful', settings: { default_policy: 'allow' } }, DROP_ALL('filter')];
+const LINUX_CONNTRACK_DROP: StageEntry[] = [
+  LINUX_EARLY,
+  { stage: 'firewall', name: 'conntrack', variant: 'stateful', settings: { default_policy: 'allow' } },
+  DROP_ALL('filter'),
+];
 // DPDK's drop: a poll-mode driver, a buffer pool, no kernel; the same ACL decides
 const BYPASS_DROP: StageEntry[] = [{ stage: 'kernel-path', variant: 'bypass' }, DROP_ALL('raw')];
 
@@ -37,7 +54,11 @@ const HIGH_PPS = 200_000;
 function modelledNs(ctx: MeasureContext, events: Record<string, number>): number {
   const c = loadProfile(ctx.profile).costs;
   const ns = (k: string): number => c[k]?.ns ?? 0;
-  return (events.interrupt ?? 0) * ns('irq_entry') + (events.syscall ?? 0) * ns('syscall') + (events.context_switch ?? 0) * ns('context_switch');
+  return (
+    (events.interrupt ?? 0) * ns('irq_entry') +
+    (events.syscall ?? 0) * ns('syscall') +
+    (events.context_switch ?? 0) * ns('context_switch')
+  );
 }
 
 function perPacketEvents(ev: Record<string, number>, keys: string[]): string {
@@ -51,7 +72,8 @@ function dropped(w: ChainWindow): string {
 export const netmapPerPacket: Finding = {
   name: 'netmap-per-packet',
   source: 'netmap (Rizzo, USENIX ATC 2012), §2: an OS takes 10-20x the 67.2 ns budget per packet',
-  setup: 'Paper: FreeBSD netsend on a 10 GbE link, 64 B packets, one system call and one mbuf per packet (about 950 ns each). Figure: OS CPU per packet as a multiple of 67.2 ns (14.88 Mpps).',
+  setup:
+    'Paper: FreeBSD netsend on a 10 GbE link, 64 B packets, one system call and one mbuf per packet (about 950 ns each). Figure: OS CPU per packet as a multiple of 67.2 ns (14.88 Mpps).',
   published: 15,
   unit: 'x 67.2 ns',
   band: [10, 20],
@@ -77,8 +99,10 @@ export const netmapPerPacket: Finding = {
 
 export const xdpDrop: Finding = {
   name: 'xdp-drop',
-  source: 'XDP (Hoiland-Jorgensen et al., CoNEXT 2018), Fig. 3: drop rate on one core, DPDK 43.5 Mpps vs Linux raw-table drop 4.8 Mpps',
-  setup: 'Paper: Xeon E5-1650 v4 3.6 GHz, ConnectX-5, one core, 64 B; Linux drops in the iptables raw table (before conntrack and sockets) under NAPI, DPDK drops in a poll-mode application. Figure: DPDK packets/s over Linux packets/s.',
+  source:
+    'XDP (Hoiland-Jorgensen et al., CoNEXT 2018), Fig. 3: drop rate on one core, DPDK 43.5 Mpps vs Linux raw-table drop 4.8 Mpps',
+  setup:
+    'Paper: Xeon E5-1650 v4 3.6 GHz, ConnectX-5, one core, 64 B; Linux drops in the iptables raw table (before conntrack and sockets) under NAPI, DPDK drops in a poll-mode application. Figure: DPDK packets/s over Linux packets/s.',
   published: 43.5 / 4.8,
   unit: 'x (bypass / Linux pps)',
   band: [5, 15],
@@ -105,12 +129,15 @@ export const xdpDrop: Finding = {
 
 export const xdpConntrackDrop: Finding = {
   name: 'xdp-conntrack-drop',
-  source: 'XDP (Hoiland-Jorgensen et al., CoNEXT 2018), Fig. 3: Linux raw-table drop 4.8 Mpps vs Linux with connection tracking 1.8 Mpps',
-  setup: 'Paper: as xdp-drop; the conntrack configuration runs nf_conntrack on every packet before the drop. Figure: raw-table packets/s over conntrack packets/s.',
+  source:
+    'XDP (Hoiland-Jorgensen et al., CoNEXT 2018), Fig. 3: Linux raw-table drop 4.8 Mpps vs Linux with connection tracking 1.8 Mpps',
+  setup:
+    'Paper: as xdp-drop; the conntrack configuration runs nf_conntrack on every packet before the drop. Figure: raw-table packets/s over conntrack packets/s.',
   published: 4.8 / 1.8,
   unit: 'x (raw / conntrack pps)',
   band: [1.5, 4],
-  bandWhy: 'the paper gives one pair (2.7x); a per-packet hash lookup and state update against a rule match should cost between half again and four times as much, a span wider than run-to-run noise and well short of an order of magnitude.',
+  bandWhy:
+    'the paper gives one pair (2.7x); a per-packet hash lookup and state update against a rule match should cost between half again and four times as much, a span wider than run-to-run noise and well short of an order of magnitude.',
   async measure(ctx) {
     const [r, c] = await ctx.windows([windowSpec(ctx, LINUX_RAW_DROP), windowSpec(ctx, LINUX_CONNTRACK_DROP)]);
     const raw = leastCpu(r);
@@ -147,18 +174,21 @@ async function latencyPair(ctx: MeasureContext, rate: number): Promise<LatencyPa
 }
 
 const us = (s: number): string => `${fmt(s * 1e6)} us`;
-const LATENCY_LAB = 'traffic-gen > kernel-path > backends, 64 B; kernel-path bypass (pool, zero copy, no stack) with irq napi:64 (XDP: interrupt, then the NAPI poll) against bypass with poll:32 (DPDK: a busy-polling core); mean end-to-end latency from the probes.';
+const LATENCY_LAB =
+  'traffic-gen > kernel-path > backends, 64 B; kernel-path bypass (pool, zero copy, no stack) with irq napi:64 (XDP: interrupt, then the NAPI poll) against bypass with poll:32 (DPDK: a busy-polling core); mean end-to-end latency from the probes.';
 const PAPER_LOW = 82 / 2;
 const PAPER_HIGH = 7 / 3;
 
 export const irqVsPollLatency: Finding = {
   name: 'irq-vs-poll-latency',
-  source: 'XDP (Hoiland-Jorgensen et al., CoNEXT 2018), §4.5: forwarding latency at 100 pps, XDP (interrupt) 82 us vs DPDK (polling) 2 us',
-  setup: 'Paper: as xdp-drop, packets forwarded, 100 pps, mean end-to-end latency. Figure: interrupt-driven latency over polling latency.',
+  source:
+    'XDP (Hoiland-Jorgensen et al., CoNEXT 2018), §4.5: forwarding latency at 100 pps, XDP (interrupt) 82 us vs DPDK (polling) 2 us',
+  setup:
+    'Paper: as xdp-drop, packets forwarded, 100 pps, mean end-to-end latency. Figure: interrupt-driven latency over polling latency.',
   published: PAPER_LOW,
   unit: 'x (irq / poll latency)',
   band: [5, 100],
-  bandWhy: 'the direction (interrupt slower) with a clear gap: at least 5x, at most 100x around the paper\'s 41x.',
+  bandWhy: "the direction (interrupt slower) with a clear gap: at least 5x, at most 100x around the paper's 41x.",
   async measure(ctx) {
     const p = await latencyPair(ctx, LOW_PPS);
     const nums = `at ${LOW_PPS} pps: napi ${us(p.irq.latencyMeanS)}, poll ${us(p.poll.latencyMeanS)} (${p.irq.latencyCount} and ${p.poll.latencyCount} packets), ${fmt(p.irq.stages[0].events.interrupt ?? 0)} interrupts per packet`;
@@ -176,8 +206,10 @@ export const irqVsPollLatency: Finding = {
 
 export const irqVsPollLatencyLoad: Finding = {
   name: 'irq-vs-poll-latency-load',
-  source: 'XDP (Hoiland-Jorgensen et al., CoNEXT 2018), §4.5: at 1 Mpps the gap closes, XDP 7 us vs DPDK 3 us (from 82 vs 2 us at 100 pps)',
-  setup: 'Paper: as irq-vs-poll-latency at 100 pps and at 1 Mpps. Figure: the interrupt/poll latency ratio at high load divided by the ratio at 100 pps ((7/3)/(82/2) = 0.057).',
+  source:
+    'XDP (Hoiland-Jorgensen et al., CoNEXT 2018), §4.5: at 1 Mpps the gap closes, XDP 7 us vs DPDK 3 us (from 82 vs 2 us at 100 pps)',
+  setup:
+    'Paper: as irq-vs-poll-latency at 100 pps and at 1 Mpps. Figure: the interrupt/poll latency ratio at high load divided by the ratio at 100 pps ((7/3)/(82/2) = 0.057).',
   published: PAPER_HIGH / PAPER_LOW,
   unit: 'high-load ratio / 100-pps ratio',
   band: [0, 0.5],
@@ -189,7 +221,9 @@ export const irqVsPollLatencyLoad: Finding = {
     const nums = `napi/poll ${fmt(low.ratio)}x at ${LOW_PPS} pps (${us(low.irq.latencyMeanS)} vs ${us(low.poll.latencyMeanS)}), ${fmt(high.ratio)}x at ${HIGH_PPS / 1000} kpps (${us(high.irq.latencyMeanS)} vs ${us(high.poll.latencyMeanS)}, ${fmt(high.irq.stages[0].events.interrupt ?? 0)} interrupts per packet)`;
     return {
       measured: shrink,
-      lab: LATENCY_LAB + ` ${LOW_PPS} pps and ${HIGH_PPS / 1000} kpps (the paper's 1 Mpps is beyond what this one-thread chain carries with the generator and the backends).`,
+      lab:
+        LATENCY_LAB +
+        ` ${LOW_PPS} pps and ${HIGH_PPS / 1000} kpps (the paper's 1 Mpps is beyond what this one-thread chain carries with the generator and the backends).`,
       inBand: `${nums}: under load NAPI stays in polling and takes few interrupts per packet, so the paths converge.`,
       miss: `${nums}. The gap did not halve: at low load the lab's interrupt adds little (no idle-state wake-up), so there is little gap to close; at high load both paths queue behind the same batches on the shared thread.`,
     };

@@ -2,11 +2,20 @@
 // of prime size M = 65537 splits the hash space evenly among N backends, and removing one
 // backend moves about 1/N of it, where hash mod N moves about (N-1)/N.
 
-import { DEFAULT_TABLE_SIZE, HashModN, MaglevTable, diffMappings, slotCounts, type Member, type Selector } from '@vnflab/lb';
+import {
+  DEFAULT_TABLE_SIZE,
+  HashModN,
+  MaglevTable,
+  diffMappings,
+  slotCounts,
+  type Member,
+  type Selector,
+} from '@vnflab/lb';
 import type { Finding } from './finding';
 import { fmt } from './timing';
 
-const members = (n: number): Member[] => Array.from({ length: n }, (_, i) => ({ id: i, name: `backend-${i + 1}`, weight: 1 }));
+const members = (n: number): Member[] =>
+  Array.from({ length: n }, (_, i) => ({ id: i, name: `backend-${i + 1}`, weight: 1 }));
 const BALANCE_NS = [3, 10, 100] as const;
 const DISRUPTION_N = 10;
 
@@ -20,12 +29,13 @@ function imbalance(mapping: Int32Array, n: number): number {
 
 export const maglevBalance: Finding = {
   name: 'maglev-balance',
-  source: 'Maglev (Eisenbud et al., NSDI 2016), §3.4 and §5.3: a prime table size M > 100 N keeps every backend within 1 % of its even share',
+  source:
+    'Maglev (Eisenbud et al., NSDI 2016), §3.4 and §5.3: a prime table size M > 100 N keeps every backend within 1 % of its even share',
   setup: `Paper: M = 65537, backends take turns claiming their next preferred slot. Figure: the largest deviation of a backend's table share from 1/N, in percent.`,
   published: 1,
   unit: '% max imbalance',
   band: [0, 1],
-  bandWhy: 'the paper\'s bound is 1 %, shown as the figure.',
+  bandWhy: "the paper's bound is 1 %, shown as the figure.",
   async measure() {
     const worst: string[] = [];
     let max = 0;
@@ -58,12 +68,14 @@ function removeOne(sel: Selector, n: number): { moved: number; survivorsMoved: n
 
 export const maglevDisruption: Finding = {
   name: 'maglev-disruption',
-  source: 'Maglev (Eisenbud et al., NSDI 2016), §3.4 and §5.3: removing a backend moves little more than its own share; hash mod N moves (N-1)/N',
+  source:
+    'Maglev (Eisenbud et al., NSDI 2016), §3.4 and §5.3: removing a backend moves little more than its own share; hash mod N moves (N-1)/N',
   setup: `Paper: M = 65537, one of N backends removed. Figure: the fraction of table slots that changed backend, as a multiple of the minimum 1/N.`,
   published: 1,
   unit: 'x 1/N moved',
   band: [0.95, 1.5],
-  bandWhy: 'nothing can move less than the removed backend\'s 1/N (0.95 allows its share being one slot short); Maglev trades a little disruption for balance, so up to half again is still "about 1/N".',
+  bandWhy:
+    'nothing can move less than the removed backend\'s 1/N (0.95 allows its share being one slot short); Maglev trades a little disruption for balance, so up to half again is still "about 1/N".',
   async measure() {
     const n = DISRUPTION_N;
     const mg = removeOne(new MaglevTable(DEFAULT_TABLE_SIZE), n);

@@ -6,7 +6,8 @@ import type { ReproRow } from './finding';
 import type { ReproduceReport } from './reproduce';
 import { fmt } from './timing';
 
-const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const esc = (s: string): string =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 const W = 560;
 const LEFT = 60;
@@ -15,7 +16,9 @@ const BAR = 22;
 
 /** One finding's chart: horizontal bars on a linear axis that holds the band, both figures and 0. */
 export function rowChart(r: ReproRow): string {
-  const values = [0, r.band[0], r.band[1], r.measured, ...(r.published === null ? [] : [r.published])].filter(Number.isFinite);
+  const values = [0, r.band[0], r.band[1], r.measured, ...(r.published === null ? [] : [r.published])].filter(
+    Number.isFinite,
+  );
   const lo = Math.min(...values);
   let hi = Math.max(...values);
   if (hi <= lo) hi = lo + 1;
@@ -34,16 +37,22 @@ export function rowChart(r: ReproRow): string {
   for (const b of bars) {
     parts.push(`<text x="${LEFT - 6}" y="${b.y + BAR / 2 + 4}" text-anchor="end" font-size="12">${b.label}</text>`);
     if (b.v === null) {
-      parts.push(`<text class="no-figure" x="${LEFT + 4}" y="${b.y + BAR / 2 + 4}" font-size="12" fill="#666">an order, no figure</text>`);
+      parts.push(
+        `<text class="no-figure" x="${LEFT + 4}" y="${b.y + BAR / 2 + 4}" font-size="12" fill="#666">an order, no figure</text>`,
+      );
       continue;
     }
     const x0 = x(Math.min(0, b.v));
     const wpx = Math.max(1, Math.abs(x(b.v) - x(0)));
     const color = b.cls === 'lab' ? (r.in_band ? '#1565c0' : '#c62828') : '#616161';
-    parts.push(`<rect class="bar ${b.cls}" x="${x0.toFixed(1)}" y="${b.y}" width="${wpx.toFixed(1)}" height="${BAR}" fill="${color}"><title>${b.label} ${fmt(b.v)} ${esc(r.unit)}</title></rect>`);
+    parts.push(
+      `<rect class="bar ${b.cls}" x="${x0.toFixed(1)}" y="${b.y}" width="${wpx.toFixed(1)}" height="${BAR}" fill="${color}"><title>${b.label} ${fmt(b.v)} ${esc(r.unit)}</title></rect>`,
+    );
     parts.push(`<text x="${(x0 + wpx + 4).toFixed(1)}" y="${b.y + BAR / 2 + 4}" font-size="12">${fmt(b.v)}</text>`);
   }
-  parts.push(`<text x="${bandX.toFixed(1)}" y="${h - 6}" font-size="11" fill="#2e7d32">band ${fmt(r.band[0])}..${fmt(r.band[1])} ${esc(r.unit)}</text>`);
+  parts.push(
+    `<text x="${bandX.toFixed(1)}" y="${h - 6}" font-size="11" fill="#2e7d32">band ${fmt(r.band[0])}..${fmt(r.band[1])} ${esc(r.unit)}</text>`,
+  );
   return `<svg class="finding-chart" data-finding="${esc(r.name)}" xmlns="http://www.w3.org/2000/svg" width="${W}" height="${h}" viewBox="0 0 ${W} ${h}" role="img" aria-label="${esc(r.name)}: lab ${fmt(r.measured)}, paper ${r.published === null ? 'none' : fmt(r.published)}">${parts.join('')}</svg>`;
 }
 
@@ -55,14 +64,23 @@ table { border-collapse: collapse; font-size: 13px; } th, td { border: 1px solid
 `;
 
 export function renderReproduceHtml(r: ReproduceReport): string {
-  const summary = r.rows.map((x) => `<tr><td><a href="#${esc(x.name)}">${esc(x.name)}</a></td><td class="num">${x.published === null ? '(order)' : fmt(x.published)}</td><td class="num">${fmt(x.measured)}</td><td class="num">${fmt(x.band[0])}..${fmt(x.band[1])}</td><td>${esc(x.unit)}</td><td class="verdict ${x.in_band ? 'in' : 'miss'}">${x.in_band ? 'in band' : 'miss'}</td></tr>`).join('\n');
-  const sections = r.rows.map((x) => `<section class="finding" id="${esc(x.name)}">
+  const summary = r.rows
+    .map(
+      (x) =>
+        `<tr><td><a href="#${esc(x.name)}">${esc(x.name)}</a></td><td class="num">${x.published === null ? '(order)' : fmt(x.published)}</td><td class="num">${fmt(x.measured)}</td><td class="num">${fmt(x.band[0])}..${fmt(x.band[1])}</td><td>${esc(x.unit)}</td><td class="verdict ${x.in_band ? 'in' : 'miss'}">${x.in_band ? 'in band' : 'miss'}</td></tr>`,
+    )
+    .join('\n');
+  const sections = r.rows
+    .map(
+      (x) => `<section class="finding" id="${esc(x.name)}">
 <h2>${esc(x.name)} <span class="verdict ${x.in_band ? 'in' : 'miss'}">${x.in_band ? 'in band' : 'outside the band'}</span></h2>
 <p class="src">${esc(x.source)}</p>
 ${rowChart(x)}
 <p><b>Setup.</b> ${esc(x.setup)}</p>
 <p><b>Verdict.</b> ${esc(x.explanation)}</p>
-</section>`).join('\n');
+</section>`,
+    )
+    .join('\n');
   const m = r.machine;
   return `<!doctype html>
 <html lang="en">

@@ -12,8 +12,18 @@ import { mtcpFigure1 } from './mtcp-finding';
 import { eliExit, eliPosted, virtioEventIdx, virtioOrder } from './nic-findings';
 
 export const FINDINGS: readonly Finding[] = [
-  netmapPerPacket, xdpDrop, xdpConntrackDrop, irqVsPollLatency, irqVsPollLatencyLoad,
-  eliPosted, eliExit, virtioOrder, virtioEventIdx, maglevBalance, maglevDisruption, mtcpFigure1,
+  netmapPerPacket,
+  xdpDrop,
+  xdpConntrackDrop,
+  irqVsPollLatency,
+  irqVsPollLatencyLoad,
+  eliPosted,
+  eliExit,
+  virtioOrder,
+  virtioEventIdx,
+  maglevBalance,
+  maglevDisruption,
+  mtcpFigure1,
 ];
 
 /** Alternating rounds per comparison (one with --quick). */
@@ -21,7 +31,10 @@ const ROUNDS = 3;
 
 // The first chains of a run pay for compiling the stages' hot paths and sizing the heap; this
 // unreported run (the NIC and the Linux receive path, the costliest code) takes that first.
-const WARM_UP: StageEntry[] = [{ stage: 'nic', variant: 'passthrough' }, { stage: 'kernel-path', variant: 'kernel' }];
+const WARM_UP: StageEntry[] = [
+  { stage: 'nic', variant: 'passthrough' },
+  { stage: 'kernel-path', variant: 'kernel' },
+];
 const usesChains = (f: Finding): boolean => !f.name.startsWith('maglev-');
 
 export const FINDING_NAMES: readonly string[] = FINDINGS.map((f) => f.name);
@@ -77,7 +90,10 @@ export async function runReproduce(o: ReproduceOptions): Promise<ReproduceReport
       const keys = specs.map((s) => JSON.stringify(s));
       // a chain not measured yet in this run first runs once unreported: the stages' code may
       // have been compiled for other settings (deoptimised), and the first window would pay for it
-      if (!quick) for (let i = 0; i < specs.length; i++) if (!seen.has(keys[i])) await measureWindow(o.registry, profile, { ...specs[i], durationS: specs[i].warmupS });
+      if (!quick)
+        for (let i = 0; i < specs.length; i++)
+          if (!seen.has(keys[i]))
+            await measureWindow(o.registry, profile, { ...specs[i], durationS: specs[i].warmupS });
       for (let r = 0; r < (quick ? 1 : ROUNDS); r++) {
         for (let i = 0; i < specs.length; i++) {
           const w = await measureWindow(o.registry, profile, specs[i]);
@@ -88,9 +104,16 @@ export async function runReproduce(o: ReproduceOptions): Promise<ReproduceReport
     },
   };
   const c = cpus();
-  const machine = { cpus: c.length, cpu_model: c[0]?.model ?? 'unknown', node: process.version, os: `${platform()} ${release()}`, loadavg_1m: loadavg()[0] };
+  const machine = {
+    cpus: c.length,
+    cpu_model: c[0]?.model ?? 'unknown',
+    node: process.version,
+    os: `${platform()} ${release()}`,
+    loadavg_1m: loadavg()[0],
+  };
   const t0 = performance.now();
-  if (findings.some(usesChains)) await measureWindow(o.registry, profile, { middle: WARM_UP, rate: 0, warmupS: 0, durationS: quick ? 0.1 : 1 });
+  if (findings.some(usesChains))
+    await measureWindow(o.registry, profile, { middle: WARM_UP, rate: 0, warmupS: 0, durationS: quick ? 0.1 : 1 });
   const rows: ReproRow[] = [];
   for (const f of findings) {
     const row = toRow(f, await f.measure(ctx));

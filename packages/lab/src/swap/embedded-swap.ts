@@ -23,11 +23,18 @@ export function makeSwappable(ec: EmbeddedChain, stage: string): SwappableElemen
 }
 
 /** Swaps `stage` of a running embedded chain to `variant`. */
-export async function swapEmbedded(ec: EmbeddedChain, registry: StageRegistry, stage: string, variant: string): Promise<ElementSwapReport> {
+export async function swapEmbedded(
+  ec: EmbeddedChain,
+  registry: StageRegistry,
+  stage: string,
+  variant: string,
+): Promise<ElementSwapReport> {
   const { s, i } = findStage(ec, stage);
-  if (!(s.element instanceof SwappableElement)) throw new Error(`${s.name} was not made swappable before the chain started (makeSwappable)`);
+  if (!(s.element instanceof SwappableElement))
+    throw new Error(`${s.name} was not made swappable before the chain started (makeSwappable)`);
   const def = registry.get(s.stage);
-  if (!def.variants.includes(variant)) throw new Error(`${s.stage} has no variant "${variant}" (variants: ${def.variants.join(', ')})`);
+  if (!def.variants.includes(variant))
+    throw new Error(`${s.stage} has no variant "${variant}" (variants: ${def.variants.join(', ')})`);
   const report = await s.element.swap(() => wireStage(registry, ec.chain, i, ec.costs, variant).element as Element);
   s.variant = variant;
   s.stats.variant = variant;

@@ -119,7 +119,15 @@ export class SwappableElement implements Element {
       };
       if (this.cutNs === 0) this.stopWatching();
     });
-    return { from, to: next.variant, duration_ms: duration, create_ms: createMs, drain_ms: drainMs, packets_delayed: this.delayed, max_delay_ms: this.maxDelayNs / 1e6 };
+    return {
+      from,
+      to: next.variant,
+      duration_ms: duration,
+      create_ms: createMs,
+      drain_ms: drainMs,
+      packets_delayed: this.delayed,
+      max_delay_ms: this.maxDelayNs / 1e6,
+    };
   }
 
   private switchNow(): void {

@@ -17,13 +17,19 @@ export interface BearerAuthOptions {
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
 export const bearerAuth: TypeBoxPlugin<BearerAuthOptions> = async (app, o) => {
-  if (o.token === '') throw new Error('bearerAuth: option "token" must be a non-empty string (or undefined to turn writes off); writes are never open');
+  if (o.token === '')
+    throw new Error(
+      'bearerAuth: option "token" must be a non-empty string (or undefined to turn writes off); writes are never open',
+    );
   const want = o.token === undefined ? undefined : digest(o.token);
   app.addHook('onRequest', async (req, reply) => {
     if (req.method === 'GET' || req.method === 'HEAD') return;
     if (!want) {
       reply.code(403);
-      return reply.send({ error: 'control_disabled', message: 'run-time control is off: start the service with VNFLAB_CONTROL_TOKEN set' });
+      return reply.send({
+        error: 'control_disabled',
+        message: 'run-time control is off: start the service with VNFLAB_CONTROL_TOKEN set',
+      });
     }
     const h = req.headers.authorization;
     const m = typeof h === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(h) : null;

@@ -5,7 +5,13 @@
 
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
-const STATUS_NAMES: Record<number, string> = { 400: 'bad_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 409: 'conflict' };
+const STATUS_NAMES: Record<number, string> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+};
 
 export interface ErrorBody {
   error: string;
@@ -20,15 +26,23 @@ export interface HttpErrorOptions {
 }
 
 export function httpErrorHandler(o: HttpErrorOptions = {}) {
-  return (err: FastifyError | (Error & { status?: unknown; code?: unknown }), req: FastifyRequest, reply: FastifyReply): FastifyReply => {
+  return (
+    err: FastifyError | (Error & { status?: unknown; code?: unknown }),
+    req: FastifyRequest,
+    reply: FastifyReply,
+  ): FastifyReply => {
     const own = (err as { status?: unknown }).status;
     if (typeof own === 'number' && own >= 400 && own <= 599) {
       if (own >= 500) o.log?.(err, req);
       const code = (err as { code?: unknown }).code;
-      return reply.code(own).send({ error: typeof code === 'string' ? code : (STATUS_NAMES[own] ?? (own >= 500 ? 'internal' : 'bad_request')), message: err.message });
+      return reply.code(own).send({
+        error: typeof code === 'string' ? code : (STATUS_NAMES[own] ?? (own >= 500 ? 'internal' : 'bad_request')),
+        message: err.message,
+      });
     }
     const status = (err as FastifyError).statusCode ?? 500;
-    if (status >= 400 && status < 500) return reply.code(status).send({ error: STATUS_NAMES[status] ?? 'bad_request', message: err.message });
+    if (status >= 400 && status < 500)
+      return reply.code(status).send({ error: STATUS_NAMES[status] ?? 'bad_request', message: err.message });
     o.log?.(err, req);
     const mapped = o.serverError?.(err);
     if (mapped) return reply.code(mapped.status).send(mapped.body);

@@ -16,7 +16,9 @@ import type { StageService } from './stage-service';
 
 export const ControlBody = Type.Object(
   {
-    settings: Type.Record(Type.String(), Type.Unknown(), { description: 'stage settings to change now (the stage decides which may change at run time)' }),
+    settings: Type.Record(Type.String(), Type.Unknown(), {
+      description: 'stage settings to change now (the stage decides which may change at run time)',
+    }),
   },
   { additionalProperties: false },
 );
@@ -30,19 +32,42 @@ const CONTROL_AUTH: AuthMessages = {
 function busMetrics(svc: StageService): CustomMetricSpec[] {
   const s = svc.snapshot().bus;
   const l = { stage: svc.stats.stage, variant: svc.stats.variant };
-  const one = (name: string, help: string, type: 'counter' | 'gauge', value: number): CustomMetricSpec => ({ name, help, type, samples: [{ labels: l, value }] });
+  const one = (name: string, help: string, type: 'counter' | 'gauge', value: number): CustomMetricSpec => ({
+    name,
+    help,
+    type,
+    samples: [{ labels: l, value }],
+  });
   return [
     one('vnflab_bus_connected', '1 while every Redis connection is ready', 'gauge', s.connected ? 1 : 0),
     one('vnflab_bus_reconnects_total', 'Redis reconnection attempts', 'counter', s.reconnects),
-    one('vnflab_bus_full_waits_total', 'Sends that found the output hop at its bound and waited (policy block)', 'counter', s.full_waits),
+    one(
+      'vnflab_bus_full_waits_total',
+      'Sends that found the output hop at its bound and waited (policy block)',
+      'counter',
+      s.full_waits,
+    ),
     one('vnflab_bus_wait_seconds_total', 'Time sends waited for room on the output hop', 'counter', s.wait_seconds),
-    one('vnflab_bus_claimed_batches_total', 'Batches taken over from a consumer that stopped (XAUTOCLAIM)', 'counter', s.claimed_batches),
-    one('vnflab_bus_malformed_entries_total', 'Stream entries that were not a valid batch', 'counter', s.malformed_entries),
+    one(
+      'vnflab_bus_claimed_batches_total',
+      'Batches taken over from a consumer that stopped (XAUTOCLAIM)',
+      'counter',
+      s.claimed_batches,
+    ),
+    one(
+      'vnflab_bus_malformed_entries_total',
+      'Stream entries that were not a valid batch',
+      'counter',
+      s.malformed_entries,
+    ),
     one('vnflab_bus_in_hand', 'Batches delivered to this instance and not yet committed', 'gauge', s.in_hand),
   ];
 }
 
-export async function startHttpApi(svc: StageService, opts: { port: number; host: string; token: string | undefined }): Promise<FastifyInstance> {
+export async function startHttpApi(
+  svc: StageService,
+  opts: { port: number; host: string; token: string | undefined },
+): Promise<FastifyInstance> {
   const app = createHttpApp({ log: (err) => svc.log.error({ err: err.message }, 'request failed') });
   // closing the app closes the service behind it: its element, its consumer and the bus
   app.addHook('onClose', () => svc.close());
@@ -87,7 +112,9 @@ export async function startHttpApi(svc: StageService, opts: { port: number; host
   try {
     await app.listen({ port: opts.port, host: opts.host });
   } catch (e) {
-    throw new Error(`cannot serve on ${opts.host}:${opts.port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new Error(
+      `cannot serve on ${opts.host}:${opts.port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   return app;
 }

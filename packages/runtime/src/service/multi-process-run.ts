@@ -10,7 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
-  LogHistogram, RedisBus, StageStats, createMetricsRegistry, histogramFromJson, mergeStats, probeRedis, redactUrl, statsFromJson,
+  LogHistogram,
+  RedisBus,
+  StageStats,
+  createMetricsRegistry,
+  histogramFromJson,
+  mergeStats,
+  probeRedis,
+  redactUrl,
+  statsFromJson,
   type ResolvedChain,
 } from '@vnflab/core';
 import type { FastifyInstance } from 'fastify';
@@ -50,7 +58,13 @@ function chainFile(chain: ResolvedChain, dir: string): string {
     profile: chain.profile,
     batch_size: chain.batchSize,
     bus: chain.bus,
-    stages: chain.stages.map((s) => ({ stage: s.stage, name: s.name, variant: s.variant, replicas: s.replicas, settings: s.settings })),
+    stages: chain.stages.map((s) => ({
+      stage: s.stage,
+      name: s.name,
+      variant: s.variant,
+      replicas: s.replicas,
+      settings: s.settings,
+    })),
   };
   const path = join(dir, `${chain.name}.json`); // JSON is YAML
   writeFileSync(path, JSON.stringify(raw, null, 2));
@@ -69,7 +83,8 @@ export async function runMultiProcess(chain: ResolvedChain, opts: MultiProcessOp
     throw new UsageError(`--bus: ${(e as Error).message}`);
   }
   const backends = chain.stages[chain.stages.length - 1];
-  if (opts.capture && backends.replicas > 1) throw new UsageError('--capture: the last stage must run as one replica to write one capture');
+  if (opts.capture && backends.replicas > 1)
+    throw new UsageError('--capture: the last stage must run as one replica to write one capture');
   const run = `r${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   const dir = mkdtempSync(join(tmpdir(), 'vnflab-run-'));
   const config = chainFile(chain, dir);
@@ -92,7 +107,13 @@ export async function runMultiProcess(chain: ResolvedChain, opts: MultiProcessOp
     );
   };
   const hooks = {
-    line: log ? (c: ServiceChild, line: string) => appendFileSync(log, line[0] === '{' ? `${line}\n` : `${JSON.stringify({ instance: c.instance, stderr: line })}\n`) : undefined,
+    line: log
+      ? (c: ServiceChild, line: string) =>
+          appendFileSync(
+            log,
+            line[0] === '{' ? `${line}\n` : `${JSON.stringify({ instance: c.instance, stderr: line })}\n`,
+          )
+      : undefined,
     exit: (c: ServiceChild, code: number | null, signal: NodeJS.Signals | null) => {
       if (c.stopping || finishing) return;
       const why = signal ? `was killed (${signal})` : `exited with code ${code}`;
@@ -113,10 +134,27 @@ export async function runMultiProcess(chain: ResolvedChain, opts: MultiProcessOp
   };
   chain.stages.forEach((s, index) => {
     for (let replica = 0; replica < s.replicas; replica++) {
-      const args = ['--stage', s.name, '--replica', String(replica), '--config', config, '--port', '0', '--host', '127.0.0.1', '--run', run];
+      const args = [
+        '--stage',
+        s.name,
+        '--replica',
+        String(replica),
+        '--config',
+        config,
+        '--port',
+        '0',
+        '--host',
+        '127.0.0.1',
+        '--run',
+        run,
+      ];
       if (opts.capture && index === chain.stages.length - 1) args.push('--capture', opts.capture);
       // the bus URL may hold a password: through the environment, never argv
-      children.push(new ServiceChild(opts.bin, instanceName(s.name, replica, s.replicas), index, replica, args, hooks, { VNFLAB_BUS: url }));
+      children.push(
+        new ServiceChild(opts.bin, instanceName(s.name, replica, s.replicas), index, replica, args, hooks, {
+          VNFLAB_BUS: url,
+        }),
+      );
     }
   });
 
@@ -135,7 +173,12 @@ export async function runMultiProcess(chain: ResolvedChain, opts: MultiProcessOp
     stage: chain.stages[c.index].stage,
     variant: chain.stages[c.index].variant,
     stats: new StageStats(chain.stages[c.index].stage, chain.stages[c.index].variant, c.instance),
-    element: { stage: chain.stages[c.index].stage, variant: chain.stages[c.index].variant, process: () => {}, e2e: c.index === chain.stages.length - 1 ? new LogHistogram() : undefined },
+    element: {
+      stage: chain.stages[c.index].stage,
+      variant: chain.stages[c.index].variant,
+      process: () => {},
+      e2e: c.index === chain.stages.length - 1 ? new LogHistogram() : undefined,
+    },
   }));
 
   try {
@@ -157,7 +200,8 @@ export async function runMultiProcess(chain: ResolvedChain, opts: MultiProcessOp
   let metricsApp: FastifyInstance | undefined;
   try {
     try {
-      if (opts.metricsPort !== undefined) metricsApp = await serveRunMetrics(chain, rows, opts.metricsPort, opts.metricsHost);
+      if (opts.metricsPort !== undefined)
+        metricsApp = await serveRunMetrics(chain, rows, opts.metricsPort, opts.metricsHost);
       await opts.onStart?.(() => {
         if (stopRequested) return;
         stopRequested = true;
@@ -179,7 +223,14 @@ async function watchRun(
   chain: ResolvedChain,
   children: ServiceChild[],
   rows: ChainStage[],
-  w: { url: string; run: string; dir: string; opts: MultiProcessOptions; failure: () => string | undefined; stopAll: () => Promise<void> },
+  w: {
+    url: string;
+    run: string;
+    dir: string;
+    opts: MultiProcessOptions;
+    failure: () => string | undefined;
+    stopAll: () => Promise<void>;
+  },
 ): Promise<ServicesSummary> {
   const { url, run, dir, opts, stopAll } = w;
   const refresh = (c: ServiceChild, j: ServiceStatsJson): void => {
@@ -216,7 +267,11 @@ async function watchRun(
   await stopAll();
   rmSync(dir, { recursive: true, force: true });
 
-  const results = children.map((c) => ({ snap: c.last ?? last.find((j) => j.service.instance === c.instance)!, restarts: c.restarts, left: c.left }));
+  const results = children.map((c) => ({
+    snap: c.last ?? last.find((j) => j.service.instance === c.instance)!,
+    restarts: c.restarts,
+    left: c.left,
+  }));
   const gen = results[0].snap.service;
   const end = Math.max(...results.map((r) => r.snap.service.finished_mono_ns));
   const summary = summarizeServices(chain, results, (end - gen.started_mono_ns) / 1e9, { url: redactUrl(url), run });
@@ -242,11 +297,26 @@ function perStage(chain: ResolvedChain, rows: ChainStage[]): { stats: StageStats
   return { stats, e2e };
 }
 
-function serveRunMetrics(chain: ResolvedChain, rows: ChainStage[], port: number, host?: string): Promise<FastifyInstance> {
+function serveRunMetrics(
+  chain: ResolvedChain,
+  rows: ChainStage[],
+  port: number,
+  host?: string,
+): Promise<FastifyInstance> {
   return startMetricsServer(
     createMetricsRegistry({
       stages: () => perStage(chain, rows).stats,
-      e2e: () => [{ chain: chain.name, variant: chain.stages.slice(1, -1).map((st) => st.variant).join('+') || 'direct', hist: perStage(chain, rows).e2e }],
+      e2e: () => [
+        {
+          chain: chain.name,
+          variant:
+            chain.stages
+              .slice(1, -1)
+              .map((st) => st.variant)
+              .join('+') || 'direct',
+          hist: perStage(chain, rows).e2e,
+        },
+      ],
     }),
     port,
     undefined,

@@ -14,7 +14,14 @@ import { StageService } from './stage-service';
 export async function serveStage(cfg: ServiceSettings, registry: StageRegistry): Promise<number> {
   const entry = cfg.chain.stages[cfg.index];
   let svc: StageService | undefined;
-  const log = createServiceLogger({ level: cfg.logLevel, stage: entry.stage, instance: cfg.instance, chain: cfg.chain.name, run: cfg.run, variant: () => svc?.stats.variant ?? entry.variant });
+  const log = createServiceLogger({
+    level: cfg.logLevel,
+    stage: entry.stage,
+    instance: cfg.instance,
+    chain: cfg.chain.name,
+    run: cfg.run,
+    variant: () => svc?.stats.variant ?? entry.variant,
+  });
   try {
     svc = new StageService(cfg, registry, log);
   } catch (e) {
@@ -36,13 +43,19 @@ export async function serveStage(cfg: ServiceSettings, registry: StageRegistry):
       }
       stopping = true;
       log.info({ signal, timeout_ms: cfg.drainTimeoutMs }, 'draining');
-      service.drain(cfg.drainTimeoutMs).then((clean) => resolve(clean ? 0 : 1), () => resolve(1));
+      service.drain(cfg.drainTimeoutMs).then(
+        (clean) => resolve(clean ? 0 : 1),
+        () => resolve(1),
+      );
     };
     process.on('SIGTERM', () => onSignal('SIGTERM'));
     process.on('SIGINT', () => onSignal('SIGINT'));
     if (process.env.VNFLAB_EXIT_WITH_PARENT === '1') {
       // started by `vnflab run --bus`: its stdin closes when that process goes, however it goes
-      process.stdin.on('end', () => onSignal('parent exited')).on('error', () => onSignal('parent exited')).resume();
+      process.stdin
+        .on('end', () => onSignal('parent exited'))
+        .on('error', () => onSignal('parent exited'))
+        .resume();
     }
     service.start().catch((e: Error) => {
       service.state = 'failed';

@@ -86,7 +86,11 @@ export class ServiceChild {
     createInterface({ input: proc.stdout! }).on('line', take);
     createInterface({ input: proc.stderr! }).on('line', take);
     proc.once('exit', (code, signal) => {
-      onFail(new Error(`${this.instance} exited (${signal ?? `code ${code}`}) before serving:\n${this.recent.slice(-10).join('\n')}`));
+      onFail(
+        new Error(
+          `${this.instance} exited (${signal ?? `code ${code}`}) before serving:\n${this.recent.slice(-10).join('\n')}`,
+        ),
+      );
       this.hooks.exit?.(this, code, signal);
     });
     return this.listening;

@@ -3,7 +3,14 @@
 
 import pino, { type Logger as PinoLogger } from 'pino';
 
-export function createServiceLogger(opts: { level: string; stage: string; instance: string; chain: string; run: string; variant: () => string }): PinoLogger {
+export function createServiceLogger(opts: {
+  level: string;
+  stage: string;
+  instance: string;
+  chain: string;
+  run: string;
+  variant: () => string;
+}): PinoLogger {
   return pino({
     level: opts.level,
     base: { pid: process.pid, stage: opts.stage, instance: opts.instance, chain: opts.chain, run: opts.run },

@@ -66,7 +66,11 @@ export interface ServiceSettings {
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** One value: the flag, else its environment variable; errors name whichever was used. */
-function pick(flags: ServeFlags, env: NodeJS.ProcessEnv, k: keyof typeof SERVE_OPTIONS): { value: string | undefined; from: string } {
+function pick(
+  flags: ServeFlags,
+  env: NodeJS.ProcessEnv,
+  k: keyof typeof SERVE_OPTIONS,
+): { value: string | undefined; from: string } {
   if (flags[k] !== undefined) return { value: flags[k], from: `--${k}` };
   const v = env[ENV_FOR_FLAG[k]];
   return { value: v === '' ? undefined : v, from: ENV_FOR_FLAG[k] };
@@ -77,11 +81,15 @@ function envNum(env: NodeJS.ProcessEnv, name: string, dflt: number, min: number,
   const v = env[name];
   if (v === undefined || v === '') return dflt;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${name}: "${v}" must be a whole number from ${min} to ${max}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(`${name}: "${v}" must be a whole number from ${min} to ${max}`);
   return n;
 }
 
-function checkedNum(p: { value: string | undefined; from: string }, opts: { min: number; max: number }): number | undefined {
+function checkedNum(
+  p: { value: string | undefined; from: string },
+  opts: { min: number; max: number },
+): number | undefined {
   try {
     return num('x', p.value, { ...opts, integer: true });
   } catch (e) {
@@ -96,7 +104,8 @@ export function checkBusUrl(url: string, from: string): string {
   } catch {
     throw new UsageError(`${from}: "${url}" is not a URL (want redis://HOST:PORT)`);
   }
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new UsageError(`${from}: "${url}" is not a redis:// URL`);
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:')
+    throw new UsageError(`${from}: "${url}" is not a redis:// URL`);
   if (!u.hostname) throw new UsageError(`${from}: "${url}" has no host`);
   return url;
 }
@@ -119,14 +128,23 @@ function resolveInstance(env: NodeJS.ProcessEnv, name: string, replica: number, 
   const explicit = env.VNFLAB_INSTANCE;
   if (explicit === 'hostname') return `${name}-${hostname()}`;
   if (explicit !== undefined && explicit !== '') {
-    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(explicit)) throw new UsageError(`VNFLAB_INSTANCE: "${explicit}" must be 1..64 letters, digits, '.', '_' or '-', or "hostname"`);
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(explicit))
+      throw new UsageError(
+        `VNFLAB_INSTANCE: "${explicit}" must be 1..64 letters, digits, '.', '_' or '-', or "hostname"`,
+      );
     return explicit;
   }
   return instanceName(name, replica, replicas);
 }
 
 /** The generator's traffic from VNFLAB_TRAFFIC_* (compose files set these per service). */
-export const TRAFFIC_ENV = { VNFLAB_TRAFFIC_RATE: 'rate', VNFLAB_TRAFFIC_SIZE: 'size', VNFLAB_TRAFFIC_COUNT: 'count', VNFLAB_TRAFFIC_DURATION: 'duration', VNFLAB_TRAFFIC_FLOWS: 'flows' } as const;
+export const TRAFFIC_ENV = {
+  VNFLAB_TRAFFIC_RATE: 'rate',
+  VNFLAB_TRAFFIC_SIZE: 'size',
+  VNFLAB_TRAFFIC_COUNT: 'count',
+  VNFLAB_TRAFFIC_DURATION: 'duration',
+  VNFLAB_TRAFFIC_FLOWS: 'flows',
+} as const;
 
 function trafficFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -144,13 +162,22 @@ function trafficFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
 }
 
 /** Where an error came from: the chain file, and which overrides were applied on top of it. */
-function overridesNote(configPath: string, variantFrom: string | undefined, env: NodeJS.ProcessEnv, generator: boolean): string {
+function overridesNote(
+  configPath: string,
+  variantFrom: string | undefined,
+  env: NodeJS.ProcessEnv,
+  generator: boolean,
+): string {
   const traffic = generator ? Object.keys(TRAFFIC_ENV).filter((k) => env[k]) : [];
   const over = [variantFrom, env.VNFLAB_SETTINGS ? 'VNFLAB_SETTINGS' : undefined, ...traffic].filter(Boolean);
   return over.length ? `${configPath} (with ${over.join(' and ')})` : configPath;
 }
 
-export function resolveServiceSettings(flags: ServeFlags, env: NodeJS.ProcessEnv, registry: StageRegistry): ServiceSettings {
+export function resolveServiceSettings(
+  flags: ServeFlags,
+  env: NodeJS.ProcessEnv,
+  registry: StageRegistry,
+): ServiceSettings {
   const stageP = pick(flags, env, 'stage');
   if (!stageP.value) throw new UsageError('--stage is required (or VNFLAB_STAGE): the chain stage this service runs');
   const configP = pick(flags, env, 'config');
@@ -165,8 +192,11 @@ export function resolveServiceSettings(flags: ServeFlags, env: NodeJS.ProcessEnv
   const byType = base.stages.flatMap((s, i) => (s.stage === stageP.value ? [i] : []));
   const at = index >= 0 ? index : byType.length === 1 ? byType[0] : -1;
   if (at < 0) {
-    const why = byType.length > 1 ? `is used by ${byType.length} stages; give the stage's name` : 'is not a stage of this chain';
-    throw new UsageError(`${stageP.from}: "${stageP.value}" ${why} (${configPath} has: ${base.stages.map((s) => s.name).join(', ')})`);
+    const why =
+      byType.length > 1 ? `is used by ${byType.length} stages; give the stage's name` : 'is not a stage of this chain';
+    throw new UsageError(
+      `${stageP.from}: "${stageP.value}" ${why} (${configPath} has: ${base.stages.map((s) => s.name).join(', ')})`,
+    );
   }
 
   // variant and settings overrides go through the chain schema, so errors point at the key
@@ -178,7 +208,8 @@ export function resolveServiceSettings(flags: ServeFlags, env: NodeJS.ProcessEnv
     } catch (e) {
       throw new UsageError(`VNFLAB_SETTINGS: not valid JSON: ${(e as Error).message}`);
     }
-    if (typeof settingsOverride !== 'object' || settingsOverride === null || Array.isArray(settingsOverride)) throw new UsageError('VNFLAB_SETTINGS: must be a JSON object of stage settings');
+    if (typeof settingsOverride !== 'object' || settingsOverride === null || Array.isArray(settingsOverride))
+      throw new UsageError('VNFLAB_SETTINGS: must be a JSON object of stage settings');
   }
   if (at === 0) settingsOverride = { ...trafficFromEnv(env), ...settingsOverride };
   let chain: ResolvedChain;
@@ -208,25 +239,30 @@ export function resolveServiceSettings(flags: ServeFlags, env: NodeJS.ProcessEnv
 
   const replicaP = pick(flags, env, 'replica');
   const replica = checkedNum(replicaP, { min: 0, max: entry.replicas - 1 }) ?? 0;
-  if (at === 0 && entry.replicas > 1) throw new UsageError(`${configPath}: stages[0].replicas: the generator runs as one instance`);
+  if (at === 0 && entry.replicas > 1)
+    throw new UsageError(`${configPath}: stages[0].replicas: the generator runs as one instance`);
 
   const busP = pick(flags, env, 'bus');
   const busUrl = checkBusUrl(busP.value ?? 'redis://127.0.0.1:6379', busP.from);
   const runP = pick(flags, env, 'run');
   const run = runP.value ?? 'main';
-  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(run)) throw new UsageError(`${runP.from}: "${run}" must be 1..64 letters, digits, '.', '_' or '-'`);
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(run))
+    throw new UsageError(`${runP.from}: "${run}" must be 1..64 letters, digits, '.', '_' or '-'`);
 
   const port = checkedNum(pick(flags, env, 'port'), { min: 0, max: 65535 }) ?? 8080;
   // loopback unless asked: compose sets VNFLAB_HOST=0.0.0.0, reachable on its own network only
   const host = pick(flags, env, 'host').value ?? '127.0.0.1';
   const logP = pick(flags, env, 'log-level');
   const logLevel = logP.value ?? 'info';
-  if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`${logP.from}: "${logLevel}" is not a log level (${LOG_LEVELS.join(', ')})`);
+  if (!LOG_LEVELS.includes(logLevel))
+    throw new UsageError(`${logP.from}: "${logLevel}" is not a log level (${LOG_LEVELS.join(', ')})`);
   const capture = pick(flags, env, 'capture').value;
-  if (capture && at !== chain.stages.length - 1) throw new UsageError('--capture: only the last stage (backends) writes a capture');
+  if (capture && at !== chain.stages.length - 1)
+    throw new UsageError('--capture: only the last stage (backends) writes a capture');
 
   const token = env.VNFLAB_CONTROL_TOKEN;
-  if (token !== undefined && token !== '' && token.length < 8) throw new UsageError('VNFLAB_CONTROL_TOKEN: use at least 8 characters');
+  if (token !== undefined && token !== '' && token.length < 8)
+    throw new UsageError('VNFLAB_CONTROL_TOKEN: use at least 8 characters');
 
   return {
     chain,

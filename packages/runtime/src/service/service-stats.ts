@@ -50,5 +50,11 @@ export interface ServiceStatsJson {
     /** Sends refused at the bound (policy drop; counted as bus_full drops). */
     full_refused: number;
   };
-  process: { cpu_user_seconds: number; cpu_system_seconds: number; rss_bytes: number; heap_used_bytes: number; uptime_seconds: number };
+  process: {
+    cpu_user_seconds: number;
+    cpu_system_seconds: number;
+    rss_bytes: number;
+    heap_used_bytes: number;
+    uptime_seconds: number;
+  };
 }

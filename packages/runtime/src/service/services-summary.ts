@@ -10,8 +10,15 @@
 // recognise shows as a deficit on its hop and a surplus on the next; it is carried downstream.)
 
 import {
-  LogHistogram, StageStats, histogramFromJson, mergeStats, reasonCode, statsFromJson,
-  type Element, type ResolvedChain, type Source,
+  LogHistogram,
+  StageStats,
+  histogramFromJson,
+  mergeStats,
+  reasonCode,
+  statsFromJson,
+  type Element,
+  type ResolvedChain,
+  type Source,
 } from '@vnflab/core';
 import { stageRow, summarize, type RunSummary, type SummaryStageInput } from '../summary';
 import type { ServiceStatsJson } from './service-stats';
@@ -29,11 +36,23 @@ export type ServicesSummary = Omit<RunSummary, 'stages'> & {
   mode: 'services';
   bus: { url: string; run: string; bound: number; policy: string; lost: Record<string, number> };
   restarts: Record<string, number>;
-  stages: (RunSummary['stages'][number] & { instance: string; replica: number; restarts: number; left: boolean; bus: ServiceStatsJson['bus'] })[];
+  stages: (RunSummary['stages'][number] & {
+    instance: string;
+    replica: number;
+    restarts: number;
+    left: boolean;
+    bus: ServiceStatsJson['bus'];
+  })[];
 };
 
 /** A stand-in element carrying what /stats reported, so summarize() reads it like a live one. */
-function shim(stage: string, variant: string, details: Record<string, unknown> | null, e2e: LogHistogram | undefined, sent: number): Element & Source {
+function shim(
+  stage: string,
+  variant: string,
+  details: Record<string, unknown> | null,
+  e2e: LogHistogram | undefined,
+  sent: number,
+): Element & Source {
   return {
     stage,
     variant,
@@ -51,10 +70,21 @@ function shim(stage: string, variant: string, details: Record<string, unknown> |
 export function instanceInput(r: InstanceResult): SummaryStageInput {
   const s = r.snap;
   const e2e = s.e2e ? histogramFromJson(s.e2e) : undefined;
-  return { name: s.service.instance, stage: s.service.stage, variant: s.service.variant, stats: statsFromJson(s.stats), element: shim(s.service.stage, s.service.variant, s.details, e2e, s.sent ?? 0) };
+  return {
+    name: s.service.instance,
+    stage: s.service.stage,
+    variant: s.service.variant,
+    stats: statsFromJson(s.stats),
+    element: shim(s.service.stage, s.service.variant, s.details, e2e, s.sent ?? 0),
+  };
 }
 
-export function summarizeServices(chain: ResolvedChain, results: InstanceResult[], durationS: number, bus: { url: string; run: string }): ServicesSummary {
+export function summarizeServices(
+  chain: ResolvedChain,
+  results: InstanceResult[],
+  durationS: number,
+  bus: { url: string; run: string },
+): ServicesSummary {
   const byStage = chain.stages.map((_, i) => results.filter((r) => r.snap.service.index === i));
   byStage.forEach((rs, i) => {
     if (rs.length === 0) throw new Error(`no stats from stage ${chain.stages[i].name}`);
@@ -81,10 +111,31 @@ export function summarizeServices(chain: ResolvedChain, results: InstanceResult[
         stats.drops[BUS_LOST] += gap;
       }
     }
-    const details = rs.length === 1 ? rs[0].snap.details : { replicas: rs.map((r) => ({ instance: r.snap.service.instance, ...r.snap.details })) };
-    return { name: st.name, stage: st.stage, variant: stats.variant, stats, element: shim(st.stage, stats.variant, details, st === chain.stages[chain.stages.length - 1] ? e2e : undefined, sent) };
+    const details =
+      rs.length === 1
+        ? rs[0].snap.details
+        : { replicas: rs.map((r) => ({ instance: r.snap.service.instance, ...r.snap.details })) };
+    return {
+      name: st.name,
+      stage: st.stage,
+      variant: stats.variant,
+      stats,
+      element: shim(
+        st.stage,
+        stats.variant,
+        details,
+        st === chain.stages[chain.stages.length - 1] ? e2e : undefined,
+        sent,
+      ),
+    };
   });
-  const cpu = results.reduce((a, r) => ({ user: a.user + r.snap.process.cpu_user_seconds * 1e6, system: a.system + r.snap.process.cpu_system_seconds * 1e6 }), { user: 0, system: 0 });
+  const cpu = results.reduce(
+    (a, r) => ({
+      user: a.user + r.snap.process.cpu_user_seconds * 1e6,
+      system: a.system + r.snap.process.cpu_system_seconds * 1e6,
+    }),
+    { user: 0, system: 0 },
+  );
   const base = summarize(chain.name, chain.profile, merged, durationS, cpu);
   const restarts: Record<string, number> = {};
   for (const r of results) if (r.restarts > 0) restarts[r.snap.service.instance] = r.restarts;

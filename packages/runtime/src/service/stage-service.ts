@@ -5,10 +5,27 @@
 
 import { setTimeout as delay } from 'node:timers/promises';
 import {
-  BatchDedup, BatchPool, Costs, RedisBus, StageStats, StatsLedger,
-  histogramToJson, loadProfile, monoNs, openCaptureWriter, redactUrl, schemaErrors, statsToJson,
-  type Element, type ElementContext, type Logger, type RedisConsumer, type RedisProducer, type Source,
-  type StageDefinition, type StageRegistry,
+  BatchDedup,
+  BatchPool,
+  Costs,
+  RedisBus,
+  StageStats,
+  StatsLedger,
+  histogramToJson,
+  loadProfile,
+  monoNs,
+  openCaptureWriter,
+  redactUrl,
+  schemaErrors,
+  statsToJson,
+  type Element,
+  type ElementContext,
+  type Logger,
+  type RedisConsumer,
+  type RedisProducer,
+  type Source,
+  type StageDefinition,
+  type StageRegistry,
 } from '@vnflab/core';
 import { CaptureTap } from '../capture-tap';
 import { SourceRunner } from '../source-runner';
@@ -21,7 +38,10 @@ import type { ServiceState, ServiceStatsJson } from './service-stats';
 export class ControlError extends Error {
   readonly code: string;
 
-  constructor(message: string, readonly status: 400 | 409) {
+  constructor(
+    message: string,
+    readonly status: 400 | 409,
+  ) {
     super(message);
     this.code = status === 409 ? 'not_configurable' : 'bad_settings';
   }
@@ -44,13 +64,18 @@ export class StageService {
   private done?: Promise<void>;
   private closed = false;
 
-  constructor(readonly cfg: ServiceSettings, registry: StageRegistry, readonly log: Logger) {
+  constructor(
+    readonly cfg: ServiceSettings,
+    registry: StageRegistry,
+    readonly log: Logger,
+  ) {
     const { chain, index } = cfg;
     const entry = chain.stages[index];
     const costs = new Costs(loadProfile(chain.profile));
     const wired = wireStage(registry, chain, index, costs);
     this.def = wired.def;
-    const element = !wired.source && cfg.capture ? new CaptureTap(wired.element, openCaptureWriter(cfg.capture)) : wired.element;
+    const element =
+      !wired.source && cfg.capture ? new CaptureTap(wired.element, openCaptureWriter(cfg.capture)) : wired.element;
     this.element = element;
     this.stats = new StageStats(entry.stage, element.variant, cfg.instance);
     this.ctx = { stats: this.stats, costs, log };
@@ -70,7 +95,11 @@ export class StageService {
     const last = index === chain.stages.length - 1;
     const cpu = this.stats.cpu;
     if (isSource(element)) {
-      this.producer = this.bus.producer(chain.stages[1].name, { ledger: this.ledger, cpu, release: (b) => this.pool.put(b) });
+      this.producer = this.bus.producer(chain.stages[1].name, {
+        ledger: this.ledger,
+        cpu,
+        release: (b) => this.pool.put(b),
+      });
       return;
     }
     this.consumer = this.bus.consumer(entry.name, entry.name, cfg.instance, {
@@ -102,10 +131,17 @@ export class StageService {
     const stored = await this.bus.readLedger(this.ledger.key);
     if (isSource(this.element)) {
       // the generator's sequence numbers and sent count live in it: a restart cannot continue them
-      if (Object.keys(stored).length) this.log.warn({ ledger: this.ledger.key }, 'the generator of this run was started before: its earlier packets are not in this instance\'s count');
+      if (Object.keys(stored).length)
+        this.log.warn(
+          { ledger: this.ledger.key },
+          "the generator of this run was started before: its earlier packets are not in this instance's count",
+        );
     } else if (Object.keys(stored).length) {
       this.ledger.seed(stored);
-      this.log.info({ packets_in: this.stats.packetsIn, drops: this.stats.totalDrops() }, 'restarted: counting on from the committed ledger');
+      this.log.info(
+        { packets_in: this.stats.packetsIn, drops: this.stats.totalDrops() },
+        'restarted: counting on from the committed ledger',
+      );
     }
     if (this.state === 'draining') return; // stopped before it began
     this.state = 'running';
@@ -120,7 +156,10 @@ export class StageService {
     this.finishedMonoNs = monoNs();
     if (this.state === 'running') {
       this.state = 'finished';
-      this.log.info({ packets_in: this.stats.packetsIn, packets_out: this.stats.packetsOut, drops: this.stats.totalDrops() }, 'finished: input ended');
+      this.log.info(
+        { packets_in: this.stats.packetsIn, packets_out: this.stats.packetsOut, drops: this.stats.totalDrops() },
+        'finished: input ended',
+      );
     }
     await this.closeElement();
   }
