@@ -2,14 +2,14 @@
 // and what the firewall refused is exactly the slice its deny rule names.
 
 import { join } from 'node:path';
-import { loadChainFile } from '@vnflab/core';
-import { createRegistry, runChain } from '@vnflab/cli';
+import { discoverStages, loadChainFile } from '@vnflab/core';
+import { runChain } from '@vnflab/runtime';
 
 const CHAIN = join(__dirname, '..', '..', '..', 'chains', 'firewall.yaml');
 
 describe('chains/firewall.yaml, embedded', () => {
   test('sent == received + drops by reason; acl_deny is the denied slice and matches the rule hits', async () => {
-    const reg = createRegistry();
+    const reg = discoverStages();
     const chain = loadChainFile(CHAIN, reg);
     // the chain as written, with a packet count and no modelled costs: mechanisms only, quick
     chain.profile = 'zero';

@@ -5,8 +5,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PcapWriter, buildFrame, loadChainFile, readCapture, writeProbe } from '@vnflab/core';
-import { createRegistry, runChain } from '@vnflab/cli';
+import { PcapWriter, buildFrame, discoverStages, loadChainFile, readCapture, writeProbe } from '@vnflab/core';
+import { runChain } from '@vnflab/runtime';
 
 const CHAIN = join(__dirname, '..', '..', '..', 'chains', 'default.yaml');
 
@@ -45,7 +45,7 @@ test('a frame held twice and a second loop: every copy received, the repeats cou
   const path = join(mkdtempSync(join(tmpdir(), 'vnflab-replay-')), 'repeat.pcap');
   captureWithARepeat(path);
   expect(readCapture(path).records).toHaveLength(4);
-  const reg = createRegistry();
+  const reg = discoverStages();
   const chain = loadChainFile(CHAIN, reg);
   chain.profile = 'zero';
   chain.stages[0].settings = { pcap_in: path, pcap_loop: 2, pcap_timing: 'none', dst: '10.0.0.100:80' };
