@@ -162,7 +162,7 @@ export const virtioEventIdx: Finding = {
       measured: b > 0 ? a / b : 1,
       lab: `nic virtio with event_idx true against false; ${NIC_LAB}`,
       inBand: `${nums}.`,
-      miss: `${nums}. EVENT_IDX saved nothing here: the guest consumed each batch before the device published the next, so its event index was always already passed and every notification was due.`,
+      miss: `${nums}. EVENT_IDX saved nothing here: the guest's NAPI poll turns notifications off when one arrives and back on only once it has emptied the ring (as Linux's virtio-net receive path does, with or without EVENT_IDX), so each burst the device publishes needs exactly one notification either way; EVENT_IDX saves notifications where a driver leaves them on while buffers keep arriving.`,
     };
   },
 };
