@@ -1,8 +1,9 @@
 // Type-checks dashboard JSON files against the `Dashboard` type of @grafana/schema (TypeScript types
 // generated from Grafana's CUE schema) with the TypeScript compiler API. Each file's text becomes the
-// initialiser of a constant of that type in one in-memory source, so string fields keep their literal
-// types (an imported JSON module would widen them to `string`) and a diagnostic's position maps back to a
-// line, a column and a field path in the JSON file.
+// initialiser of a constant of that type in one in-memory source rather than an imported JSON module: string
+// fields keep their literal types (an import widens them to `string`), unknown keys are caught (excess
+// property checks apply only to object literals), and a diagnostic's position maps back to a line, a column
+// and a field path in the JSON file.
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
