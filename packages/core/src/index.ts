@@ -17,6 +17,7 @@ export * from './stats/stage-stats';
 export * from './stats/stats-snapshot';
 export * from './stats/stats-ledger';
 export * from './metrics/stage-metrics';
+export * from './metrics/scrape-cache';
 export * from './logger';
 export * from './element';
 export * from './bus/bus';

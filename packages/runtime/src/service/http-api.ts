@@ -9,7 +9,13 @@
 
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { createMetricsRegistry, type AuthMessages, type CustomMetricSpec, type Element } from '@vnflab/core';
+import {
+  ScrapeCache,
+  createMetricsRegistry,
+  type AuthMessages,
+  type CustomMetricSpec,
+  type Element,
+} from '@vnflab/core';
 import { bearerAuth } from '../http/bearer-auth';
 import { createHttpApp, mountControlRoutes } from '../http/http-app';
 import type { StageService } from './stage-service';
@@ -66,7 +72,7 @@ function busMetrics(svc: StageService): CustomMetricSpec[] {
 
 export async function startHttpApi(
   svc: StageService,
-  opts: { port: number; host: string; token: string | undefined },
+  opts: { port: number; host: string; token: string | undefined; scrapeCacheMs?: number },
 ): Promise<FastifyInstance> {
   const app = createHttpApp({ log: (err) => svc.log.error({ err: err.message }, 'request failed') });
   // closing the app closes the service behind it: its element, its consumer and the bus
@@ -81,9 +87,11 @@ export async function startHttpApi(
     extra: () => [...((el as Element).metrics?.() ?? []), ...busMetrics(svc)],
   });
 
+  // one render per interval however often /metrics is scraped: the stage's batches share this event loop
+  const scrapes = new ScrapeCache(registry, opts.scrapeCacheMs);
   app.get('/metrics', async (_req, reply) => {
-    reply.header('content-type', registry.contentType);
-    return registry.metrics();
+    reply.header('content-type', scrapes.contentType);
+    return scrapes.exposition();
   });
   app.get('/healthz', async () => ({ ok: true, state: svc.state }));
   app.get('/readyz', async (_req, reply) => {
