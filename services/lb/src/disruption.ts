@@ -4,6 +4,7 @@
 // over backends (removing 1 of N equal backends: 1/N; adding 1 to N: 1/(N+1)).
 
 import { fmix32 } from '@vnflab/core';
+import { SLICE_WORK, type SliceSteps } from './selector';
 
 export interface MappingDiff {
   /** Slots compared (the table size, or the sample count when the size changed). */
@@ -19,20 +20,38 @@ export const SAMPLES = 1 << 18;
 
 /** Compares two slot -> backend mappings; `survivors` are the backends eligible after the change. */
 export function diffMappings(before: Int32Array, after: Int32Array, survivors: ReadonlySet<number>): MappingDiff {
+  const steps = diffMappingsSteps(before, after, survivors);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** diffMappings in slices of SLICE_WORK slots (a table of millions of slots is compared between batches). */
+export function* diffMappingsSteps(
+  before: Int32Array,
+  after: Int32Array,
+  survivors: ReadonlySet<number>,
+): SliceSteps<MappingDiff> {
   let moved = 0;
   let survivorsMoved = 0;
   if (before.length === after.length) {
-    for (let s = 0; s < before.length; s++) {
-      const a = before[s];
-      if (a !== after[s]) {
-        moved++;
-        if (survivors.has(a)) survivorsMoved++;
+    for (let from = 0; from < before.length; from += SLICE_WORK) {
+      if (from > 0) yield;
+      const to = Math.min(before.length, from + SLICE_WORK);
+      for (let s = from; s < to; s++) {
+        const a = before[s];
+        if (a !== after[s]) {
+          moved++;
+          if (survivors.has(a)) survivorsMoved++;
+        }
       }
     }
     return { compared: before.length, moved, survivorsMoved, sampled: false };
   }
   // different table sizes: compare where the same flow hashes land in each
   for (let k = 0; k < SAMPLES; k++) {
+    if (k > 0 && k % SLICE_WORK === 0) yield;
     const h = fmix32(k + 1);
     const a = before[h % before.length];
     if (a !== after[h % after.length]) {
@@ -63,10 +82,23 @@ export function idealShares(
 
 /** Slots owned per backend id. */
 export function slotCounts(mapping: Int32Array): Map<number, number> {
+  const steps = slotCountsSteps(mapping);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** slotCounts in slices of SLICE_WORK slots. */
+export function* slotCountsSteps(mapping: Int32Array): SliceSteps<Map<number, number>> {
   const m = new Map<number, number>();
-  for (let s = 0; s < mapping.length; s++) {
-    const id = mapping[s];
-    if (id >= 0) m.set(id, (m.get(id) ?? 0) + 1);
+  for (let from = 0; from < mapping.length; from += SLICE_WORK) {
+    if (from > 0) yield;
+    const to = Math.min(mapping.length, from + SLICE_WORK);
+    for (let s = from; s < to; s++) {
+      const id = mapping[s];
+      if (id >= 0) m.set(id, (m.get(id) ?? 0) + 1);
+    }
   }
   return m;
 }

@@ -11,7 +11,7 @@
 import { performance } from 'node:perf_hooks';
 import { h1, h2 } from './name-hash';
 import { assertPrimeTableSize } from './prime';
-import type { Member, Selector } from './selector';
+import { SLICE_WORK, type Member, type Selector, type SliceSteps } from './selector';
 
 export const DEFAULT_TABLE_SIZE = 65537;
 
@@ -22,25 +22,54 @@ export class MaglevTable implements Selector {
   rebuilds = 0;
   lastBuildNs = 0;
   totalBuildNs = 0;
+  /** Slices the last build took (1 when it fitted in one). */
+  lastBuildSlices = 0;
   /** Slot -> backend id, -1 when no backend is eligible. */
   private table: Int32Array;
   // The previous table is kept so a change can be diffed without copying; builds alternate.
-  private spare: Int32Array;
+  // Allocated at the second build: a new table is never served before its first.
+  private spare: Int32Array | null = null;
+  private built = false;
+
+  /** Bytes a table of `size` slots holds: the table served and the spare the next build writes. */
+  static bytesFor(size: number): number {
+    return 2 * size * Int32Array.BYTES_PER_ELEMENT;
+  }
 
   constructor(size = DEFAULT_TABLE_SIZE) {
     assertPrimeTableSize(size);
     this.size = size;
-    this.table = new Int32Array(size).fill(-1);
-    this.spare = new Int32Array(size).fill(-1);
+    // filled by the first build, in slices (a large table is never served before it)
+    this.table = new Int32Array(size);
   }
 
   rebuild(members: readonly Member[]): void {
-    const t0 = performance.now();
-    const next = this.spare;
-    populate(next, this.size, members);
-    this.spare = this.table;
-    this.table = next;
-    this.lastBuildNs = (performance.now() - t0) * 1e6;
+    for (const step = this.build(members); !step.next().done;);
+  }
+
+  /**
+   * Rebuilds in slices of at most SLICE_WORK: the table keeps serving the previous mapping
+   * until the last slice swaps the new one in. Build time counts only the slices, not the
+   * batches processed between them.
+   */
+  *build(members: readonly Member[]): SliceSteps<void> {
+    let t = performance.now();
+    let ns = 0;
+    let slices = 1;
+    const next = this.built ? (this.spare ??= new Int32Array(this.size)) : this.table;
+    for (const step = populateSteps(next, this.size, members); !step.next().done;) {
+      ns += (performance.now() - t) * 1e6;
+      slices++;
+      yield;
+      t = performance.now();
+    }
+    if (this.built) {
+      this.spare = this.table;
+      this.table = next;
+    }
+    this.built = true;
+    this.lastBuildNs = ns + (performance.now() - t) * 1e6;
+    this.lastBuildSlices = slices;
     this.totalBuildNs += this.lastBuildNs;
     this.rebuilds++;
   }
@@ -63,7 +92,15 @@ export class MaglevTable implements Selector {
  * depends only on the set of backends, not on the order they were added in.
  */
 export function populate(table: Int32Array, M: number, members: readonly Member[]): void {
-  table.fill(-1);
+  for (const step = populateSteps(table, M, members); !step.next().done;);
+}
+
+/** populate() in slices: yields each time it has done SLICE_WORK slots written or probed. */
+export function* populateSteps(table: Int32Array, M: number, members: readonly Member[]): SliceSteps<void> {
+  for (let from = 0; from < M; from += SLICE_WORK) {
+    if (from > 0) yield;
+    table.fill(-1, from, Math.min(M, from + SLICE_WORK));
+  }
   const ms = members.filter((m) => m.weight > 0).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const n = ms.length;
   if (n === 0) return;
@@ -82,6 +119,7 @@ export function populate(table: Int32Array, M: number, members: readonly Member[
     skip[i] = (h2(m.name) % (M - 1)) + 1;
   }
   let filled = 0;
+  let work = 0;
   for (;;) {
     for (let i = 0; i < n; i++) {
       credit[i] += weight[i];
@@ -92,12 +130,17 @@ export function populate(table: Int32Array, M: number, members: readonly Member[
       while (table[c] >= 0) {
         c += s;
         if (c >= M) c -= M;
+        work++;
       }
       table[c] = ids[i];
       c += s;
       if (c >= M) c -= M;
       pos[i] = c;
       if (++filled === M) return;
+      if (++work >= SLICE_WORK) {
+        work = 0;
+        yield;
+      }
     }
   }
 }

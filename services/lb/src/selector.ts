@@ -5,6 +5,16 @@
 export const ALGORITHMS = ['maglev', 'round-robin', 'hash-mod-n'] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
 
+/** A computation done in slices: each `next()` does a bounded piece of work; the last returns T. */
+export type SliceSteps<T> = Generator<void, T, void>;
+
+/**
+ * Work (slots written, probed or compared) in one slice. A slice takes about a tenth of a
+ * millisecond here, so a change built in slices between batches (LbControl.schedule) delays a
+ * batch by about that much, whatever the table size.
+ */
+export const SLICE_WORK = 1 << 15;
+
 /** A backend eligible for new flows: up and with weight > 0. */
 export interface Member {
   /** Backend id (index into the pool's arrays); what pick() returns. */
@@ -19,6 +29,11 @@ export interface Selector {
   readonly weighted: boolean;
   /** Rebuilds from the eligible members; called on every pool change. */
   rebuild(members: readonly Member[]): void;
+  /**
+   * The same rebuild in slices, where one can take long (Maglev's M slots): the selector keeps
+   * answering from its previous state until the last slice. Absent: rebuild() is quick.
+   */
+  build?(members: readonly Member[]): SliceSteps<void>;
   /** Backend id for a new flow, or -1 when no backend is eligible. May advance state (round-robin). */
   pick(hash: number): number;
   /** What pick(hash) would answer, without side effects; null when the answer does not depend on the hash. */
