@@ -96,9 +96,10 @@ export function checkMemoryBudget(
   const parts = estimateChainMemory(chain, registry);
   const total = parts.reduce((sum, p) => sum + p.bytes, 0);
   if (total <= budget.bytes) return total;
+  // the parts that matter: the biggest, and the others down to a hundredth of the estimate
   const biggest = parts
     .slice(0, 3)
-    .filter((p) => p.bytes > 0)
+    .filter((p, i) => i === 0 || p.bytes >= total / 100)
     .map((p) => `${p.key} ${formatBytes(p.bytes)} (${p.what})`)
     .join('; ');
   throw new ConfigError(
