@@ -85,6 +85,11 @@ describe('the memory budget', () => {
       ['run', '--config', bigTables, '--duration', '120'],
       /stages\[3\]\.settings\.table_size 8 GiB \(lb: 64 VIPs/,
     );
+    // as services too: refused before any stage process starts (nothing listens on port 1)
+    expectRefused(
+      ['run', '--bus', 'redis://127.0.0.1:1', '--config', bigTables, '--duration', '120'],
+      /stages\[3\]\.settings\.table_size/,
+    );
     const parts = estimateChainMemory(loadChainFile(bigTables, registry), registry);
     const table = parts.find((p) => p.key === 'stages[3].settings.table_size');
     expect(table?.bytes).toBe(64 * 16777213 * 4 * 2);
