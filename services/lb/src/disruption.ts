@@ -4,7 +4,7 @@
 // over backends (removing 1 of N equal backends: 1/N; adding 1 to N: 1/(N+1)).
 
 import { fmix32 } from '@vnflab/core';
-import { SLICE_WORK, type SliceSteps } from './selector';
+import { SLICE_CHUNK, SliceClock, type SliceSteps } from './selector';
 
 export interface MappingDiff {
   /** Slots compared (the table size, or the sample count when the size changed). */
@@ -27,39 +27,42 @@ export function diffMappings(before: Int32Array, after: Int32Array, survivors: R
   }
 }
 
-/** diffMappings in slices of SLICE_WORK slots (a table of millions of slots is compared between batches). */
+/** diffMappings in slices of SLICE_MS (a table of millions of slots is compared between batches). */
 export function* diffMappingsSteps(
   before: Int32Array,
   after: Int32Array,
   survivors: ReadonlySet<number>,
 ): SliceSteps<MappingDiff> {
+  const clock = new SliceClock();
   let moved = 0;
   let survivorsMoved = 0;
-  if (before.length === after.length) {
-    for (let from = 0; from < before.length; from += SLICE_WORK) {
-      if (from > 0) yield;
-      const to = Math.min(before.length, from + SLICE_WORK);
-      for (let s = from; s < to; s++) {
-        const a = before[s];
-        if (a !== after[s]) {
-          moved++;
-          if (survivors.has(a)) survivorsMoved++;
-        }
+  const same = before.length === after.length;
+  // different table sizes: compare where the same flow hashes land in each
+  const total = same ? before.length : SAMPLES;
+  for (let from = 0; from < total; from += SLICE_CHUNK) {
+    if (clock.spent()) {
+      yield;
+      clock.restart();
+    }
+    const to = Math.min(total, from + SLICE_CHUNK);
+    for (let k = from; k < to; k++) {
+      let a: number;
+      let b: number;
+      if (same) {
+        a = before[k];
+        b = after[k];
+      } else {
+        const h = fmix32(k + 1);
+        a = before[h % before.length];
+        b = after[h % after.length];
+      }
+      if (a !== b) {
+        moved++;
+        if (survivors.has(a)) survivorsMoved++;
       }
     }
-    return { compared: before.length, moved, survivorsMoved, sampled: false };
   }
-  // different table sizes: compare where the same flow hashes land in each
-  for (let k = 0; k < SAMPLES; k++) {
-    if (k > 0 && k % SLICE_WORK === 0) yield;
-    const h = fmix32(k + 1);
-    const a = before[h % before.length];
-    if (a !== after[h % after.length]) {
-      moved++;
-      if (survivors.has(a)) survivorsMoved++;
-    }
-  }
-  return { compared: SAMPLES, moved, survivorsMoved, sampled: true };
+  return { compared: total, moved, survivorsMoved, sampled: !same };
 }
 
 /** Total variation distance between two share distributions (id -> fraction). */
@@ -89,12 +92,16 @@ export function slotCounts(mapping: Int32Array): Map<number, number> {
   }
 }
 
-/** slotCounts in slices of SLICE_WORK slots. */
+/** slotCounts in slices of SLICE_MS. */
 export function* slotCountsSteps(mapping: Int32Array): SliceSteps<Map<number, number>> {
+  const clock = new SliceClock();
   const m = new Map<number, number>();
-  for (let from = 0; from < mapping.length; from += SLICE_WORK) {
-    if (from > 0) yield;
-    const to = Math.min(mapping.length, from + SLICE_WORK);
+  for (let from = 0; from < mapping.length; from += SLICE_CHUNK) {
+    if (clock.spent()) {
+      yield;
+      clock.restart();
+    }
+    const to = Math.min(mapping.length, from + SLICE_CHUNK);
     for (let s = from; s < to; s++) {
       const id = mapping[s];
       if (id >= 0) m.set(id, (m.get(id) ?? 0) + 1);

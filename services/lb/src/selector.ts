@@ -2,6 +2,8 @@
 // hash, be rebuilt when the pool changes, and expose its hash-space mapping so a change can be
 // measured (how many slots moved) without knowing which algorithm made it.
 
+import { performance } from 'node:perf_hooks';
+
 export const ALGORITHMS = ['maglev', 'round-robin', 'hash-mod-n'] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
 
@@ -9,11 +11,25 @@ export type Algorithm = (typeof ALGORITHMS)[number];
 export type SliceSteps<T> = Generator<void, T, void>;
 
 /**
- * Work (slots written, probed or compared) in one slice. A slice takes about a tenth of a
- * millisecond here, so a change built in slices between batches (LbControl.schedule) delays a
- * batch by about that much, whatever the table size.
+ * How long one slice may run, in milliseconds: a change built in slices between batches
+ * (LbControl.schedule) delays a batch by about this much, whatever the table size.
  */
-export const SLICE_WORK = 1 << 15;
+export const SLICE_MS = 0.5;
+/** Slots written, probed or compared between two looks at the clock (well under SLICE_MS even with cache misses). */
+export const SLICE_CHUNK = 1024;
+
+/** Measures a slice: `spent()` is true once it has run SLICE_MS; `restart()` starts the next one. */
+export class SliceClock {
+  private t0 = performance.now();
+
+  spent(): boolean {
+    return performance.now() - this.t0 >= SLICE_MS;
+  }
+
+  restart(): void {
+    this.t0 = performance.now();
+  }
+}
 
 /** A backend eligible for new flows: up and with weight > 0. */
 export interface Member {
