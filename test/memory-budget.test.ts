@@ -9,6 +9,7 @@ import {
   ConfigError,
   DEFAULT_MEMORY_BUDGET,
   checkMemoryBudget,
+  checkStageMemoryBudget,
   discoverStages,
   estimateChainMemory,
   loadChainFile,
@@ -90,6 +91,17 @@ describe('the memory budget', () => {
       ['run', '--bus', 'redis://127.0.0.1:1', '--config', bigTables, '--duration', '120'],
       /stages\[3\]\.settings\.table_size/,
     );
+    // and the lb alone as a service: its own tables are over the budget (the batches wait in Redis)
+    const serve = vnflab(['serve', '--stage', 'lb', '--config', bigTables, '--bus', 'redis://127.0.0.1:1'], {
+      env: { VNFLAB_MEMORY_BUDGET: '' },
+    });
+    expect(serve.status).toBe(2);
+    expect(serve.stderr).toMatch(
+      /^vnflab: lb: stage lb of chain "default": its settings need an estimated 8 GiB.*stages\[3\]\.settings\.table_size/,
+    );
+    const one = checkStageMemoryBudget(loadChainFile(bigBatches, registry), registry, 3, {});
+    expect(one).toBeLessThan(64 * 2 ** 20); // the lb of the big-batch chain holds one batch, not 400005
+    expect(one).toBeGreaterThan(48 + 1024 * 1582);
     const parts = estimateChainMemory(loadChainFile(bigTables, registry), registry);
     const table = parts.find((p) => p.key === 'stages[3].settings.table_size');
     expect(table?.bytes).toBe(64 * 16777213 * 4 * 2);

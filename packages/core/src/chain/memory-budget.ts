@@ -67,18 +67,44 @@ export function estimateChainMemory(chain: ResolvedChain, registry: StageRegistr
       what: `${batches} batches (bus.bound ${chain.bus.bound} x ${hops} hops + ${chain.stages.length} in hand) x batch_size ${chain.batchSize} x ${batchBytes(1) - batchBytes(0)} B`,
     },
   ];
-  chain.stages.forEach((s, i) => {
-    let uses: MemoryUse[] = [];
-    try {
-      uses = registry.get(s.stage).memoryBytes?.(s.variant, s.settings) ?? [];
-    } catch {
-      // settings the stage refuses: creating it reports them, naming the key (stage-wiring.ts)
-    }
-    for (const use of uses) {
-      out.push({ key: `stages[${i}].settings.${use.key}`, bytes: use.bytes, what: `${s.name}: ${use.what}` });
-    }
-  });
+  chain.stages.forEach((_, i) => out.push(...stageStructures(chain, registry, i)));
   return out.sort((a, b) => b.bytes - a.bytes);
+}
+
+/**
+ * What one stage implies as a service (`vnflab serve`): its own structures and the batch in its
+ * hands; the hops' batches wait in Redis, not in its process.
+ */
+export function estimateStageMemory(
+  chain: ResolvedChain,
+  registry: StageRegistry,
+  index: number,
+): MemoryContribution[] {
+  const out: MemoryContribution[] = [
+    {
+      key: 'batch_size',
+      bytes: batchBytes(chain.batchSize),
+      what: `the batch in hand: batch_size ${chain.batchSize} x ${batchBytes(1) - batchBytes(0)} B`,
+    },
+    ...stageStructures(chain, registry, index),
+  ];
+  return out.sort((a, b) => b.bytes - a.bytes);
+}
+
+/** The large structures stage `index` reports through its manifest, named by their keys. */
+function stageStructures(chain: ResolvedChain, registry: StageRegistry, index: number): MemoryContribution[] {
+  const s = chain.stages[index];
+  let uses: MemoryUse[] = [];
+  try {
+    uses = registry.get(s.stage).memoryBytes?.(s.variant, s.settings) ?? [];
+  } catch {
+    // settings the stage refuses: creating it reports them, naming the key (stage-wiring.ts)
+  }
+  return uses.map((use) => ({
+    key: `stages[${index}].settings.${use.key}`,
+    bytes: use.bytes,
+    what: `${s.name}: ${use.what}`,
+  }));
 }
 
 /**
@@ -92,8 +118,24 @@ export function checkMemoryBudget(
   env: NodeJS.ProcessEnv = process.env,
   machineBytes = totalmem(),
 ): number {
-  const budget = memoryBudget(chain, env, machineBytes);
   const parts = estimateChainMemory(chain, registry);
+  return refuseOverBudget(`chain "${chain.name}"`, parts, memoryBudget(chain, env, machineBytes));
+}
+
+/** checkMemoryBudget for one stage run as a service (estimateStageMemory). */
+export function checkStageMemoryBudget(
+  chain: ResolvedChain,
+  registry: StageRegistry,
+  index: number,
+  env: NodeJS.ProcessEnv = process.env,
+  machineBytes = totalmem(),
+): number {
+  const parts = estimateStageMemory(chain, registry, index);
+  const what = `stage ${chain.stages[index].name} of chain "${chain.name}"`;
+  return refuseOverBudget(what, parts, memoryBudget(chain, env, machineBytes));
+}
+
+function refuseOverBudget(what: string, parts: MemoryContribution[], budget: MemoryBudget): number {
   const total = parts.reduce((sum, p) => sum + p.bytes, 0);
   if (total <= budget.bytes) return total;
   // the parts that matter: the biggest, and the others down to a hundredth of the estimate
@@ -103,6 +145,6 @@ export function checkMemoryBudget(
     .map((p) => `${p.key} ${formatBytes(p.bytes)} (${p.what})`)
     .join('; ');
   throw new ConfigError(
-    `chain "${chain.name}": its settings need an estimated ${formatBytes(total)}, over the memory budget of ${formatBytes(budget.bytes)} (${budget.source}); biggest: ${biggest}. Lower them, or raise the budget with memory_budget in the chain file or ${MEMORY_BUDGET_ENV}`,
+    `${what}: its settings need an estimated ${formatBytes(total)}, over the memory budget of ${formatBytes(budget.bytes)} (${budget.source}); biggest: ${biggest}. Lower them, or raise the budget with memory_budget in the chain file or ${MEMORY_BUDGET_ENV}`,
   );
 }
