@@ -150,8 +150,8 @@ export class LoadBalancer implements Element {
     if (settings.mode !== undefined) this.mode = settings.mode as ForwardingMode;
     if (settings.idle_timeout !== undefined && this.conntrack)
       this.conntrack.idleNs = (settings.idle_timeout as number) * 1e9;
-    // built in slices like the control API's (a small table is in place at once); checked
-    // above, so nothing is left to refuse
+    // built in slices like the control API's (tableSize changes now, the tables within a few
+    // turns); checked above, so nothing is left to refuse
     if (settings.table_size !== undefined && settings.table_size !== this.tableSize)
       void this.scheduled.setTableSize(settings.table_size as number).catch(() => undefined);
   }
