@@ -3,7 +3,14 @@
 // /metrics endpoint.
 
 import { parseArgs } from 'node:util';
-import { ConfigError, loadChainFile, validateChain, type ResolvedChain, type StageRegistry } from '@vnflab/core';
+import {
+  ConfigError,
+  checkMemoryBudget,
+  loadChainFile,
+  validateChain,
+  type ResolvedChain,
+  type StageRegistry,
+} from '@vnflab/core';
 import { DEFAULT_CHAIN, UsageError, num, runChain, type EmbeddedChain } from '@vnflab/runtime';
 import { LiveTable } from './live-table';
 import { createRegistry } from './registry';
@@ -203,7 +210,12 @@ export async function runCommand(argv: string[]): Promise<number> {
     throw e;
   }
   checkJsonPath(f.json);
-  if (f.bus !== undefined) return runServicesCommand(chain, f);
+  if (f.bus !== undefined) {
+    // the stage processes share this machine's memory: refuse what would exhaust it before
+    // starting any (the embedded run checks when it builds the chain)
+    checkMemoryBudget(chain, registry);
+    return runServicesCommand(chain, f);
+  }
   if (f['log-file'] !== undefined) throw new UsageError("--log-file: only with --bus (the stage processes' logs)");
   const metricsPort = num('metrics-port', f['metrics-port'], { min: 0, max: 65535, integer: true });
   let stops = 0;

@@ -32,4 +32,6 @@ export * from './chain/config';
 export * from './chain/discover';
 export * from './chain/schema-errors';
 export * from './chain/control-routes';
+export * from './chain/byte-size';
+export * from './chain/memory-budget';
 export { Value } from '@sinclair/typebox/value';

@@ -7,6 +7,7 @@ import {
   Costs,
   MemoryBus,
   StageStats,
+  checkMemoryBudget,
   loadProfile,
   silentLogger,
   type Element,
@@ -44,6 +45,8 @@ export class EmbeddedChain {
     registry: StageRegistry,
     readonly log: Logger = silentLogger,
   ) {
+    // settings that would exhaust memory are refused before anything is allocated
+    checkMemoryBudget(chain, registry);
     this.costs = new Costs(loadProfile(chain.profile));
     // enough batches for every hop's bound plus one in hand per stage
     this.pool = new BatchPool(chain.batchSize);

@@ -50,6 +50,13 @@ export class ConnTable {
   private kDir = 0;
   private kHash = 0;
 
+  /** Bytes the arrays below take for `capacity` flows (the memory budget's estimate). */
+  static bytesFor(capacity: number): number {
+    let s = 2;
+    while (s < capacity * 2) s *= 2;
+    return s * (4 * 4 + 1 + 1 + 8);
+  }
+
   constructor(capacity: number, idleTimeoutMs: number) {
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_CAPACITY)
       throw new RangeError(`conntrack_size: ${capacity} is out of range 1..${MAX_CAPACITY}`);

@@ -3,8 +3,9 @@
 
 import type { StageDefinition } from '@vnflab/core';
 import { FIREWALL_AUTH_MESSAGES, firewallControlPlugin } from './control-api';
+import { ConnTable } from './conntrack';
 import { FIREWALL_METRICS, Firewall } from './firewall';
-import { FirewallSettingsSchema, PRESETS, VARIANTS } from './settings';
+import { FIREWALL_DEFAULTS, FirewallSettingsSchema, PRESETS, VARIANTS } from './settings';
 
 export const firewallStage: StageDefinition = {
   stage: 'firewall',
@@ -19,6 +20,11 @@ export const firewallStage: StageDefinition = {
   reasons: ['acl_deny', 'firewall_state_full'],
   metrics: FIREWALL_METRICS,
   create: (variant, settings) => new Firewall(variant, settings),
+  // the connection table exists while stateful, from the start or once /control turns it on
+  memoryBytes: (_variant, settings) => {
+    const flows = (settings.conntrack_size as number | undefined) ?? FIREWALL_DEFAULTS.conntrack_size;
+    return [{ key: 'conntrack_size', bytes: ConnTable.bytesFor(flows), what: `connection table for ${flows} flows` }];
+  },
   controlRoutes: (element) => ({
     prefix: '/firewall',
     routes: async (app) => {

@@ -37,14 +37,17 @@ export class ConnTrack {
   private readonly free: Int32Array; // stack of unused entries
   private freeTop: number;
 
+  /** Bytes the arrays below take for `capacity` flows (the memory budget's estimate). */
+  static bytesFor(capacity: number): number {
+    return bucketCount(capacity) * 4 + capacity * (4 * 4 + 1 + 4 + 8 + 4 * 3);
+  }
+
   constructor(capacity: number, idleTimeoutS: number) {
     if (!Number.isInteger(capacity) || capacity < 1)
       throw new RangeError(`conntrack capacity ${capacity} must be a positive integer`);
     this.capacity = capacity;
     this.idleNs = idleTimeoutS * 1e9;
-    // at most half full, so probes stay short
-    let nb = 2;
-    while (nb < capacity * 2) nb *= 2;
+    const nb = bucketCount(capacity);
     this.mask = nb - 1;
     this.buckets = new Int32Array(nb).fill(-1);
     this.kHash = new Uint32Array(capacity);
@@ -234,4 +237,11 @@ export class ConnTrack {
     }
     bk[hole] = -1;
   }
+}
+
+/** Hash buckets for `capacity` flows: a power of two, at most half full, so probes stay short. */
+function bucketCount(capacity: number): number {
+  let nb = 2;
+  while (nb < capacity * 2) nb *= 2;
+  return nb;
 }

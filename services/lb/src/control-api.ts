@@ -1,6 +1,7 @@
 // The lb control API, a fastify plugin: read the pool, and change it at run time (add, remove,
 // drain, weight, down/up, table size). Every change answers with what moved (table entries and
-// tracked flows) next to the ideal. Requests are TypeBox schemas; the host validates them, answers
+// tracked flows) next to the ideal, once its new table is in place: the table is built in slices
+// between batches (LbControl.schedule), so a large one never stalls the data path. Requests are TypeBox schemas; the host validates them, answers
 // errors (an LbError with its status) and guards the writes with the control token
 // (packages/runtime/src/http), so this plugin holds only the routes.
 //
@@ -61,30 +62,31 @@ export const lbControlPlugin: TypeBoxPlugin<LbControlOptions> = async (app, opts
   app.get('/conntrack', async () => lb.describe().conntrack);
 
   app.post('/vips/:vip/backends', { schema: { params: VipParams, body: AddBackendBody } }, async (req, reply) =>
-    reply.code(201).send(lb.addBackend(req.params.vip, req.body)),
+    reply.code(201).send(await lb.scheduled.addBackend(req.params.vip, req.body)),
   );
 
   app.delete('/vips/:vip/backends/:name', { schema: { params: BackendParams } }, async (req) =>
-    lb.removeBackend(req.params.vip, req.params.name),
+    lb.scheduled.removeBackend(req.params.vip, req.params.name),
   );
 
   app.put('/vips/:vip/backends/:name/weight', { schema: { params: BackendParams, body: WeightBody } }, async (req) =>
-    lb.setWeight(req.params.vip, req.params.name, req.body.weight),
+    lb.scheduled.setWeight(req.params.vip, req.params.name, req.body.weight),
   );
 
   app.post('/vips/:vip/backends/:name/drain', { schema: { params: BackendParams } }, async (req) =>
-    lb.drainBackend(req.params.vip, req.params.name),
+    lb.scheduled.drainBackend(req.params.vip, req.params.name),
   );
 
   app.post('/vips/:vip/backends/:name/down', { schema: { params: BackendParams } }, async (req) =>
-    lb.markDown(req.params.vip, req.params.name),
+    lb.scheduled.markDown(req.params.vip, req.params.name),
   );
 
   app.post('/vips/:vip/backends/:name/up', { schema: { params: BackendParams } }, async (req) =>
-    lb.markUp(req.params.vip, req.params.name),
+    lb.scheduled.markUp(req.params.vip, req.params.name),
   );
 
+  // answers once every VIP's new table serves; meanwhile batches are processed on the old ones
   app.put('/table', { schema: { body: TableSizeBody } }, async (req) => ({
-    reports: lb.setTableSize(req.body.table_size),
+    reports: await lb.scheduled.setTableSize(req.body.table_size),
   }));
 };

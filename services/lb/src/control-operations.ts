@@ -2,16 +2,22 @@
 // down/up, table size), rebuild the VIP's selection table, and report how much of the hash
 // space and of the tracked flows moved, next to the ideal. The control API and the element's
 // configure() call these; the data path only sees the rebuilt selectors.
+//
+// Each operation is written once, as steps (a generator yielding between bounded slices of
+// work), and run one of two ways: runNow() to the end at once (setup, tests), or schedule() one
+// slice per event-loop turn, so batches keep being processed between slices against the table
+// in place and a 16-million-slot rebuild never stalls the data path; the new table is swapped
+// in by the build's last slice. Scheduled changes run one after another, in order.
 
 import { ipToString } from '@vnflab/core';
 import type { ConnTrack } from './conntrack';
-import { diffMappings, idealFraction, idealShares, slotCounts } from './disruption';
+import { diffMappingsSteps, idealFraction, idealShares, slotCountsSteps } from './disruption';
 import { HashModN } from './hash-mod-n';
 import { MaglevTable } from './maglev';
 import type { BackendPool, Vip } from './pool';
 import { assertPrimeTableSize } from './prime';
 import { RoundRobin } from './round-robin';
-import type { Algorithm, Selector } from './selector';
+import type { Algorithm, Selector, SliceSteps } from './selector';
 import { MAX_BACKENDS_PER_VIP, MAX_WEIGHT, resolveBackend, type BackendSettings, type ResolvedVip } from './settings';
 
 export type Operation = 'add' | 'remove' | 'drain' | 'set_weight' | 'down' | 'up' | 'table_size';
@@ -68,8 +74,27 @@ export class LbError extends Error {
   }
 }
 
+/** A scheduled change: its steps and its caller's promise. */
+interface Job {
+  steps: SliceSteps<unknown>;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+/** Runs `steps` to the end in one go. */
+export function runToEnd<T>(steps: SliceSteps<T>): T {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
 export class LbControl {
   changes = 0;
+  /** Slices run by scheduled changes so far. */
+  slices = 0;
+  private readonly jobs: Job[] = [];
+  private pumping = false;
   private readonly reports = new Map<string, ChangeReport>();
   private readonly retiredByKey = new Map<string, RetiredBackend>();
   /** The last change report per VIP name. */
@@ -88,7 +113,57 @@ export class LbControl {
   addVip(v: ResolvedVip): void {
     const vip = this.pool.addVip(v.name, v.address, v.port, v.protocols, this.makeSelector());
     for (const b of v.backends) this.pool.add(vip, b);
-    this.rebuild(vip);
+    runToEnd(this.rebuild(vip, vip.selector));
+  }
+
+  /** Changes scheduled and not finished (the one being built included). */
+  get pending(): number {
+    return this.jobs.length;
+  }
+
+  /** Runs a change to the end now, after finishing (at once) the changes scheduled before it. */
+  runNow<T>(steps: SliceSteps<T>): T {
+    while (this.jobs.length) this.step(this.jobs[0]);
+    return runToEnd(steps);
+  }
+
+  /**
+   * Runs a change in slices, one per event-loop turn, after those scheduled before it; the first
+   * slice runs now when none is waiting, so a small change is done before this returns. Resolves
+   * with the change's result once its new table serves, or rejects with its LbError.
+   */
+  schedule<T>(steps: SliceSteps<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.jobs.push({ steps, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.pumping) {
+        this.pumping = true;
+        this.pump();
+      }
+    });
+  }
+
+  private readonly pump = (): void => {
+    const job = this.jobs[0];
+    if (job) this.step(job);
+    if (this.jobs.length) setImmediate(this.pump);
+    else this.pumping = false;
+  };
+
+  /** One slice of `job`; settles it and takes it off the queue when it ends. */
+  private step(job: Job): void {
+    let r: IteratorResult<void, unknown>;
+    try {
+      r = job.steps.next();
+    } catch (e) {
+      this.jobs.shift();
+      job.reject(e);
+      return;
+    }
+    this.slices++;
+    if (r.done) {
+      this.jobs.shift();
+      job.resolve(r.value);
+    }
   }
 
   private makeSelector(): Selector {
@@ -102,15 +177,18 @@ export class LbControl {
     }
   }
 
-  private rebuild(v: Vip): void {
+  /** Builds `sel` for the VIP's eligible members (in slices where it can) and puts it in place. */
+  private *rebuild(v: Vip, sel: Selector): SliceSteps<void> {
     const members = this.pool.eligible(v);
-    v.selector.rebuild(members);
-    const mapping = v.selector.mapping();
+    if (sel.build) yield* sel.build(members);
+    else sel.rebuild(members);
+    v.selector = sel;
+    const mapping = sel.mapping();
     if (mapping) {
-      const counts = slotCounts(mapping);
+      const counts = yield* slotCountsSteps(mapping);
       v.shares = new Map([...counts].map(([id, c]) => [id, c / mapping.length]));
     } else {
-      v.shares = idealShares(members, v.selector.weighted);
+      v.shares = idealShares(members, sel.weighted);
     }
   }
 
@@ -148,27 +226,27 @@ export class LbControl {
    * whose tracked flows must move (removed or down), or -1; `finish` runs after the flows are
    * counted (a removal frees the id there).
    */
-  private apply(
+  private *apply(
     v: Vip,
     operation: Operation,
     backend: string | null,
     mutate: () => number,
     finish?: () => void,
-    selector?: Selector,
-  ): ChangeReport {
+    newSelector?: () => Selector,
+  ): SliceSteps<ChangeReport> {
     const pool = this.pool;
     const before = v.selector.mapping();
     const eligibleBefore = pool.eligible(v);
     const sharesBefore = idealShares(eligibleBefore, v.selector.weighted);
     const gone = mutate();
-    if (selector) v.selector = selector;
-    this.rebuild(v);
+    // the selector in place keeps serving (the old mapping) until the new one is built
+    yield* this.rebuild(v, newSelector ? newSelector() : v.selector);
     const sel = v.selector;
     const eligibleAfter = pool.eligible(v);
     const after = sel.mapping();
     let table: ChangeReport['table'] = null;
     if (before && after) {
-      const d = diffMappings(before, after, new Set(eligibleAfter.map((m) => m.id)));
+      const d = yield* diffMappingsSteps(before, after, new Set(eligibleAfter.map((m) => m.id)));
       table = {
         size: after.length,
         compared: d.compared,
@@ -218,7 +296,7 @@ export class LbControl {
   }
 
   /** Adds a backend; existing tracked flows stay where they are. */
-  addBackend(vip: string, spec: BackendSettings): ChangeReport {
+  *addBackend(vip: string, spec: BackendSettings): SliceSteps<ChangeReport> {
     const v = this.vipOrThrow(vip);
     const name = (spec as { name?: unknown } | null)?.name;
     if (typeof name === 'string' && this.pool.find(v, name) >= 0)
@@ -240,7 +318,7 @@ export class LbControl {
     if (v.members.length >= MAX_BACKENDS_PER_VIP)
       throw new LbError(409, `VIP "${v.name}" already has ${MAX_BACKENDS_PER_VIP} backends, the most it may have`);
     const key = `${v.name}\u0000${b.name}`;
-    return this.apply(v, 'add', b.name, () => {
+    return yield* this.apply(v, 'add', b.name, () => {
       this.pool.add(v, b, this.retiredByKey.get(key)?.packets ?? 0);
       this.retiredByKey.delete(key);
       return -1;
@@ -248,10 +326,10 @@ export class LbControl {
   }
 
   /** Removes a backend; its tracked flows move to others. */
-  removeBackend(vip: string, name: string): ChangeReport {
+  *removeBackend(vip: string, name: string): SliceSteps<ChangeReport> {
     const v = this.vipOrThrow(vip);
     const id = this.backendOrThrow(v, name);
-    return this.apply(
+    return yield* this.apply(
       v,
       'remove',
       name,
@@ -267,61 +345,62 @@ export class LbControl {
   }
 
   /** Weight 0: no new flows, tracked flows finish where they are (Katran's drain). */
-  drainBackend(vip: string, name: string): ChangeReport {
+  drainBackend(vip: string, name: string): SliceSteps<ChangeReport> {
     return this.weightChange(vip, name, 0, 'drain');
   }
 
-  setWeight(vip: string, name: string, weight: number): ChangeReport {
+  setWeight(vip: string, name: string, weight: number): SliceSteps<ChangeReport> {
     return this.weightChange(vip, name, weight, 'set_weight');
   }
 
-  private weightChange(vip: string, name: string, weight: number, op: Operation): ChangeReport {
+  private *weightChange(vip: string, name: string, weight: number, op: Operation): SliceSteps<ChangeReport> {
     const v = this.vipOrThrow(vip);
     const id = this.backendOrThrow(v, name);
     const w = LbControl.checkWeight(weight);
-    return this.apply(v, op, name, () => {
+    return yield* this.apply(v, op, name, () => {
       this.pool.weight[id] = w;
       return -1;
     });
   }
 
   /** Health check failed: no new flows and its tracked flows move now. */
-  markDown(vip: string, name: string): ChangeReport {
+  *markDown(vip: string, name: string): SliceSteps<ChangeReport> {
     const v = this.vipOrThrow(vip);
     const id = this.backendOrThrow(v, name);
-    return this.apply(v, 'down', name, () => {
+    return yield* this.apply(v, 'down', name, () => {
       this.pool.up[id] = 0;
       return id;
     });
   }
 
-  markUp(vip: string, name: string): ChangeReport {
+  *markUp(vip: string, name: string): SliceSteps<ChangeReport> {
     const v = this.vipOrThrow(vip);
     const id = this.backendOrThrow(v, name);
-    return this.apply(v, 'up', name, () => {
+    return yield* this.apply(v, 'up', name, () => {
       this.pool.up[id] = 1;
       return -1;
     });
   }
 
-  /** A new table size for every VIP; Maglev rebuilds (and reshuffles the whole hash space). */
-  setTableSize(size: number): ChangeReport[] {
+  /**
+   * A new table size for every VIP; Maglev rebuilds (and reshuffles the whole hash space). Each
+   * VIP's new table is built beside the one serving and takes its place when complete.
+   */
+  *setTableSize(size: number): SliceSteps<ChangeReport[]> {
     try {
       assertPrimeTableSize(size);
     } catch (e) {
       throw new LbError(400, (e as Error).message);
     }
     this.tableSize = size;
-    return this.pool.vips.map((v) => {
+    const reports: ChangeReport[] = [];
+    for (const v of this.pool.vips) {
       if (v.selector instanceof HashModN) v.selector.mappingSize = size;
-      return this.apply(
-        v,
-        'table_size',
-        null,
-        () => -1,
-        undefined,
-        v.selector instanceof MaglevTable ? new MaglevTable(size) : undefined,
+      const maglev = v.selector instanceof MaglevTable;
+      reports.push(
+        yield* this.apply(v, 'table_size', null, () => -1, undefined, maglev ? () => new MaglevTable(size) : undefined),
       );
-    });
+    }
+    return reports;
   }
 }

@@ -4,6 +4,7 @@
 // over backends (removing 1 of N equal backends: 1/N; adding 1 to N: 1/(N+1)).
 
 import { fmix32 } from '@vnflab/core';
+import { SLICE_CHUNK, SliceClock, type SliceSteps } from './selector';
 
 export interface MappingDiff {
   /** Slots compared (the table size, or the sample count when the size changed). */
@@ -19,28 +20,49 @@ export const SAMPLES = 1 << 18;
 
 /** Compares two slot -> backend mappings; `survivors` are the backends eligible after the change. */
 export function diffMappings(before: Int32Array, after: Int32Array, survivors: ReadonlySet<number>): MappingDiff {
+  const steps = diffMappingsSteps(before, after, survivors);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** diffMappings in slices of SLICE_MS (a table of millions of slots is compared between batches). */
+export function* diffMappingsSteps(
+  before: Int32Array,
+  after: Int32Array,
+  survivors: ReadonlySet<number>,
+): SliceSteps<MappingDiff> {
+  const clock = new SliceClock();
   let moved = 0;
   let survivorsMoved = 0;
-  if (before.length === after.length) {
-    for (let s = 0; s < before.length; s++) {
-      const a = before[s];
-      if (a !== after[s]) {
+  const same = before.length === after.length;
+  // different table sizes: compare where the same flow hashes land in each
+  const total = same ? before.length : SAMPLES;
+  for (let from = 0; from < total; from += SLICE_CHUNK) {
+    if (clock.spent()) {
+      yield;
+      clock.restart();
+    }
+    const to = Math.min(total, from + SLICE_CHUNK);
+    for (let k = from; k < to; k++) {
+      let a: number;
+      let b: number;
+      if (same) {
+        a = before[k];
+        b = after[k];
+      } else {
+        const h = fmix32(k + 1);
+        a = before[h % before.length];
+        b = after[h % after.length];
+      }
+      if (a !== b) {
         moved++;
         if (survivors.has(a)) survivorsMoved++;
       }
     }
-    return { compared: before.length, moved, survivorsMoved, sampled: false };
   }
-  // different table sizes: compare where the same flow hashes land in each
-  for (let k = 0; k < SAMPLES; k++) {
-    const h = fmix32(k + 1);
-    const a = before[h % before.length];
-    if (a !== after[h % after.length]) {
-      moved++;
-      if (survivors.has(a)) survivorsMoved++;
-    }
-  }
-  return { compared: SAMPLES, moved, survivorsMoved, sampled: true };
+  return { compared: total, moved, survivorsMoved, sampled: !same };
 }
 
 /** Total variation distance between two share distributions (id -> fraction). */
@@ -63,10 +85,27 @@ export function idealShares(
 
 /** Slots owned per backend id. */
 export function slotCounts(mapping: Int32Array): Map<number, number> {
+  const steps = slotCountsSteps(mapping);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** slotCounts in slices of SLICE_MS. */
+export function* slotCountsSteps(mapping: Int32Array): SliceSteps<Map<number, number>> {
+  const clock = new SliceClock();
   const m = new Map<number, number>();
-  for (let s = 0; s < mapping.length; s++) {
-    const id = mapping[s];
-    if (id >= 0) m.set(id, (m.get(id) ?? 0) + 1);
+  for (let from = 0; from < mapping.length; from += SLICE_CHUNK) {
+    if (clock.spent()) {
+      yield;
+      clock.restart();
+    }
+    const to = Math.min(mapping.length, from + SLICE_CHUNK);
+    for (let s = from; s < to; s++) {
+      const id = mapping[s];
+      if (id >= 0) m.set(id, (m.get(id) ?? 0) + 1);
+    }
   }
   return m;
 }

@@ -71,38 +71,62 @@ export class LoadBalancer implements Element {
   }
 
   // ---- control operations (control-operations.ts) -----------------------------------------
+  // Done at once (the table rebuilt before the call returns; setup and tests), or `scheduled`:
+  // built in slices between batches, the table in place serving until the new one is complete
+  // (the control API's way, so a large table never stalls the data path).
+
+  /** The operations below, each built in slices; resolves with the report once the new table serves. */
+  readonly scheduled = {
+    addBackend: (vip: string, spec: BackendSettings): Promise<ChangeReport> =>
+      this.control.schedule(this.control.addBackend(vip, spec)),
+    removeBackend: (vip: string, name: string): Promise<ChangeReport> =>
+      this.control.schedule(this.control.removeBackend(vip, name)),
+    drainBackend: (vip: string, name: string): Promise<ChangeReport> =>
+      this.control.schedule(this.control.drainBackend(vip, name)),
+    setWeight: (vip: string, name: string, weight: number): Promise<ChangeReport> =>
+      this.control.schedule(this.control.setWeight(vip, name, weight)),
+    markDown: (vip: string, name: string): Promise<ChangeReport> =>
+      this.control.schedule(this.control.markDown(vip, name)),
+    markUp: (vip: string, name: string): Promise<ChangeReport> => this.control.schedule(this.control.markUp(vip, name)),
+    setTableSize: (size: number): Promise<ChangeReport[]> => this.control.schedule(this.control.setTableSize(size)),
+  };
+
+  /** Scheduled changes not finished yet, and the slices they have run. */
+  get rebuild(): { pending: number; slices: number } {
+    return { pending: this.control.pending, slices: this.control.slices };
+  }
 
   /** Adds a backend; existing tracked flows stay where they are. */
   addBackend(vip: string, spec: BackendSettings): ChangeReport {
-    return this.control.addBackend(vip, spec);
+    return this.control.runNow(this.control.addBackend(vip, spec));
   }
 
   /** Removes a backend; its tracked flows move to others. */
   removeBackend(vip: string, name: string): ChangeReport {
-    return this.control.removeBackend(vip, name);
+    return this.control.runNow(this.control.removeBackend(vip, name));
   }
 
   /** Weight 0: no new flows, tracked flows finish where they are (Katran's drain). */
   drainBackend(vip: string, name: string): ChangeReport {
-    return this.control.drainBackend(vip, name);
+    return this.control.runNow(this.control.drainBackend(vip, name));
   }
 
   setWeight(vip: string, name: string, weight: number): ChangeReport {
-    return this.control.setWeight(vip, name, weight);
+    return this.control.runNow(this.control.setWeight(vip, name, weight));
   }
 
   /** Health check failed: no new flows and its tracked flows move now. */
   markDown(vip: string, name: string): ChangeReport {
-    return this.control.markDown(vip, name);
+    return this.control.runNow(this.control.markDown(vip, name));
   }
 
   markUp(vip: string, name: string): ChangeReport {
-    return this.control.markUp(vip, name);
+    return this.control.runNow(this.control.markUp(vip, name));
   }
 
   /** A new table size for every VIP; Maglev rebuilds (and reshuffles the whole hash space). */
   setTableSize(size: number): ChangeReport[] {
-    return this.control.setTableSize(size);
+    return this.control.runNow(this.control.setTableSize(size));
   }
 
   configure(settings: Record<string, unknown>): void {
@@ -126,8 +150,10 @@ export class LoadBalancer implements Element {
     if (settings.mode !== undefined) this.mode = settings.mode as ForwardingMode;
     if (settings.idle_timeout !== undefined && this.conntrack)
       this.conntrack.idleNs = (settings.idle_timeout as number) * 1e9;
+    // built in slices like the control API's (tableSize changes now, the tables within a few
+    // turns); checked above, so nothing is left to refuse
     if (settings.table_size !== undefined && settings.table_size !== this.tableSize)
-      this.setTableSize(settings.table_size as number);
+      void this.scheduled.setTableSize(settings.table_size as number).catch(() => undefined);
   }
 
   // ---- views (views.ts) --------------------------------------------------------------------

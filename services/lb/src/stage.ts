@@ -4,6 +4,7 @@
 import { ipToString, type StageDefinition } from '@vnflab/core';
 import { LB_AUTH_MESSAGES, lbControlPlugin } from './control-api';
 import { LoadBalancer } from './lb';
+import { lbMemory } from './memory';
 import { ALGORITHMS } from './selector';
 import { LB_METRICS } from './views';
 import { LbSettingsSchema, resolveSettings } from './settings';
@@ -21,6 +22,7 @@ export const lbStage: StageDefinition = {
   metrics: Object.values(LB_METRICS),
   provides: { backend_names: (settings) => lbBackendNames(settings) },
   create: (variant, settings) => new LoadBalancer(variant, settings),
+  memoryBytes: lbMemory,
   controlRoutes: (element) => ({
     prefix: '/lb',
     routes: async (app) => {

@@ -2,6 +2,7 @@
 
 import { RING_OCCUPANCY_METRIC, type StageDefinition } from '@vnflab/core';
 import { EVENTS } from './events';
+import { nicMemory } from './memory';
 import { Nic } from './nic';
 import { NIC_MODES, NicSettingsSchema } from './settings';
 
@@ -18,4 +19,5 @@ export const nicStage: StageDefinition = {
   reasons: ['rx_missed', 'iommu_fault', 'tx_ring_full'],
   metrics: [RING_OCCUPANCY_METRIC],
   create: (variant, settings) => new Nic(variant, settings),
+  memoryBytes: nicMemory,
 };

@@ -20,6 +20,11 @@ export const HEADER_LEN = 48;
 export const META_LEN = 32;
 export const HEADROOM = 32;
 
+/** Bytes of one batch buffer (Batch.allocate); the memory budget counts batches with it. */
+export function batchBytes(capacity: number, maxFrame = 1518): number {
+  return HEADER_LEN + capacity * META_LEN + capacity * (HEADROOM + maxFrame);
+}
+
 // header fields
 const H_MAGIC = 0; // u32
 const H_VERSION = 4; // u8
@@ -59,7 +64,7 @@ export class Batch {
   static allocate(capacity: number, maxFrame = 1518): Batch {
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > 0xffff)
       throw new RangeError(`batch capacity ${capacity} out of range 1..65535`);
-    const size = HEADER_LEN + capacity * META_LEN + capacity * (HEADROOM + maxFrame);
+    const size = batchBytes(capacity, maxFrame);
     const b = new Batch(Buffer.alloc(size), capacity);
     b.dv.setUint32(H_MAGIC, BATCH_MAGIC);
     b.buf[H_VERSION] = BATCH_VERSION;

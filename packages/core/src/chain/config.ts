@@ -6,6 +6,7 @@ import { FileReadError, readRegularFile } from '../bounded-read';
 import { Type, type Static } from '@sinclair/typebox';
 import { parse as parseYaml } from 'yaml';
 import { loadProfile } from '../cpu/cost-profile';
+import { parseByteSize } from './byte-size';
 import type { StageRegistry } from './registry';
 import { schemaErrors } from './schema-errors';
 
@@ -59,6 +60,12 @@ export const ChainSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    memory_budget: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 1 }), Type.String({ maxLength: 32 })], {
+        description:
+          'most memory the chain settings may imply (bytes, or 512MiB, 4GiB); default half the machine, at most 2 GiB; VNFLAB_MEMORY_BUDGET overrides it',
+      }),
+    ),
     stages: Type.Array(StageEntrySchema, { minItems: 2 }),
     controller: Type.Optional(ControllerSectionSchema),
   },
@@ -83,6 +90,8 @@ export interface ResolvedChain {
   batchSize: number;
   bus: { bound: number; policy: 'block' | 'drop' };
   stages: ResolvedStage[];
+  /** `memory_budget` in bytes, when the chain file sets one (memory-budget.ts says what else can). */
+  memoryBudget?: number;
   /** The controller's allowlist (`controller.variants`), when the chain file has one. */
   controller?: ResolvedController;
 }
@@ -192,6 +201,14 @@ export function validateChain(raw: unknown, registry: StageRegistry, where = 'ch
     bus: { bound: c.bus?.bound ?? 16, policy: c.bus?.policy ?? 'block' },
     stages,
   };
+  if (c.memory_budget !== undefined) {
+    const bytes = parseByteSize(c.memory_budget);
+    if (bytes === null)
+      throw new ConfigError(
+        `${where}: memory_budget: ${JSON.stringify(c.memory_budget)} is not a size (give bytes, or e.g. 512MiB, 4GiB)`,
+      );
+    resolved.memoryBudget = bytes;
+  }
   if (c.controller) resolved.controller = resolveController(c.controller, registry, stages, where);
   return resolved;
 }

@@ -39,6 +39,18 @@ export interface StageFlag {
   toSettings?(value: string): Record<string, unknown>;
 }
 
+/**
+ * A large structure a stage allocates from its settings, for the memory budget checked before a
+ * chain is built (memory-budget.ts). `key` is the setting that sizes it, relative to the stage's
+ * settings (`table_size`), so a refusal can name it.
+ */
+export interface MemoryUse {
+  key: string;
+  bytes: number;
+  /** How the bytes follow from the settings, e.g. `64 VIPs x 2 tables x 16777213 slots x 4 B`. */
+  what: string;
+}
+
 /** A Prometheus metric an element adds through `Element.metrics()`, declared up front. */
 export interface MetricDeclaration {
   name: string;
@@ -72,6 +84,12 @@ export interface StageDefinition {
   /** Values this stage takes from the stage of the chain that provides them (`StageEnv.provided`). */
   needs?: readonly string[];
   create(variant: string, settings: Record<string, unknown>, env: StageEnv): Element | Source;
+  /**
+   * The large structures `create` would allocate for these settings (tables, rings, guest
+   * memory), estimated without allocating them; the chain refuses to start when they and its
+   * batches exceed the memory budget. Settings have passed the schema, nothing more.
+   */
+  memoryBytes?(variant: string, settings: Record<string, unknown>): MemoryUse[];
   /** The stage's own control routes for this element, mounted by whatever server hosts it. */
   controlRoutes?(element: Element | Source): ControlRoutes;
 }

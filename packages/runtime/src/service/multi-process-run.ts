@@ -58,6 +58,7 @@ function chainFile(chain: ResolvedChain, dir: string): string {
     profile: chain.profile,
     batch_size: chain.batchSize,
     bus: chain.bus,
+    memory_budget: chain.memoryBudget,
     stages: chain.stages.map((s) => ({
       stage: s.stage,
       name: s.name,

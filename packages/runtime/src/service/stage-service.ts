@@ -11,6 +11,7 @@ import {
   RedisBus,
   StageStats,
   StatsLedger,
+  checkStageMemoryBudget,
   histogramToJson,
   loadProfile,
   monoNs,
@@ -71,6 +72,8 @@ export class StageService {
   ) {
     const { chain, index } = cfg;
     const entry = chain.stages[index];
+    // settings that would exhaust memory are refused before anything is allocated
+    checkStageMemoryBudget(chain, registry, index);
     const costs = new Costs(loadProfile(chain.profile));
     const wired = wireStage(registry, chain, index, costs);
     this.def = wired.def;
