@@ -207,6 +207,25 @@ describe('vnflab run --bus', () => {
     expect(s.bus.lost).toEqual({});
   }, 120000);
 
+  test('a run that fails leaves no keys in Redis: the stages that started had made streams and groups', async () => {
+    const f = files();
+    writeChain(f.chain, { traffic: { rate: 5000, count: 1000 } });
+    // the last stage cannot open its capture: it fails at start, after the others made their keys
+    const run = new ServicesRun([
+      '--bus',
+      redis.url,
+      '--config',
+      f.chain,
+      '--capture',
+      join(dir, 'no', 'such', 'x.pcap'),
+      '--quiet',
+    ]);
+    const r = await run.done;
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/ENOENT/);
+    expect(redis.cli('--scan', '--pattern', 'vnflab:*').trim()).toBe('');
+  }, 120000);
+
   test('30 s of overload: Redis and every process stay bounded in memory, and the backpressure is counted', async () => {
     const f = files();
     const bound = 16;

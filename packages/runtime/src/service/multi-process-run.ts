@@ -164,6 +164,12 @@ export async function runMultiProcess(chain: ResolvedChain, opts: MultiProcessOp
     await Promise.all(children.map((c) => c.stop(STOP_TIMEOUT_MS)));
     process.off('exit', killAll);
   };
+  // a run that fails leaves nothing behind: its processes, its files and its Redis keys
+  const abandon = async (): Promise<void> => {
+    await stopAll();
+    rmSync(dir, { recursive: true, force: true });
+    await cleanUp(url, runPrefix(chain.name, run));
+  };
   // a second Ctrl-C exits at once: take the children along
   const killAll = (): void => children.forEach((c) => c.kill());
   process.on('exit', killAll);
@@ -192,8 +198,7 @@ export async function runMultiProcess(chain: ResolvedChain, opts: MultiProcessOp
     await children[0].start();
     say(`started ${children[0].instance} pid ${children[0].pid} port ${children[0].port}`);
   } catch (e) {
-    await stopAll();
-    rmSync(dir, { recursive: true, force: true });
+    await abandon();
     throw e;
   }
 
@@ -209,11 +214,10 @@ export async function runMultiProcess(chain: ResolvedChain, opts: MultiProcessOp
         if (children[0].alive) children[0].proc!.kill('SIGTERM'); // the generator stops; the chain drains
       }, rows);
     } catch (e) {
-      await stopAll();
-      rmSync(dir, { recursive: true, force: true });
+      await abandon();
       throw e;
     }
-    return await watchRun(chain, children, rows, { url, run, dir, opts, failure: () => failure, stopAll });
+    return await watchRun(chain, children, rows, { url, run, dir, opts, failure: () => failure, stopAll, abandon });
   } finally {
     await metricsApp?.close();
   }
@@ -231,6 +235,7 @@ async function watchRun(
     opts: MultiProcessOptions;
     failure: () => string | undefined;
     stopAll: () => Promise<void>;
+    abandon: () => Promise<void>;
   },
 ): Promise<ServicesSummary> {
   const { url, run, dir, opts, stopAll } = w;
@@ -261,8 +266,7 @@ async function watchRun(
   }
   const failure = w.failure();
   if (failure) {
-    await stopAll();
-    rmSync(dir, { recursive: true, force: true });
+    await w.abandon();
     throw new Error(failure);
   }
   await stopAll();
