@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CompareReport } from '@vnflab/lab';
+import { HAVE_CHROMIUM, openInChromium } from './helpers/chromium';
 import { vnflab } from './helpers/cli';
 
 const dir = mkdtempSync(join(tmpdir(), 'vnflab-compare-'));
@@ -158,36 +159,11 @@ test.each([
   expect(existsSync(join(dir, 'never'))).toBe(false);
 });
 
-const CHROMIUM = '/usr/bin/chromium';
-(existsSync(CHROMIUM) ? test : test.skip)(
+(HAVE_CHROMIUM ? test : test.skip)(
   'the HTML report opens in headless Chromium with no console errors and its charts drawn',
   async () => {
-    const { chromium } = await import('playwright-core');
-    const ctx = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'vnflab-chromium-')), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const { page, problems, context: ctx } = await openInChromium(join(out, 'report.html'));
     try {
-      const page = ctx.pages()[0] ?? (await ctx.newPage());
-      const problems: string[] = [];
-      page.on('console', (m) => {
-        if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
-      });
-      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-      page.on('request', (r) => {
-        if (!r.url().startsWith('file:')) problems.push(`request to ${r.url()}`);
-      });
-      await page.goto(`file://${join(out, 'report.html')}`);
       await page.waitForSelector('body[data-rendered="true"]', { timeout: 15000 });
       const charts = await page.evaluate(() => {
         // runs in the page: the DOM, typed just enough here (the tests compile without lib.dom)

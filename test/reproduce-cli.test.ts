@@ -2,10 +2,11 @@
 // --quick run of two rows writes the table, the JSON and the HTML report, which opens in
 // headless Chromium with one chart per row, its band shaded, and nothing loaded from outside.
 
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ReproduceReport } from '@vnflab/lab';
+import { HAVE_CHROMIUM, openInChromium } from './helpers/chromium';
 import { vnflab } from './helpers/cli';
 
 const dir = mkdtempSync(join(tmpdir(), 'vnflab-reproduce-'));
@@ -51,36 +52,11 @@ test('a --quick run of two rows exits 0 with the table and a JSON row each, in r
   expect(report.rows[0]).toMatchObject({ published: 43.5 / 4.8, band: [5, 15] });
 });
 
-const CHROMIUM = '/usr/bin/chromium';
-(existsSync(CHROMIUM) ? test : test.skip)(
+(HAVE_CHROMIUM ? test : test.skip)(
   'the HTML report opens in headless Chromium with one chart per row and its band shaded',
   async () => {
-    const { chromium } = await import('playwright-core');
-    const ctx = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'vnflab-chromium-')), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const { page, problems, context: ctx } = await openInChromium(html);
     try {
-      const page = ctx.pages()[0] ?? (await ctx.newPage());
-      const problems: string[] = [];
-      page.on('console', (m) => {
-        if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
-      });
-      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-      page.on('request', (r) => {
-        if (!r.url().startsWith('file:')) problems.push(`request to ${r.url()}`);
-      });
-      await page.goto(`file://${html}`);
       const charts = await page.evaluate(() => {
         // runs in the page: the DOM, typed just enough here (the tests compile without lib.dom)
         type El = {
