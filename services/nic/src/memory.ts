@@ -6,13 +6,19 @@
 
 import { BUF_SIZE, PAGE_SIZE, RX_DESC_SIZE, TX_DESC_SIZE, type MemoryUse } from '@vnflab/core';
 import { GUEST_RAM_PAD, roundPage } from './guest-queue-ram';
-import { DEFAULT_RING_SIZE, resolveNicConfig } from './settings';
+import { DEFAULT_RING_SIZE, resolveNicConfig, type NicConfig } from './settings';
 import { virtqLayout } from './virtqueue';
 
 export function nicMemory(variant: string, settings: Record<string, unknown>): MemoryUse[] {
   const cfg = resolveNicConfig(variant, settings);
+  // both directions: a receive queue and a transmit queue, each as large as one alone
+  const dirs: ('rx' | 'tx')[] = cfg.direction === 'both' ? ['rx', 'tx'] : [cfg.direction];
+  return dirs.map((d) => queueMemory(cfg, d));
+}
+
+function queueMemory(cfg: NicConfig, direction: 'rx' | 'tx'): MemoryUse {
   const size = cfg.ringSize;
-  const rx = cfg.direction === 'rx';
+  const rx = direction === 'rx';
   const queueBytes = roundPage(cfg.virtqueue ? virtqLayout(size).total : size * (rx ? RX_DESC_SIZE : TX_DESC_SIZE));
   // rx: a ring's worth of buffers posted plus a ring's worth held until write-back
   const guest = 2 * GUEST_RAM_PAD + queueBytes + (rx ? 2 * size : size) * BUF_SIZE;
@@ -20,11 +26,9 @@ export function nicMemory(variant: string, settings: Record<string, unknown>): M
   const iommu = cfg.iommu ? (guest / PAGE_SIZE) * 7 : 0;
   const hsize = Math.max(size, DEFAULT_RING_SIZE);
   const host = !cfg.hostBackend ? 0 : rx ? roundPage(hsize * RX_DESC_SIZE) + 2 * hsize * BUF_SIZE : BUF_SIZE;
-  return [
-    {
-      key: 'ring_size',
-      bytes: guest + iommu + host,
-      what: `${cfg.mode} ${cfg.direction} queue of ${size}: guest memory and buffers${cfg.iommu ? ', IOMMU tables' : ''}${host ? ', the host NIC behind the backend' : ''}`,
-    },
-  ];
+  return {
+    key: 'ring_size',
+    bytes: guest + iommu + host,
+    what: `${cfg.mode} ${direction} queue of ${size}: guest memory and buffers${cfg.iommu ? ', IOMMU tables' : ''}${host ? ', the host NIC behind the backend' : ''}`,
+  };
 }

@@ -1,6 +1,7 @@
-// The nic element: the NIC plus the hypervisor's I/O path, in one direction chosen at creation -
-// receive (rx-path.ts: the wire into the guest, a VNF's ingress) or transmit (tx-path.ts: the
-// guest onto the wire, its egress). Each direction builds its mode (native, passthrough,
+// The nic element: the NIC plus the hypervisor's I/O path, in the direction chosen at creation -
+// receive (rx-path.ts: the wire into the guest, a VNF's ingress), transmit (tx-path.ts: the
+// guest onto the wire, its egress), or both in a closed-loop chain: receive on the way in and
+// transmit what the guest sends back (a server's answers), each with its own queue. Each direction builds its mode (native, passthrough,
 // virtio, emulated) as a device side and a guest side once; this file holds what both share:
 // the settings, the totals, describe() and the metrics.
 
@@ -32,18 +33,28 @@ export class Nic implements Element {
   readonly config: NicConfig;
   // totals, for describe() and metrics
   readonly totals: NicTotals = newNicTotals();
-  /** The direction's path, chosen once from settings.direction. */
+  /** The direction's path, chosen once from settings.direction (both: the receive path). */
   readonly path: RxPath | TxPath;
+  /** direction both: the transmit path for batches on their way back, with its own totals. */
+  readonly returnPath: TxPath | null;
+  readonly returnTotals: NicTotals | null;
 
   constructor(mode: string, settings: Record<string, unknown> = {}) {
     const cfg = resolveNicConfig(mode, settings);
     this.config = cfg;
     this.variant = cfg.mode;
     this.path = cfg.direction === 'tx' ? new TxPath(cfg, this.totals) : new RxPath(cfg, this.totals);
+    this.returnTotals = cfg.direction === 'both' ? newNicTotals() : null;
+    this.returnPath = this.returnTotals ? new TxPath(cfg, this.returnTotals) : null;
   }
 
   process(batch: Batch, ctx: ElementContext): void {
     this.path.process(batch, ctx);
+  }
+
+  /** A closed-loop chain's way back: direction both transmits it; otherwise it passes untouched. */
+  processReturn(batch: Batch, ctx: ElementContext): void {
+    this.returnPath?.process(batch, ctx);
   }
 
   describe(): Record<string, unknown> {
@@ -62,6 +73,16 @@ export class Nic implements Element {
       ),
     };
     this.path.describe(out);
+    if (this.returnPath && this.returnTotals) {
+      const tx: Record<string, unknown> = {
+        pool_in_use: this.returnPath.pool.inUse,
+        ...Object.fromEntries(
+          Object.entries(this.returnTotals).map(([k, v]) => [k.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`), v]),
+        ),
+      };
+      this.returnPath.describe(tx);
+      out.tx = tx;
+    }
     return out;
   }
 

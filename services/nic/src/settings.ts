@@ -47,9 +47,9 @@ export const NicSettingsSchema = Type.Object(
       }),
     ),
     direction: Type.Optional(
-      Type.Union([Type.Literal('rx'), Type.Literal('tx')], {
+      Type.Union([Type.Literal('rx'), Type.Literal('tx'), Type.Literal('both')], {
         description:
-          'rx (default): the NIC receives into the guest (VNF ingress); tx: the guest driver transmits through a TX ring or transmit virtqueue (VNF egress)',
+          'rx (default): the NIC receives into the guest (VNF ingress); tx: the guest driver transmits through a TX ring or transmit virtqueue (VNF egress); both: receive on the way in and transmit what comes back (a closed-loop chain, e.g. a server answering)',
       }),
     ),
     iommu: Type.Optional(
@@ -66,11 +66,11 @@ export type NicSettings = Static<typeof NicSettingsSchema>;
 export type IrqDelivery = 'host' | 'posted' | 'exit';
 
 /** The toggles every mode is a preset of. */
-export type NicDirection = 'rx' | 'tx';
+export type NicDirection = 'rx' | 'tx' | 'both';
 
 export interface NicConfig {
   mode: NicMode;
-  /** rx: wire -> guest (ingress); tx: guest -> wire (egress). */
+  /** rx: wire -> guest (ingress); tx: guest -> wire (egress); both: rx forward, tx on the way back. */
   direction: NicDirection;
   ringSize: number;
   /** Device DMAs into host memory and a software backend copies into the guest (virtio, emulated). */

@@ -6,6 +6,7 @@ import { TX_DESC_SIZE, TXD_CMD_EOP, TXD_CMD_IFCS, TXD_CMD_RS, TXD_STAT_DD, TxDes
 import { Ev } from '../src/events';
 import { Nic } from '../src/nic';
 import { TX_RING_FULL_REASON } from '../src/tx-path';
+import { nicMemory } from '../src/memory';
 import { resolveNicConfig } from '../src/settings';
 import type { VhostNetTx } from '../src/tx-vhost-net';
 import { ctxFor, expectIntact, runBatch, wireBatch, type TestCtx } from './helpers';
@@ -84,7 +85,8 @@ describe('settings', () => {
   test('direction defaults to rx; a bad value names the key', () => {
     expect(resolveNicConfig('passthrough').direction).toBe('rx');
     expect(resolveNicConfig('virtio', { direction: 'tx' }).direction).toBe('tx');
-    expect(() => resolveNicConfig('native', { direction: 'both' })).toThrow(/settings\.direction/);
+    expect(resolveNicConfig('virtio', { direction: 'both' }).direction).toBe('both');
+    expect(() => resolveNicConfig('native', { direction: 'back' })).toThrow(/settings\.direction/);
   });
 });
 
@@ -218,5 +220,46 @@ describe('IOMMU on TX', () => {
     const before = Buffer.from(tx.ram.bytes);
     expect(tx.iommu!.write(Buffer.alloc(64, 0xab), 0, 64, tx.iommu!.busAddr(tx.pool.addr(0)))).toBe(false);
     expect(tx.ram.bytes.equals(before)).toBe(true);
+  });
+});
+
+describe('direction both (a closed-loop chain)', () => {
+  test.each(['native', 'passthrough', 'virtio', 'emulated'])(
+    '%s: forward batches are received, returning ones transmitted, each with its own queue and totals',
+    (mode) => {
+      const nic = new Nic(mode, { direction: 'both' });
+      const ctx = ctxFor(nic);
+      for (let k = 0; k < 4; k++)
+        runBatch(
+          nic,
+          wireBatch(BATCH, (i) => 60 + i, k * BATCH),
+          ctx,
+        );
+      const rxDoorbells = nic.totals.doorbells;
+      expect(nic.returnTotals!.doorbells).toBe(0);
+      for (let k = 0; k < 3; k++) {
+        const b = wireBatch(BATCH, (i) => 60 + ((i * 13) % 1400), k * BATCH);
+        nic.processReturn(b, ctx);
+        expect(b.count).toBe(BATCH);
+        expectIntact(b);
+      }
+      expect(nic.totals.doorbells).toBe(rxDoorbells); // the return path left the receive totals alone
+      expect(nic.returnTotals!.doorbells).toBe(mode === 'virtio' ? 0 : 3);
+      expect(nic.returnPath!.pool.inUse).toBe(0);
+      const d = nic.describe();
+      expect(d.direction).toBe('both');
+      expect((d.tx as Record<string, number>).pool_in_use).toBe(0);
+      expect(nicMemory(mode, { direction: 'both' }).map((m) => m.what.split(' ')[1])).toEqual(['rx', 'tx']);
+    },
+  );
+
+  test('rx or tx alone has no return path: a returning batch passes untouched', () => {
+    const nic = new Nic('passthrough');
+    const ctx = ctxFor(nic);
+    const b = wireBatch(8, () => 64, 0);
+    nic.processReturn(b, ctx);
+    expect(b.count).toBe(8);
+    expect(nic.returnPath).toBeNull();
+    expect(ctx.stats.events[Ev.dma]).toBe(0);
   });
 });
