@@ -5,6 +5,7 @@
 import * as core from '@vnflab/core';
 import type { Batch, ElementContext, PcapRecord, Source } from '@vnflab/core';
 import { FrameFactory, makeFlows } from './frame-factory';
+import { Pacer } from './pacer';
 import { GENERATOR_DEFAULTS, IMIX, parseHostPort, type GeneratorSettings } from './settings';
 import { Ev } from './events';
 
@@ -26,8 +27,8 @@ function checkReplaySpan(records: readonly PcapRecord[], speed: number, path: st
   }
 }
 
-/** Milliseconds of traffic the token bucket may hold (timer slack it absorbs). */
-const BUCKET_MS = 2;
+/** How far the schedule may fall behind its flush interval before it skips (timer slack it absorbs). */
+const SLACK_MS = 2;
 
 type Resolved = Required<Omit<GeneratorSettings, 'pcap_in'>> & { pcap_in?: string };
 
@@ -38,8 +39,10 @@ export class TrafficGenerator implements Source {
   sent = 0;
   private stopped = false;
   private startNs = -1;
-  private tokens = 0;
-  private lastRefillNs = 0;
+  /** With a rate: the schedule packets fall due on (pacer.ts). */
+  private readonly pacer?: Pacer;
+  /** Slots of the last batch filled: how many packets make a full one. */
+  private capacity = 64;
   private readonly rng: core.Rng;
   // synthetic traffic
   private readonly factory?: FrameFactory;
@@ -71,6 +74,7 @@ export class TrafficGenerator implements Source {
     this.s = { ...GENERATOR_DEFAULTS, ...settings } as Resolved;
     const s = this.s;
     this.rng = new Rng(s.seed + 1);
+    if (s.rate > 0) this.pacer = new Pacer(s.rate, s.flush_ms * 1e6, (s.flush_ms + SLACK_MS) * 1e6);
     if (s.pcap_in) {
       const cap = readCapture(s.pcap_in);
       this.records = cap.records;
@@ -136,7 +140,6 @@ export class TrafficGenerator implements Source {
   private begin(nowNs: number): void {
     if (this.startNs < 0) {
       this.startNs = nowNs;
-      this.lastRefillNs = nowNs;
       this.loopBaseNs = nowNs;
     }
   }
@@ -149,15 +152,7 @@ export class TrafficGenerator implements Source {
       return 0;
     }
     if (this.s.count > 0) want = Math.min(want, this.s.count - this.sent);
-    if (this.s.rate > 0) {
-      // token bucket: refill by elapsed time; the bucket holds 2 ms of traffic (at least one
-      // batch), so a timer that wakes late still sends what was due, in as many batches as needed
-      const bucket = Math.max(want, (this.s.rate * BUCKET_MS) / 1e3);
-      this.tokens = Math.min(bucket, this.tokens + ((nowNs - this.lastRefillNs) * this.s.rate) / 1e9);
-      this.lastRefillNs = nowNs;
-      want = Math.min(want, Math.floor(this.tokens));
-      this.tokens -= want;
-    }
+    if (this.pacer) want = Math.min(want, this.pacer.due(nowNs));
     return Math.max(0, want);
   }
 
@@ -169,9 +164,9 @@ export class TrafficGenerator implements Source {
       const due = this.loopBaseNs + recordGapNs(this.records[0], r) / this.s.pcap_speed;
       return Math.max(0, (due - nowNs) / 1e6);
     }
-    if (this.s.rate <= 0) return 0;
-    const missing = 1 - this.tokens - ((nowNs - this.lastRefillNs) * this.s.rate) / 1e9;
-    return missing <= 0 ? 0 : (missing / this.s.rate) * 1e3;
+    if (!this.pacer) return 0;
+    const left = this.s.count > 0 ? this.s.count - this.sent : Infinity;
+    return this.pacer.waitMs(nowNs, Math.max(1, Math.min(this.capacity, left)));
   }
 
   fill(batch: Batch, nowNs: number, ctx: ElementContext): number {
@@ -180,7 +175,9 @@ export class TrafficGenerator implements Source {
   }
 
   private fillSynthetic(batch: Batch, nowNs: number): number {
+    this.capacity = batch.capacity;
     const n = this.allowance(nowNs, batch.capacity - batch.count);
+    const pacer = this.pacer;
     const f = this.factory!;
     const seqs = this.seqs!;
     const flows = f.flows;
@@ -193,17 +190,20 @@ export class TrafficGenerator implements Source {
       this.sizeIdx = this.sizeIdx + 1 === this.sizes.length ? 0 : this.sizeIdx + 1;
       const flow = this.pickFlow();
       const seq = seqs[flow]++;
-      f.write(buf, batch.offset(i), len, flow, seq, nowNs);
+      // stamped when it fell due, so its wait for the batch to fill counts as latency
+      const dueNs = pacer ? pacer.take() : nowNs;
+      f.write(buf, batch.offset(i), len, flow, seq, dueNs);
       batch.setFlowId(i, flow);
       batch.setFlowHash(i, flows.hash[flow]);
       batch.setSeq(i, this.sent + added);
-      batch.setGenNs(i, nowNs);
+      batch.setGenNs(i, dueNs);
     }
     this.sent += added;
     return added;
   }
 
   private fillReplay(batch: Batch, nowNs: number, ctx: ElementContext): number {
+    this.capacity = batch.capacity;
     const recs = this.records!;
     const want = this.allowance(nowNs, batch.capacity - batch.count);
     let added = 0;
@@ -222,6 +222,7 @@ export class TrafficGenerator implements Source {
       const len = Math.min(r.data.length, 1518);
       const i = batch.append(len);
       if (i < 0) break;
+      const dueNs = this.pacer ? this.pacer.take() : nowNs;
       r.data.copy(batch.buf, batch.offset(i), 0, len);
       const drop = this.recordDrops![this.recIdx];
       if (drop !== 0) batch.drop(i, drop);
@@ -231,10 +232,10 @@ export class TrafficGenerator implements Source {
         if (loop > 0 || this.repeatInCapture![this.recIdx]) this.repeats++;
         const inFlow = this.seqInFlow![this.recIdx];
         const seq = inFlow < 0 ? -1 : loop * this.flowTotals!.get(this.flowOfRecord![this.recIdx])! + inFlow;
-        this.restampProbe(batch.buf, batch.offset(i), len, nowNs, seq);
+        this.restampProbe(batch.buf, batch.offset(i), len, dueNs, seq);
       }
       batch.setSeq(i, this.sent + added);
-      batch.setGenNs(i, nowNs);
+      batch.setGenNs(i, dueNs);
       added++;
       if (++this.recIdx === recs.length) {
         this.recIdx = 0;
@@ -311,6 +312,9 @@ export class TrafficGenerator implements Source {
   describe(): Record<string, unknown> {
     return {
       sent: this.sent,
+      // with a rate: what the schedule offered, and what fell behind it and was never sent
+      offered: this.pacer ? this.sent + this.pacer.notSent : undefined,
+      not_sent: this.pacer?.notSent,
       settings: this.s,
       replay_records: this.records?.length,
       replay_repeats: this.records ? this.repeats : undefined,

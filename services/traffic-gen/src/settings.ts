@@ -14,6 +14,14 @@ export const GeneratorSettingsSchema = Type.Object(
     distribution: Type.Optional(Type.Union([Type.Literal('uniform'), Type.Literal('zipf')])),
     zipf_s: Type.Optional(Type.Number({ minimum: 0, maximum: 5, description: 'Zipf exponent' })),
     rate: Type.Optional(Type.Number({ minimum: 0, description: 'packets per second; 0 = as fast as the chain takes' })),
+    flush_ms: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 1000,
+        description:
+          'with a rate: a batch goes when full or when its oldest packet has waited this long (timed drain); 0 = each packet as it falls due',
+      }),
+    ),
     count: Type.Optional(Type.Integer({ minimum: 0, description: 'packets to send; 0 = no limit' })),
     duration: Type.Optional(Type.Number({ minimum: 0, description: 'seconds to send; 0 = no limit' })),
     src_net: Type.Optional(
@@ -42,6 +50,7 @@ export const GENERATOR_DEFAULTS = {
   distribution: 'uniform',
   zipf_s: 1.0,
   rate: 0,
+  flush_ms: 2,
   count: 0,
   duration: 0,
   src_net: '10.1.0.1',

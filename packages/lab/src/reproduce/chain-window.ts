@@ -63,6 +63,9 @@ export async function measureWindow(registry: StageRegistry, profile: string, sp
             flows: 1024,
             distribution: 'uniform',
             rate: spec.rate,
+            // each packet goes as it falls due, as the papers' generators send: a timed drain
+            // would add its own wait to the latency the window compares
+            flush_ms: 0,
             dst: '10.0.0.100:80',
           },
         },

@@ -1,0 +1,65 @@
+// Constant-rate pacing with a timed drain, as DPDK's l2fwd drains its TX buffers: packets fall
+// due on a schedule, one every 1/rate seconds, and a batch goes when it is full or when its
+// oldest due packet has waited `flushNs`. Small batches would cost the chain a bus round trip
+// each; waiting for a full one at a low rate would add seconds of latency. Each packet is
+// stamped with the time it fell due, not the time its batch left, so the wait in the batch is
+// measured as latency, not hidden.
+//
+// A schedule that falls more than `slackNs` behind (the process was descheduled, the bus pushed
+// back) skips ahead; the packets skipped were offered and not sent, and are counted so a
+// shortfall is never silent.
+
+export class Pacer {
+  /** When the next packet falls due (CLOCK_MONOTONIC ns); -1 before the first call. */
+  private nextDueNs = -1;
+  private readonly intervalNs: number;
+  /** Packets the schedule skipped because the sender fell behind by more than the slack. */
+  notSent = 0;
+
+  constructor(
+    readonly rate: number,
+    readonly flushNs: number,
+    readonly slackNs: number,
+  ) {
+    if (!(rate > 0)) throw new RangeError(`pacer rate ${rate} must be > 0`);
+    this.intervalNs = 1e9 / rate;
+  }
+
+  private begin(nowNs: number): void {
+    if (this.nextDueNs < 0) this.nextDueNs = nowNs;
+  }
+
+  /** Packets due at `nowNs`, after skipping what fell further behind than the slack. */
+  due(nowNs: number): number {
+    this.begin(nowNs);
+    const late = nowNs - this.slackNs - this.nextDueNs;
+    if (late > 0) {
+      const skipped = Math.ceil(late / this.intervalNs);
+      this.notSent += skipped;
+      this.nextDueNs += skipped * this.intervalNs;
+    }
+    return nowNs < this.nextDueNs ? 0 : Math.floor((nowNs - this.nextDueNs) / this.intervalNs) + 1;
+  }
+
+  /** Takes the next due packet and returns the time it fell due. */
+  take(): number {
+    const t = this.nextDueNs;
+    this.nextDueNs += this.intervalNs;
+    return t;
+  }
+
+  /**
+   * Milliseconds until a batch of `capacity` should go: 0 when that many are due or the oldest
+   * due one has waited the flush interval; else until the earlier of the two. The flush waits
+   * only for packets that can still join: at a rate below one per flush interval each goes
+   * when it falls due.
+   */
+  waitMs(nowNs: number, capacity: number): number {
+    this.begin(nowNs);
+    const oldest = this.nextDueNs;
+    const full = oldest + (capacity - 1) * this.intervalNs;
+    const flush = oldest + Math.floor(this.flushNs / this.intervalNs) * this.intervalNs;
+    const at = Math.min(full, flush);
+    return at <= nowNs ? 0 : (at - nowNs) / 1e6;
+  }
+}
