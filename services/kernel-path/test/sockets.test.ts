@@ -92,6 +92,15 @@ describe('fd table', () => {
     expect(sl.socket(6)?.conn).toBe(999);
   });
 
+  test('accept4 with nothing queued is EAGAIN: the fd searched for is handed back', () => {
+    const { sl, listen, lfd } = setup();
+    const before = sl.fds.wordsScanned;
+    expect(sl.accept4(lfd)).toBe(EAGAIN);
+    expect(sl.fds.wordsScanned - before).toBe(1); // as Linux, the search comes first
+    expect(sl.fds.open).toBe(5); // 0..2, listen, epoll
+    expect(acceptN(sl, listen, lfd, 1)).toEqual([5]);
+  });
+
   test('socket pool exhaustion refuses the connection (null) and counts it', () => {
     const { sl, listen, lfd } = setup({ maxSockets: 3 });
     // the listen socket holds one

@@ -38,13 +38,32 @@ export class FdTable<T> {
 
   /** The lowest free fd, installed with `file`; -1 when every fd is open (EMFILE). */
   alloc(file: T): number {
+    const fd = this.reserve();
+    if (fd >= 0) this.files[fd] = file;
+    return fd;
+  }
+
+  /**
+   * get_unused_fd: takes the lowest free fd with no file yet (-1: EMFILE); `install` gives it its
+   * file (fd_install), `unreserve` hands it back (put_unused_fd).
+   */
+  reserve(): number {
     const fd = this.findNextZeroBit(this.nextFd);
     if (fd < 0) return -1;
     this.bits[fd >>> 5] |= 1 << (fd & 31);
-    this.files[fd] = file;
     this.nextFd = fd + 1;
     this.open++;
     return fd;
+  }
+
+  install(fd: number, file: T): void {
+    this.files[fd] = file;
+  }
+
+  unreserve(fd: number): void {
+    this.bits[fd >>> 5] &= ~(1 << (fd & 31));
+    if (fd < this.nextFd) this.nextFd = fd;
+    this.open--;
   }
 
   get(fd: number): T | null {

@@ -28,7 +28,10 @@ const { Cat } = core;
 
 /** The TCP side of a connected socket, implemented by the TCP glue. */
 export interface TcpSendPath {
-  /** Queues `len` bytes of `buf` from `off` for sending; returns how many it took. */
+  /**
+   * Queues `len` bytes of `buf` from `off` for sending; returns how many it took. It must take
+   * them before returning: `buf` is the socket layer's send buffer, reused by the next writev.
+   */
   send(conn: number, buf: Buffer, off: number, len: number): number;
   /** The application closed the socket: send FIN. */
   close(conn: number): void;
@@ -259,16 +262,19 @@ export class SocketLayer {
     if (l === null) return EBADF;
     if (!(l instanceof Socket)) return ENOTSOCK;
     if (l.kind !== SocketKind.Listen) return EINVAL;
-    if (l.acceptLen === 0) return EAGAIN;
-    // as __sys_accept4: the fd first (the lowest free one), then the connection
-    const fd = this.fds.alloc(l);
+    // as __sys_accept4: the fd first (the lowest free one, searched even when nothing waits),
+    // then the connection
+    const fd = this.fds.reserve();
     if (fd < 0) {
       this.emfile++;
       return EMFILE;
     }
-    const s = l.shiftAccepted() as Socket;
-    this.fds.free(fd);
-    this.fds.alloc(s);
+    const s = l.shiftAccepted();
+    if (s === null) {
+      this.fds.unreserve(fd);
+      return EAGAIN;
+    }
+    this.fds.install(fd, s);
     s.fd = fd;
     return fd;
   }

@@ -78,7 +78,12 @@ export class Socket {
     return s;
   }
 
-  /** In-order bytes from TCP: copied into the receive buffer; returns how many fitted. */
+  /**
+   * In-order bytes from TCP: copied into the receive buffer; returns how many fitted. This is the
+   * copy that takes the bytes out of the frame (Linux queues the skb itself; a frame's slot here
+   * goes back with its batch), so the TCP glue bills it to `copy` once, as copyRingToKernel in
+   * services/kernel-path/src/copies.ts does, and copies the bytes nowhere else on the way.
+   */
   receive(src: Buffer, off: number, len: number): number {
     if (this.kind !== SocketKind.Connected || this.peerFin || this.isReset) return 0;
     const cap = this.rcvBuf.length;
