@@ -86,6 +86,7 @@ function trimOwsEnd(buf: Buffer, s: number, e: number): number {
  * `bad_header`, `bad_host` (HTTP/1.1 without exactly one Host).
  */
 export function parseHead(buf: Buffer, s: number, e: number, out: RequestHead): string | null {
+  out.minor = 1; // answers to a request line that does not parse are HTTP/1.1
   const le = findCrlf(buf, s, e);
   if (le < 0) return 'bad_request_line';
   // method SP request-target SP HTTP-version
