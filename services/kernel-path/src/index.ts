@@ -9,3 +9,4 @@ export * from './rx-queue';
 export * from './irq';
 export * from './kernel-path';
 export * from './stage';
+export * from './sockets';
