@@ -1,1 +1,12 @@
-export {};
+export * from './seq';
+export * from './settings';
+export * from './reasons';
+export * from './segment';
+export * from './segment-builder';
+export * from './segment-pool';
+export * from './timer-wheel';
+export * from './listener';
+export * from './rto';
+export * from './tcb';
+export * from './conn-table';
+export * from './endpoint';
