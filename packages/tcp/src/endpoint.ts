@@ -111,7 +111,8 @@ export class TcpEndpoint implements TimerHandler {
 
   /** Listens on `port` with an accept queue of `backlog` (default settings.backlog). */
   listen(port: number, backlog = this.settings.backlog): void {
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`tcp.listen: port ${port} is not 1..65535`);
+    if (!Number.isInteger(port) || port < 1 || port > 65535)
+      throw new Error(`tcp.listen: port ${port} is not 1..65535`);
     if (!Number.isInteger(backlog) || backlog < 1) throw new Error(`tcp.listen: backlog ${backlog} is not >= 1`);
     this.listeners.set(port, new Listener(port, backlog, Math.min(backlog, this.settings.synBacklog)));
   }
@@ -186,8 +187,7 @@ export class TcpEndpoint implements TimerHandler {
     this.nowMs = nowNs / 1e6;
     const t = this.table.get(conn);
     if (!t || t.appClosed || t.finQueued) return -1;
-    if (t.state !== TcpState.ESTABLISHED && t.state !== TcpState.CLOSE_WAIT && t.state !== TcpState.SYN_SENT)
-      return -1;
+    if (t.state !== TcpState.ESTABLISHED && t.state !== TcpState.CLOSE_WAIT && t.state !== TcpState.SYN_SENT) return -1;
     const pool = this.pool;
     const maxSegs = Math.max(1, Math.ceil(this.settings.sendBufferBytes / t.sendMss));
     let taken = 0;
@@ -424,8 +424,11 @@ export class TcpEndpoint implements TimerHandler {
       if (f & RST) return this.drop(TcpReason.rst_ignored);
       this.sendAck(t);
       // TIME_WAIT: the peer's FIN again (our last ACK was lost): ACK it and restart 2 MSL
-      if (t.state === TcpState.TIME_WAIT && f & FIN) this.wheel.schedule(this.timer(t, TIMER_RTX), this.nowMs + this.settings.timeWaitMs);
-      return this.drop(segLen > 0 && seqLeq(seqAdd(s.seq, segLen), t.rcvNxt) ? TcpReason.duplicate_segment : TcpReason.out_of_window);
+      if (t.state === TcpState.TIME_WAIT && f & FIN)
+        this.wheel.schedule(this.timer(t, TIMER_RTX), this.nowMs + this.settings.timeWaitMs);
+      return this.drop(
+        segLen > 0 && seqLeq(seqAdd(s.seq, segLen), t.rcvNxt) ? TcpReason.duplicate_segment : TcpReason.out_of_window,
+      );
     }
     // second: RST. Only one exactly at RCV.NXT resets; others in the window get a challenge ACK
     // (RFC 5961 §3.2, which RFC 9293 §3.10.7.4 recommends)
@@ -662,7 +665,12 @@ export class TcpEndpoint implements TimerHandler {
   /** Sends queued segments the peer's window has room for, then the FIN once all are out. */
   private transmit(t: Tcb): void {
     const st = t.state;
-    if (st !== TcpState.ESTABLISHED && st !== TcpState.CLOSE_WAIT && st !== TcpState.FIN_WAIT_1 && st !== TcpState.LAST_ACK)
+    if (
+      st !== TcpState.ESTABLISHED &&
+      st !== TcpState.CLOSE_WAIT &&
+      st !== TcpState.FIN_WAIT_1 &&
+      st !== TcpState.LAST_ACK
+    )
       return;
     const pool = this.pool;
     const wndEnd = seqAdd(t.sndUna, t.sndWnd);
@@ -756,7 +764,16 @@ export class TcpEndpoint implements TimerHandler {
     if (s.flags & ACK) this.sendRst(s.dstIp, s.dstPort, s.srcIp, s.srcPort, mac, s.ack, 0, RST);
     else this.sendRst(s.dstIp, s.dstPort, s.srcIp, s.srcPort, mac, 0, seqAdd(s.seq, s.seqLen), RST | ACK);
   }
-  private sendRst(lip: number, lport: number, rip: number, rport: number, mac: Uint8Array, seq: number, ack: number, flags: number): void {
+  private sendRst(
+    lip: number,
+    lport: number,
+    rip: number,
+    rport: number,
+    mac: Uint8Array,
+    seq: number,
+    ack: number,
+    flags: number,
+  ): void {
     const sp = this.spec;
     sp.clearOptions();
     sp.srcMac = this.settings.localMac;

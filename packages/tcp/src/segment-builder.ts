@@ -45,7 +45,8 @@ export class SegmentSpec {
 export function optionsLength(s: SegmentSpec): number {
   let n = 0;
   if (s.mss >= 0) n += 4;
-  if (s.sackPermitted && s.timestamp) n += 12; // SACK-perm and TS share one padded block
+  if (s.sackPermitted && s.timestamp)
+    n += 12; // SACK-perm and TS share one padded block
   else {
     if (s.sackPermitted) n += 4;
     if (s.timestamp) n += 12;
