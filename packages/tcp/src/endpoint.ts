@@ -114,7 +114,7 @@ export class TcpEndpoint implements TimerHandler {
     if (!Number.isInteger(port) || port < 1 || port > 65535)
       throw new Error(`tcp.listen: port ${port} is not 1..65535`);
     if (!Number.isInteger(backlog) || backlog < 1) throw new Error(`tcp.listen: backlog ${backlog} is not >= 1`);
-    this.listeners.set(port, new Listener(port, backlog, Math.min(backlog, this.settings.synBacklog)));
+    this.listeners.set(port, new Listener(port, backlog, this.settings.synBacklog));
   }
 
   /** The listener on `port` (its queue lengths), or undefined. */

@@ -14,11 +14,14 @@ export class Listener {
     readonly port: number,
     /** Accept queue bound (listen()'s backlog, capped by somaxconn). */
     readonly backlog: number,
-    /** SYN queue bound: min(backlog, tcp_max_syn_backlog) as Linux 3.10's reqsk_queue_alloc. */
-    readonly synBacklog: number,
+    maxSynBacklog: number,
   ) {
     this.ring = new Uint32Array(backlog);
+    this.synBacklog = synQueueBound(backlog, maxSynBacklog);
   }
+
+  /** SYN queue bound (see synQueueBound). */
+  readonly synBacklog: number;
 
   get synQueueFull(): boolean {
     return this.synCount >= this.synBacklog;
@@ -47,4 +50,16 @@ export class Listener {
     this.acceptCount--;
     return c;
   }
+}
+
+/**
+ * Linux 3.10's SYN queue size (reqsk_queue_alloc): min(backlog, tcp_max_syn_backlog), at least
+ * 8, plus one, rounded up to a power of two; inet_csk_reqsk_queue_is_full refuses at that many.
+ */
+export function synQueueBound(backlog: number, maxSynBacklog: number): number {
+  let n = Math.max(Math.min(backlog, maxSynBacklog), 8) + 1;
+  let p = 1;
+  while (p < n) p *= 2;
+  n = p;
+  return n;
 }

@@ -46,8 +46,8 @@ export interface TcpSettings {
   /** Accept queue bound of listen() when not given: 128 (SOMAXCONN). */
   backlog: number;
   /**
-   * SYN queue bound per listener: Linux 3.10 sizes it min(backlog, tcp_max_syn_backlog)
-   * (reqsk_queue_alloc); tcp_max_syn_backlog defaults to 1024 on large-memory hosts.
+   * tcp_max_syn_backlog: 1024 on large-memory hosts (tcp_hashinfo sizing in tcp_init). A
+   * listener's SYN queue is sized from it and the backlog as listener.ts's synQueueBound says.
    */
   synBacklog: number;
   /** Connection table size (TCBs preallocated). */
@@ -96,6 +96,8 @@ export const DEFAULT_TCP_SETTINGS: Omit<TcpSettings, 'localIp' | 'issFor'> = {
 /** Defaults filled in and every number checked; a bad value throws naming its key. */
 export function resolveTcpSettings(s: Partial<TcpSettings> & { localIp: number }): TcpSettings {
   const r: TcpSettings = { ...DEFAULT_TCP_SETTINGS, ...s };
+  // a small table gets a TIME_WAIT bound that fits it unless one is given
+  if (s.maxTwBuckets === undefined) r.maxTwBuckets = Math.min(r.maxTwBuckets, r.maxConnections);
   const int = (key: keyof TcpSettings, lo: number, hi: number): void => {
     const v = r[key] as number;
     if (!Number.isInteger(v) || v < lo || v > hi) throw new Error(`tcp.${key}: ${v} is not an integer in ${lo}..${hi}`);
