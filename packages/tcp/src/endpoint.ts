@@ -43,6 +43,8 @@ export interface TcpEvents {
   peerClosed(conn: number): void;
   /** The connection is over for the layer above (TIME_WAIT may follow); the id is dead. */
   closed(conn: number, reason: CloseReasonCode): void;
+  /** After a send() that took less than it was given: acknowledgments freed send buffer room. */
+  writable?(conn: number): void;
 }
 
 /** Counts of what happened, beside the drops counted by reason. */
@@ -214,7 +216,10 @@ export class TcpEndpoint implements TimerHandler {
       t.sndSegments++;
       taken += n;
     }
-    if (taken < len) this.drop(TcpReason.send_buffer_full);
+    if (taken < len) {
+      this.drop(TcpReason.send_buffer_full);
+      t.sendBlocked = true;
+    }
     t.sndEnd = seqAdd(t.sndEnd, taken);
     this.transmit(t);
     return taken;
@@ -486,8 +491,12 @@ export class TcpEndpoint implements TimerHandler {
         t.sndWl2 = s.ack;
       }
       const finAcked = t.finSent && seqGt(t.sndUna, t.finSeq);
-      if (t.state === TcpState.FIN_WAIT_1 && finAcked) t.state = TcpState.FIN_WAIT_2;
-      else if (t.state === TcpState.CLOSING && finAcked) {
+      if (t.state === TcpState.FIN_WAIT_1 && finAcked) {
+        t.state = TcpState.FIN_WAIT_2;
+        // a peer that never sends its FIN must not hold the connection for ever (Linux: an
+        // orphaned FIN_WAIT_2 lives tcp_fin_timeout)
+        this.wheel.schedule(this.timer(t, TIMER_RTX), this.nowMs + this.settings.finTimeoutMs);
+      } else if (t.state === TcpState.CLOSING && finAcked) {
         this.enterTimeWait(t);
         return 0;
       } else if (t.state === TcpState.LAST_ACK && finAcked) {
@@ -660,6 +669,10 @@ export class TcpEndpoint implements TimerHandler {
     // RFC 6298 §5.2/§5.3: stop the timer when all is acknowledged, else restart it
     if (t.sndUna === t.sndNxt) this.wheel.cancel(this.timer(t, TIMER_RTX));
     else this.armRtx(t);
+    if (t.sendBlocked && this.events.writable) {
+      t.sendBlocked = false;
+      this.events.writable(t.id);
+    }
   }
 
   /** Sends queued segments the peer's window has room for, then the FIN once all are out. */
@@ -831,6 +844,10 @@ export class TcpEndpoint implements TimerHandler {
         this.sendSyn(t, false);
         this.armRtx(t);
         return;
+      case TcpState.FIN_WAIT_2:
+        this.drop(TcpReason.fin_wait2_timeout);
+        this.free(t, CloseReason.timeout);
+        return;
       case TcpState.SYN_RECEIVED:
         if (t.retransmits >= s.synAckRetries) {
           this.drop(TcpReason.synack_timeout);
@@ -902,6 +919,7 @@ export class TcpEndpoint implements TimerHandler {
     t.finQueued = false;
     t.finSent = false;
     t.finSeq = 0;
+    t.sendBlocked = false;
     t.oooHead = -1;
     t.oooCount = 0;
     t.lastAckSent = 0;

@@ -35,6 +35,8 @@ export const TcpReason = {
   send_buffer_full: reasonCode('send_buffer_full'),
   retransmit_limit: reasonCode('retransmit_limit'),
   synack_timeout: reasonCode('synack_timeout'),
+  /** FIN_WAIT_2 outlived finTimeoutMs: the peer never sent its FIN. */
+  fin_wait2_timeout: reasonCode('fin_wait2_timeout'),
   connection_table_full: reasonCode('connection_table_full'),
 } as const;
 

@@ -32,6 +32,8 @@ export interface TcpSettings {
   delayedAckMs: number;
   /** TIME_WAIT length, 2 MSL: 60 s (TCP_TIMEWAIT_LEN). */
   timeWaitMs: number;
+  /** How long FIN_WAIT_2 waits for the peer's FIN: 60 s (TCP_FIN_TIMEOUT). */
+  finTimeoutMs: number;
   /** SYN retransmissions before connect() gives up: 6 (TCP_SYN_RETRIES). */
   synRetries: number;
   /** SYN-ACK retransmissions before a SYN-RECEIVED connection is freed: 5 (TCP_SYNACK_RETRIES). */
@@ -79,6 +81,7 @@ export const DEFAULT_TCP_SETTINGS: Omit<TcpSettings, 'localIp' | 'issFor'> = {
   rtoMaxMs: 120_000,
   delayedAckMs: 40,
   timeWaitMs: 60_000,
+  finTimeoutMs: 60_000,
   synRetries: 6,
   synAckRetries: 5,
   retries2: 15,
@@ -112,6 +115,7 @@ export function resolveTcpSettings(s: Partial<TcpSettings> & { localIp: number }
   int('rtoMaxMs', r.rtoMinMs, 3_600_000);
   int('delayedAckMs', 1, 60_000);
   int('timeWaitMs', 1, 3_600_000);
+  int('finTimeoutMs', 1, 3_600_000);
   int('synRetries', 0, 255);
   int('synAckRetries', 0, 255);
   int('retries2', 0, 255);

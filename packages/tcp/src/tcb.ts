@@ -79,6 +79,8 @@ export class Tcb {
   finQueued = false;
   finSent = false;
   finSeq = 0;
+  /** A send() took less than it was given: `writable` is owed when an ACK frees room. */
+  sendBlocked = false;
 
   /** Out-of-order queue in the pool, sorted by sequence number. */
   oooHead = -1;

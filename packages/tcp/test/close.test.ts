@@ -5,7 +5,16 @@ import { CloseReason, SegmentSpec, TcpReason, TcpState, buildSegment, segmentFra
 import { CLIENT_IP, MS, SERVER_IP, T0, brief, establish, pair } from './helpers';
 
 function segment(srcPort: number, dstPort: number, seq: number, ack: number, flags: number): Buffer {
-  const sp = Object.assign(new SegmentSpec(), { srcIp: CLIENT_IP, dstIp: SERVER_IP, srcPort, dstPort, seq, ack, flags, window: 512 });
+  const sp = Object.assign(new SegmentSpec(), {
+    srcIp: CLIENT_IP,
+    dstIp: SERVER_IP,
+    srcPort,
+    dstPort,
+    seq,
+    ack,
+    flags,
+    window: 512,
+  });
   const b = Buffer.alloc(segmentFrameLength(sp));
   buildSegment(b, 0, sp);
   return b;
@@ -83,6 +92,21 @@ describe('closing', () => {
     expect(p.server.state(s)).toBe(TcpState.TIME_WAIT);
     p.server.tick(T0 + 1500 * MS);
     expect(p.server.state(s)).toBe(TcpState.CLOSED);
+  });
+
+  test('FIN_WAIT_2 without the peer FIN ends after finTimeoutMs', () => {
+    const p = pair({ finTimeoutMs: 5000 });
+    const { c } = establish(p);
+    p.client.close(c, T0);
+    p.toServer(p.cw.take(), T0);
+    p.toClient(p.sw.take(), T0 + MS);
+    expect(p.client.state(c)).toBe(TcpState.FIN_WAIT_2);
+    p.client.tick(T0 + 5000 * MS);
+    expect(p.client.state(c)).toBe(TcpState.FIN_WAIT_2);
+    p.client.tick(T0 + 5001 * MS);
+    expect(p.client.state(c)).toBe(TcpState.CLOSED);
+    expect(p.ce.take()).toEqual([`closed ${c} ${CloseReason.timeout}`]);
+    expect(p.client.drops().fin_wait2_timeout).toBe(1);
   });
 
   test('simultaneous close: FINs cross, both go through CLOSING to TIME_WAIT', () => {

@@ -1,7 +1,15 @@
 // Hand-worked three-way handshakes (client ISS 1000, server ISS 5000): exact seq/ack/flags and
 // the options each side offers and keeps; then the listener's limits and SYN-RECEIVED timeouts.
 
-import { CLOSE_REASON_NAMES, CloseReason, SegmentSpec, TcpReason, TcpState, buildSegment, segmentFrameLength } from '@vnflab/tcp';
+import {
+  CLOSE_REASON_NAMES,
+  CloseReason,
+  SegmentSpec,
+  TcpReason,
+  TcpState,
+  buildSegment,
+  segmentFrameLength,
+} from '@vnflab/tcp';
 import { CLIENT_IP, MS, SERVER_IP, T0, brief, establish, pair, seg } from './helpers';
 
 /** A SYN from a peer that is not this library (no options unless given), as a frame. */
@@ -55,7 +63,14 @@ describe('three-way handshake', () => {
     expect(p.server.accept(80)).toBe(-1);
     // both keep what was negotiated: 1460 less the 12 bytes of timestamps, the peer's shift of 7
     for (const t of [p.client.tcb(c)!, p.server.tcb(sid)!]) {
-      expect([t.state, t.sendMss, t.sndScale, t.rcvScale, t.tsOk, t.sackOk]).toEqual([TcpState.ESTABLISHED, 1448, 7, 7, true, false]);
+      expect([t.state, t.sendMss, t.sndScale, t.rcvScale, t.tsOk, t.sackOk]).toEqual([
+        TcpState.ESTABLISHED,
+        1448,
+        7,
+        7,
+        true,
+        false,
+      ]);
     }
     expect(p.client.tcb(c)!.sndWnd).toBe(65535); // from the SYN-ACK: never scaled
     expect(p.server.tcb(sid)!.sndWnd).toBe((65535 >> 7) << 7);

@@ -50,7 +50,10 @@ export class Recorder implements TcpEvents {
     this.log.push(`acceptReady ${port} ${conn}`);
   }
   data(conn: number, buf: Uint8Array, off: number, len: number): void {
-    this.bytes.set(conn, Buffer.concat([this.bytes.get(conn) ?? Buffer.alloc(0), Buffer.from(buf.subarray(off, off + len))]));
+    this.bytes.set(
+      conn,
+      Buffer.concat([this.bytes.get(conn) ?? Buffer.alloc(0), Buffer.from(buf.subarray(off, off + len))]),
+    );
     this.log.push(`data ${conn} ${len}`);
     this.onData?.(conn);
   }
@@ -135,11 +138,7 @@ export const CLIENT_ISS = 1000;
 export const SERVER_ISS = 5000;
 
 /** A client endpoint and a server endpoint listening on port 80, ISS fixed for hand-worked numbers. */
-export function pair(
-  client: Partial<TcpSettings> = {},
-  server: Partial<TcpSettings> = {},
-  backlog?: number,
-): Pair {
+export function pair(client: Partial<TcpSettings> = {}, server: Partial<TcpSettings> = {}, backlog?: number): Pair {
   const cw = new Capture();
   const sw = new Capture();
   const ce = new Recorder();

@@ -130,7 +130,12 @@ describe('data transfer', () => {
     const { c, s } = establish(p);
     p.client.send(c, bytes(5 * 1448), 0, 5 * 1448, T0 + MS);
     const f = p.cw.take();
-    expect(p.toServer([f[1], f[2], f[3], f[4]], T0 + MS)).toEqual([0, 0, TcpReason.ooo_queue_full, TcpReason.ooo_queue_full]);
+    expect(p.toServer([f[1], f[2], f[3], f[4]], T0 + MS)).toEqual([
+      0,
+      0,
+      TcpReason.ooo_queue_full,
+      TcpReason.ooo_queue_full,
+    ]);
     expect(p.toServer([f[0]], T0 + MS)).toEqual([0]);
     expect(p.se.bytes.get(s)!.length).toBe(3 * 1448);
     expect(brief(p.sw.take()).pop()).toEqual(['A', 5001, 1001 + 3 * 1448, 0]);

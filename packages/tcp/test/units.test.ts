@@ -66,11 +66,22 @@ describe('segment codec', () => {
     const b = Buffer.alloc(len + 10);
     expect(buildSegment(b, 10, sp)).toBe(len);
     expect(l4ChecksumValid(b, 24, 44, len - 34)).toBe(true);
-    expect([...b.subarray(64, 84)]).toEqual([2, 4, 5, 180, 4, 2, 8, 10, 0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 42, 1, 3, 3, 7]);
+    expect([...b.subarray(64, 84)]).toEqual([
+      2, 4, 5, 180, 4, 2, 8, 10, 0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 42, 1, 3, 3, 7,
+    ]);
     const s = new TcpSegment();
     expect(parseSegment(b, 10, len, s)).toBe(0);
-    expect([s.srcPort, s.dstPort, s.seq, s.ack, s.flags, s.window]).toEqual([1234, 80, 0xfffffff0, 0x80000001, 0x12, 29200]);
-    expect([s.mss, s.wscale, s.sackPermitted, s.hasTimestamp, s.tsVal, s.tsEcr]).toEqual([1460, 7, true, true, 0xdeadbeef, 42]);
+    expect([s.srcPort, s.dstPort, s.seq, s.ack, s.flags, s.window]).toEqual([
+      1234, 80, 0xfffffff0, 0x80000001, 0x12, 29200,
+    ]);
+    expect([s.mss, s.wscale, s.sackPermitted, s.hasTimestamp, s.tsVal, s.tsEcr]).toEqual([
+      1460,
+      7,
+      true,
+      true,
+      0xdeadbeef,
+      42,
+    ]);
     expect(b.subarray(s.payloadOff, s.payloadOff + s.payloadLen).toString()).toBe('hello');
     expect(s.seqLen).toBe(6); // SYN counts one
   });
