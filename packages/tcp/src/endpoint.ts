@@ -455,6 +455,8 @@ export class TcpEndpoint implements TimerHandler {
     }
     // fifth: ACK
     if (!(f & ACK)) return this.drop(TcpReason.no_ack_flag);
+    // TIME_WAIT has everything acknowledged and its timer is the 2 MSL one: nothing to update
+    if (t.state === TcpState.TIME_WAIT) return f & FIN || s.payloadLen > 0 ? this.drop(TcpReason.ignored_segment) : 0;
     if (t.state === TcpState.SYN_RECEIVED) {
       if (!(seqLt(t.sndUna, s.ack) && seqLeq(s.ack, t.sndNxt))) {
         this.resetFor(s);

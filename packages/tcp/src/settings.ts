@@ -52,13 +52,23 @@ export interface TcpSettings {
    * listener's SYN queue is sized from it and the backlog as listener.ts's synQueueBound says.
    */
   synBacklog: number;
-  /** Connection table size (TCBs preallocated). */
+  /**
+   * Connection table size, TCBs preallocated: a lab sizing, not a Linux constant (Linux grows
+   * its established hash with memory); 16384 holds 8K concurrent connections (mTCP Figure 1's
+   * load) with as many in TIME_WAIT.
+   */
   maxConnections: number;
   /** Send buffer per connection: 16384 bytes (tcp_wmem[1]), kept as MSS-sized segments. */
   sendBufferBytes: number;
-  /** Out-of-order segments kept per connection before further ones are dropped. */
+  /**
+   * Out-of-order segments kept per connection before further ones are dropped: a lab bound
+   * (Linux bounds the queue by the receive buffer, tcp_rmem); 16 segments cover a 23 KB hole.
+   */
   oooSegments: number;
-  /** Segment chunks shared by every connection's send and out-of-order queues. */
+  /**
+   * Segment chunks (mss bytes each) shared by every connection's send and out-of-order queues:
+   * a lab sizing, 8192 x 1460 B = 11.4 MiB preallocated.
+   */
   poolSegments: number;
   /** Ephemeral ports for connect(): 32768..61000 (ip_local_port_range in Linux 3.10). */
   ephemeralLow: number;

@@ -139,6 +139,7 @@ describe('listener limits', () => {
     expect(p.server.drops().syn_queue_full).toBe(34);
     expect(p.server.listener(80)!.synCount).toBe(16);
     expect(p.server.connections).toBe(17); // 16 half-open + the established one, no more
+    expect(p.server.freePoolSegments).toBe(512); // half-open connections hold no buffers
     expect(p.sw.take().map((f) => seg(f).flags)).toEqual(Array(16).fill('SA'));
     // the established connection still carries data both ways
     p.client.send(c, Buffer.from('GET / HTTP/1.0\r\n\r\n'), 0, 18, T0 + 2 * MS);
