@@ -144,6 +144,12 @@ export class TcpEndpoint implements TimerHandler {
   connect(remoteIp: number, remotePort: number, nowNs: number, localPort = 0): number {
     this.nowMs = nowNs / 1e6;
     const s = this.settings;
+    if (!Number.isInteger(remoteIp) || remoteIp < 0 || remoteIp > 0xffffffff)
+      throw new RangeError(`tcp.connect: remote address ${remoteIp} is not an unsigned 32-bit IPv4 address`);
+    if (!Number.isInteger(remotePort) || remotePort < 1 || remotePort > 65535)
+      throw new RangeError(`tcp.connect: remote port ${remotePort} is not 1..65535`);
+    if (!Number.isInteger(localPort) || localPort < 0 || localPort > 65535)
+      throw new RangeError(`tcp.connect: local port ${localPort} is not 0..65535`);
     let port = localPort;
     if (port === 0) {
       const span = s.ephemeralHigh - s.ephemeralLow + 1;
@@ -187,6 +193,8 @@ export class TcpEndpoint implements TimerHandler {
    */
   send(conn: number, src: Uint8Array, off: number, len: number, nowNs: number): number {
     this.nowMs = nowNs / 1e6;
+    if (!(off >= 0 && len >= 0 && off + len <= src.length))
+      throw new RangeError(`tcp.send: bytes ${off}..${off + len} are outside the ${src.length}-byte source`);
     const t = this.table.get(conn);
     if (!t || t.appClosed || t.finQueued) return -1;
     if (t.state !== TcpState.ESTABLISHED && t.state !== TcpState.CLOSE_WAIT && t.state !== TcpState.SYN_SENT) return -1;
@@ -312,6 +320,7 @@ export class TcpEndpoint implements TimerHandler {
    */
   input(buf: Uint8Array, off: number, len: number, nowNs: number): number {
     this.nowMs = nowNs / 1e6;
+    if (!(off >= 0 && len >= 0 && off + len <= buf.length)) return this.drop(TcpReason.truncated);
     const s = this.seg;
     const r = parseSegment(buf, off, len, s);
     if (r !== 0) return this.drop(r);

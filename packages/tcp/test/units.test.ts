@@ -208,3 +208,41 @@ test('SYN queue bound as Linux 3.10 sizes it', () => {
   expect(synQueueBound(4, 1024)).toBe(16);
   expect(synQueueBound(4096, 1024)).toBe(2048);
 });
+
+describe('bad input', () => {
+  test('random bytes and truncated frames are dropped with a reason, never thrown; the endpoint keeps working', () => {
+    const { pair, establish, T0, MS } = jest.requireActual('./helpers') as typeof import('./helpers');
+    const p = pair();
+    const { c, s } = establish(p);
+    p.client.send(c, Buffer.alloc(500, 7), 0, 500, T0 + MS);
+    const [good] = p.cw.take();
+    let x = 99;
+    const rnd = (): number => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return x >>> 8;
+    };
+    const verdicts = new Set<number>();
+    for (let i = 0; i < 3000; i++) {
+      let f: Buffer;
+      if (i % 3 === 0) f = Buffer.from(Array.from({ length: rnd() % 120 }, () => rnd() & 0xff));
+      else if (i % 3 === 1) f = good.subarray(0, rnd() % good.length);
+      else {
+        f = Buffer.from(good);
+        f[12 + (rnd() % (f.length - 12))] ^= 1 << (rnd() % 8); // one flipped bit past the MACs: a checksum catches it
+      }
+      const v = p.server.input(f, 0, f.length, T0 + 2 * MS);
+      expect(v).toBeGreaterThan(0);
+      verdicts.add(v);
+    }
+    expect(p.server.input(good, 10, good.length, T0)).toBe(TcpReason.truncated); // past the buffer's end
+    expect(verdicts.size).toBeGreaterThan(3);
+    expect(p.toServer([good], T0 + 3 * MS)).toEqual([0]);
+    expect(p.se.bytes.get(s)).toEqual(Buffer.alloc(500, 7));
+    expect(() => p.client.send(c, Buffer.alloc(4), 2, 4, T0)).toThrow(
+      'tcp.send: bytes 2..6 are outside the 4-byte source',
+    );
+    expect(() => p.client.connect(SERVER_IP_FOR_ERRORS, 0, T0)).toThrow('tcp.connect: remote port 0 is not 1..65535');
+  });
+});
+
+const SERVER_IP_FOR_ERRORS = ipFromString('10.0.0.2');
