@@ -672,7 +672,8 @@ export class TcpEndpoint implements TimerHandler {
       }
     }
     if (t.rttStartMs >= 0 && seqGeq(ack, t.rttSeq)) {
-      t.rto.sample(this.nowMs - t.rttStartMs, this.settings.rtoMinMs, this.settings.rtoMaxMs);
+      // a caller's clock that steps back must not make a negative sample
+      t.rto.sample(Math.max(0, this.nowMs - t.rttStartMs), this.settings.rtoMinMs, this.settings.rtoMaxMs);
       t.rttStartMs = -1;
     }
     t.rto.backoff = 0;

@@ -42,7 +42,8 @@ export class TimerWheel {
   /** Arms `timer` to fire at tick `atMs` (re-arming moves it). */
   schedule(timer: number, atMs: number): void {
     if (this.state[timer] !== IDLE) this.cancel(timer);
-    const at = Math.ceil(atMs);
+    // never behind the last processed tick: such a timer would wait a whole turn of the ring
+    const at = Math.max(Math.ceil(atMs), this.lastTick + 1);
     const s = at & this.mask;
     this.expire[timer] = at;
     this.state[timer] = SCHEDULED;

@@ -184,6 +184,17 @@ describe('timer wheel', () => {
     expect(w.size).toBe(0);
   });
 
+  test('a timer armed behind the last tick fires at the next advance, not a turn of the ring later', () => {
+    const w = new TimerWheel(2, 16);
+    const fired: number[] = [];
+    const h = { onTimer: (_t: number, now: number) => fired.push(now) };
+    w.schedule(1, 200);
+    w.advance(100, h);
+    w.schedule(0, 90); // a caller whose clock is behind the wheel's
+    w.advance(101, h);
+    expect(fired).toEqual([101]);
+  });
+
   test('a handler may cancel a timer due in the same advance, and re-arm its own', () => {
     const w = new TimerWheel(4, 16);
     const fired: number[] = [];
