@@ -175,10 +175,12 @@ function staleFiles(registry, defaultChainStages, root = ROOT) {
     }
     const have = readFileSync(path, 'utf8');
     if (have === want) continue;
+    // the stages the file should name and does not (a whole name: "firewall" is not in "firewall-x")
+    const names = (text, s) => new RegExp(`(?<![\\w-])${s}(?![\\w-])`).test(text);
     const missing = registry
       .all()
       .map((d) => d.stage)
-      .filter((s) => !new RegExp(`\\b${s}\\b`).test(have));
+      .filter((s) => names(want, s) && !names(have, s));
     out.push(
       `${path.slice(root.length + 1)} is not what the stage manifests give${missing.length ? ` (missing stages: ${missing.join(', ')})` : ''}: run node scripts/generate-deploy.js`,
     );

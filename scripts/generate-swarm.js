@@ -18,9 +18,15 @@ const variantVar = (stage) => `${stage.toUpperCase().replace(/-/g, '_')}_VARIANT
 const configName = (file) => file.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '');
 
 function stackFile(registry, chain, root, chainFile = 'default.yaml') {
-  const chains = readdirSync(join(root, 'chains')).filter((f) => f.endsWith('.yaml')).sort();
-  const dashboards = readdirSync(join(root, 'dashboards')).filter((f) => f.endsWith('.json')).sort();
-  const rules = readdirSync(join(root, 'infra/prometheus/rules')).filter((f) => f.endsWith('.yml')).sort();
+  const chains = readdirSync(join(root, 'chains'))
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
+  const dashboards = readdirSync(join(root, 'dashboards'))
+    .filter((f) => f.endsWith('.json'))
+    .sort();
+  const rules = readdirSync(join(root, 'infra/prometheus/rules'))
+    .filter((f) => f.endsWith('.yml'))
+    .sort();
   const files = [
     ...chains.map((f) => `chains/${f}`),
     'infra/prometheus/prometheus-swarm.yml',
@@ -138,7 +144,7 @@ function stackFile(registry, chain, root, chainFile = 'default.yaml') {
     ...mount('infra/prometheus/prometheus-swarm.yml', '/etc/prometheus/prometheus.yml'),
     ...rules.flatMap((f) => mount(`infra/prometheus/rules/${f}`, `/etc/prometheus/rules/${f}`)),
     '    # Swarm publishes on every interface of the node (it cannot bind 127.0.0.1): mode host',
-    "    # keeps the port on the node that runs the task, off the routing mesh; firewall it, or drop",
+    '    # keeps the port on the node that runs the task, off the routing mesh; firewall it, or drop',
     '    # the ports and reach Prometheus through an SSH tunnel',
     '    ports:',
     '      - { target: 9090, published: 9090, protocol: tcp, mode: host }',
@@ -168,7 +174,10 @@ function stackFile(registry, chain, root, chainFile = 'default.yaml') {
     '      GF_ANALYTICS_CHECK_FOR_UPDATES: "false"',
     '    networks: [chain]',
     '    configs:',
-    ...mount('infra/grafana/provisioning/datasources/prometheus.yml', '/etc/grafana/provisioning/datasources/prometheus.yml'),
+    ...mount(
+      'infra/grafana/provisioning/datasources/prometheus.yml',
+      '/etc/grafana/provisioning/datasources/prometheus.yml',
+    ),
     ...mount('infra/grafana/provisioning/dashboards/vnflab.yml', '/etc/grafana/provisioning/dashboards/vnflab.yml'),
     ...dashboards.flatMap((f) => mount(`dashboards/${f}`, `/var/lib/grafana/dashboards/${f}`)),
     '    ports:',
