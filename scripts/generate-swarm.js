@@ -236,10 +236,31 @@ scrape_configs:
 `;
 }
 
+/**
+ * Overrides for machines without a registry, as docker-compose.offline.yml: the third-party images
+ * infra/docker/build-offline.sh makes; Grafana has none, and Swarm has no profiles, so it runs no task.
+ */
+function offlineOverride() {
+  return `${HEADER}
+# Without a registry (single-node swarm, images from infra/docker/build-offline.sh):
+#   docker stack deploy -c deploy/swarm/stack.yml -c deploy/swarm/stack.offline.yml vnflab
+version: "3.8"
+services:
+  redis:
+    image: vnflab/redis:7.0-bookworm
+  prometheus:
+    image: vnflab/prometheus:2.42-bookworm
+  grafana:
+    deploy:
+      replicas: 0
+`;
+}
+
 /** [relative path, text] of the Swarm files. */
 function swarmFiles(registry, chain, root) {
   return [
     ['deploy/swarm/stack.yml', stackFile(registry, chain, root)],
+    ['deploy/swarm/stack.offline.yml', offlineOverride()],
     ['infra/prometheus/prometheus-swarm.yml', prometheusSwarmConfig(chain)],
   ];
 }

@@ -103,6 +103,20 @@ test('docker stack config accepts the stack (the Docker CLI, where installed)', 
   const out = parse(r.stdout) as any;
   expect(out.services.nic.environment.VNFLAB_CONTROL_TOKEN).toBe(env.VNFLAB_CONTROL_TOKEN);
   expect(out.services['kernel-path'].deploy.update_config.order).toBe('start-first');
+  // the offline override: the images infra/docker/build-offline.sh makes, Grafana without a task
+  const off = spawnSync(
+    'docker',
+    ['stack', 'config', '-c', STACK, '-c', join(ROOT, 'deploy/swarm/stack.offline.yml')],
+    {
+      encoding: 'utf8',
+      env,
+    },
+  );
+  expect({ status: off.status, stderr: off.stderr }).toEqual({ status: 0, stderr: '' });
+  const offline = parse(off.stdout) as any;
+  expect(offline.services.redis.image).toBe('vnflab/redis:7.0-bookworm');
+  expect(offline.services.grafana.deploy.replicas).toBe(0);
+  expect(offline.services.nic.deploy.update_config.order).toBe('start-first');
   // and without a token it refuses, naming the variable
   const { VNFLAB_CONTROL_TOKEN: _, ...noToken } = env;
   const r2 = spawnSync('docker', ['stack', 'config', '-c', STACK], { encoding: 'utf8', env: noToken });
