@@ -70,6 +70,7 @@ function summaryTable(r: CompareReport): string {
     'p50',
     'p99',
     `${r.stage} ns/pkt`,
+    'bus ns/pkt',
   ];
   const rows = r.results.map((x) => [
     x.variant,
@@ -80,6 +81,7 @@ function summaryTable(r: CompareReport): string {
     seconds(x.latency_seconds.p50),
     seconds(x.latency_seconds.p99),
     x.cpu.stage_ns_per_packet.toFixed(0),
+    x.cpu.bus_ns_per_packet.toFixed(0),
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   return [head, ...rows]

@@ -13,12 +13,9 @@ export const GROUP_LABELS: Record<string, string> = {
 
 /** The stage's CPU per packet split into the guest's and KVM's host threads' (the lab transport in neither). */
 export function guestHostNs(cpu: CpuWindow): { guest: number; host: number } {
-  const sh = cpu.stage_share;
-  const host = sh.host ?? 0;
-  return {
-    guest: cpu.stage_ns_per_packet * (1 - host - (sh.lab_transport ?? 0)),
-    host: cpu.stage_ns_per_packet * host,
-  };
+  // the shares are of everything the stage spent, the lab's transport included
+  const host = (cpu.stage_ns_per_packet + cpu.bus_ns_per_packet) * (cpu.stage_share.host ?? 0);
+  return { guest: cpu.stage_ns_per_packet - host, host };
 }
 
 export function pps(x: number): string {

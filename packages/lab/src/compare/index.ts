@@ -1,6 +1,7 @@
 export * from './model';
 export * from './latency';
 export * from './cpu-share';
+export * from './stage-cpu';
 export * from './embedded-window';
 export * from './embedded-trial';
 export * from './embedded-backend';

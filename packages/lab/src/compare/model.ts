@@ -18,12 +18,17 @@ export interface LatencySummary {
 export interface CpuWindow {
   /** The stage under comparison: CPU seconds by category (packet_io, vm_exit, irq, ...). */
   stage_seconds: Record<string, number>;
+  /** The stage's CPU per packet it took in, without the lab's transport (the `bus` category). */
   stage_ns_per_packet: number;
+  /** The lab's transport (the hop from the previous stage) per packet, apart from the stage's own. */
+  bus_ns_per_packet: number;
   /** The stage's CPU by group (mTCP's packet_io, kernel_without_tcpip, tcpip, application; apart: lab_transport, host), fractions. */
   stage_share: Record<string, number>;
   /** Every stage between the generator and the backends, by category and by group. */
   chain_seconds: Record<string, number>;
   chain_share: Record<string, number>;
+  /** Every stage under test by name: its CPU per packet it took in, without the lab's transport. */
+  stages_ns_per_packet: Record<string, number>;
 }
 
 export interface NdrTrial {

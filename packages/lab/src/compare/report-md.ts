@@ -66,12 +66,21 @@ export function renderMarkdown(r: CompareReport): string {
     `## CPU share of ${r.stage} (mTCP's groups)`,
     '',
     ...table(
-      ['variant', 'size', 'ns/packet', 'guest ns/packet', 'host ns/packet', ...groups.map((g) => GROUP_LABELS[g])],
+      [
+        'variant',
+        'size',
+        'ns/packet',
+        'guest ns/packet',
+        'host ns/packet',
+        'lab transport ns/packet (apart)',
+        ...groups.map((g) => GROUP_LABELS[g]),
+      ],
       r.results.map((x) => [
         ...id(x),
         x.cpu.stage_ns_per_packet.toFixed(0),
         guestHostNs(x.cpu).guest.toFixed(0),
         guestHostNs(x.cpu).host.toFixed(0),
+        x.cpu.bus_ns_per_packet.toFixed(0),
         ...groups.map((g) => pct(x.cpu.stage_share[g] ?? 0)),
       ]),
     ),
