@@ -89,6 +89,19 @@ function summaryTable(r: CompareReport): string {
     .join('\n');
 }
 
+/** The banner's traffic: the rate actually offered (compose: the generator container's own). */
+function trafficLine(ndr: boolean, compose: boolean, rate: number, b: CompareBackend): string {
+  if (ndr) return 'NDR search';
+  if (compose) {
+    if (b.trafficRate === null || b.trafficRate === undefined)
+      return `the traffic-gen container's own rate (not known: ${b.trafficRateUnknown ?? 'no answer'})`;
+    return b.trafficRate > 0
+      ? `${b.trafficRate} packets/s (the traffic-gen container's TRAFFIC_RATE)`
+      : "as fast as the chain takes (the traffic-gen container's TRAFFIC_RATE is 0)";
+  }
+  return rate > 0 ? `${rate} packets/s` : 'as fast as the chain takes';
+}
+
 export async function compareCommand(argv: string[]): Promise<number> {
   const { values: f } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false });
   const registry = createRegistry();
@@ -179,7 +192,7 @@ export async function compareCommand(argv: string[]): Promise<number> {
 
   const bar = new ProgressBar('compare');
   process.stderr.write(
-    `vnflab: comparing ${entry.name} ${variants.join(', ')} (${compose ? 'compose, via the controller' : `embedded, chain ${base.name}`}), ${f.ndr ? 'NDR search' : rate > 0 ? `${rate} packets/s` : 'as fast as the chain takes'}\n`,
+    `vnflab: comparing ${entry.name} ${variants.join(', ')} (${compose ? 'compose, via the controller' : `embedded, chain ${base.name}`}), ${trafficLine(f.ndr === true, compose, rate, backend)}\n`,
   );
   let report: CompareReport;
   try {

@@ -22,6 +22,9 @@ export interface CompareBackend {
   chain: string;
   profile: string;
   batchSize: number;
+  /** Compose: the generator container's own rate (packets/s, 0 = unlimited), null when not known, and why. */
+  trafficRate?: number | null;
+  trafficRateUnknown?: string;
   /** Puts the variant in place before its trials (compose: a swap through the controller). */
   prepare?(variant: string): Promise<SwapNote | null>;
   measure(variant: string, size: FrameSize, rate: number): Promise<CompareResult>;
@@ -101,7 +104,7 @@ export async function runCompare(
     variants: plan.variants,
     sizes: plan.sizes,
     settings: {
-      rate_pps: plan.ndr ? null : plan.rate,
+      rate_pps: plan.ndr ? null : backend.mode === 'compose' ? (backend.trafficRate ?? null) : plan.rate,
       ndr: plan.ndr ? { resolution: plan.ndr.resolution, max_iterations: plan.ndr.maxIterations } : null,
       warmup_s: plan.warmupS,
       duration_s: plan.durationS,

@@ -12,5 +12,6 @@ export * from './report-md';
 export * from './report-html';
 export * from './write-report';
 export * from './prometheus-window';
+export * from './scrape-wait';
 export * from './compose-backend';
 export * from './paced-source';

@@ -90,7 +90,7 @@ export interface CompareReport {
   variants: string[];
   sizes: FrameSize[];
   settings: {
-    /** null when --ndr searched the rate. */
+    /** null when --ndr searched the rate; compose: the generator container's own rate, null when its /stats did not say. */
     rate_pps: number | null;
     ndr: { resolution: number; max_iterations: number } | null;
     warmup_s: number;

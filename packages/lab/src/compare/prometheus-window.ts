@@ -6,6 +6,7 @@ import type { CompareResult } from './model';
 import { cpuWindow } from './stage-cpu';
 
 type Vector = { metric: Record<string, string>; value: [number, string] }[];
+type Matrix = { metric: Record<string, string>; values: [number, string][] }[];
 
 export class PrometheusClient {
   readonly base: string;
@@ -19,7 +20,7 @@ export class PrometheusClient {
     this.base = url.replace(/\/+$/, '');
   }
 
-  async query(q: string, time: number): Promise<Vector> {
+  private async call<T>(q: string, time: number): Promise<T> {
     let res: Response;
     try {
       res = await fetch(`${this.base}/api/v1/query?query=${encodeURIComponent(q)}&time=${time.toFixed(3)}`);
@@ -30,11 +31,21 @@ export class PrometheusClient {
     const j = (await res.json().catch(() => ({}))) as {
       status?: string;
       error?: string;
-      data?: { resultType: string; result: Vector };
+      data?: { resultType: string; result: T };
     };
     if (j.status !== 'success' || !j.data)
       throw new Error(`Prometheus query failed (${res.status}): ${j.error ?? 'no answer'}: ${q}`);
     return j.data.result;
+  }
+
+  /** An instant query: one value per series. */
+  query(q: string, time: number): Promise<Vector> {
+    return this.call<Vector>(q, time);
+  }
+
+  /** The raw samples of a range selector (e.g. `m{a="b"}[30s]`) as stored, per series. */
+  samples(selector: string, time: number): Promise<Matrix> {
+    return this.call<Matrix>(selector, time);
   }
 }
 

@@ -14,7 +14,11 @@ function table(head: string[], rows: string[][]): string[] {
 }
 
 export function rateSetting(r: CompareReport): string {
-  if (r.mode === 'compose') return 'as the traffic-gen container sends it (TRAFFIC_RATE, TRAFFIC_SIZE)';
+  if (r.mode === 'compose') {
+    const rate = r.settings.rate_pps;
+    const what = rate === null ? 'at its own rate' : rate > 0 ? `at ${rate} packets/s` : 'as fast as the chain takes';
+    return `${what}, as the traffic-gen container sends it (TRAFFIC_RATE, TRAFFIC_SIZE)`;
+  }
   if (r.settings.ndr)
     return `NDR by binary search (resolution ${pct(r.settings.ndr.resolution)}, at most ${r.settings.ndr.max_iterations} trials after an unlimited one)`;
   return r.settings.rate_pps ? `${r.settings.rate_pps} packets/s offered` : 'as fast as the chain takes';
