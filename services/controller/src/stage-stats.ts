@@ -28,7 +28,9 @@ export async function readStageStats(
   networks: string[],
   timeoutMs = 1000,
 ): Promise<StageStatsView> {
-  const running = (await listChainContainers(docker, project)).filter((c) => c.stage === stage && c.state === 'running');
+  const running = (await listChainContainers(docker, project)).filter(
+    (c) => c.stage === stage && c.state === 'running',
+  );
   if (running.length === 0)
     throw new ControllerError(
       404,
@@ -41,7 +43,8 @@ export async function readStageStats(
       if (!url) return { name: c.name, variant: c.variant, stats: null, error: 'no network address' };
       try {
         const r = await probe(`${url}/stats`, timeoutMs);
-        if (r.status !== 200) return { name: c.name, variant: c.variant, stats: null, error: `/stats answered ${r.status}` };
+        if (r.status !== 200)
+          return { name: c.name, variant: c.variant, stats: null, error: `/stats answered ${r.status}` };
         return { name: c.name, variant: c.variant, stats: JSON.parse(r.body) as unknown };
       } catch (e) {
         return { name: c.name, variant: c.variant, stats: null, error: (e as Error).message };
