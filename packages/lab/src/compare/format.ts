@@ -1,6 +1,6 @@
 // Number formatting shared by the Markdown and HTML reports.
 
-import type { CpuWindow, FrameSize } from './model';
+import type { CompareResult, CpuWindow, FrameSize } from './model';
 
 export const GROUP_LABELS: Record<string, string> = {
   packet_io: 'packet I/O',
@@ -34,3 +34,9 @@ export function seconds(s: number): string {
 export const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
 
 export const sizeLabel = (s: FrameSize): string => (s === 'imix' ? 'IMIX' : `${s} B`);
+
+/** A figure as the reports show it: its value, and with --repeat its spread, "median (min–max)". */
+export function fig(x: CompareResult, name: string, value: number, fmt: (v: number) => string): string {
+  const s = x.repeat?.spread[name];
+  return s ? `${fmt(value)} (${fmt(s.min)}–${fmt(s.max)})` : fmt(value);
+}

@@ -6,6 +6,8 @@ export * from './embedded-window';
 export * from './embedded-trial';
 export * from './embedded-backend';
 export * from './ndr';
+export * from './repeat';
+export * from './regression';
 export * from './compare';
 export * from './format';
 export * from './report-md';

@@ -71,6 +71,22 @@ export interface CompareResult {
   /** End-to-end latency from the probes. */
   latency_seconds: LatencySummary;
   ndr?: NdrOutcome;
+  /** With --repeat N > 1: the figures above are medians of N trials; their spread and every trial. */
+  repeat?: RepeatOutcome;
+}
+
+export interface FigureSpread {
+  median: number;
+  min: number;
+  max: number;
+}
+
+export interface RepeatOutcome {
+  n: number;
+  /** By figure name (packets_per_second, latency_seconds.p99, cpu.stage_ns_per_packet, ...). */
+  spread: Record<string, FigureSpread>;
+  /** Every trial, whole, in the order run. */
+  trials: CompareResult[];
 }
 
 export interface SwapNote {
@@ -96,6 +112,8 @@ export interface CompareReport {
     warmup_s: number;
     duration_s: number;
     batch_size: number;
+    /** Trials per variant and size (--repeat). */
+    repeat: number;
   };
   results: CompareResult[];
   /** Compose mode: the controller's swaps before each variant's window. */
