@@ -151,6 +151,43 @@ d('compare --controller --prometheus', () => {
       expect(readFileSync(join(out, f), 'utf8').length).toBeGreaterThan(500);
   }, 60000);
 
+  test('--repeat 2 in compose: two windows after one swap, medians and every window kept', async () => {
+    const before = swaps.length;
+    const out = join(dir, 'repeat');
+    // each window spans a few of this Prometheus's 1 s scrapes, so increase() has samples to work on
+    const r = await vnflabAsync([
+      'compare',
+      '--stage',
+      'nic',
+      '--variants',
+      'passthrough',
+      '--controller',
+      ctlUrl,
+      '--prometheus',
+      prom.url,
+      '--token',
+      TOKEN,
+      '--warmup',
+      '0',
+      '--duration',
+      '3',
+      '--repeat',
+      '2',
+      '--out',
+      out,
+    ]).done;
+    if (r.status !== 0) throw new Error(`compare failed (${r.status}): ${r.stderr}`);
+    expect(swaps.length - before).toBe(1);
+    const rep = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as CompareReport;
+    expect(rep.settings.repeat).toBe(2);
+    const x = rep.results[0];
+    expect(x.repeat!.trials).toHaveLength(2);
+    for (const t of x.repeat!.trials) expect(t.received).toBeGreaterThan(0);
+    const pps = x.repeat!.trials.map((t) => t.packets_per_second);
+    expect(x.packets_per_second).toBeCloseTo((pps[0] + pps[1]) / 2, 6);
+    expect(x.repeat!.spread.packets_per_second).toMatchObject({ min: Math.min(...pps), max: Math.max(...pps) });
+  }, 60000);
+
   test("the warm-up waits for Prometheus to scrape the variant's series after the swap, and fails plainly when it never does", async () => {
     const p = new PrometheusClient(prom.url);
     // the running chain's nic is passthrough: two new samples come within about two scrapes (1 s each)
