@@ -34,7 +34,8 @@ export class LoopClient implements Source {
   replies = 0;
   notices = 0;
   private stopped = false;
-  private lastProgress = monoNs();
+  /** When it last sent or had an answer (0: not started yet, the give-up clock not running). */
+  private lastProgress = 0;
 
   constructor(
     readonly requests: number,
@@ -45,7 +46,7 @@ export class LoopClient implements Source {
   get done(): boolean {
     if (this.stopped || this.replies >= this.requests) return true;
     // nothing sent or answered for a while: give the rest up
-    return (monoNs() - this.lastProgress) / 1e6 > this.giveUpMs;
+    return this.lastProgress > 0 && (monoNs() - this.lastProgress) / 1e6 > this.giveUpMs;
   }
 
   waitMs(): number {
@@ -64,10 +65,11 @@ export class LoopClient implements Source {
   receive(b: Batch, nowNs: number): void {
     for (let i = 0; i < b.count; i++) {
       const kind = b.buf[b.offset(i)];
-      if (kind === REPLY) this.replies++;
-      else if (kind === NOTICE) this.notices++;
+      if (kind === REPLY) {
+        this.replies++;
+        this.lastProgress = nowNs; // only answers count as progress, not a relay's notices
+      } else if (kind === NOTICE) this.notices++;
     }
-    this.lastProgress = nowNs;
   }
 
   stop(): void {
