@@ -42,8 +42,9 @@ export class SourceRunner {
   ) {
     this.nextBatchId = firstBatchId;
     const stats = ctx.stats;
+    const delivered = DELIVERED; // read once: a package export is a getter (docs/architecture.md, "Hot-path imports")
     this.countRemoved = (reason) => {
-      if (reason === DELIVERED) stats.delivered++;
+      if (reason === delivered) stats.delivered++;
       else stats.drop(reason);
     };
   }

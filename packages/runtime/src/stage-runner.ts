@@ -54,8 +54,9 @@ export class StageRunner {
   constructor(o: StageRunnerOptions) {
     this.o = o;
     const stats = o.ctx.stats;
+    const delivered = DELIVERED; // read once: a package export is a getter (docs/architecture.md, "Hot-path imports")
     this.countDrop = (reason) => {
-      if (reason === DELIVERED) stats.delivered++;
+      if (reason === delivered) stats.delivered++;
       else stats.drop(reason);
     };
     this.outbox = o.origin ? (o.ctx.out as RunnerOutbox) : null;
