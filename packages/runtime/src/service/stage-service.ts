@@ -131,10 +131,10 @@ export class StageService {
         cpu,
         release,
       });
+      // a fresh batch id range per start (see batch-dedup.ts)
+      this.sourceRunner = new SourceRunner(element, ctxOf(outbox()), this.pool, this.producer, 0, Date.now() * 1000);
       if (loop) {
         this.returnConsumer = backConsumer(0);
-        // a fresh batch id range per start (see batch-dedup.ts)
-        this.sourceRunner = new SourceRunner(element, ctxOf(outbox()), this.pool, this.producer, 0, Date.now() * 1000);
         this.sourceRunner.takeReturns(this.returnConsumer);
       }
       return;
@@ -252,12 +252,7 @@ export class StageService {
     this.log.info({ input: this.consumer?.stream ?? null, output: this.producer?.stream ?? null }, 'running');
     this.ticker?.start();
     if (this.runner) await Promise.all([this.runner.start(), this.returnRunner?.start()]);
-    else if (this.sourceRunner) await this.sourceRunner.run();
-    else {
-      const source = this.element as Source;
-      // a fresh batch id range per start (see batch-dedup.ts)
-      await new SourceRunner(source, this.ctx, this.pool, this.producer!, 0, Date.now() * 1000).run();
-    }
+    else await this.sourceRunner!.run();
     this.finishedMonoNs = monoNs();
     if (this.state === 'running') {
       this.state = 'finished';
