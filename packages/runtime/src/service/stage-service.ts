@@ -12,6 +12,7 @@ import {
   StageStats,
   StatsLedger,
   checkStageMemoryBudget,
+  hopBoundBytes,
   histogramToJson,
   loadProfile,
   monoNs,
@@ -87,6 +88,7 @@ export class StageService {
       url: cfg.busUrl,
       prefix: cfg.prefix,
       bound: chain.bus.bound,
+      boundBytes: hopBoundBytes(chain),
       policy: chain.bus.policy,
       claimIdleMs: cfg.claimIdleMs,
       blockMs: cfg.blockMs,
@@ -131,6 +133,7 @@ export class StageService {
 
   private async run(): Promise<void> {
     await this.bus.whenReady();
+    await this.bus.checkMemory(this.cfg.chain.stages.length - 1); // hops that could fill Redis: refused
     const stored = await this.bus.readLedger(this.ledger.key);
     if (isSource(this.element)) {
       // the generator's sequence numbers and sent count live in it: a restart cannot continue them
