@@ -7,15 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  Batch,
-  OOM_PATIENCE_MS,
-  RedisBus,
-  StageStats,
-  StatsLedger,
-  encodeBatch,
-  hopBytesRefusal,
-} from '@vnflab/core';
+import { Batch, OOM_PATIENCE_MS, RedisBus, StageStats, StatsLedger, encodeBatch, hopBytesRefusal } from '@vnflab/core';
 import type { ServicesSummary } from '@vnflab/cli';
 import { TestRedis } from './helpers/redis';
 import { ServicesRun, writeChain } from './helpers/services';
@@ -84,7 +76,9 @@ describe('redis at maxmemory', () => {
     const b = bus({ bound: 16, policy: 'drop' });
     await b.whenReady();
     const gen = b.producer('mid');
-    const mid = b.consumer('mid', 'mid', 'm1', { ledger: new StatsLedger(b.ledgerKey('m1'), new StageStats('x', 'y', 'm1')) });
+    const mid = b.consumer('mid', 'mid', 'm1', {
+      ledger: new StatsLedger(b.ledgerKey('m1'), new StageStats('x', 'y', 'm1')),
+    });
     const fwd = b.producer('last', { acks: mid });
     const last = b.consumer('last', 'last', 'l1');
     await last.receive(10);
