@@ -21,3 +21,4 @@ export * from './service/serve-stage';
 export * from './service/service-child';
 export * from './service/services-summary';
 export * from './service/multi-process-run';
+export * from './service/heartbeat-file';
