@@ -7,7 +7,16 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Batch, OOM_PATIENCE_MS, RedisBus, StageStats, StatsLedger, encodeBatch, hopBytesRefusal } from '@vnflab/core';
+import {
+  Batch,
+  OOM_PATIENCE_MS,
+  RedisBus,
+  StageStats,
+  StatsLedger,
+  encodeBatch,
+  hopBytesRefusal,
+  redisVersionRefusal,
+} from '@vnflab/core';
 import type { ServicesSummary } from '@vnflab/cli';
 import { TestRedis } from './helpers/redis';
 import { ServicesRun, writeChain } from './helpers/services';
@@ -140,6 +149,13 @@ describe('redis at maxmemory', () => {
     expect(why).toMatch(/^bus\.bound_bytes: 4 hops x 4 MiB = 16 MiB do not fit .* maxmemory of 20 MiB leaves 15 MiB/);
     expect(why).not.toContain('\n');
     expect(hopBytesRefusal(info.replace('maxmemory:20971520', 'maxmemory:0'), 4, 2 ** 40, 'r')).toBeNull();
+  });
+
+  test('a Redis older than 7 (no script flags, so no acknowledgement out of memory) is refused in one line', () => {
+    expect(redisVersionRefusal('redis_version:7.0.15\r\n', 'r')).toBeNull();
+    expect(redisVersionRefusal('redis_version:6.2.14\r\n', 'r')).toMatch(
+      /^--bus: Redis at r is version 6\.2\.14; the bus needs Redis 7 or later/,
+    );
   });
 
   test('vnflab run --bus: bounds that would fill Redis are refused at start with exit 2', async () => {

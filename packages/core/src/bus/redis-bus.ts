@@ -300,11 +300,13 @@ export class RedisBus implements Bus {
   }
 
   /**
-   * Refuses (ConfigError) a chain whose `hops` hops at their byte bound would not fit this
-   * Redis's maxmemory (see hopBytesRefusal).
+   * Refuses (ConfigError) a Redis older than 7 (redisVersionRefusal) and a chain whose `hops`
+   * hops at their byte bound would not fit this Redis's maxmemory (hopBytesRefusal).
    */
   async checkMemory(hops: number): Promise<void> {
-    const refusal = hopBytesRefusal(await this.cmd.info('memory'), hops, this.boundBytes, redactUrl(this.opts.url));
+    const info = await this.cmd.info();
+    const where = redactUrl(this.opts.url);
+    const refusal = redisVersionRefusal(info, where) ?? hopBytesRefusal(info, hops, this.boundBytes, where);
     if (refusal) throw new ConfigError(refusal);
   }
 
@@ -378,7 +380,17 @@ export function hopBytesRefusal(info: string, hops: number, boundBytes: number, 
   return `bus.bound_bytes: ${hops} hops x ${formatBytes(boundBytes)} = ${formatBytes(need)} do not fit in Redis at ${where}: its maxmemory of ${formatBytes(max)} leaves ${formatBytes(room)} to the hops (${HOP_SHARE_OF_MAXMEMORY * 100} %); lower bus.bound_bytes or bus.bound, or raise Redis's maxmemory`;
 }
 
-/** hopBytesRefusal for the Redis at `url`, on a connection of its own; throws ConfigError. */
+/**
+ * Why the Redis whose `INFO` is `info` cannot carry the bus, or null: the acknowledgements run as
+ * scripts flagged allow-oom (redis-scripts.ts), which Redis understands from version 7.
+ */
+export function redisVersionRefusal(info: string, where: string): string | null {
+  const v = /^redis_version:(\d+)\.(\S+)/m.exec(info);
+  if (!v || Number(v[1]) >= 7) return null;
+  return `--bus: Redis at ${where} is version ${v[1]}.${v[2]}; the bus needs Redis 7 or later (its scripts carry flags, so acknowledgements go through even when Redis is out of memory)`;
+}
+
+/** redisVersionRefusal and hopBytesRefusal for the Redis at `url`, on a connection of its own; throws ConfigError. */
 export async function checkRedisMemory(url: string, hops: number, boundBytes: number): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const IORedis = (require('ioredis') as typeof import('ioredis')).default;
@@ -386,7 +398,9 @@ export async function checkRedisMemory(url: string, hops: number, boundBytes: nu
   c.on('error', () => undefined);
   try {
     await c.connect();
-    const refusal = hopBytesRefusal(await c.info('memory'), hops, boundBytes, redactUrl(url));
+    const info = await c.info();
+    const where = redactUrl(url);
+    const refusal = redisVersionRefusal(info, where) ?? hopBytesRefusal(info, hops, boundBytes, where);
     if (refusal) throw new ConfigError(refusal);
   } finally {
     c.disconnect();
