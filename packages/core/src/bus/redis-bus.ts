@@ -22,7 +22,7 @@ import { silentLogger, type Logger } from '../logger';
 import type { LedgerHash, StatsLedger } from '../stats/stats-ledger';
 import type { Bus, OverflowPolicy } from './bus';
 import { formatBytes } from '../chain/byte-size';
-import { ConfigError, defaultHopBoundBytes } from '../chain/config';
+import { ConfigError } from '../chain/config';
 import {
   ACK_LUA,
   COMMIT_LUA,
@@ -43,7 +43,10 @@ export interface RedisBusOptions {
   prefix: string;
   /** Entries a hop's stream may hold (acknowledged ones not yet trimmed included). */
   bound?: number;
-  /** Batch bytes a hop's stream may hold, counted the same way (default: bound full batches). */
+  /**
+   * Batch bytes a hop's stream may hold, counted the same way. Unset, bytes are not tracked: the
+   * default (hopBoundBytes: bound full batches) follows from the entry bound.
+   */
   boundBytes?: number;
   policy?: OverflowPolicy;
   /** A batch pending this long in a consumer that stopped refreshing it is taken over (XAUTOCLAIM). */
@@ -102,6 +105,7 @@ export function redactUrl(url: string): string {
 export class RedisBus implements Bus {
   readonly kind = 'redis' as const;
   readonly bound: number;
+  /** 0: not tracked (see RedisBusOptions.boundBytes). */
   readonly boundBytes: number;
   readonly policy: OverflowPolicy;
   readonly claimIdleMs: number;
@@ -122,7 +126,7 @@ export class RedisBus implements Bus {
 
   constructor(readonly opts: RedisBusOptions) {
     this.bound = opts.bound ?? 16;
-    this.boundBytes = opts.boundBytes ?? defaultHopBoundBytes(this.bound, 64);
+    this.boundBytes = opts.boundBytes ?? 0;
     this.policy = opts.policy ?? 'block';
     this.claimIdleMs = opts.claimIdleMs ?? 5000;
     this.blockMs = opts.blockMs ?? 100;
@@ -281,7 +285,7 @@ export class RedisBus implements Bus {
       r.ledger.key,
       this.key('epoch'),
       r.input ? this.roomKey(r.input.stream) : '',
-      r.output ? this.bytesKey(r.output.stream) : '',
+      r.output && this.boundBytes > 0 ? this.bytesKey(r.output.stream) : '',
       r.input?.group ?? '',
       r.input?.consumer ?? '',
       r.input ? r.input.ids.join(' ') : (r.batchId ?? ''),
@@ -301,12 +305,12 @@ export class RedisBus implements Bus {
 
   /**
    * Refuses (ConfigError) a Redis older than 7 (redisVersionRefusal) and a chain whose `hops`
-   * hops at their byte bound would not fit this Redis's maxmemory (hopBytesRefusal).
+   * hops of `hopBytes` each (hopBoundBytes) would not fit this Redis's maxmemory (hopBytesRefusal).
    */
-  async checkMemory(hops: number): Promise<void> {
+  async checkMemory(hops: number, hopBytes: number): Promise<void> {
     const info = await this.cmd.info();
     const where = redactUrl(this.opts.url);
-    const refusal = redisVersionRefusal(info, where) ?? hopBytesRefusal(info, hops, this.boundBytes, where);
+    const refusal = redisVersionRefusal(info, where) ?? hopBytesRefusal(info, hops, hopBytes, where);
     if (refusal) throw new ConfigError(refusal);
   }
 

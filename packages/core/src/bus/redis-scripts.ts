@@ -71,7 +71,9 @@ end
 -- Batch bytes a hop holds: every add counts its bytes into 'added' and writes the count before
 -- it into the entry ('c'); a trim sets 'floor' to the first entry's 'c'. Only these scripts add
 -- and trim, so added - floor is exact without reading the entries.
+-- Untracked ('' key: the byte bound follows from the entry bound) it is 0, and nothing is kept.
 local function heldBytes(bytesKey)
+  if bytesKey == '' then return 0, 0 end
   local v = redis.call('HMGET', bytesKey, 'added', 'floor')
   return (tonumber(v[1]) or 0) - (tonumber(v[2]) or 0), tonumber(v[1]) or 0
 end
@@ -82,7 +84,9 @@ end
  *   KEYS: input stream ('' for the generator), output stream ('' when nothing goes out),
  *         ledger hash ('' for none), epoch key, the input's "room" list ('' for none: an
  *         acknowledgement leaves one token there to wake a producer waiting for room), the
- *         output's byte count hash ('' when nothing goes out)
+ *         output's byte count hash ('' when nothing goes out, or bytes are not tracked: with the
+ *         default bound_bytes the entry bound implies the byte bound, and tracking would cost
+ *         every commit a hash read and write and every trim a read of the first entry)
  *   ARGV: input group, consumer, ids (the input entry ids, space-separated: one for a stage that
  *         forwards, all that one read delivered for a last stage; the batch id for the
  *         generator), epoch the input was read under, output group, bound, batch bytes,
@@ -137,22 +141,24 @@ if outS ~= '' then
     if oom(r) then return {-2, 0} end
   end
   local held, added = heldBytes(bytesKey)
-  if outLen >= bound or (held > 0 and held + #batch > boundBytes) then
+  if outLen >= bound or (bytesKey ~= '' and held > 0 and held + #batch > boundBytes) then
     trimAcked(outS, bytesKey)
     outLen = redis.call('XLEN', outS)
     held, added = heldBytes(bytesKey)
-    if outLen >= bound or (held > 0 and held + #batch > boundBytes) then return {-1, outLen} end
+    if outLen >= bound or (bytesKey ~= '' and held > 0 and held + #batch > boundBytes) then return {-1, outLen} end
   end
-  local r = redis.pcall('XADD', outS, '*', 'c', added, 'b', batch)
+  local r
+  if bytesKey == '' then r = redis.pcall('XADD', outS, '*', 'b', batch)
+  else r = redis.pcall('XADD', outS, '*', 'c', added, 'b', batch) end
   if oom(r) then
     trimAcked(outS, bytesKey)
     return {-2, redis.call('XLEN', outS)}
   elseif type(r) == 'table' and r.err then
     return redis.error_reply(r.err)
   end
-  redis.call('HSET', bytesKey, 'added', added + #batch)
+  if bytesKey ~= '' then redis.call('HSET', bytesKey, 'added', added + #batch) end
   outLen = outLen + 1
-  if outLen >= bound or held + #batch >= boundBytes then
+  if outLen >= bound or (bytesKey ~= '' and held + #batch >= boundBytes) then
     trimAcked(outS, bytesKey)
     outLen = redis.call('XLEN', outS)
   end

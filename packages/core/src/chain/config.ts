@@ -5,6 +5,7 @@
 import { FileReadError, readRegularFile } from '../bounded-read';
 import { Type, type Static } from '@sinclair/typebox';
 import { parse as parseYaml } from 'yaml';
+import { HEADROOM } from '../batch/batch';
 import { WIRE_HEADER_LEN, WIRE_META_LEN } from '../batch/wire';
 import { loadProfile } from '../cpu/cost-profile';
 import { MAX_WIRE_SIZE } from '../packet/layout';
@@ -60,7 +61,7 @@ export const ChainSchema = Type.Object(
           bound_bytes: Type.Optional(
             Type.Union([Type.Integer({ minimum: 1 }), Type.String({ maxLength: 32 })], {
               description:
-                'bytes a Redis hop holds (bytes, or 8MiB); default bound x the wire size of a full batch of 1518 B frames',
+                'bytes a Redis hop holds (bytes, or 8MiB); default bound x the wire size of a full batch of the largest frames',
             }),
           ),
           policy: Type.Optional(Type.Union([Type.Literal('block'), Type.Literal('drop')])),
@@ -233,9 +234,13 @@ export function validateChain(raw: unknown, registry: StageRegistry, where = 'ch
   return resolved;
 }
 
-/** `bound` full batches of `batchSize` frames of 1518 B, in wire form. */
+/**
+ * `bound` full batches of `batchSize` frames of 1518 B, each grown by a header pushed into its
+ * headroom (the lb's IP-in-IP), in wire form: the most `bound` batches can take, so with this byte
+ * bound the bus need not count bytes (redis-scripts.ts).
+ */
 export function defaultHopBoundBytes(bound: number, batchSize: number): number {
-  return bound * (WIRE_HEADER_LEN + batchSize * (WIRE_META_LEN + MAX_WIRE_SIZE));
+  return bound * (WIRE_HEADER_LEN + batchSize * (WIRE_META_LEN + MAX_WIRE_SIZE + HEADROOM));
 }
 
 /**

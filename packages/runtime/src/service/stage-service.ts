@@ -88,7 +88,7 @@ export class StageService {
       url: cfg.busUrl,
       prefix: cfg.prefix,
       bound: chain.bus.bound,
-      boundBytes: hopBoundBytes(chain),
+      boundBytes: chain.bus.boundBytes,
       policy: chain.bus.policy,
       claimIdleMs: cfg.claimIdleMs,
       blockMs: cfg.blockMs,
@@ -133,7 +133,8 @@ export class StageService {
 
   private async run(): Promise<void> {
     await this.bus.whenReady();
-    await this.bus.checkMemory(this.cfg.chain.stages.length - 1); // hops that could fill Redis: refused
+    // hops that could fill Redis are refused
+    await this.bus.checkMemory(this.cfg.chain.stages.length - 1, hopBoundBytes(this.cfg.chain));
     const stored = await this.bus.readLedger(this.ledger.key);
     if (isSource(this.element)) {
       // the generator's sequence numbers and sent count live in it: a restart cannot continue them
