@@ -14,10 +14,14 @@ import {
   StageStats,
   StatsLedger,
   encodeBatch,
+  busSection,
+  defaultHopBoundBytes,
+  hopBoundBytes,
   hopBytesRefusal,
   redisVersionRefusal,
+  validateChain,
 } from '@vnflab/core';
-import type { ServicesSummary } from '@vnflab/cli';
+import { createRegistry, type ServicesSummary } from '@vnflab/cli';
 import { TestRedis } from './helpers/redis';
 import { ServicesRun, writeChain } from './helpers/services';
 
@@ -149,6 +153,27 @@ describe('redis at maxmemory', () => {
     expect(why).toMatch(/^bus\.bound_bytes: 4 hops x 4 MiB = 16 MiB do not fit .* maxmemory of 20 MiB leaves 15 MiB/);
     expect(why).not.toContain('\n');
     expect(hopBytesRefusal(info.replace('maxmemory:20971520', 'maxmemory:0'), 4, 2 ** 40, 'r')).toBeNull();
+  });
+
+  test('bus.bound_bytes: a size, by default what the entry bound implies; a bad one named by its key', () => {
+    const registry = createRegistry();
+    const chain = (bus: unknown): unknown => ({
+      name: 'c',
+      batch_size: 32,
+      bus,
+      stages: [{ stage: 'traffic-gen' }, { stage: 'backends' }],
+    });
+    const given = validateChain(chain({ bound: 8, bound_bytes: '3MiB' }), registry);
+    expect(hopBoundBytes(given)).toBe(3 * 2 ** 20);
+    expect(busSection(given.bus)).toEqual({ bound: 8, bound_bytes: 3 * 2 ** 20, policy: 'block' });
+    const implied = validateChain(chain({ bound: 8 }), registry);
+    expect(implied.bus.boundBytes).toBeUndefined();
+    expect(hopBoundBytes(implied)).toBe(defaultHopBoundBytes(8, 32));
+    expect(defaultHopBoundBytes(8, 32)).toBe(8 * (40 + 32 * (28 + 1518 + 32)));
+    expect(busSection(implied.bus)).toEqual({ bound: 8, policy: 'block' });
+    expect(() => validateChain(chain({ bound_bytes: 'lots' }), registry)).toThrow(
+      /^chain: bus\.bound_bytes: "lots" is not a size/,
+    );
   });
 
   test('a Redis older than 7 (no script flags, so no acknowledgement out of memory) is refused in one line', () => {
