@@ -4,6 +4,7 @@
 
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { parse as parseYaml } from 'yaml';
 import { join } from 'node:path';
 import { StageRegistry, discoverStages, loadChainFile, type StageDefinition } from '@vnflab/core';
 
@@ -12,6 +13,8 @@ import { StageRegistry, discoverStages, loadChainFile, type StageDefinition } fr
 const deploy = require('../scripts/generate-deploy.js') as {
   staleFiles(registry: StageRegistry, defaultStages: string[], root?: string): string[];
   composeStages(registry: StageRegistry, defaultStages: string[]): string;
+  HEARTBEAT_FILE: string;
+  HEALTHCHECK_CMD: string;
 };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const dashboards = require('../dashboards/build.js') as { dashboardFiles(registry: StageRegistry): [string, string][] };
@@ -83,4 +86,28 @@ test('the dashboards are what dashboards/build.js writes from the manifests', ()
     .map(([, t]) => t)
     .join('');
   expect(withNew).toMatch(/vnflab_ring_occupancy\{stage=~\\"[a-z|-]*firewall-x/);
+});
+
+test('every stage and the controller check health by the heartbeat file in the shell, never by starting node', () => {
+  const compose = parseYaml(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+    services: Record<string, { healthcheck?: { test: string[]; interval: string; start_period?: string } }>;
+  };
+  const ours = [...registry.all().map((d) => d.stage), 'controller'];
+  for (const name of ours) {
+    const hc = compose.services[name]?.healthcheck;
+    expect({ name, test: hc?.test }).toEqual({ name, test: ['CMD-SHELL', deploy.HEALTHCHECK_CMD] });
+    // start-up stays fast: Docker runs the first check one interval after start
+    expect({ name, interval: hc?.interval }).toEqual({ name, interval: '2s' });
+  }
+  expect(deploy.HEALTHCHECK_CMD).toContain(deploy.HEARTBEAT_FILE);
+  expect(deploy.HEALTHCHECK_CMD).not.toContain('$'); // compose would interpolate it
+  for (const [name, s] of Object.entries(compose.services))
+    expect({ name, node: JSON.stringify(s.healthcheck ?? {}).includes('node') }).toEqual({ name, node: false });
+  // the images run the same check and name the same file for the process to touch
+  for (const file of ['Dockerfile', 'infra/docker/Dockerfile.offline']) {
+    const text = readFileSync(join(ROOT, file), 'utf8');
+    expect({ file, check: text.includes(`  CMD ${deploy.HEALTHCHECK_CMD}\n`) }).toEqual({ file, check: true });
+    expect({ file, env: text.includes(`VNFLAB_HEARTBEAT_FILE=${deploy.HEARTBEAT_FILE}`) }).toEqual({ file, env: true });
+    expect({ file, node: /HEALTHCHECK[^\n]*\\\n.*node/.test(text) }).toEqual({ file, node: false });
+  }
 });

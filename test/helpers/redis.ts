@@ -8,14 +8,18 @@ export const REDIS_SERVER = '/usr/bin/redis-server';
 
 export class TestRedis {
   proc: ChildProcess | null = null;
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly extraArgs: string[],
+  ) {}
 
-  static async start(): Promise<TestRedis> {
-    return TestRedis.onPort(await freePort());
+  /** `extraArgs`: more redis-server options, e.g. `--maxmemory 20mb`. */
+  static async start(extraArgs: string[] = []): Promise<TestRedis> {
+    return TestRedis.onPort(await freePort(), extraArgs);
   }
 
-  static async onPort(port: number): Promise<TestRedis> {
-    const r = new TestRedis(port);
+  static async onPort(port: number, extraArgs: string[] = []): Promise<TestRedis> {
+    const r = new TestRedis(port, extraArgs);
     await r.up();
     return r;
   }
@@ -39,6 +43,7 @@ export class TestRedis {
         'no',
         '--protected-mode',
         'no',
+        ...this.extraArgs,
       ],
       { stdio: 'ignore' },
     );

@@ -97,6 +97,7 @@ export function writeChain(
     traffic: Record<string, unknown>;
     profile?: string;
     bound?: number;
+    boundBytes?: number;
     policy?: 'block' | 'drop';
     replicas?: Record<string, number>;
   },
@@ -115,7 +116,7 @@ export function writeChain(
         name: 'svc',
         profile: opts.profile ?? 'zero',
         batch_size: 64,
-        bus: { bound: opts.bound ?? 16, policy: opts.policy ?? 'block' },
+        bus: { bound: opts.bound ?? 16, bound_bytes: opts.boundBytes, policy: opts.policy ?? 'block' },
         stages,
       },
       null,

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import {
   ConfigError,
+  busSection,
   checkMemoryBudget,
   loadChainFile,
   validateChain,
@@ -176,7 +177,7 @@ export function resolveChain(f: RunFlags, registry: StageRegistry): ResolvedChai
     description: base.description,
     profile: f.profile ?? base.profile,
     batch_size: num('batch', f.batch, { min: 1, max: 1024, integer: true }) ?? base.batchSize,
-    bus: base.bus,
+    bus: busSection(base.bus),
     stages: base.stages.map((s, i) => ({
       stage: s.stage,
       variant: variants.get(s.name) ?? variants.get(s.stage) ?? s.variant,

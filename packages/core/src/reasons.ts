@@ -43,6 +43,8 @@ export const Reason = {
   unsupported_l4: reasonCode('unsupported_l4'),
   oversize: reasonCode('oversize'),
   bus_full: reasonCode('bus_full'),
+  /** Redis answered out of memory (maxmemory) and the producer gave up on the batch. */
+  bus_oom: reasonCode('bus_oom'),
   shutdown: reasonCode('shutdown'),
   element_error: reasonCode('element_error'),
   /** A replayed capture record whose link type cannot be normalised to Ethernet. */

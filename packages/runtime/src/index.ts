@@ -24,3 +24,4 @@ export * from './service/multi-process-run';
 export * from './outbox';
 export * from './origin-sender';
 export * from './element-ticker';
+export * from './service/heartbeat-file';

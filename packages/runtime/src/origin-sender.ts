@@ -1,7 +1,7 @@
 // Sends what one stage's element originated (ctx.out): counts each packet as `originated` at the
 // stage, stamps the batch with an id of the stage's own range, and hands it to the hop of its
 // direction — downstream, or back toward the source in a loop chain. A hop that refuses drops it
-// as bus_full; a hop this stage has already ended drops it as chain_ended.
+// as bus_full (bus_oom when Redis is out of memory); a hop this stage has already ended drops it as chain_ended.
 
 import { Reason, monoNs, type Batch, type BusProducer, type StageStats } from '@vnflab/core';
 import type { RunnerOutbox } from './outbox';
@@ -69,7 +69,7 @@ export class OriginSender {
     stats.packetsOut += n;
     stats.bytesOut += b.bytes();
     if (!(await hop.send(b))) {
-      stats.drop(Reason.bus_full, n);
+      stats.drop(hop.lastRefusal === 'bus_oom' ? Reason.bus_oom : Reason.bus_full, n);
       stats.packetsOut -= n;
       stats.bytesOut -= b.bytes();
       this.release(b);

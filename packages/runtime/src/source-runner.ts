@@ -121,7 +121,7 @@ export class SourceRunner {
       b.enqueueNs = monoNs();
       const alive = b.count;
       if (alive === 0 || !(await output.send(b))) {
-        if (alive > 0) stats.drop(Reason.bus_full, alive);
+        if (alive > 0) stats.drop(output.lastRefusal === 'bus_oom' ? Reason.bus_oom : Reason.bus_full, alive);
         pool.put(b);
       }
       if (performance.now() - lastYield > 5) {

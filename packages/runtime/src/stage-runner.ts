@@ -140,7 +140,7 @@ export class StageRunner {
       b.enqueueNs = monoNs();
       const ok = out > 0 ? await output.send(b) : true;
       if (!ok) {
-        stats.drop(Reason.bus_full, out);
+        stats.drop(output.lastRefusal === 'bus_oom' ? Reason.bus_oom : Reason.bus_full, out);
         stats.packetsOut -= out;
       }
       if (!ok || out === 0) this.o.release?.(b);

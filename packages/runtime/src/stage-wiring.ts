@@ -5,6 +5,7 @@
 import {
   Cat,
   ConfigError,
+  memoryBudget,
   neighbourValues,
   type Category,
   type Costs,
@@ -39,6 +40,7 @@ export function wireStage(
       costs,
       chain: chain.name,
       provided: neighbourValues(registry, chain.stages, index),
+      memoryBudget: memoryBudget(chain),
     });
   } catch (e) {
     // a setting the schema let through but the stage refuses (a bad address, a table size that

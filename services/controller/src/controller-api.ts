@@ -71,8 +71,8 @@ export function buildControllerApi(o: ControllerApiOptions): HttpApp {
     return { ready: ok, project: controller.project, reason: ok ? undefined : 'the Docker engine does not answer' };
   });
   app.get('/metrics', async (_req, reply) => {
-    reply.header('content-type', metrics.registry.contentType);
-    return metrics.registry.metrics();
+    reply.header('content-type', metrics.scrapes.contentType);
+    return metrics.scrapes.exposition();
   });
   // reads are open; a swap needs the token, checked before its body is looked at
   app.register(bearerAuth, {

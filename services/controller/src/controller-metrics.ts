@@ -1,5 +1,8 @@
 // The controller's own Prometheus metrics: swaps by outcome, their duration, whether one runs.
+// Scrapes are served from a ScrapeCache as the stages' are (packages/core/src/metrics/scrape-cache.ts):
+// the controller answers swaps on the same event loop, so a /metrics flood renders once per interval.
 
+import { SCRAPE_CACHE_MS, ScrapeCache } from '@vnflab/core';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export class ControllerMetrics {
@@ -7,8 +10,10 @@ export class ControllerMetrics {
   readonly swaps: Counter<'stage' | 'variant' | 'result'>;
   readonly duration: Histogram<'stage' | 'variant'>;
   readonly inProgress: Gauge;
+  /** What GET /metrics serves: one render shared by every scrape within `scrapeCacheMs`. */
+  readonly scrapes: ScrapeCache;
 
-  constructor() {
+  constructor(scrapeCacheMs = SCRAPE_CACHE_MS) {
     collectDefaultMetrics({ register: this.registry });
     this.swaps = new Counter({
       name: 'vnflab_controller_swaps_total',
@@ -28,5 +33,6 @@ export class ControllerMetrics {
       help: '1 while a swap runs',
       registers: [this.registry],
     });
+    this.scrapes = new ScrapeCache(this.registry, scrapeCacheMs);
   }
 }

@@ -5,6 +5,7 @@
 import Docker from 'dockerode';
 import type { FastifyInstance } from 'fastify';
 import { silentLogger, type Logger, type ResolvedChain } from '@vnflab/core';
+import { heartbeatFromEnv } from '@vnflab/runtime';
 import { Controller } from './controller';
 import { buildControllerApi } from './controller-api';
 import { ControllerMetrics } from './controller-metrics';
@@ -69,6 +70,8 @@ export async function startControllerServer(o: ControllerServerOptions): Promise
       `cannot serve the controller on ${host}:${o.port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
     );
   }
+  // the container's healthcheck: touched while the Docker engine answers, as /readyz reports
+  const heartbeat = heartbeatFromEnv(() => controller.ping());
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : o.port;
   return {
@@ -78,6 +81,7 @@ export async function startControllerServer(o: ControllerServerOptions): Promise
     async close() {
       // a swap half done would leave two containers: let it finish first
       for (let i = 0; i < 600 && controller.lock.held; i++) await new Promise((r) => setTimeout(r, 100));
+      heartbeat?.stop();
       await app.close();
     },
   };

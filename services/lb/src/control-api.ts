@@ -85,7 +85,8 @@ export const lbControlPlugin: TypeBoxPlugin<LbControlOptions> = async (app, opts
     lb.scheduled.markUp(req.params.vip, req.params.name),
   );
 
-  // answers once every VIP's new table serves; meanwhile batches are processed on the old ones
+  // answers once every VIP's new table serves; meanwhile batches are processed on the old ones.
+  // A size whose tables exceed the memory budget is refused first (409, LoadBalancer.checkTableMemory)
   app.put('/table', { schema: { body: TableSizeBody } }, async (req) => ({
     reports: await lb.scheduled.setTableSize(req.body.table_size),
   }));

@@ -3,10 +3,20 @@
 // operations (control-operations.ts) change the pool at run time and report what moved, and
 // the views (views.ts) show the state to the control API, /stats and Prometheus.
 
-import { monoNs, type Batch, type CustomMetricSpec, type Element, type ElementContext } from '@vnflab/core';
+import {
+  budgetOf,
+  monoNs,
+  overBudget,
+  type Batch,
+  type CustomMetricSpec,
+  type Element,
+  type ElementContext,
+  type MemoryBudget,
+} from '@vnflab/core';
 import { ConnTrack } from './conntrack';
-import { LbControl, type ChangeReport } from './control-operations';
+import { LbControl, LbError, type ChangeReport } from './control-operations';
 import { LbDataPath } from './data-path';
+import { lbMemory } from './memory';
 import { BackendPool } from './pool';
 import { assertPrimeTableSize } from './prime';
 import { ALGORITHMS, type Algorithm } from './selector';
@@ -23,6 +33,8 @@ import { currentBackendNames, describeLb, lbMetrics, listBackends, trackedBacken
 export interface LbOptions {
   /** CLOCK_MONOTONIC ns source (tests pass a fake one to age flows). */
   clock?: () => number;
+  /** The chain's memory budget, which a run-time table size must fit (default: budgetOf's). */
+  memoryBudget?: MemoryBudget;
 }
 
 export class LoadBalancer implements Element {
@@ -33,6 +45,7 @@ export class LoadBalancer implements Element {
   private readonly clock: () => number;
   private readonly dataPath: LbDataPath;
   private readonly control: LbControl;
+  private readonly memoryBudget?: MemoryBudget;
 
   constructor(algorithm: string = 'maglev', settings: unknown = {}, opts: LbOptions = {}) {
     if (!(ALGORITHMS as readonly string[]).includes(algorithm)) {
@@ -41,6 +54,7 @@ export class LoadBalancer implements Element {
     this.variant = algorithm as Algorithm;
     const s = resolveSettings(settings);
     this.clock = opts.clock ?? monoNs;
+    this.memoryBudget = opts.memoryBudget;
     this.conntrack = s.conntrackSize > 0 ? new ConnTrack(s.conntrackSize, s.idleTimeoutS) : null;
     this.control = new LbControl(this.variant, this.pool, this.conntrack, s.tableSize);
     for (const v of s.vips) this.control.addVip(v);
@@ -88,8 +102,27 @@ export class LoadBalancer implements Element {
     markDown: (vip: string, name: string): Promise<ChangeReport> =>
       this.control.schedule(this.control.markDown(vip, name)),
     markUp: (vip: string, name: string): Promise<ChangeReport> => this.control.schedule(this.control.markUp(vip, name)),
-    setTableSize: (size: number): Promise<ChangeReport[]> => this.control.schedule(this.control.setTableSize(size)),
+    setTableSize: (size: number): Promise<ChangeReport[]> => {
+      this.checkTableMemory(size);
+      return this.control.schedule(this.control.setTableSize(size));
+    },
   };
+
+  /**
+   * Refuses (LbError 409, naming the estimate and the budget) a table size whose tables would not
+   * fit the chain's memory budget, as the chain file's table_size is refused at start
+   * (memory-budget.ts): what lbMemory counts for this lb's VIPs and flows at that size.
+   */
+  checkTableMemory(size: number): void {
+    const settings = {
+      vips: this.pool.vips,
+      table_size: size,
+      conntrack_size: this.conntrack?.capacity ?? 0,
+    };
+    const parts = lbMemory(this.variant, settings).map((u) => ({ key: u.key, bytes: u.bytes, what: u.what }));
+    const why = overBudget(`lb table_size ${size}`, parts, this.memoryBudget ?? budgetOf(undefined));
+    if (why) throw new LbError(409, why);
+  }
 
   /** Scheduled changes not finished yet, and the slices they have run. */
   get rebuild(): { pending: number; slices: number } {
@@ -143,6 +176,7 @@ export class LoadBalancer implements Element {
     if (settings.table_size !== undefined) {
       try {
         assertPrimeTableSize(settings.table_size as number);
+        this.checkTableMemory(settings.table_size as number);
       } catch (e) {
         throw new LbSettingsError(`lb settings: ${(e as Error).message}`);
       }

@@ -21,7 +21,7 @@ export const lbStage: StageDefinition = {
   reasons: ['no_backend', 'no_headroom', 'not_for_vip'],
   metrics: Object.values(LB_METRICS),
   provides: { backend_names: (settings) => lbBackendNames(settings) },
-  create: (variant, settings) => new LoadBalancer(variant, settings),
+  create: (variant, settings, env) => new LoadBalancer(variant, settings, { memoryBudget: env.memoryBudget }),
   memoryBytes: lbMemory,
   controlRoutes: (element) => ({
     prefix: '/lb',

@@ -249,6 +249,46 @@ describe('lb control API', () => {
     expect(lb.changes).toBe(6);
   });
 
+  test('PUT /lb/table over the memory budget is refused 409 with the estimate; the data path keeps serving', async () => {
+    const budgeted = new LoadBalancer('maglev', {}, { memoryBudget: { bytes: 64 * 2 ** 20, source: 'memory_budget' } });
+    const ctx = makeCtx();
+    run(
+      (b) => budgeted.process(b, ctx),
+      Array.from({ length: 300 }, (_, i) => flow(i)),
+    );
+    const a = Fastify({ logger: false });
+    await mountControlRoutes(a, lbStage.controlRoutes!(budgeted), TOKEN);
+    await a.ready();
+    try {
+      // 16777213 slots x 2 tables x 4 B = 128 MiB for the one VIP: over the 64 MiB budget
+      const big = await a.inject({ method: 'PUT', url: '/lb/table', headers: auth, payload: { table_size: 16777213 } });
+      expect(big.statusCode).toBe(409);
+      const msg = big.json().message as string;
+      expect(msg).toMatch(
+        /lb table_size 16777213: its settings need an estimated 131\.1 MiB, over the memory budget of 64 MiB \(memory_budget\)/,
+      );
+      expect(msg).toContain('table_size 128 MiB');
+      expect(budgeted.tableSize).toBe(65537);
+      expect(budgeted.rebuild.pending).toBe(0);
+      // the data path goes on forwarding on the table in place
+      const out = run(
+        (b) => budgeted.process(b, ctx),
+        Array.from({ length: 300 }, (_, i) => flow(i + 300)),
+      );
+      expect(out.reduce((n, b) => n + b.count, 0)).toBe(300);
+      for (const b of out) for (let i = 0; i < b.count; i++) expect(b.alive(i)).toBe(true);
+      // the same check through POST /control's configure: a settings error, nothing scheduled
+      expect(() => budgeted.configure({ table_size: 16777213 })).toThrow(/over the memory budget of 64 MiB/);
+      expect(budgeted.rebuild.pending).toBe(0);
+      // a size that fits is still taken
+      const ok = await a.inject({ method: 'PUT', url: '/lb/table', headers: auth, payload: { table_size: 1048573 } });
+      expect(ok.statusCode).toBe(200);
+      expect(budgeted.tableSize).toBe(1048573);
+    } finally {
+      await a.close();
+    }
+  });
+
   test('round-robin has no table to compare: table is null, flows are still reported', async () => {
     const s = await setup('round-robin');
     try {

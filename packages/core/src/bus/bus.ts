@@ -6,6 +6,9 @@ import type { Batch } from '../batch/batch';
 /** What a producer does when its stream is at its bound. */
 export type OverflowPolicy = 'block' | 'drop';
 
+/** Why a producer refused a batch: the hop was at its bound, or Redis was out of memory. */
+export type BusRefusal = 'bus_full' | 'bus_oom';
+
 export interface Delivery {
   /** Bus-assigned id (stream entry id for Redis). */
   readonly id: string;
@@ -15,10 +18,13 @@ export interface Delivery {
 export interface BusProducer {
   /**
    * Hands a batch downstream. Resolves true once the bus holds it, false when the stream was
-   * full and the policy is `drop` (the caller counts the packets as dropped, reason bus_full).
+   * full and the policy is `drop`, or Redis was out of memory (the caller counts the packets as
+   * dropped, reason `lastRefusal`: bus_full when absent).
    * The bus must not keep a reference to `batch` after resolving unless it owns it (memory bus).
    */
   send(batch: Batch): Promise<boolean>;
+  /** Why the last send that resolved false refused its batch (the drop reason to count). */
+  readonly lastRefusal?: BusRefusal;
   /** Tells consumers nothing more will come on this stream. */
   end(): Promise<void>;
 }

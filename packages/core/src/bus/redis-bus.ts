@@ -6,6 +6,7 @@
 //
 // Keys, all under the run's prefix (e.g. vnflab:default:main):
 //   <prefix>:hop:<stage>      the stream into <stage>; its consumer group is named <stage>
+//   <prefix>:hop:<stage>:bytes the batch bytes that stream holds (see heldBytes in redis-scripts.ts)
 //   <prefix>:ledger:<inst>    an instance's committed accounting (see stats-ledger.ts)
 //   <prefix>:end              set by the generator when it has sent its last batch
 //   <prefix>:end:<hop>        a loop chain's way back: set by the one producer of <hop> when it
@@ -22,7 +23,18 @@ import type { CpuMeter } from '../cpu/cpu-meter';
 import { silentLogger, type Logger } from '../logger';
 import type { LedgerHash, StatsLedger } from '../stats/stats-ledger';
 import type { Bus, OverflowPolicy } from './bus';
-import { COMMIT_LUA, CommitStatus, ENDED_LUA, HEARTBEAT_LUA } from './redis-scripts';
+import { formatBytes } from '../chain/byte-size';
+import { ConfigError } from '../chain/config';
+import {
+  ACK_LUA,
+  COMMIT_LUA,
+  CommitStatus,
+  CREATE_GROUP_LUA,
+  DECLARE_END_LUA,
+  ENDED_LUA,
+  EPOCH_LUA,
+  HEARTBEAT_LUA,
+} from './redis-scripts';
 import { RedisConsumer, type RedisConsumerOptions } from './redis-consumer';
 import { RedisProducer, type RedisProducerOptions } from './redis-producer';
 
@@ -33,6 +45,11 @@ export interface RedisBusOptions {
   prefix: string;
   /** Entries a hop's stream may hold (acknowledged ones not yet trimmed included). */
   bound?: number;
+  /**
+   * Batch bytes a hop's stream may hold, counted the same way. Unset, bytes are not tracked: the
+   * default (hopBoundBytes: bound full batches) follows from the entry bound.
+   */
+  boundBytes?: number;
   policy?: OverflowPolicy;
   /** A batch pending this long in a consumer that stopped refreshing it is taken over (XAUTOCLAIM). */
   claimIdleMs?: number;
@@ -69,6 +86,10 @@ export interface CommitRequest {
 
 interface ScriptedRedis extends RedisClient {
   vnflabCommit(...args: (string | Buffer | number)[]): Promise<[number, number]>;
+  vnflabAck(...args: (string | Buffer | number)[]): Promise<[number, number]>;
+  vnflabDeclareEnd(key: string): Promise<number>;
+  vnflabCreateGroup(stream: string, group: string): Promise<number>;
+  vnflabEpoch(key: string, mine: string): Promise<string>;
   vnflabHeartbeat(...args: (string | number)[]): Promise<number>;
   vnflabEnded(...args: (string | number)[]): Promise<number>;
 }
@@ -86,6 +107,8 @@ export function redactUrl(url: string): string {
 export class RedisBus implements Bus {
   readonly kind = 'redis' as const;
   readonly bound: number;
+  /** 0: not tracked (see RedisBusOptions.boundBytes). */
+  readonly boundBytes: number;
   readonly policy: OverflowPolicy;
   readonly claimIdleMs: number;
   readonly blockMs: number;
@@ -105,6 +128,7 @@ export class RedisBus implements Bus {
 
   constructor(readonly opts: RedisBusOptions) {
     this.bound = opts.bound ?? 16;
+    this.boundBytes = opts.boundBytes ?? 0;
     this.policy = opts.policy ?? 'block';
     this.claimIdleMs = opts.claimIdleMs ?? 5000;
     this.blockMs = opts.blockMs ?? 100;
@@ -112,7 +136,11 @@ export class RedisBus implements Bus {
     this.log = opts.log ?? silentLogger;
     this.epochKnown = new Promise((r) => (this.markEpochKnown = r));
     this.cmd = this.connect('cmd') as ScriptedRedis;
-    this.cmd.defineCommand('vnflabCommit', { numberOfKeys: 5, lua: COMMIT_LUA });
+    this.cmd.defineCommand('vnflabCommit', { numberOfKeys: 6, lua: COMMIT_LUA });
+    this.cmd.defineCommand('vnflabAck', { numberOfKeys: 6, lua: ACK_LUA });
+    this.cmd.defineCommand('vnflabDeclareEnd', { numberOfKeys: 1, lua: DECLARE_END_LUA });
+    this.cmd.defineCommand('vnflabCreateGroup', { numberOfKeys: 1, lua: CREATE_GROUP_LUA });
+    this.cmd.defineCommand('vnflabEpoch', { numberOfKeys: 1, lua: EPOCH_LUA });
     this.cmd.defineCommand('vnflabHeartbeat', { numberOfKeys: 1, lua: HEARTBEAT_LUA });
     this.cmd.defineCommand('vnflabEnded', { lua: ENDED_LUA });
     this.cmd.on('ready', () => void this.onReady());
@@ -168,12 +196,7 @@ export class RedisBus implements Bus {
   private async onReady(): Promise<void> {
     try {
       const mine = randomBytes(8).toString('hex');
-      const e = (await this.cmd.eval(
-        "redis.call('SET', KEYS[1], ARGV[1], 'NX') return redis.call('GET', KEYS[1])",
-        1,
-        this.key('epoch'),
-        mine,
-      )) as string;
+      const e = await this.cmd.vnflabEpoch(this.key('epoch'), mine);
       if (this.epoch && e !== this.epoch)
         this.log.warn(
           { epoch: e, was: this.epoch },
@@ -215,6 +238,11 @@ export class RedisBus implements Bus {
     return `${stream}:room`;
   }
 
+  /** The hash that counts the batch bytes `stream` holds (COMMIT_LUA keeps it). */
+  bytesKey(stream: string): string {
+    return `${stream}:bytes`;
+  }
+
   ledgerKey(instance: string): string {
     return this.key('ledger', instance);
   }
@@ -251,12 +279,15 @@ export class RedisBus implements Bus {
 
   private async commitOnce(r: CommitRequest): Promise<CommitResult> {
     const t0 = r.cpu?.begin() ?? 0;
-    const reply = this.cmd.vnflabCommit(
+    // with nothing to add, the script that Redis runs even out of memory (see ACK_LUA)
+    const reply = (r.output ? this.cmd.vnflabCommit : this.cmd.vnflabAck).call(
+      this.cmd,
       r.input?.stream ?? '',
       r.output?.stream ?? '',
       r.ledger.key,
       this.key('epoch'),
       r.input ? this.roomKey(r.input.stream) : '',
+      r.output && this.boundBytes > 0 ? this.bytesKey(r.output.stream) : '',
       r.input?.group ?? '',
       r.input?.consumer ?? '',
       r.input ? r.input.ids.join(' ') : (r.batchId ?? ''),
@@ -265,12 +296,30 @@ export class RedisBus implements Bus {
       this.bound,
       r.output?.bytes ?? '',
       r.ledger.key ? r.ledger.value(r.output ? r.addProduced : 0, r.addConsumed) : '',
+      this.boundBytes,
     );
     r.cpu?.end(Cat.bus, t0);
     const [status, outputLength] = await reply;
     if (status === CommitStatus.Refused) r.ledger.rollback();
-    else if (status !== CommitStatus.Full) r.ledger.committed(r.output ? r.addProduced : 0, r.addConsumed);
+    else if (status !== CommitStatus.Full && status !== CommitStatus.OutOfMemory)
+      r.ledger.committed(r.output ? r.addProduced : 0, r.addConsumed);
     return { status: status as CommitStatus, outputLength };
+  }
+
+  /**
+   * Refuses (ConfigError) a Redis older than 7 (redisVersionRefusal) and a chain whose `hops`
+   * hops of `hopBytes` each (hopBoundBytes) would not fit this Redis's maxmemory (hopBytesRefusal).
+   */
+  async checkMemory(hops: number, hopBytes: number): Promise<void> {
+    const info = await this.cmd.info();
+    const where = redactUrl(this.opts.url);
+    const refusal = redisVersionRefusal(info, where) ?? hopBytesRefusal(info, hops, hopBytes, where);
+    if (refusal) throw new ConfigError(refusal);
+  }
+
+  /** Creates `stream` and its consumer `group` unless they exist (even when Redis is out of memory). */
+  async createGroup(stream: string, group: string): Promise<void> {
+    await this.cmd.vnflabCreateGroup(stream, group);
   }
 
   async heartbeat(stream: string, group: string, consumer: string, ids: string[]): Promise<number> {
@@ -301,7 +350,7 @@ export class RedisBus implements Bus {
    * has (kept across Redis restarts by the caller).
    */
   async declareEnd(flag = this.key('end')): Promise<void> {
-    await this.cmd.set(flag, '1');
+    await this.cmd.vnflabDeclareEnd(flag);
   }
 
   /** Deletes every key of this run (after a run, so Redis does not keep old streams). */
@@ -326,6 +375,53 @@ export class RedisBus implements Bus {
         c.disconnect();
       }),
     );
+  }
+}
+
+/**
+ * Share of maxmemory the hops may fill at their byte bounds: the rest is for what Redis holds
+ * besides batch bytes (entry and stream overhead, the replies and script arguments in flight).
+ */
+export const HOP_SHARE_OF_MAXMEMORY = 0.75;
+
+/**
+ * Why `hops` hops of `boundBytes` each do not fit the Redis whose `INFO memory` is `info`, in one
+ * line naming the key; null when they fit or Redis has no maxmemory. Checked against maxmemory,
+ * not what is free now, so a stage restarted mid-run with full hops passes as it did at start.
+ */
+export function hopBytesRefusal(info: string, hops: number, boundBytes: number, where: string): string | null {
+  const max = Number(/^maxmemory:(\d+)/m.exec(info)?.[1] ?? 0);
+  if (!max) return null;
+  const need = hops * boundBytes;
+  const room = Math.floor(max * HOP_SHARE_OF_MAXMEMORY);
+  if (need <= room) return null;
+  return `bus.bound_bytes: ${hops} hops x ${formatBytes(boundBytes)} = ${formatBytes(need)} do not fit in Redis at ${where}: its maxmemory of ${formatBytes(max)} leaves ${formatBytes(room)} to the hops (${HOP_SHARE_OF_MAXMEMORY * 100} %); lower bus.bound_bytes or bus.bound, or raise Redis's maxmemory`;
+}
+
+/**
+ * Why the Redis whose `INFO` is `info` cannot carry the bus, or null: the acknowledgements run as
+ * scripts flagged allow-oom (redis-scripts.ts), which Redis understands from version 7.
+ */
+export function redisVersionRefusal(info: string, where: string): string | null {
+  const v = /^redis_version:(\d+)\.(\S+)/m.exec(info);
+  if (!v || Number(v[1]) >= 7) return null;
+  return `--bus: Redis at ${where} is version ${v[1]}.${v[2]}; the bus needs Redis 7 or later (its scripts carry flags, so acknowledgements go through even when Redis is out of memory)`;
+}
+
+/** redisVersionRefusal and hopBytesRefusal for the Redis at `url`, on a connection of its own; throws ConfigError. */
+export async function checkRedisMemory(url: string, hops: number, boundBytes: number): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const IORedis = (require('ioredis') as typeof import('ioredis')).default;
+  const c = new IORedis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  c.on('error', () => undefined);
+  try {
+    await c.connect();
+    const info = await c.info();
+    const where = redactUrl(url);
+    const refusal = redisVersionRefusal(info, where) ?? hopBytesRefusal(info, hops, boundBytes, where);
+    if (refusal) throw new ConfigError(refusal);
+  } finally {
+    c.disconnect();
   }
 }
 

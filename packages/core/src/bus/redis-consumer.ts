@@ -209,8 +209,9 @@ export class RedisConsumer implements BusConsumer {
       const msg = (e as Error).message;
       if (msg.includes('NOGROUP')) {
         // the stream or its group does not exist yet (first start, or Redis restarted empty)
-        await this.bus.cmd.xgroup('CREATE', this.stream, this.group, '0', 'MKSTREAM').catch((err: Error) => {
-          if (!err.message.includes('BUSYGROUP')) throw err;
+        await this.bus.createGroup(this.stream, this.group).catch((err: Error) => {
+          this.opts.log?.warn({ err: err.message }, 'cannot create the consumer group yet; retrying');
+          return delay(100);
         });
         return;
       }

@@ -1,7 +1,10 @@
 // The sending end of a Redis hop. A middle stage's producer is tied to its consumer: sending the
 // output batch and acknowledging the input batch it came from are one atomic commit. At the
 // bound, policy `block` waits for room (backpressure, counted as waits and wait time) and policy
-// `drop` returns false so the caller counts the packets as bus_full.
+// `drop` returns false so the caller counts the packets as bus_full. When Redis answers out of
+// memory, policy `drop` returns false at once and `block` waits as at the bound, but only for
+// OOM_PATIENCE_MS per episode: memory something else holds must not stop the chain, so after that
+// the batches are refused (the caller counts bus_oom, `lastRefusal`) until an add succeeds again.
 
 import { performance } from 'node:perf_hooks';
 import type { Redis as RedisClient } from 'ioredis';
@@ -10,13 +13,15 @@ import { BatchEncoder } from '../batch/wire';
 import { Cat } from '../cpu/categories';
 import type { CpuMeter } from '../cpu/cpu-meter';
 import { StatsLedger } from '../stats/stats-ledger';
-import type { BusProducer, OverflowPolicy } from './bus';
+import type { BusProducer, BusRefusal, OverflowPolicy } from './bus';
 import type { RedisBus } from './redis-bus';
 import type { RedisConsumer } from './redis-consumer';
 import { CommitStatus } from './redis-scripts';
 
 /** Longest wait for a wake-up before trying again (seconds, as BLPOP takes it). */
 const ROOM_WAIT_S = 0.05;
+/** Longest backpressure on out-of-memory answers before batches are dropped as bus_oom. */
+export const OOM_PATIENCE_MS = 1000;
 
 export interface RedisProducerOptions {
   /** Consumer group of the downstream stage (default: the hop name). */
@@ -46,6 +51,13 @@ export class RedisProducer implements BusProducer {
   waitNs = 0;
   /** Sends refused at the bound (policy drop). */
   refused = 0;
+  /** Sends refused because Redis was out of memory (counted as bus_oom by the caller). */
+  oomRefused = 0;
+  /** Out-of-memory answers from Redis (each trims what it can; see COMMIT_LUA). */
+  oomAnswers = 0;
+  lastRefusal: BusRefusal = 'bus_full';
+  /** When the current run of out-of-memory answers began (0: none). */
+  private oomSince = 0;
   private endDeclared = false;
   private readonly policy: OverflowPolicy;
   private readonly roomKey: string;
@@ -95,11 +107,24 @@ export class RedisProducer implements BusProducer {
         addConsumed: d ? d.packets : 0,
         cpu: this.opts.cpu,
       });
-      if (status === CommitStatus.Full) {
-        if (this.policy === 'drop') {
-          this.refused++;
+      if (status === CommitStatus.OutOfMemory) {
+        this.oomAnswers++;
+        const now = performance.now();
+        if (this.oomSince === 0) this.oomSince = now;
+        if (this.policy === 'drop' || now - this.oomSince >= OOM_PATIENCE_MS) {
+          if (waitedFrom) this.waitNs += (now - waitedFrom) * 1e6;
+          this.oomRefused++;
+          this.lastRefusal = 'bus_oom';
           return false;
         }
+      } else if (status === CommitStatus.Full) {
+        if (this.policy === 'drop') {
+          this.refused++;
+          this.lastRefusal = 'bus_full';
+          return false;
+        }
+      }
+      if (status === CommitStatus.Full || status === CommitStatus.OutOfMemory) {
         if (waitedFrom === 0) {
           waitedFrom = performance.now();
           this.waits++;
@@ -107,6 +132,7 @@ export class RedisProducer implements BusProducer {
         await this.waitForRoom();
         continue;
       }
+      this.oomSince = 0;
       this.full = outputLength >= this.bus.bound;
       if (waitedFrom) this.waitNs += (performance.now() - waitedFrom) * 1e6;
       if (d) d.settled = true;

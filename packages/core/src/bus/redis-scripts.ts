@@ -4,6 +4,8 @@
 
 /** Outcome of a commit, as COMMIT_LUA reports it. */
 export const CommitStatus = {
+  /** Redis is out of memory (maxmemory): nothing was done but a trim of acknowledged entries. */
+  OutOfMemory: -2,
   /** The output stream is at its bound; nothing was done. */
   Full: -1,
   /** Another consumer owns the input entry now; nothing was done. */
@@ -45,8 +47,9 @@ end
 /** The trim that only removes entries every consumer group has acknowledged. */
 const TRIM_ACKED = `
 -- Removes only entries below every group's oldest pending entry and below what every group has
--- been delivered: nothing unread and nothing unacknowledged is ever trimmed.
-local function trimAcked(s)
+-- been delivered: nothing unread and nothing unacknowledged is ever trimmed. When it removed
+-- something it moves the hop's byte floor to the first entry left (see heldBytes).
+local function trimAcked(s, bytesKey)
   -- (the helpers are defined in here so a commit that does not trim does not create them)
   ${ID_HELPERS}
   local minid = nil
@@ -55,7 +58,24 @@ local function trimAcked(s)
     if g['pending'] > 0 then cand = redis.call('XPENDING', s, g['name'])[2] else cand = after(g['last-delivered-id']) end
     if minid == nil or less(cand, minid) then minid = cand end
   end
-  if minid ~= nil then redis.call('XTRIM', s, 'MINID', minid) end
+  if minid == nil or redis.call('XTRIM', s, 'MINID', minid) == 0 or bytesKey == '' then return end
+  local first = redis.call('XRANGE', s, '-', '+', 'COUNT', 1)[1]
+  local floor = nil
+  if first == nil then
+    floor = redis.call('HGET', bytesKey, 'added')
+  else
+    for i = 1, #first[2], 2 do if first[2][i] == 'c' then floor = first[2][i + 1] end end
+  end
+  if floor then redis.call('HSET', bytesKey, 'floor', floor) end
+end
+-- Batch bytes a hop holds: every add counts its bytes into 'added' and writes the count before
+-- it into the entry ('c'); a trim sets 'floor' to the first entry's 'c'. Only these scripts add
+-- and trim, so added - floor is exact without reading the entries.
+-- Untracked ('' key: the byte bound follows from the entry bound) it is 0, and nothing is kept.
+local function heldBytes(bytesKey)
+  if bytesKey == '' then return 0, 0 end
+  local v = redis.call('HMGET', bytesKey, 'added', 'floor')
+  return (tonumber(v[1]) or 0) - (tonumber(v[2]) or 0), tonumber(v[1]) or 0
 end
 `;
 
@@ -63,24 +83,37 @@ end
  * Commit one batch.
  *   KEYS: input stream ('' for the generator), output stream ('' when nothing goes out),
  *         ledger hash ('' for none), epoch key, the input's "room" list ('' for none: an
- *         acknowledgement leaves one token there to wake a producer waiting for room)
+ *         acknowledgement leaves one token there to wake a producer waiting for room), the
+ *         output's byte count hash ('' when nothing goes out, or bytes are not tracked: with the
+ *         default bound_bytes the entry bound implies the byte bound, and tracking would cost
+ *         every commit a hash read and write and every trim a read of the first entry)
  *   ARGV: input group, consumer, ids (the input entry ids, space-separated: one for a stage that
  *         forwards, all that one read delivered for a last stage; the batch id for the
  *         generator), epoch the input was read under, output group, bound, batch bytes,
- *         ledger value
+ *         ledger value, bound in bytes
  * Returns {status, output length}: 1 committed, 2 already committed (a resent command),
  * 3 committed as an orphan (Redis lost the input entries: forwarded, nothing to acknowledge),
- * 0 refused (another consumer owns an input entry now), -1 output full (nothing done).
- * When the output reaches its bound the script trims what every group has acknowledged before it
- * reports the length, so a producer waits for room only when the hop really is full.
+ * 0 refused (another consumer owns an input entry now), -1 output full (nothing done),
+ * -2 Redis is out of memory (nothing done but a trim of acknowledged entries).
+ * When the output reaches its bound (in entries or bytes) the script trims what every group has
+ * acknowledged before it reports the length, so a producer waits for room only when the hop
+ * really is full. A batch larger than the byte bound still goes onto an empty hop.
+ *
+ * Out of memory (maxmemory with noeviction): Redis refuses a script's first write that may grow
+ * memory, and lets every write after its first one through (a script cannot stop half-way). So
+ * the add is this script's first write, made with pcall: when Redis refuses it, nothing was done
+ * and the script trims the acknowledged entries (XTRIM is never refused) to free memory. The
+ * acknowledgement comes after the add and is itself never refused (XACK does not grow memory);
+ * a commit with nothing to add runs as ACK_LUA, which may write whatever the memory.
  * (The batch's bytes pass through Lua, which hashes every byte of a string it is given: about
  * 1.3 us of Redis CPU per KiB, 7.5 us for 64 packets of 64 B in wire form. A MULTI of a plain
  * XADD and a byte-free script avoids that, but costs more client CPU than it saves: +30 us per
  * commit with ioredis's multi(), +12 us with the four commands written by hand in one write.)
  */
 export const COMMIT_LUA = `${TRIM_ACKED}
-local inS, outS, ledger, epochKey, room = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local inS, outS, ledger, epochKey, room, bytesKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local group, me, ids, epoch, outGroup, bound, batch = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6]), ARGV[7]
+local boundBytes = tonumber(ARGV[9])
 local last = string.match(ids, '(%S+)$')
 local status = 1
 local owned = {}
@@ -101,17 +134,32 @@ elseif ledger ~= '' and redis.call('HGET', ledger, 'last_id') == last then
 end
 local outLen = 0
 if outS ~= '' then
+  local oom = function(r) return type(r) == 'table' and r.err and string.find(r.err, 'OOM', 1, true) end
   outLen = redis.call('XLEN', outS)
-  if outLen == 0 and redis.call('EXISTS', outS) == 0 then redis.call('XGROUP', 'CREATE', outS, outGroup, '0', 'MKSTREAM') end
-  if outLen >= bound then
-    trimAcked(outS)
-    outLen = redis.call('XLEN', outS)
-    if outLen >= bound then return {-1, outLen} end
+  if outLen == 0 and redis.call('EXISTS', outS) == 0 then
+    local r = redis.pcall('XGROUP', 'CREATE', outS, outGroup, '0', 'MKSTREAM')
+    if oom(r) then return {-2, 0} end
   end
-  redis.call('XADD', outS, '*', 'b', batch)
+  local held, added = heldBytes(bytesKey)
+  if outLen >= bound or (bytesKey ~= '' and held > 0 and held + #batch > boundBytes) then
+    trimAcked(outS, bytesKey)
+    outLen = redis.call('XLEN', outS)
+    held, added = heldBytes(bytesKey)
+    if outLen >= bound or (bytesKey ~= '' and held > 0 and held + #batch > boundBytes) then return {-1, outLen} end
+  end
+  local r
+  if bytesKey == '' then r = redis.pcall('XADD', outS, '*', 'b', batch)
+  else r = redis.pcall('XADD', outS, '*', 'c', added, 'b', batch) end
+  if oom(r) then
+    trimAcked(outS, bytesKey)
+    return {-2, redis.call('XLEN', outS)}
+  elseif type(r) == 'table' and r.err then
+    return redis.error_reply(r.err)
+  end
+  if bytesKey ~= '' then redis.call('HSET', bytesKey, 'added', added + #batch) end
   outLen = outLen + 1
-  if outLen >= bound then
-    trimAcked(outS)
+  if outLen >= bound or (bytesKey ~= '' and held + #batch >= boundBytes) then
+    trimAcked(outS, bytesKey)
     outLen = redis.call('XLEN', outS)
   end
 end
@@ -124,6 +172,40 @@ if #owned > 0 then
 end
 if ledger ~= '' then redis.call('HSET', ledger, 'last_id', last, 'v', ARGV[8]) end
 return {status, outLen}
+`;
+
+/**
+ * A commit with nothing to add (a last stage's acknowledgement, or the input of a batch dropped
+ * at a full hop): COMMIT_LUA flagged so Redis runs it even out of memory, since acknowledging is
+ * what lets memory be freed (Redis 7 script flags; the flag must be the script's first line).
+ */
+export const ACK_LUA = `#!lua flags=allow-oom
+${COMMIT_LUA}`;
+
+/** Declares the generator's end; allowed out of memory, or a full Redis could never end a run. */
+export const DECLARE_END_LUA = `#!lua flags=allow-oom
+redis.call('SET', KEYS[1], '1')
+return 1
+`;
+
+/**
+ * Creates a hop's stream and consumer group if missing; allowed out of memory (an empty stream is
+ * a few hundred bytes, and a consumer that cannot join can never drain anything).
+ *   KEYS: stream   ARGV: group   Returns 1 created, 0 it existed.
+ */
+export const CREATE_GROUP_LUA = `#!lua flags=allow-oom
+local r = redis.pcall('XGROUP', 'CREATE', KEYS[1], ARGV[1], '0', 'MKSTREAM')
+if type(r) == 'table' and r.err then
+  if string.find(r.err, 'BUSYGROUP', 1, true) then return 0 end
+  return redis.error_reply(r.err)
+end
+return 1
+`;
+
+/** Sets the epoch once per Redis lifetime and returns it; allowed out of memory (see ACK_LUA). */
+export const EPOCH_LUA = `#!lua flags=allow-oom
+redis.call('SET', KEYS[1], ARGV[1], 'NX')
+return redis.call('GET', KEYS[1])
 `;
 
 /**

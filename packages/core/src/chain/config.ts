@@ -5,7 +5,10 @@
 import { FileReadError, readRegularFile } from '../bounded-read';
 import { Type, type Static } from '@sinclair/typebox';
 import { parse as parseYaml } from 'yaml';
+import { HEADROOM } from '../batch/batch';
+import { WIRE_HEADER_LEN, WIRE_META_LEN } from '../batch/wire';
 import { loadProfile } from '../cpu/cost-profile';
+import { MAX_WIRE_SIZE } from '../packet/layout';
 import { parseByteSize } from './byte-size';
 import type { StageRegistry } from './registry';
 import { schemaErrors } from './schema-errors';
@@ -55,6 +58,12 @@ export const ChainSchema = Type.Object(
       Type.Object(
         {
           bound: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, description: 'batches a hop holds' })),
+          bound_bytes: Type.Optional(
+            Type.Union([Type.Integer({ minimum: 1 }), Type.String({ maxLength: 32 })], {
+              description:
+                'bytes a Redis hop holds (bytes, or 8MiB); default bound x the wire size of a full batch of the largest frames',
+            }),
+          ),
           policy: Type.Optional(Type.Union([Type.Literal('block'), Type.Literal('drop')])),
         },
         { additionalProperties: false },
@@ -93,7 +102,11 @@ export interface ResolvedChain {
   description: string;
   profile: string;
   batchSize: number;
-  bus: { bound: number; policy: 'block' | 'drop' };
+  /**
+   * `boundBytes`: what one Redis hop may hold in batch bytes (COMMIT_LUA checks it before each
+   * add), when the file sets `bus.bound_bytes`; otherwise hopBoundBytes derives it.
+   */
+  bus: { bound: number; boundBytes?: number; policy: 'block' | 'drop' };
   stages: ResolvedStage[];
   /**
    * A closed loop (`loop: true`): what survives the last stage travels back through the middle
@@ -217,6 +230,14 @@ export function validateChain(raw: unknown, registry: StageRegistry, where = 'ch
     stages,
   };
   if (loop) resolved.loop = true;
+  if (c.bus?.bound_bytes !== undefined) {
+    const bytes = parseByteSize(c.bus.bound_bytes);
+    if (bytes === null || bytes < 1)
+      throw new ConfigError(
+        `${where}: bus.bound_bytes: ${JSON.stringify(c.bus.bound_bytes)} is not a size (give bytes, or e.g. 8MiB, 512KiB)`,
+      );
+    resolved.bus.boundBytes = bytes;
+  }
   if (c.memory_budget !== undefined) {
     const bytes = parseByteSize(c.memory_budget);
     if (bytes === null)
@@ -227,6 +248,31 @@ export function validateChain(raw: unknown, registry: StageRegistry, where = 'ch
   }
   if (c.controller) resolved.controller = resolveController(c.controller, registry, stages, where);
   return resolved;
+}
+
+/**
+ * `bound` full batches of `batchSize` frames of 1518 B, each grown by a header pushed into its
+ * headroom (the lb's IP-in-IP), in wire form: the most `bound` batches can take, so with this byte
+ * bound the bus need not count bytes (redis-scripts.ts).
+ */
+export function defaultHopBoundBytes(bound: number, batchSize: number): number {
+  return bound * (WIRE_HEADER_LEN + batchSize * (WIRE_META_LEN + MAX_WIRE_SIZE + HEADROOM));
+}
+
+/**
+ * The batch bytes one Redis hop may hold: `bus.bound_bytes`, or by default what `bound` full
+ * batches of the largest frames take in wire form, so the byte bound binds before the batch bound
+ * only when the file asks for it.
+ */
+export function hopBoundBytes(chain: ResolvedChain): number {
+  return chain.bus.boundBytes ?? defaultHopBoundBytes(chain.bus.bound, chain.batchSize);
+}
+
+/** The `bus` section of a chain file that resolves to `bus` (for a chain written out again). */
+export function busSection(bus: ResolvedChain['bus']): NonNullable<ChainConfig['bus']> {
+  const out: NonNullable<ChainConfig['bus']> = { bound: bus.bound, policy: bus.policy };
+  if (bus.boundBytes !== undefined) out.bound_bytes = bus.boundBytes;
+  return out;
 }
 
 /**

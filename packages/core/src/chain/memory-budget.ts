@@ -37,6 +37,15 @@ export function memoryBudget(
   env: NodeJS.ProcessEnv = process.env,
   machineBytes = totalmem(),
 ): MemoryBudget {
+  return budgetOf(chain.memoryBudget, env, machineBytes);
+}
+
+/** memoryBudget with the chain file's `memory_budget` given directly (undefined: not set). */
+export function budgetOf(
+  fromChain: number | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  machineBytes = totalmem(),
+): MemoryBudget {
   const fromEnv = env[MEMORY_BUDGET_ENV];
   if (fromEnv !== undefined && fromEnv !== '') {
     const bytes = parseByteSize(fromEnv);
@@ -46,7 +55,7 @@ export function memoryBudget(
       );
     return { bytes, source: MEMORY_BUDGET_ENV };
   }
-  if (chain.memoryBudget !== undefined) return { bytes: chain.memoryBudget, source: 'memory_budget' };
+  if (fromChain !== undefined) return { bytes: fromChain, source: 'memory_budget' };
   return {
     bytes: Math.min(DEFAULT_MEMORY_BUDGET, Math.floor(machineBytes / 2)),
     source: `the default, half of this machine's ${formatBytes(machineBytes)} up to 2 GiB`,
@@ -136,15 +145,24 @@ export function checkStageMemoryBudget(
 }
 
 function refuseOverBudget(what: string, parts: MemoryContribution[], budget: MemoryBudget): number {
+  const why = overBudget(what, parts, budget);
+  if (why) throw new ConfigError(why);
+  return parts.reduce((sum, p) => sum + p.bytes, 0);
+}
+
+/**
+ * The refusal, in one line naming the estimate, the budget and where it came from, and the
+ * biggest contributors, when `parts` exceed `budget`; null when they fit. (Also for settings
+ * changed at run time, e.g. the lb's PUT /lb/table.)
+ */
+export function overBudget(what: string, parts: MemoryContribution[], budget: MemoryBudget): string | null {
   const total = parts.reduce((sum, p) => sum + p.bytes, 0);
-  if (total <= budget.bytes) return total;
+  if (total <= budget.bytes) return null;
   // the parts that matter: the biggest, and the others down to a hundredth of the estimate
   const biggest = parts
     .slice(0, 3)
     .filter((p, i) => i === 0 || p.bytes >= total / 100)
     .map((p) => `${p.key} ${formatBytes(p.bytes)} (${p.what})`)
     .join('; ');
-  throw new ConfigError(
-    `${what}: its settings need an estimated ${formatBytes(total)}, over the memory budget of ${formatBytes(budget.bytes)} (${budget.source}); biggest: ${biggest}. Lower them, or raise the budget with memory_budget in the chain file or ${MEMORY_BUDGET_ENV}`,
-  );
+  return `${what}: its settings need an estimated ${formatBytes(total)}, over the memory budget of ${formatBytes(budget.bytes)} (${budget.source}); biggest: ${biggest}. Lower them, or raise the budget with memory_budget in the chain file or ${MEMORY_BUDGET_ENV}`;
 }

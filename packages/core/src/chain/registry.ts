@@ -7,6 +7,7 @@ import type { TObject } from '@sinclair/typebox';
 import type { Costs } from '../cpu/cost-profile';
 import type { Element, Source } from '../element';
 import type { ControlRoutes } from './control-routes';
+import type { MemoryBudget } from './memory-budget';
 
 /**
  * Where a stage may sit: a `source` fills batches and is first, a `sink` terminates the chain and
@@ -22,6 +23,8 @@ export interface StageEnv {
    * `provides` it (absent when no stage of the chain provides it).
    */
   provided: Readonly<Record<string, unknown>>;
+  /** The chain's memory budget (memory-budget.ts), for settings a stage changes at run time. */
+  memoryBudget?: MemoryBudget;
 }
 
 /** A command-line flag a stage offers to `vnflab run` (and the commands built on it). */

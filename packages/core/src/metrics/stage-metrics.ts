@@ -24,9 +24,18 @@ interface CustomMetric {
   get(): { name: string; help: string; type: string; aggregator: string; values: Sample[] };
 }
 
-/** Latency bucket bounds in seconds: 1 us .. 10 s. */
-export const LATENCY_BUCKETS_S = [
-  1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 0.1, 0.2, 0.5, 1, 2, 5, 10,
+/**
+ * The ten bounds of one decade, log-spaced (ISO 3 R10 preferred numbers, each about 1.26 times the
+ * last). histogram_quantile interpolates linearly inside a bucket, so a bucket this narrow keeps
+ * its quantiles within 10 % of the exact ones (packages/core/test/latency-buckets.test.ts: at
+ * most 9 % on its lognormal cases, where the 1-2-5 buckets these replace were off by up to 67 %).
+ */
+const R10 = [1, 1.25, 1.6, 2, 2.5, 3.15, 4, 5, 6.3, 8];
+
+/** Latency bucket bounds in seconds: 1 us .. 10 s, ten per decade. */
+export const LATENCY_BUCKETS_S: readonly number[] = [
+  ...[-6, -5, -4, -3, -2, -1, 0].flatMap((e) => R10.map((m) => Number((m * 10 ** e).toPrecision(3)))),
+  10,
 ];
 export const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 

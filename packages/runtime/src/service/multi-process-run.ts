@@ -10,8 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
+  ConfigError,
   LogHistogram,
   RedisBus,
+  checkRedisMemory,
+  busSection,
+  hopBoundBytes,
   StageStats,
   createMetricsRegistry,
   histogramFromJson,
@@ -57,7 +61,7 @@ function chainFile(chain: ResolvedChain, dir: string): string {
     description: chain.description,
     profile: chain.profile,
     batch_size: chain.batchSize,
-    bus: chain.bus,
+    bus: busSection(chain.bus),
     memory_budget: chain.memoryBudget,
     ...(chain.loop ? { loop: true } : {}),
     stages: chain.stages.map((s) => ({
@@ -84,6 +88,10 @@ export async function runMultiProcess(chain: ResolvedChain, opts: MultiProcessOp
   } catch (e) {
     throw new UsageError(`--bus: ${(e as Error).message}`);
   }
+  // hops that could fill Redis past maxmemory are refused before anything starts
+  await checkRedisMemory(url, chain.stages.length - 1, hopBoundBytes(chain)).catch((e: Error) => {
+    throw e instanceof ConfigError ? new UsageError(e.message) : new UsageError(`--bus: ${e.message}`);
+  });
   const backends = chain.stages[chain.stages.length - 1];
   if (opts.capture && backends.replicas > 1)
     throw new UsageError('--capture: the last stage must run as one replica to write one capture');

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { StageRegistry } from '@vnflab/core';
 import { UsageError } from '../usage-error';
 import { startHttpApi } from './http-api';
+import { heartbeatFromEnv } from './heartbeat-file';
 import { createServiceLogger } from './service-logger';
 import type { ServiceSettings } from './service-settings';
 import { StageService } from './stage-service';
@@ -32,6 +33,7 @@ export async function serveStage(cfg: ServiceSettings, registry: StageRegistry):
   const app = await startHttpApi(service, { port: cfg.port, host: cfg.host, token: cfg.controlToken });
   const port = (app.server.address() as AddressInfo).port;
   log.info({ port, host: cfg.host, bus: service.snapshot().bus.url, prefix: cfg.prefix }, 'listening');
+  const heartbeat = heartbeatFromEnv(() => service.ready); // the container's healthcheck
 
   const code = await new Promise<number>((resolve) => {
     let stopping = false;
@@ -63,6 +65,7 @@ export async function serveStage(cfg: ServiceSettings, registry: StageRegistry):
       resolve(1);
     });
   });
+  heartbeat?.stop();
   log.info({ final_stats: service.snapshot(), exit_code: code }, 'final stats');
   await app.close(); // closes the service too (its onClose hook)
   return code;

@@ -3,7 +3,14 @@
 // with one line naming the flag or variable and what is wrong with it.
 
 import { hostname } from 'node:os';
-import { ConfigError, loadChainFile, validateChain, type ResolvedChain, type StageRegistry } from '@vnflab/core';
+import {
+  ConfigError,
+  busSection,
+  loadChainFile,
+  validateChain,
+  type ResolvedChain,
+  type StageRegistry,
+} from '@vnflab/core';
 import { DEFAULT_CHAIN } from '../paths';
 import { UsageError, num } from '../usage-error';
 
@@ -220,7 +227,7 @@ export function resolveServiceSettings(
         description: base.description,
         profile: base.profile,
         batch_size: base.batchSize,
-        bus: base.bus,
+        bus: busSection(base.bus),
         stages: base.stages.map((s, i) => ({
           stage: s.stage,
           name: s.name,

@@ -15,6 +15,7 @@ import {
   StageStats,
   StatsLedger,
   checkStageMemoryBudget,
+  hopBoundBytes,
   histogramToJson,
   loadProfile,
   monoNs,
@@ -100,6 +101,7 @@ export class StageService {
       url: cfg.busUrl,
       prefix: cfg.prefix,
       bound: chain.bus.bound,
+      boundBytes: chain.bus.boundBytes,
       policy: chain.bus.policy,
       claimIdleMs: cfg.claimIdleMs,
       blockMs: cfg.blockMs,
@@ -231,6 +233,8 @@ export class StageService {
 
   private async run(): Promise<void> {
     await this.bus.whenReady();
+    // hops that could fill Redis are refused
+    await this.bus.checkMemory(this.cfg.chain.stages.length - 1, hopBoundBytes(this.cfg.chain));
     const stored = await this.bus.readLedger(this.ledger.key);
     if (isSource(this.element)) {
       // the generator's sequence numbers and sent count live in it: a restart cannot continue them
