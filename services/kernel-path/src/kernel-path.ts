@@ -353,6 +353,27 @@ export class KernelPath implements Element {
       rx: this.rx.describe(),
       alloc: this.allocator.describe(),
       ...this.sockets.describe(),
+      ...this.tcpDescribe(),
+    };
+  }
+
+  /** stack tcp: the endpoint, the socket layer's totals and the application's calls. */
+  private tcpDescribe(): Record<string, unknown> {
+    const server = this.tcpServer;
+    if (server === null) return {};
+    const sl = server.sockets;
+    return {
+      tcp_endpoint: server.describe(),
+      app: (this.app as AppThread).describe(),
+      socket_calls: {
+        calls: sl.calls,
+        sleeps: sl.sleeps,
+        context_switches: sl.contextSwitches,
+        bytes_copied: sl.bytesCopied,
+        emfile: sl.emfile,
+        enfile: sl.enfile,
+        fd_words_scanned: sl.fds.wordsScanned,
+      },
     };
   }
 }

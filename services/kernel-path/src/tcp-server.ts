@@ -32,7 +32,7 @@ import type { Allocator } from './alloc';
 import { CpuSplit } from './cpu-split';
 import type { LoopOutbox } from './loop-seam';
 import type { TcpEndpointSettings } from './settings';
-import { Epoll } from './sockets/epoll';
+import { EPOLLIN, Epoll } from './sockets/epoll';
 import { SocketLayer, type TcpSendPath } from './sockets/socket-layer';
 import type { Socket } from './sockets/socket';
 import { TxSkbs } from './tx-skbs';
@@ -124,6 +124,8 @@ export class TcpServer implements TcpEvents, TcpSendPath {
       this.portOfFd.set(fd, port);
     }
     this.epfd = this.sockets.epollCreate();
+    const ep = this.sockets.fds.get(this.epfd) as Epoll;
+    for (const fd of this.listenFds.values()) ep.add(fd, this.sockets.socket(fd) as Socket, EPOLLIN);
   }
 
   /** This pass's counters, costs and outbox (each runner of the stage has its own). */
