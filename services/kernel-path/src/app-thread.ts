@@ -153,7 +153,10 @@ export class AppThread {
     if (want > 0) {
       const b = out.forward();
       const i = b.append(RECORD_HEADER_LEN + want);
-      if (i < 0) throw new Error(`kernel-path: ctx.out.forward() gave a batch without room for ${RECORD_HEADER_LEN + want} bytes`);
+      if (i < 0)
+        throw new Error(
+          `kernel-path: ctx.out.forward() gave a batch without room for ${RECORD_HEADER_LEN + want} bytes`,
+        );
       const o = b.offset(i);
       const n = sl.read(fd, b.buf, o + RECORD_HEADER_LEN, want);
       this.count(C.read, n);

@@ -28,7 +28,8 @@ interface Delivering {
 
 export function outboxOf(ctx: ElementContext): LoopOutbox {
   const out = (ctx as ElementContext & WithOutbox).out;
-  if (!out) throw new Error('kernel-path: stack tcp needs a loop chain (loop: true): the context has no outbox (ctx.out)');
+  if (!out)
+    throw new Error('kernel-path: stack tcp needs a loop chain (loop: true): the context has no outbox (ctx.out)');
   return out;
 }
 

@@ -70,17 +70,24 @@ export const KernelPathSettingsSchema = Type.Object(
       }),
     ),
     time_wait_ms: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: 3600000, description: 'stack tcp: TIME_WAIT length, 2 MSL (TCP_TIMEWAIT_LEN 60000)' }),
+      Type.Integer({
+        minimum: 1,
+        maximum: 3600000,
+        description: 'stack tcp: TIME_WAIT length, 2 MSL (TCP_TIMEWAIT_LEN 60000)',
+      }),
     ),
     max_tw_buckets: Type.Optional(
       Type.Integer({
         minimum: 0,
         maximum: 1048576,
-        description: 'stack tcp: connections kept in TIME_WAIT at most (tcp_max_tw_buckets 16384); beyond, counted and freed',
+        description:
+          'stack tcp: connections kept in TIME_WAIT at most (tcp_max_tw_buckets 16384); beyond, counted and freed',
       }),
     ),
     delayed_ack: Type.Optional(
-      Type.Boolean({ description: 'stack tcp: delayed ACKs (40 ms, or every second full segment); false ACKs every segment at once' }),
+      Type.Boolean({
+        description: 'stack tcp: delayed ACKs (40 ms, or every second full segment); false ACKs every segment at once',
+      }),
     ),
     socket_queue: Type.Optional(
       Type.Integer({

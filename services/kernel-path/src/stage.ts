@@ -82,6 +82,10 @@ function tcpMemory(variant: string, settings: Record<string, unknown>) {
       bytes: z.maxSockets * SOCKET_RCVBUF_BYTES + SOCKET_SNDBUF_BYTES,
       what: `${z.maxSockets} sockets x ${SOCKET_RCVBUF_BYTES} B receive buffer`,
     },
-    { key: 'stack', bytes: poolSegments * mss, what: `TCP send and out-of-order pool: ${poolSegments} segments x ${mss} B` },
+    {
+      key: 'stack',
+      bytes: poolSegments * mss,
+      what: `TCP send and out-of-order pool: ${poolSegments} segments x ${mss} B`,
+    },
   ];
 }

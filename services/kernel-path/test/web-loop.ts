@@ -70,7 +70,8 @@ export class Hop {
 }
 
 export const CLIENT_IP = ipFromString('10.0.0.1');
-export const REQUEST = 'GET /index.html HTTP/1.0\r\nHost: 10.0.0.100\r\nUser-Agent: ApacheBench/2.3\r\nAccept: */*\r\n\r\n';
+export const REQUEST =
+  'GET /index.html HTTP/1.0\r\nHost: 10.0.0.100\r\nUser-Agent: ApacheBench/2.3\r\nAccept: */*\r\n\r\n';
 
 /** An ApacheBench-like client: connects, sends the GET, reads the answer, closes after the server. */
 export class Client implements TcpEvents, TcpSink {
@@ -86,6 +87,8 @@ export class Client implements TcpEvents, TcpSink {
   request: string | null = REQUEST;
   /** Virtual time added to the real clock (retransmission timers in tests). */
   skewNs = 0;
+  /** A flooder: what comes back is not taken (its SYNs stay half-open at the server). */
+  deaf = false;
 
   constructor(ip = CLIENT_IP, settings: Record<string, unknown> = {}) {
     this.tcp = new TcpEndpoint({ localIp: ip, maxConnections: 4096, poolSegments: 4096, ...settings }, this, this);
@@ -133,6 +136,7 @@ export class Client implements TcpEvents, TcpSink {
     else this.bad.push(text.slice(0, 60));
   }
   input(f: Buffer): number {
+    if (this.deaf) return 0;
     return this.tcp.input(f, 0, f.length, this.now());
   }
 }
