@@ -110,6 +110,33 @@ describe('kernel-path stack tcp: short transactions', () => {
   });
 });
 
+describe('kernel-path stack tcp: keep-alive', () => {
+  test('HTTP/1.1: three requests on one connection are three reads and writevs; the client closes first', async () => {
+    const client = new Client();
+    const get = 'GET /index.html HTTP/1.1\r\nHost: 10.0.0.100\r\n\r\n';
+    client.request = get;
+    const L = webLoop('linux', {}, [client]);
+    const [c] = client.open(1);
+    await settle(L);
+    const req = Buffer.from(get, 'latin1');
+    for (let k = 0; k < 2; k++) {
+      client.tcp.send(c, req, 0, req.length, client.now());
+      await settle(L);
+    }
+    const text = Buffer.concat(client.got.get(c) ?? []).toString('latin1');
+    expect(text.match(/HTTP\/1\.1 200 OK/g)).toHaveLength(3);
+    expect(text.match(/Connection: keep-alive/g)).toHaveLength(3);
+    client.tcp.close(c, client.now()); // the client's FIN: read returns 0, lighttpd ends the connection
+    await settle(L);
+    const d = L.kp.describe() as unknown as Described;
+    expect(d.app.calls).toMatchObject({ accept4: 2, epoll_ctl: 2, read: 4, writev: 3, close: 1 });
+    expect(d.app.eofs).toBe(1);
+    expect(d.tcp_endpoint.open_fds).toBe(5);
+    expect(d.tcp_endpoint.time_wait).toBe(0); // the client closed first: TIME_WAIT is the client's
+    expect(L.web.connections).toBe(0);
+  });
+});
+
 describe('kernel-path stack tcp: listener limits and resets', () => {
   test('a SYN flood past the SYN queue is dropped as syn_queue_full while established connections are served', async () => {
     const client = new Client();
