@@ -19,9 +19,8 @@
 // with ioctl(FIONREAD) first; that ioctl is not modelled as a call.
 
 import * as core from '@vnflab/core';
-import type { Batch } from '@vnflab/core';
+import type { Batch, Outbox } from '@vnflab/core';
 import { RECORD_HEADER_LEN, RecordOp, RecordView, readRecord, writeRecordHeader } from '@vnflab/web-server';
-import { deliver, type LoopOutbox } from './loop-seam';
 import { EAGAIN } from './sockets/errno';
 import { EPOLLIN, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EpollEvents } from './sockets/epoll';
 import type { TcpServer } from './tcp-server';
@@ -72,7 +71,7 @@ export class AppThread {
   }
 
   /** Rounds of epoll_wait and their events, until the thread sleeps or hands the application a request. */
-  run(out: LoopOutbox): void {
+  run(out: Outbox): void {
     const sl = this.server.sockets;
     const ev = this.events;
     for (let round = 0; round < MAX_ROUNDS; round++) {
@@ -92,7 +91,7 @@ export class AppThread {
   }
 
   /** The application's write, close and write_close records: writev and close; each is delivered here. */
-  returned(batch: Batch, out: LoopOutbox): void {
+  returned(batch: Batch, out: Outbox): void {
     const sl = this.server.sockets;
     const rec = this.rec;
     const buf = batch.buf;
@@ -123,13 +122,13 @@ export class AppThread {
       if (op !== RecordOp.write) this.count(C.close, sl.close(rec.fd));
       // TCP's send buffer refused the rest: lighttpd would wait for EPOLLOUT; here it is lost, counted
       if (short) batch.drop(i, R.write_incomplete);
-      else deliver(batch, i);
+      else batch.deliver(i);
     }
     this.iov[0] = this.scratch;
     this.run(out);
   }
 
-  private acceptAll(lfd: number, port: number, out: LoopOutbox): void {
+  private acceptAll(lfd: number, port: number, out: Outbox): void {
     const sl = this.server.sockets;
     for (let k = 0; k < ACCEPTS_PER_EVENT; k++) {
       const fd = sl.accept4(lfd);
@@ -145,7 +144,7 @@ export class AppThread {
   }
 
   /** Reads a ready connection; true when it handed the application data or an end of stream. */
-  private readConn(fd: number, out: LoopOutbox): boolean {
+  private readConn(fd: number, out: Outbox): boolean {
     const sl = this.server.sockets;
     const s = sl.socket(fd);
     if (s === null) return false;
@@ -176,7 +175,7 @@ export class AppThread {
     return true;
   }
 
-  private record(out: LoopOutbox, op: RecordOp, fd: number, conn: number): void {
+  private record(out: Outbox, op: RecordOp, fd: number, conn: number): void {
     const b = out.forward();
     const i = b.append(RECORD_HEADER_LEN);
     if (i < 0) throw new Error('kernel-path: ctx.out.forward() gave a batch without room for a record');

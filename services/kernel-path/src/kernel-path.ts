@@ -25,7 +25,7 @@ import { createAllocator, type Allocator, type SkBuff } from './alloc';
 import { AppThread } from './app-thread';
 import { copyKernelToUser, copyRingToKernel } from './copies';
 import { IrqTotals, createNotifier, type Notifier } from './irq';
-import { deliver, outboxOf } from './loop-seam';
+import { outboxOf } from './loop-seam';
 import { resolve } from './presets';
 import { Harvest, RxQueue } from './rx-queue';
 import { formatToggles, type Resolved, type Toggles } from './settings';
@@ -65,8 +65,8 @@ export class KernelPath implements Element {
   private tcpServer: TcpServer | null = null;
   private app: AppThread | null = null;
   /** stack tcp only (a loop chain's way back, and TCP's timers); absent otherwise. */
-  readonly processReturn?: (batch: Batch, ctx: ElementContext) => void;
-  readonly tick?: (nowNs: number, ctx: ElementContext) => void;
+  readonly processReturn?: Element['processReturn'];
+  readonly tick?: Element['tick'];
   readonly tickIntervalMs?: number;
 
   constructor(
@@ -291,7 +291,7 @@ export class KernelPath implements Element {
       const skb = skbs[k];
       const r = server.input(skb.buf, skb.off, skb.len, now);
       if (r === 0) {
-        deliver(batch, skb.idx);
+        batch.deliver(skb.idx);
         consumed++;
       } else batch.drop(skb.idx, r);
     }

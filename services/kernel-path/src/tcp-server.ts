@@ -19,7 +19,7 @@
 // writev()'s (copy_to_user, copy_from_user), billed `copy` by the socket layer.
 
 import * as core from '@vnflab/core';
-import type { StageStats, Costs } from '@vnflab/core';
+import type { Costs, Outbox, StageStats } from '@vnflab/core';
 import {
   CLOSE_REASON_NAMES,
   CloseReason,
@@ -30,7 +30,6 @@ import {
 } from '@vnflab/tcp';
 import type { Allocator } from './alloc';
 import { CpuSplit } from './cpu-split';
-import type { LoopOutbox } from './loop-seam';
 import type { TcpEndpointSettings } from './settings';
 import { EPOLLIN, Epoll } from './sockets/epoll';
 import { SocketLayer, type TcpSendPath } from './sockets/socket-layer';
@@ -129,7 +128,7 @@ export class TcpServer implements TcpEvents, TcpSendPath {
   }
 
   /** This pass's counters, costs and outbox (each runner of the stage has its own). */
-  use(ctx: { stats: StageStats; costs: Costs }, out: LoopOutbox | null): void {
+  use(ctx: { stats: StageStats; costs: Costs }, out: Outbox | null): void {
     this.stats = ctx.stats;
     this.sockets.useContext(ctx);
     this.tx.use(out, ctx.stats);

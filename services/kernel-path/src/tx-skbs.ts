@@ -8,11 +8,10 @@
 // completion the nic stage models; the count is the same).
 
 import * as core from '@vnflab/core';
-import type { StageStats } from '@vnflab/core';
+import type { Outbox, StageStats } from '@vnflab/core';
 import type { FrameSlot, TcpSink } from '@vnflab/tcp';
 import type { Allocator, SkBuff } from './alloc';
 import type { CpuSplit } from './cpu-split';
-import type { LoopOutbox } from './loop-seam';
 
 // Bound once at load (docs/architecture.md, "Hot-path imports").
 const { Cat } = core;
@@ -23,7 +22,7 @@ export class TxSkbs implements TcpSink {
   /** Segments for which the outbox had no room (TCP counts them `tx_no_room`). */
   noRoom = 0;
   private skb: SkBuff | null = null;
-  private out: LoopOutbox | null = null;
+  private out: Outbox | null = null;
   private stats: StageStats | null = null;
 
   constructor(
@@ -37,7 +36,7 @@ export class TxSkbs implements TcpSink {
   }
 
   /** Where this pass's segments go and whose counters they touch. */
-  use(out: LoopOutbox | null, stats: StageStats): void {
+  use(out: Outbox | null, stats: StageStats): void {
     this.out = out;
     this.stats = stats;
   }
@@ -62,7 +61,7 @@ export class TxSkbs implements TcpSink {
     const skb = this.skb as SkBuff;
     this.skb = null;
     const prev = this.split.switchTo(Cat.bus);
-    const b = (this.out as LoopOutbox).back();
+    const b = (this.out as Outbox).back();
     const i = b.append(len);
     if (i >= 0) {
       (skb.data as Buffer).copy(b.buf, b.offset(i), 0, len);

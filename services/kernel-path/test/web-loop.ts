@@ -14,7 +14,7 @@ import {
   loadProfile,
   monoNs,
   processBilledNs,
-  reasonCode,
+  DELIVERED,
   reasonName,
   silentLogger,
   type ElementContext,
@@ -23,21 +23,12 @@ import { TcpEndpoint, type FrameSlot, type TcpEvents, type TcpSink, CloseReason 
 import { WebServer } from '@vnflab/web-server';
 import { KernelPath, SERVER_IP } from '../src';
 
-const DELIVERED = reasonCode('delivered');
-
-/** A batch whose deliver() marks the reserved reason, as core's Batch does in the loop runtime. */
-export function deliverable(b: Batch): Batch {
-  const d = b as Batch & { deliver?: (i: number) => void };
-  if (typeof d.deliver !== 'function') d.deliver = (i: number) => b.drop(i, DELIVERED);
-  return b;
-}
-
 /** Batches reused as the runtime's pool reuses them (no allocation per pass to blur the CPU figures). */
 const pool: Batch[] = [];
 function getBatch(): Batch {
   const b = pool.pop();
   if (b) return b;
-  return deliverable(Batch.allocate(64));
+  return Batch.allocate(64);
 }
 function release(b: Batch): void {
   b.reset();
