@@ -140,9 +140,20 @@ describe('the web workload as an embedded loop chain', () => {
       expect(web.stats.delivered).toBe(2 * 50); // an accept and a data record per connection
       const back = by('tcp-test-client').stats.delivered; // the segments that reached the client
       expect(kp.stats.originated).toBe(2 * 50 + back);
-      const d = kp.element.describe!() as { app: { calls: Record<string, number> } };
-      expect(d.app.calls.writev).toBe(50);
-      expect(d.app.calls.close).toBe(50);
+      const d = kp.element.describe!() as { app: { calls: Record<string, number>; failed: Record<string, number> } };
+      expect(d.app.calls.accept4 - (d.app.failed.accept4 ?? 0)).toBe(50);
+      expect(d.app.calls).toMatchObject({ epoll_ctl: 50, read: 50, writev: 50, close: 50 });
+      const ev = kp.stats.eventsByName();
+      const calls = Object.values(d.app.calls).reduce((a, b) => a + b, 0);
+      if (variant === 'linux') {
+        expect(ev.syscall).toBe(calls);
+        expect(ev.interrupt).toBeGreaterThan(0);
+      } else {
+        // mTCP: library calls, poll-mode I/O: no mode switch, no context switch, no interrupt
+        expect(ev.syscall ?? 0).toBe(0);
+        expect(ev.context_switch ?? 0).toBe(0);
+        expect(ev.interrupt ?? 0).toBe(0);
+      }
     });
   }
 });
