@@ -21,8 +21,8 @@
 import * as core from '@vnflab/core';
 import type { Batch, Outbox } from '@vnflab/core';
 import { RECORD_HEADER_LEN, RecordOp, RecordView, readRecord, writeRecordHeader } from '@vnflab/web-server';
-import { EAGAIN } from './sockets/errno';
-import { EPOLLIN, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EpollEvents } from './sockets/epoll';
+import { EAGAIN, EMFILE, ENFILE } from './sockets/errno';
+import { EPOLLIN, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EpollEvents } from './sockets/epoll';
 import type { TcpServer } from './tcp-server';
 
 // Bound once at load (docs/architecture.md, "Hot-path imports").
@@ -61,6 +61,10 @@ export class AppThread {
   accepts = 0;
   reads = 0;
   eofs = 0;
+  /** Listen fds taken out of epoll because accept4 ran out of fds (lighttpd's sockets_disabled). */
+  private readonly disabled: number[] = [];
+  /** Times the listen sockets were disabled that way. */
+  acceptsDisabled = 0;
   private readonly events: EpollEvents;
   private readonly scratch = Buffer.alloc(MAX_READ);
   private readonly rec = new RecordView();
@@ -119,7 +123,10 @@ export class AppThread {
         this.count(C.writev, n);
         short = n !== rec.payloadLen;
       }
-      if (op !== RecordOp.write) this.count(C.close, sl.close(rec.fd));
+      if (op !== RecordOp.write) {
+        this.count(C.close, sl.close(rec.fd));
+        this.enableAccepts();
+      }
       // TCP's send buffer refused the rest: lighttpd would wait for EPOLLOUT; here it is lost, counted
       if (short) batch.drop(i, R.write_incomplete);
       else batch.deliver(i);
@@ -133,7 +140,15 @@ export class AppThread {
     for (let k = 0; k < ACCEPTS_PER_EVENT; k++) {
       const fd = sl.accept4(lfd);
       this.count(C.accept4, fd);
-      if (fd < 0) return; // EAGAIN: the queue is drained; EMFILE/ENFILE: lighttpd stops accepting for now
+      if (fd === EMFILE || fd === ENFILE) {
+        // out of fds: lighttpd stops watching its listen sockets until a connection closes
+        // (server.c, sockets_disabled), rather than be woken for them again and again
+        this.count(C.epoll_ctl, sl.epollCtl(this.server.epfd, EPOLL_CTL_MOD, lfd, 0));
+        this.disabled.push(lfd);
+        this.acceptsDisabled++;
+        return;
+      }
+      if (fd < 0) return; // EAGAIN: the queue is drained
       const s = sl.socket(fd);
       if (s === null) return;
       this.server.accepted(port, s);
@@ -175,6 +190,15 @@ export class AppThread {
     return true;
   }
 
+  /** A connection closed: listen sockets disabled for want of fds are watched again. */
+  private enableAccepts(): void {
+    const sl = this.server.sockets;
+    while (this.disabled.length > 0) {
+      const lfd = this.disabled.pop() as number;
+      this.count(C.epoll_ctl, sl.epollCtl(this.server.epfd, EPOLL_CTL_MOD, lfd, EPOLLIN));
+    }
+  }
+
   private record(out: Outbox, op: RecordOp, fd: number, conn: number): void {
     const b = out.forward();
     const i = b.append(RECORD_HEADER_LEN);
@@ -194,6 +218,13 @@ export class AppThread {
       calls[n] = this.calls[k];
       if (this.failed[k] > 0) failed[n] = this.failed[k];
     });
-    return { calls, failed, accepts: this.accepts, reads: this.reads, eofs: this.eofs };
+    return {
+      calls,
+      failed,
+      accepts: this.accepts,
+      reads: this.reads,
+      eofs: this.eofs,
+      accepts_disabled: this.acceptsDisabled,
+    };
   }
 }

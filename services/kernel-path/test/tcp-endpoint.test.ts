@@ -181,6 +181,20 @@ describe('kernel-path stack tcp: listener limits and resets', () => {
     expect(L.seg.delivered + L.seg.dropped).toBe(L.seg.in);
   });
 
+  test('out of fds (max_connections 2): lighttpd stops watching the listen socket until a close, then serves the rest', async () => {
+    const client = new Client();
+    const L = webLoop('linux', { max_connections: 2 }, [client]);
+    client.open(6);
+    await settle(L);
+    expect(client.done).toBe(6);
+    const d = L.kp.describe() as unknown as Described & { app: { accepts_disabled: number } };
+    expect(d.app.accepts_disabled).toBeGreaterThan(0);
+    // each disabling is one EMFILE and two epoll_ctl(MOD): off, and on again after a close
+    expect(d.app.failed.accept4).toBeGreaterThanOrEqual(d.app.accepts_disabled);
+    expect(d.app.calls.epoll_ctl).toBe(6 + 2 * d.app.accepts_disabled);
+    expect(d.tcp_endpoint.open_fds).toBe(5);
+  });
+
   test("a peer's RST mid-request: read fails, the connection leaves epoll, the application closes its fd", async () => {
     const client = new Client();
     client.request = 'GET /index.ht'; // half a request line: the server waits for the rest
