@@ -144,7 +144,8 @@ export async function compareCommand(argv: string[]): Promise<number> {
   const def = registry.get(entry.stage);
   const variants =
     f.variants === undefined
-      ? [...def.variants]
+      ? // variants that answer their peer run only in a closed-loop chain
+        def.variants.filter((v) => base.loop === true || !(def.loopVariants ?? []).includes(v))
       : f.variants
           .split(',')
           .map((s) => s.trim())

@@ -178,6 +178,8 @@ export function resolveChain(f: RunFlags, registry: StageRegistry): ResolvedChai
     profile: f.profile ?? base.profile,
     batch_size: num('batch', f.batch, { min: 1, max: 1024, integer: true }) ?? base.batchSize,
     bus: busSection(base.bus),
+    ...(base.loop ? { loop: true } : {}),
+    ...(base.memoryBudget !== undefined ? { memory_budget: base.memoryBudget } : {}),
     stages: base.stages.map((s, i) => ({
       stage: s.stage,
       variant: variants.get(s.name) ?? variants.get(s.stage) ?? s.variant,

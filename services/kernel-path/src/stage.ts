@@ -7,7 +7,7 @@ import { EVENTS } from './events';
 import { KernelPath } from './kernel-path';
 import { TcpReason } from '@vnflab/tcp';
 import { RECORD_REASONS } from './app-thread';
-import { PRESETS, VARIANTS, resolve } from './presets';
+import { PRESETS, TCP_VARIANTS, VARIANTS, resolve } from './presets';
 import { KernelPathSettingsSchema, settingsFromFlags } from './settings';
 import { SOCKET_RCVBUF_BYTES, SOCKET_SNDBUF_BYTES, tcpSizes } from './tcp-server';
 
@@ -47,7 +47,16 @@ export const kernelPathStage: StageDefinition = {
   reasons: ['no_socket', 'socket_queue_full', ...Object.keys(TcpReason), ...RECORD_REASONS],
   metrics: [RING_OCCUPANCY_METRIC],
   needs: ['destination_port'],
-  create: (variant, settings, env) => new KernelPath(variant, settings, defaultSockets(env.provided.destination_port)),
+  loopVariants: TCP_VARIANTS,
+  create: (variant, settings, env) => {
+    const kp = new KernelPath(variant, settings, defaultSockets(env.provided.destination_port));
+    // a TCP endpoint answers its peer: its SYN-ACKs and responses need a way back to the source
+    if (kp.toggles.stack === 'tcp' && !env.loop)
+      throw new Error(
+        `kernel-path: stack tcp (variant ${variant}) answers its peer, so it runs only in a closed-loop chain (loop: true, as chains/web.yaml)`,
+      );
+    return kp;
+  },
   memoryBytes: (variant, settings) => tcpMemory(variant, settings),
 };
 
