@@ -130,7 +130,6 @@ export class HttpClient implements Source, TcpSink {
   private nowNs = 0;
   private startNs = -1;
   private lastTickNs = -1;
-  private ending = false;
   /** No request is started any more (stopped, or the duration is over): connections close. */
   private noMoreRequests = false;
   private drainAtNs = Infinity;
@@ -190,6 +189,14 @@ export class HttpClient implements Source, TcpSink {
 
   // ---- Source ----
 
+  /**
+   * Nothing more will start: stopped, the duration is over, or the count is given out (a
+   * connection the server closed early gives its unsent requests back, and they start again).
+   */
+  private get ending(): boolean {
+    return this.noMoreRequests || this.available === 0;
+  }
+
   get done(): boolean {
     return this.ending && this.active === 0 && this.txq.count === 0;
   }
@@ -223,8 +230,9 @@ export class HttpClient implements Source, TcpSink {
     this.timers.advance(nowNs / 1e6, this);
     this.lastTickNs = nowNs;
     this.checkEnd(nowNs);
-    if (this.pacer) this.sendWaiting(nowNs);
+    // new connections take the rate's tokens first, while slots are free
     if (!this.ending) this.openConnections(nowNs);
+    if (this.pacer) this.sendWaiting(nowNs);
     this.target = null;
     const n = batch.count - before;
     this.sent += n;
@@ -282,18 +290,14 @@ export class HttpClient implements Source, TcpSink {
   // ---- starting and ending ----
 
   private checkEnd(nowNs: number): void {
-    if (!this.ending) {
-      const durationOver = this.s.durationS > 0 && nowNs - this.startNs >= this.s.durationS * 1e9;
-      if (this.stopped || durationOver || this.available === 0) {
-        this.ending = true;
-        this.drainAtNs = nowNs + this.s.drainTimeoutMs * 1e6;
-        if (this.stopped || durationOver) {
-          this.noMoreRequests = true;
-          // connections waiting for a token close now
-          while (this.waitHead >= 0) this.closeOurs(this.unwait(this.waitHead));
-        }
-      }
+    if (!this.noMoreRequests && (this.stopped || (this.s.durationS > 0 && nowNs - this.startNs >= this.s.durationS * 1e9))) {
+      this.noMoreRequests = true;
+      // connections waiting for a token close now
+      while (this.waitHead >= 0) this.closeOurs(this.unwait(this.waitHead));
     }
+    // the drain runs from the moment nothing more starts
+    if (!this.ending) this.drainAtNs = Infinity;
+    else if (this.drainAtNs === Infinity) this.drainAtNs = nowNs + this.s.drainTimeoutMs * 1e6;
     if (this.ending && nowNs >= this.drainAtNs && this.active > 0) {
       for (let slot = 0; slot < this.phase.length; slot++)
         if (this.phase[slot] !== FREE) this.fail(slot, Fail.drain_timeout);
