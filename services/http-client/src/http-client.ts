@@ -155,6 +155,9 @@ export class HttpClient implements Source, TcpSink {
             poolSegments: size.poolSegments,
             ephemeralLow: s.portLow,
             ephemeralHigh: s.portHigh,
+            // offered as Linux offers it (RFC 2018 allows a receiver never to send SACK blocks,
+            // which this one does not)
+            sackPermitted: true,
           },
           this,
           new EndpointEvents(this, i),
@@ -290,7 +293,10 @@ export class HttpClient implements Source, TcpSink {
   // ---- starting and ending ----
 
   private checkEnd(nowNs: number): void {
-    if (!this.noMoreRequests && (this.stopped || (this.s.durationS > 0 && nowNs - this.startNs >= this.s.durationS * 1e9))) {
+    if (
+      !this.noMoreRequests &&
+      (this.stopped || (this.s.durationS > 0 && nowNs - this.startNs >= this.s.durationS * 1e9))
+    ) {
       this.noMoreRequests = true;
       // connections waiting for a token close now
       while (this.waitHead >= 0) this.closeOurs(this.unwait(this.waitHead));

@@ -25,7 +25,8 @@ function intFlag(name: string, key: string, max: number): StageFlag {
     values: `1..${max}`,
     toSettings(value) {
       const n = Number(value);
-      if (!/^\d+$/.test(value) || !(n >= 1 && n <= max)) throw new Error(`--${name}: "${value}" is not an integer in 1..${max}`);
+      if (!/^\d+$/.test(value) || !(n >= 1 && n <= max))
+        throw new Error(`--${name}: "${value}" is not an integer in 1..${max}`);
       return { [key]: n };
     },
   };

@@ -75,9 +75,7 @@ describe('short HTTP/1.0 transactions', () => {
     expect(c.stats.ttfb.count).toBe(50);
     expect(c.stats.transaction.count).toBe(50);
     // the request line the server read
-    const req = r.clientFrames
-      .map((x) => x.frame.toString('latin1'))
-      .find((t) => t.includes('GET '))!;
+    const req = r.clientFrames.map((x) => x.frame.toString('latin1')).find((t) => t.includes('GET '))!;
     expect(req).toContain('GET /index.html HTTP/1.0\r\nHost: 10.0.0.100\r\n');
     // the server closed first: the client's FIN comes after the server's, and no client port repeats
     const byPort = flagsByPort(r.clientFrames, true);
@@ -289,7 +287,11 @@ test('ports held in TIME_WAIT on the client side are not reused: new connections
   const s = new TestServer('serve');
   const data = s.data.bind(s);
   s.data = (conn, buf, off, len) => {
-    const b = Buffer.from(Buffer.from(buf.subarray(off, off + len)).toString('latin1').replace('Connection: close', 'X: y'));
+    const b = Buffer.from(
+      Buffer.from(buf.subarray(off, off + len))
+        .toString('latin1')
+        .replace('Connection: close', 'X: y'),
+    );
     data(conn, b, 0, b.length);
   };
   const r = runLoop(c, s, 200_000);
