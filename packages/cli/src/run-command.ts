@@ -182,7 +182,11 @@ export function resolveChain(f: RunFlags, registry: StageRegistry): ResolvedChai
       variant: variants.get(s.name) ?? variants.get(s.stage) ?? s.variant,
       name: s.name,
       replicas: s.replicas,
-      settings: i === 0 ? withoutConflicts({ ...s.settings }, over) : { ...s.settings, ...flagged.get(s.stage) },
+      // the source takes the traffic flags and, like every stage, its own flags (--connections)
+      settings:
+        i === 0
+          ? { ...withoutConflicts({ ...s.settings }, over), ...flagged.get(s.stage) }
+          : { ...s.settings, ...flagged.get(s.stage) },
     })),
   };
   return validateChain(raw, registry, f.config ?? 'chain');
