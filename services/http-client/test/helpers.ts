@@ -55,7 +55,7 @@ export class TestServer implements TcpEvents {
     /** Most requests one connection may carry before the server closes it (lighttpd: 100). */
     readonly maxKeepAlive = 100,
   ) {
-    this.tcp = new TcpEndpoint({ localIp: SERVER_IP, maxConnections: 4096, poolSegments: 4096 }, this.out, this);
+    this.tcp = new TcpEndpoint({ localIp: SERVER_IP, maxConnections: 32768, poolSegments: 4096 }, this.out, this);
     if (mode !== 'refuse') this.tcp.listen(80, 1024);
   }
 
