@@ -22,7 +22,7 @@ function intFlag(name: string, key: string, max: number): StageFlag {
   return {
     name,
     kind: 'setting',
-    values: `1..${max}`,
+    values: 'N',
     toSettings(value) {
       const n = Number(value);
       if (!/^\d+$/.test(value) || !(n >= 1 && n <= max))
