@@ -248,6 +248,45 @@ describe('failures', () => {
   });
 });
 
+describe('loss and bad input', () => {
+  test('every 7th client frame lost: the TCP library retransmits, every transaction completes', () => {
+    const c = new HttpClient('ab', { count: 30, connections: 4 });
+    const s = new TestServer('serve');
+    const r = runLoop(c, s, 120_000, 64, (i) => i % 7 === 3);
+    const d = described(c);
+    expect(r.lost).toBeGreaterThan(10);
+    expect(d.transactions.completed).toBe(30);
+    expect(d.transactions.failed).toEqual({});
+    expect(d.retransmissions).toBeGreaterThan(0);
+    expect(d.retransmissions).toBe(c.endpoints[0].stats.retransmits);
+    expect(s.requests).toBe(30);
+    accounted(r);
+  });
+
+  test('random and damaged frames coming back are dropped with reasons, never thrown', () => {
+    const { Batch } = jest.requireActual('@vnflab/core');
+    const c = new HttpClient('ab', { count: 5, connections: 5 });
+    const s = new TestServer('serve');
+    const r = runLoop(c, s);
+    let seed = 7;
+    const rnd = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const b = Batch.allocate(64);
+    for (let k = 0; k < 64; k++) {
+      const base = r.serverFrames[k % r.serverFrames.length].frame;
+      const f = k % 2 === 0 ? Buffer.from(base) : Buffer.alloc(Math.floor(rnd() * 80));
+      if (k % 2 === 0) f[Math.floor(rnd() * f.length)] ^= 1 + Math.floor(rnd() * 255);
+      else for (let j = 0; j < f.length; j++) f[j] = Math.floor(rnd() * 256);
+      f.copy(b.buf, b.offset(b.append(f.length)));
+    }
+    expect(() => c.receive(b, r.endNs)).not.toThrow();
+    let dropped = 0;
+    for (let i = 0; i < b.count; i++) if (!b.alive(i)) dropped++;
+    // each is refused (bad checksum, truncated, not TCP, or no connection for it); none opens one
+    expect(dropped).toBe(64);
+    expect(c.active).toBe(0);
+  });
+});
+
 describe('ending', () => {
   test('duration: new transactions stop at the end, open ones finish', () => {
     const c = new HttpClient('ab', { duration: 0.02, connections: 4 });

@@ -115,6 +115,8 @@ export interface RunResult {
   clientDelivered: number;
   endNs: number;
   steps: number;
+  /** Client frames the wire lost. */
+  lost: number;
 }
 
 /**
@@ -122,7 +124,14 @@ export interface RunResult {
  * fill, the frames through the server, its answers back. Time moves 50 µs per busy step and by the
  * client's waitMs when nothing moved.
  */
-export function runLoop(client: HttpClient, server: TestServer, maxMs = 120_000, batchSize = 64): RunResult {
+export function runLoop(
+  client: HttpClient,
+  server: TestServer,
+  maxMs = 120_000,
+  batchSize = 64,
+  /** Frames (by their index among the client's) the wire loses on the way to the server. */
+  lose: (index: number) => boolean = () => false,
+): RunResult {
   let now = T0;
   const r: RunResult = {
     clientFrames: [],
@@ -131,7 +140,9 @@ export function runLoop(client: HttpClient, server: TestServer, maxMs = 120_000,
     clientDelivered: 0,
     endNs: now,
     steps: 0,
+    lost: 0,
   };
+  let emitted = 0;
   while (!client.done && now - T0 < maxMs * MS) {
     r.steps++;
     const b = Batch.allocate(batchSize, 1518);
@@ -139,6 +150,10 @@ export function runLoop(client: HttpClient, server: TestServer, maxMs = 120_000,
     expect(n).toBe(b.count);
     for (let i = 0; i < b.count; i++) {
       const f = Buffer.from(b.buf.subarray(b.offset(i), b.offset(i) + b.length(i)));
+      if (lose(emitted++)) {
+        r.lost++;
+        continue;
+      }
       r.clientFrames.push({ at: now, frame: f });
       server.input(f, now);
     }
