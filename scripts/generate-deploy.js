@@ -5,12 +5,20 @@
 //     a stage the default chain does not use gets a compose profile named after it;
 //   - infra/prometheus/prometheus.yml: the DNS names Prometheus scrapes;
 //   - infra/prometheus/rules/vnflab.rules.yml: the chain's CPU share leaves out the source and
-//     the sink (by role), whatever their names.
+//     the sink (by role), whatever their names;
+//   - deploy/kubernetes/ (scripts/generate-kubernetes.js) and deploy/swarm/stack.yml with
+//     infra/prometheus/prometheus-swarm.yml (scripts/generate-swarm.js), for the default chain.
 // `node scripts/generate-deploy.js` rewrites them; `--check` exits 1 naming what is stale
 // (test/deploy-files.test.ts runs the check). Needs the build (npm run build).
 
-const { readFileSync, writeFileSync } = require('node:fs');
-const { join } = require('node:path');
+const { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } = require('node:fs');
+const { basename, dirname, join, relative } = require('node:path');
+const { kubernetesFiles } = require('./generate-kubernetes');
+const { swarmFiles } = require('./generate-swarm');
+const { dashboardFiles } = require('../dashboards/build');
+
+/** Folders whose every file is generated: a file there that the generators no longer write is stale. */
+const GENERATED_DIRS = ['deploy/kubernetes', 'deploy/swarm'];
 
 const ROOT = join(__dirname, '..');
 const BEGIN =
@@ -110,30 +118,69 @@ function rulesWithEnds(text, registry) {
   return text.replace(/stage!~"[^"]*"/g, `stage!~"${ends}"`);
 }
 
+/** The default chain, resolved against `registry` (its stages, variants, bound and allowlist). */
+function defaultChain(registry, root = ROOT) {
+  const { loadChainFile } = require('@vnflab/core');
+  return loadChainFile(join(root, 'chains/default.yaml'), registry);
+}
+
 /** The files as they should be: [path, text]. */
 function expectedFiles(registry, defaultChainStages, root = ROOT) {
   const compose = join(root, 'docker-compose.yml');
   const rules = join(root, 'infra/prometheus/rules/vnflab.rules.yml');
+  const rulesText = rulesWithEnds(readFileSync(rules, 'utf8'), registry);
+  const chain = defaultChain(registry, root);
+  const generated = {
+    dashboards: Object.fromEntries(dashboardFiles(registry).map(([f, t]) => [basename(f), t])),
+    rules: { [basename(rules)]: rulesText },
+  };
   return [
     [
       compose,
       replaceBetweenMarkers(readFileSync(compose, 'utf8'), composeStages(registry, defaultChainStages), compose),
     ],
     [join(root, 'infra/prometheus/prometheus.yml'), prometheusConfig(registry)],
-    [rules, rulesWithEnds(readFileSync(rules, 'utf8'), registry)],
+    [rules, rulesText],
+    ...kubernetesFiles(registry, chain, root, generated).map(([f, t]) => [join(root, f), t]),
+    ...swarmFiles(registry, chain, root).map(([f, t]) => [join(root, f), t]),
   ];
+}
+
+/** Files under GENERATED_DIRS that `expected` does not list (a variant dropped from the allowlist). */
+function leftoverFiles(expected, root = ROOT) {
+  const want = new Set(expected.map(([p]) => p));
+  const found = [];
+  const walk = (dir) => {
+    if (!existsSync(dir)) return;
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (!want.has(p)) found.push(p);
+    }
+  };
+  for (const d of GENERATED_DIRS) walk(join(root, d));
+  return found;
 }
 
 /** What is stale: one line per file, naming the stages it lacks. */
 function staleFiles(registry, defaultChainStages, root = ROOT) {
   const out = [];
-  for (const [path, want] of expectedFiles(registry, defaultChainStages, root)) {
+  const expected = expectedFiles(registry, defaultChainStages, root);
+  for (const path of leftoverFiles(expected, root))
+    out.push(`${relative(root, path)} is no longer generated: run node scripts/generate-deploy.js`);
+  for (const [path, want] of expected) {
+    if (!existsSync(path)) {
+      out.push(`${relative(root, path)} is missing: run node scripts/generate-deploy.js`);
+      continue;
+    }
     const have = readFileSync(path, 'utf8');
     if (have === want) continue;
+    // the stages the file should name and does not (a whole name: "firewall" is not in "firewall-x")
+    const names = (text, s) => new RegExp(`(?<![\\w-])${s}(?![\\w-])`).test(text);
     const missing = registry
       .all()
       .map((d) => d.stage)
-      .filter((s) => !new RegExp(`\\b${s}\\b`).test(have));
+      .filter((s) => names(want, s) && !names(have, s));
     out.push(
       `${path.slice(root.length + 1)} is not what the stage manifests give${missing.length ? ` (missing stages: ${missing.join(', ')})` : ''}: run node scripts/generate-deploy.js`,
     );
@@ -141,7 +188,15 @@ function staleFiles(registry, defaultChainStages, root = ROOT) {
   return out;
 }
 
-module.exports = { composeStages, prometheusConfig, rulesWithEnds, expectedFiles, staleFiles, variantVar };
+module.exports = {
+  composeStages,
+  prometheusConfig,
+  rulesWithEnds,
+  expectedFiles,
+  staleFiles,
+  variantVar,
+  defaultChain,
+};
 
 if (require.main === module) {
   const { discoverStages, loadChainFile } = require('@vnflab/core');
@@ -152,8 +207,13 @@ if (require.main === module) {
     for (const line of stale) process.stderr.write(`${line}\n`);
     process.exit(stale.length ? 1 : 0);
   }
-  for (const [path, text] of expectedFiles(registry, defaultStages)) writeFileSync(path, text);
+  const expected = expectedFiles(registry, defaultStages);
+  for (const path of leftoverFiles(expected)) rmSync(path);
+  for (const [path, text] of expected) {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text);
+  }
   process.stdout.write(
-    'generate-deploy: docker-compose.yml and infra/prometheus/{prometheus.yml,rules/vnflab.rules.yml} written\n',
+    'generate-deploy: docker-compose.yml, infra/prometheus/{prometheus.yml,prometheus-swarm.yml,rules/vnflab.rules.yml}, deploy/kubernetes and deploy/swarm written\n',
   );
 }

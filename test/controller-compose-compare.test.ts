@@ -6,8 +6,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ChainView, SwapReport } from '@vnflab/controller';
-import type { CompareReport } from '@vnflab/lab';
+import type { ChainView, StageStatsView, SwapReport } from '@vnflab/controller';
+import { PrometheusClient, waitForScrape, type CompareReport } from '@vnflab/lab';
 import { hasCommand, vnflab, vnflabAsync } from './helpers/cli';
 import { freePort, waitFor } from './helpers/ports';
 import { startPrometheus, type RunningPrometheus } from './helpers/prometheus';
@@ -51,6 +51,14 @@ d('compare --controller --prometheus', () => {
             },
           ],
         },
+      ],
+    }));
+    // the generator's /stats as the controller relays it: its settings carry the rate it offers
+    ctl.get('/stats/:stage', async (req): Promise<StageStatsView> => ({
+      project: 'stand-in',
+      stage: (req.params as { stage: string }).stage,
+      containers: [
+        { name: 'stand-in-traffic-gen-1', variant: 'udp', stats: { details: { settings: { rate: 20000, size: 64 } } } },
       ],
     }));
     ctl.post('/swap', async (req): Promise<SwapReport> => {
@@ -111,6 +119,10 @@ d('compare --controller --prometheus', () => {
       out,
     ]).done;
     if (r.status !== 0) throw new Error(`compare failed (${r.status}): ${r.stderr}`);
+    // the banner says the rate the generator offers, read from its /stats through the controller
+    expect(r.stderr).toMatch(
+      /comparing nic passthrough \(compose, via the controller\), 20000 packets\/s \(the traffic-gen container's TRAFFIC_RATE\)/,
+    );
     expect(swaps).toEqual([{ auth: `Bearer ${TOKEN}`, body: { stage: 'nic', variant: 'passthrough' } }]);
     const rep = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as CompareReport;
     expect(rep).toMatchObject({
@@ -122,6 +134,8 @@ d('compare --controller --prometheus', () => {
       variants: ['passthrough'],
       sizes: [64],
     });
+    expect(rep.settings.rate_pps).toBe(20000);
+    expect(rep.results[0].rate_pps).toBe(20000);
     expect(rep.swaps).toEqual([{ variant: 'passthrough', duration_ms: null, unchanged: true }]);
     const x = rep.results[0];
     expect(x.size).toBe(64); // measured: bytes over packets, plus the FCS
@@ -136,6 +150,64 @@ d('compare --controller --prometheus', () => {
     for (const f of ['report.md', 'report.html'])
       expect(readFileSync(join(out, f), 'utf8').length).toBeGreaterThan(500);
   }, 60000);
+
+  test('--repeat 2 in compose: two windows after one swap, medians and every window kept', async () => {
+    const before = swaps.length;
+    const out = join(dir, 'repeat');
+    // each window spans a few of this Prometheus's 1 s scrapes, so increase() has samples to work on
+    const r = await vnflabAsync([
+      'compare',
+      '--stage',
+      'nic',
+      '--variants',
+      'passthrough',
+      '--controller',
+      ctlUrl,
+      '--prometheus',
+      prom.url,
+      '--token',
+      TOKEN,
+      '--warmup',
+      '0',
+      '--duration',
+      '3',
+      '--repeat',
+      '2',
+      '--out',
+      out,
+    ]).done;
+    if (r.status !== 0) throw new Error(`compare failed (${r.status}): ${r.stderr}`);
+    expect(swaps.length - before).toBe(1);
+    const rep = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as CompareReport;
+    expect(rep.settings.repeat).toBe(2);
+    const x = rep.results[0];
+    expect(x.repeat!.trials).toHaveLength(2);
+    for (const t of x.repeat!.trials) expect(t.received).toBeGreaterThan(0);
+    const pps = x.repeat!.trials.map((t) => t.packets_per_second);
+    expect(x.packets_per_second).toBeCloseTo((pps[0] + pps[1]) / 2, 6);
+    expect(x.repeat!.spread.packets_per_second).toMatchObject({ min: Math.min(...pps), max: Math.max(...pps) });
+  }, 60000);
+
+  test("the warm-up waits for Prometheus to scrape the variant's series after the swap, and fails plainly when it never does", async () => {
+    const p = new PrometheusClient(prom.url);
+    // the running chain's nic is passthrough: two new samples come within about two scrapes (1 s each)
+    const waited = await waitForScrape(p, {
+      stage: 'nic',
+      variant: 'passthrough',
+      since: Date.now() / 1e3,
+      timeoutS: 20,
+    });
+    expect(waited).toBeGreaterThan(0.5);
+    expect(waited).toBeLessThan(20);
+    // no virtio container is scraped: a clear line after the timeout, not an empty window
+    const t0 = Date.now();
+    await expect(
+      waitForScrape(p, { stage: 'nic', variant: 'virtio', since: Date.now() / 1e3, timeoutS: 2 }),
+    ).rejects.toThrow(
+      `Prometheus at ${prom.url} has 0 samples of vnflab_packets_total{stage="nic",variant="virtio"} since the swap after 2 s (2 needed): is it scraping the new nic container?`,
+    );
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(2000);
+  }, 30000);
 
   test('compose mode refuses the embedded-only traffic flags, and says when the controller is away', async () => {
     const nobody = `http://127.0.0.1:${await freePort()}`;

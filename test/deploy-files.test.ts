@@ -2,14 +2,15 @@
 // dashboards' stage lists) are what the stage manifests give: a stage folder added without
 // `npm run generate` fails here, naming the stage.
 
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StageRegistry, discoverStages, loadChainFile, type StageDefinition } from '@vnflab/core';
 
 // plain CommonJS scripts: the generators that write these files
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const deploy = require('../scripts/generate-deploy.js') as {
-  staleFiles(registry: StageRegistry, defaultStages: string[]): string[];
+  staleFiles(registry: StageRegistry, defaultStages: string[], root?: string): string[];
   composeStages(registry: StageRegistry, defaultStages: string[]): string;
 };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -29,6 +30,34 @@ function withNewStage(name: string): StageRegistry {
 
 test('compose, Prometheus and its rules match the manifests', () => {
   expect(deploy.staleFiles(registry, defaultStages)).toEqual([]);
+});
+
+test('Kubernetes and Swarm files: a variant dropped from the allowlist leaves a stale overlay, a deleted or edited file is named', () => {
+  const root = mkdtempSync(join(tmpdir(), 'vnflab-deploy-'));
+  try {
+    for (const p of ['docker-compose.yml', 'chains', 'dashboards', 'infra', 'deploy'])
+      cpSync(join(ROOT, p), join(root, p), { recursive: true });
+    expect(deploy.staleFiles(registry, defaultStages, root)).toEqual([]);
+    const chainFile = join(root, 'chains/default.yaml');
+    const text = readFileSync(chainFile, 'utf8');
+    expect(text).toContain(', emulated: {} }');
+    writeFileSync(chainFile, text.replace(', emulated: {} }', ' }'));
+    rmSync(join(root, 'deploy/kubernetes/base/stage-lb.yaml'));
+    const stack = join(root, 'deploy/swarm/stack.yml');
+    writeFileSync(stack, readFileSync(stack, 'utf8').replace('order: start-first', 'order: stop-first'));
+    expect(deploy.staleFiles(registry, defaultStages, root).sort()).toEqual(
+      [
+        'deploy/kubernetes/overlays/nic-emulated/kustomization.yaml is no longer generated: run node scripts/generate-deploy.js',
+        'deploy/kubernetes/overlays/nic-emulated/variant.yaml is no longer generated: run node scripts/generate-deploy.js',
+        'deploy/kubernetes/base/stage-lb.yaml is missing: run node scripts/generate-deploy.js',
+        // the chain file's ConfigMap holds the edited file
+        'deploy/kubernetes/base/configmap-chains.yaml is not what the stage manifests give: run node scripts/generate-deploy.js',
+        'deploy/swarm/stack.yml is not what the stage manifests give: run node scripts/generate-deploy.js',
+      ].sort(),
+    );
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });
 
 test('a stage the files do not list makes the check fail, naming it', () => {

@@ -10,6 +10,9 @@ import {
   PrometheusClient,
   composeBackend,
   embeddedBackend,
+  findRegressions,
+  loadBaseline,
+  fig,
   pps,
   runCompare,
   seconds,
@@ -24,8 +27,8 @@ import { createRegistry } from './registry';
 import { DEFAULT_CHAIN, UsageError, num } from '@vnflab/runtime';
 
 export const COMPARE_USAGE = `vnflab compare --stage STAGE [--variants A,B,...] [--rate PPS | --ndr] [--size 64,1500|imix]
-           [--warmup S] [--duration S] [--out DIR] [--config FILE] [--profile NAME] [--resolution R] [--max-iterations N]
-           [--controller URL --prometheus URL [--token T]]`;
+           [--warmup S] [--duration S] [--repeat N] [--out DIR] [--config FILE] [--profile NAME] [--resolution R] [--max-iterations N]
+           [--baseline REPORT.json --max-regression PCT] [--controller URL --prometheus URL [--token T]]`;
 
 const OPTIONS = {
   stage: { type: 'string' },
@@ -43,6 +46,9 @@ const OPTIONS = {
   controller: { type: 'string' },
   prometheus: { type: 'string' },
   token: { type: 'string' },
+  repeat: { type: 'string' },
+  baseline: { type: 'string' },
+  'max-regression': { type: 'string' },
 } as const;
 
 function parseSizes(v: string | undefined): FrameSize[] {
@@ -55,6 +61,8 @@ function parseSizes(v: string | undefined): FrameSize[] {
   if (new Set(out).size !== out.length) throw new UsageError(`--size: "${v}" names a size twice`);
   return out;
 }
+
+const n0 = (v: number): string => v.toFixed(0);
 
 function resultLine(r: CompareReport['results'][number]): string {
   return `${pps(r.packets_per_second)}pps${r.ndr ? `, NDR ${pps(r.ndr.rate_pps)}pps` : ''}, p99 ${seconds(r.latency_seconds.p99)}`;
@@ -70,21 +78,36 @@ function summaryTable(r: CompareReport): string {
     'p50',
     'p99',
     `${r.stage} ns/pkt`,
+    'bus ns/pkt',
   ];
   const rows = r.results.map((x) => [
     x.variant,
     sizeLabel(x.size),
-    pps(x.packets_per_second),
-    ...(x.ndr ? [pps(x.ndr.rate_pps)] : []),
-    String(x.drops_total),
-    seconds(x.latency_seconds.p50),
-    seconds(x.latency_seconds.p99),
-    x.cpu.stage_ns_per_packet.toFixed(0),
+    fig(x, 'packets_per_second', x.packets_per_second, pps),
+    ...(x.ndr ? [fig(x, 'ndr.rate_pps', x.ndr.rate_pps, pps)] : []),
+    fig(x, 'drops_total', x.drops_total, n0),
+    fig(x, 'latency_seconds.p50', x.latency_seconds.p50, seconds),
+    fig(x, 'latency_seconds.p99', x.latency_seconds.p99, seconds),
+    fig(x, 'cpu.stage_ns_per_packet', x.cpu.stage_ns_per_packet, n0),
+    fig(x, 'cpu.bus_ns_per_packet', x.cpu.bus_ns_per_packet, n0),
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   return [head, ...rows]
     .map((row) => row.map((c, i) => (i < 2 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  '))
     .join('\n');
+}
+
+/** The banner's traffic: the rate actually offered (compose: the generator container's own). */
+function trafficLine(ndr: boolean, compose: boolean, rate: number, b: CompareBackend): string {
+  if (ndr) return 'NDR search';
+  if (compose) {
+    if (b.trafficRate === null || b.trafficRate === undefined)
+      return `the traffic-gen container's own rate (not known: ${b.trafficRateUnknown ?? 'no answer'})`;
+    return b.trafficRate > 0
+      ? `${b.trafficRate} packets/s (the traffic-gen container's TRAFFIC_RATE)`
+      : "as fast as the chain takes (the traffic-gen container's TRAFFIC_RATE is 0)";
+  }
+  return rate > 0 ? `${rate} packets/s` : 'as fast as the chain takes';
 }
 
 export async function compareCommand(argv: string[]): Promise<number> {
@@ -141,6 +164,25 @@ export async function compareCommand(argv: string[]): Promise<number> {
   if (!f.ndr && (f.resolution !== undefined || f['max-iterations'] !== undefined))
     throw new UsageError('--resolution and --max-iterations belong to --ndr');
   const out = f.out ?? `compare-${entry.name}`;
+  const repeat = num('repeat', f.repeat, { min: 1, max: 100, integer: true }) ?? 1;
+  // the gate's baseline is read before anything runs: a bad file fails in a second, not after the compare
+  if ((f.baseline === undefined) !== (f['max-regression'] === undefined))
+    throw new UsageError(
+      f.baseline === undefined
+        ? '--max-regression needs --baseline REPORT.json (the report to compare against)'
+        : '--baseline needs --max-regression PCT (how much worse a figure may be, in percent of the baseline)',
+    );
+  const maxRegression = num('max-regression', f['max-regression'], { min: 0, max: 1e6 });
+  let baseline: CompareReport | null = null;
+  if (f.baseline !== undefined) {
+    try {
+      baseline = loadBaseline(f.baseline);
+    } catch (e) {
+      throw new UsageError(`--baseline: ${(e as Error).message}`);
+    }
+    if (baseline.stage !== entry.name && baseline.stage !== entry.stage)
+      throw new UsageError(`--baseline: ${f.baseline} compares stage ${baseline.stage}, this run ${entry.name}`);
+  }
 
   let backend: CompareBackend;
   let sizes: FrameSize[];
@@ -177,7 +219,7 @@ export async function compareCommand(argv: string[]): Promise<number> {
 
   const bar = new ProgressBar('compare');
   process.stderr.write(
-    `vnflab: comparing ${entry.name} ${variants.join(', ')} (${compose ? 'compose, via the controller' : `embedded, chain ${base.name}`}), ${f.ndr ? 'NDR search' : rate > 0 ? `${rate} packets/s` : 'as fast as the chain takes'}\n`,
+    `vnflab: comparing ${entry.name} ${variants.join(', ')} (${compose ? 'compose, via the controller' : `embedded, chain ${base.name}`}), ${trafficLine(f.ndr === true, compose, rate, backend)}\n`,
   );
   let report: CompareReport;
   try {
@@ -190,6 +232,7 @@ export async function compareCommand(argv: string[]): Promise<number> {
         ndr: f.ndr ? { resolution, maxIterations } : null,
         warmupS,
         durationS,
+        repeat,
       },
       backend,
       (p) =>
@@ -212,5 +255,18 @@ export async function compareCommand(argv: string[]): Promise<number> {
   const files = writeReport(out, report);
   process.stdout.write(summaryTable(report) + '\n');
   process.stderr.write(`vnflab: wrote ${files.join(', ')}\n`);
+  if (baseline) return regressionGate(report, baseline, f.baseline!, maxRegression!);
+  return 0;
+}
+
+/** Exit 1 with one line per figure worse than the baseline by more than the limit, else 0. */
+function regressionGate(report: CompareReport, baseline: CompareReport, path: string, maxPct: number): number {
+  const check = findRegressions(report, baseline, maxPct);
+  for (const u of check.unmatched) process.stderr.write(`vnflab: baseline ${path} has no ${u}: not compared\n`);
+  for (const r of check.regressions) process.stderr.write(`vnflab: regressed: ${r.line}\n`);
+  if (check.regressions.length) return 1;
+  process.stderr.write(
+    `vnflab: no figure regressed beyond ${maxPct} % against ${path} (${check.compared} figures compared)\n`,
+  );
   return 0;
 }

@@ -9,9 +9,14 @@ export function formatSummary(s: RunSummary): string {
   const l: string[] = [];
   const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
   l.push(`chain ${s.chain} (profile ${s.profile}), ${s.duration_s.toFixed(2)} s`);
-  l.push(
-    `sent ${s.sent}  received ${s.received}  dropped ${s.drops_total}  duplicates ${s.duplicates}  -> accounting ${s.accounting_closed ? 'closes' : 'DOES NOT CLOSE'} (sent = received + drops)`,
-  );
+  if (s.originated === undefined)
+    l.push(
+      `sent ${s.sent}  received ${s.received}  dropped ${s.drops_total}  duplicates ${s.duplicates}  -> accounting ${s.accounting_closed ? 'closes' : 'DOES NOT CLOSE'} (sent = received + drops)`,
+    );
+  else
+    l.push(
+      `sent ${s.sent}  originated ${s.originated}  delivered ${s.delivered}${s.loop ? '' : `  received ${s.received}`}  dropped ${s.drops_total}  duplicates ${s.duplicates}  -> accounting ${s.accounting_closed ? 'closes' : 'DOES NOT CLOSE'} (sent + originated = delivered + ${s.loop ? '' : 'received + '}drops${s.loop ? `; back at the source ${s.received}` : ''})`,
+    );
   l.push(
     `throughput ${(s.throughput_pps / 1e6).toFixed(3)} Mpps   end-to-end latency p50 ${fmtSeconds(s.latency_seconds.p50)}  p90 ${fmtSeconds(s.latency_seconds.p90)}  p99 ${fmtSeconds(s.latency_seconds.p99)}  max ${fmtSeconds(s.latency_seconds.max)}`,
   );
@@ -36,6 +41,8 @@ export function formatSummary(s: RunSummary): string {
     l.push(
       `${st.name.padEnd(14)} ${st.variant.padEnd(12)} ${String(st.packets_in).padStart(10)}  ${String(st.packets_out).padStart(10)}  ${st.cpu_ns_per_packet.toFixed(0).padStart(10)}  ${top}`,
     );
+    if (st.originated || st.delivered)
+      l.push(`${''.padEnd(14)} originated ${st.originated ?? 0}, delivered ${st.delivered ?? 0}`);
     // what KVM's host threads did for this stage, apart from what the guest spent
     const host = st.cpu_seconds.host ?? 0;
     if (host > 0) {
@@ -77,11 +84,20 @@ export function checkJsonPath(jsonFile: string | undefined): void {
 }
 
 export function finishRun(
-  summary: Pick<RunSummary, 'accounting_closed' | 'sent' | 'received' | 'drops_total'>,
+  summary: Pick<
+    RunSummary,
+    'accounting_closed' | 'sent' | 'received' | 'drops_total' | 'originated' | 'delivered' | 'loop'
+  >,
   jsonFile: string | undefined,
 ): number {
   if (jsonFile) writeFileSync(jsonFile, JSON.stringify(summary, null, 2) + '\n');
   if (summary.accounting_closed) return 0;
+  if (summary.originated !== undefined) {
+    process.stderr.write(
+      `vnflab: accounting does not close: sent ${summary.sent} + originated ${summary.originated} != delivered ${summary.delivered}${summary.loop ? '' : ` + received ${summary.received}`} + drops ${summary.drops_total}\n`,
+    );
+    return 1;
+  }
   process.stderr.write(
     `vnflab: accounting does not close: sent ${summary.sent} != received ${summary.received} + drops ${summary.drops_total}\n`,
   );

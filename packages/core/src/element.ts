@@ -9,12 +9,32 @@ import type { StageStats } from './stats/stage-stats';
 import type { LogHistogram } from './stats/histogram';
 import type { Logger } from './logger';
 
+/**
+ * Where an element puts packets it originates (a TCP endpoint's ACK or retransmission, an
+ * application's answer). Each call returns a batch with at least one free slot (a fresh pool
+ * batch when the current one is full); the element `append`s its packets to it. After
+ * process/processReturn/tick returns, the runner counts them as `originated` at this stage and
+ * sends them: forward ones downstream, back ones toward the source (a loop chain only).
+ */
+export interface Outbox {
+  /** Packets going on in the chain's direction (to the next stage). Throws at the last stage. */
+  forward(): Batch;
+  /** Packets going back toward the source. Throws in an open chain. */
+  back(): Batch;
+}
+
 export interface ElementContext {
   /** Counters, events and the CPU meter of this stage instance. */
   readonly stats: StageStats;
   /** Modelled costs (cost profile), spent as CPU. */
   readonly costs: Costs;
   readonly log: Logger;
+  /**
+   * Packets this element originates. Every runner of the runtime sets it (one per runner, so a
+   * forward and a return pass never share a batch); a context built by hand in a unit test may
+   * leave it out.
+   */
+  readonly out?: Outbox;
 }
 
 export interface Element {
@@ -27,6 +47,17 @@ export interface Element {
    * waits on the event loop (per-packet notifications, interrupt moderation timers).
    */
   process(batch: Batch, ctx: ElementContext): void | Promise<void>;
+  /**
+   * A loop chain's batch travelling back toward the source, processed in place with the same
+   * verdicts (alive, drop, deliver). Without it, a middle stage passes return batches through.
+   */
+  processReturn?(batch: Batch, ctx: ElementContext): void | Promise<void>;
+  /**
+   * Timers (retransmission, delayed ACK, TIME_WAIT): called every `tickIntervalMs` while the stage
+   * runs, its time billed like process(). Packets it originates go through `ctx.out`.
+   */
+  tick?(nowNs: number, ctx: ElementContext): void;
+  tickIntervalMs?: number;
   /** Run-time settings change (control API); throws with a clear message on bad settings. */
   configure?(settings: Record<string, unknown>): void;
   /** JSON-able element state for /stats and summaries. */
@@ -49,10 +80,18 @@ export interface Source {
   fill(batch: Batch, nowNs: number, ctx: ElementContext): number;
   /** Milliseconds until the next packet is due (rate limiting), 0 when one is due now. */
   waitMs(nowNs: number): number;
-  /** True when the count, duration or capture is exhausted. */
+  /**
+   * True when the count, duration or capture is exhausted (in a loop chain: when the source has
+   * nothing left, its requests answered or given up).
+   */
   readonly done: boolean;
   /** Stops early (Ctrl-C). */
   stop(): void;
   readonly sent: number;
+  /**
+   * A loop chain's packets that came back to the source. Every packet still alive afterwards
+   * counts as `delivered` at the source; the source may drop or deliver them itself.
+   */
+  receive?(batch: Batch, nowNs: number, ctx: ElementContext): void;
   describe?(): Record<string, unknown>;
 }

@@ -47,4 +47,6 @@ export const Reason = {
   element_error: reasonCode('element_error'),
   /** A replayed capture record whose link type cannot be normalised to Ethernet. */
   pcap_link_type: reasonCode('pcap_link_type'),
+  /** A packet an element originated after the hop it was meant for had ended (a loop chain's end). */
+  chain_ended: reasonCode('chain_ended'),
 } as const;

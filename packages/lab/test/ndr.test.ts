@@ -19,7 +19,15 @@ function fakeChain(capacity: number): (rate: number) => Promise<CompareResult> {
       drops: {},
       drops_total: 0,
       not_sent: rate > 0 ? Math.max(0, rate - capacity) : 0,
-      cpu: { stage_seconds: {}, stage_ns_per_packet: 0, stage_share: {}, chain_seconds: {}, chain_share: {} },
+      cpu: {
+        stage_seconds: {},
+        stage_ns_per_packet: 0,
+        bus_ns_per_packet: 0,
+        stage_share: {},
+        chain_seconds: {},
+        chain_share: {},
+        stages_ns_per_packet: {},
+      },
       events_per_packet: {},
       latency_seconds: { p50: 0, p90: 0, p99: 0, max: 0, mean: 0, count: 0, cdf: [] },
     };

@@ -6,6 +6,10 @@ export class CaptureTap implements Element {
   readonly stage: string;
   readonly variant: string;
   readonly e2e;
+  // a loop chain's way back and timers pass through untouched (only the forward pass is captured)
+  readonly processReturn?: Element['processReturn'];
+  readonly tick?: Element['tick'];
+  readonly tickIntervalMs?: number;
 
   constructor(
     private readonly inner: Element,
@@ -14,6 +18,9 @@ export class CaptureTap implements Element {
     this.stage = inner.stage;
     this.variant = inner.variant;
     this.e2e = inner.e2e;
+    if (inner.processReturn) this.processReturn = inner.processReturn.bind(inner);
+    if (inner.tick) this.tick = inner.tick.bind(inner);
+    this.tickIntervalMs = inner.tickIntervalMs;
   }
 
   async process(batch: Batch, ctx: ElementContext): Promise<void> {

@@ -21,3 +21,6 @@ export * from './service/serve-stage';
 export * from './service/service-child';
 export * from './service/services-summary';
 export * from './service/multi-process-run';
+export * from './outbox';
+export * from './origin-sender';
+export * from './element-ticker';

@@ -103,5 +103,8 @@ export async function runChain(
     if (timer) clearInterval(timer);
     await metricsApp?.close();
   }
-  return { summary: summarize(chain.name, chain.profile, ec.stages, ec.elapsedSeconds()), chain: ec };
+  return {
+    summary: summarize(chain.name, chain.profile, ec.stages, ec.elapsedSeconds(), undefined, chain.loop),
+    chain: ec,
+  };
 }

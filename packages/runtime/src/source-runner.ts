@@ -1,13 +1,32 @@
 // Drives a Source (the traffic generator): take a batch from the pool, fill it, hand it to the
 // first hop. Waits for the token bucket with a timer (pacing, not a cost) and yields to the
 // event loop every few milliseconds so timers, the metrics server and Ctrl-C stay responsive.
+// In a loop chain it also takes what came back (the return input): a batch arriving wakes it from
+// the token bucket's wait, the source receives it, and what is still alive is delivered here.
+// When the source is done it ends the first hop and takes returns until that input ends.
 
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop, setTimeout as delay } from 'node:timers/promises';
-import { Cat, Reason, monoNs, type BatchPool, type BusProducer, type ElementContext, type Source } from '@vnflab/core';
+import {
+  Cat,
+  DELIVERED,
+  Reason,
+  monoNs,
+  type Batch,
+  type BatchPool,
+  type BusConsumer,
+  type BusProducer,
+  type Delivery,
+  type ElementContext,
+  type Source,
+} from '@vnflab/core';
 
 export class SourceRunner {
   private nextBatchId: number;
+  /** A loop chain's way back into the source (set with takeReturns). */
+  private returns: BusConsumer | null = null;
+  private releaseReturn?: (b: Batch) => void;
+  private readonly countRemoved: (reason: number) => void;
 
   /**
    * @param firstBatchId where batch ids start; a service gives each start its own range, so a
@@ -22,19 +41,62 @@ export class SourceRunner {
     firstBatchId = 1,
   ) {
     this.nextBatchId = firstBatchId;
+    const stats = ctx.stats;
+    const delivered = DELIVERED; // read once: a package export is a getter (docs/architecture.md, "Hot-path imports")
+    this.countRemoved = (reason) => {
+      if (reason === delivered) stats.delivered++;
+      else stats.drop(reason);
+    };
+  }
+
+  /**
+   * Makes this a loop chain's source: batches on `input` come back to it.
+   * @param release gives a batch back once the source is done with it (embedded: to the pool)
+   */
+  takeReturns(input: BusConsumer, release?: (b: Batch) => void): this {
+    this.returns = input;
+    this.releaseReturn = release;
+    return this;
   }
 
   async run(): Promise<void> {
     const { source, ctx, pool, output } = this;
+    const returns = this.returns;
     const stats = ctx.stats;
     let lastYield = performance.now();
-    while (!source.done) {
+    for (;;) {
+      // responses first: they may be what lets the source send again
+      if (returns && returns.pending() > 0) {
+        const d = await returns.receive(1);
+        if (d) {
+          await this.takeBack(d);
+          // batches going round the loop on the memory bus never wait on a timer: let timers run
+          if (performance.now() - lastYield > 5) {
+            await yieldToLoop();
+            lastYield = performance.now();
+          }
+          continue;
+        }
+      }
+      if (source.done) break;
       const now = monoNs();
       const wait = source.waitMs(now);
       if (wait > 0) {
-        // sleep through long gaps in short steps so stop() is noticed
-        await delay(Math.min(Math.max(wait, 0.05), 50));
-        lastYield = performance.now();
+        // sleep through long gaps in short steps so stop() is noticed; a loop chain's source
+        // sleeps on its return input, so a batch coming back wakes it
+        const step = Math.min(Math.max(wait, 0.05), 50);
+        if (returns) {
+          // a batch coming back may wake it before the timer: then it has not yielded
+          const d = await returns.receive(Math.max(1, Math.round(step)));
+          if (d) await this.takeBack(d);
+          if (performance.now() - lastYield > 5) {
+            await yieldToLoop();
+            lastYield = performance.now();
+          }
+        } else {
+          await delay(step);
+          lastYield = performance.now();
+        }
         continue;
       }
       const b = pool.get();
@@ -68,5 +130,39 @@ export class SourceRunner {
       }
     }
     await output.end();
+    if (!returns) return;
+    // the end travels down the chain and back: take everything still coming until it arrives
+    for (;;) {
+      const d = await returns.receive(200);
+      if (d) await this.takeBack(d);
+      else if (returns.ended) break;
+    }
+  }
+
+  /** A batch that came back: the source receives it; what it leaves alive is delivered here. */
+  private async takeBack(d: Delivery): Promise<void> {
+    const { source, ctx } = this;
+    const stats = ctx.stats;
+    const b = d.batch;
+    const n = b.count;
+    const now = monoNs();
+    if (b.enqueueNs > 0) stats.queueLatency.recordN(now - b.enqueueNs, n);
+    stats.packetsIn += n;
+    stats.bytesIn += b.bytes();
+    if (source.receive) {
+      const t0 = stats.cpu.begin();
+      try {
+        source.receive(b, now, ctx);
+      } catch (e) {
+        // counted like an element's failure: the batch's packets are dropped, the run goes on
+        for (let i = 0, c = b.count; i < c; i++) if (b.alive(i)) b.drop(i, Reason.element_error);
+        ctx.log.error({ err: (e as Error).message, stage: source.stage }, 'source failed on a returned batch');
+      }
+      stats.cpu.end(Cat.app, t0);
+    }
+    b.compact(this.countRemoved);
+    stats.delivered += b.count;
+    this.releaseReturn?.(b);
+    await this.returns!.ack(d);
   }
 }

@@ -1,10 +1,13 @@
 // Hosts one element on the bus: receive a batch, process it, count drops by reason, hand the
 // survivors downstream, then acknowledge the input (at-least-once). The same loop serves the
-// embedded chain and the services; only the bus differs.
+// embedded chain and the services; only the bus differs. In a loop chain a stage has two runners
+// over its one element: the forward one (process) and the return one (processReturn), each with
+// its own input, output and outbox.
 
 import { performance } from 'node:perf_hooks';
 import {
   Cat,
+  DELIVERED,
   Reason,
   monoNs,
   processBilledNs,
@@ -15,6 +18,8 @@ import {
   type Element,
   type ElementContext,
 } from '@vnflab/core';
+import type { OriginSender } from './origin-sender';
+import type { RunnerOutbox } from './outbox';
 
 export interface StageRunnerOptions {
   element: Element;
@@ -27,6 +32,12 @@ export interface StageRunnerOptions {
   release?: (b: Batch) => void;
   /** CPU category for time the element did not bill itself. */
   defaultCategory?: number;
+  /** `return`: a loop chain's way back, through element.processReturn (passed through without it). */
+  direction?: 'forward' | 'return';
+  /** Sends what the element originated through `ctx.out` (which must then be this runner's own outbox). */
+  origin?: OriginSender;
+  /** Ends the output instead of output.end() (a loop chain orders its ends; see embedded-chain.ts). */
+  end?: () => Promise<void>;
 }
 
 export class StageRunner {
@@ -35,12 +46,22 @@ export class StageRunner {
   private running?: Promise<void>;
   private readonly o: StageRunnerOptions;
 
-  /** Counts a dropped packet; bound once, as compact() calls it for every batch. */
+  /** Counts a removed packet (dropped, or delivered here); bound once, as compact() calls it for every batch. */
   private readonly countDrop: (reason: number) => void;
+  private readonly outbox: RunnerOutbox | null;
+  private readonly returning: boolean;
 
   constructor(o: StageRunnerOptions) {
     this.o = o;
-    this.countDrop = (reason) => o.ctx.stats.drop(reason);
+    const stats = o.ctx.stats;
+    const delivered = DELIVERED; // read once: a package export is a getter (docs/architecture.md, "Hot-path imports")
+    this.countDrop = (reason) => {
+      if (reason === delivered) stats.delivered++;
+      else stats.drop(reason);
+    };
+    this.outbox = o.origin ? (o.ctx.out as RunnerOutbox) : null;
+    if (o.origin && !o.ctx.out) throw new Error("StageRunner: an origin sender needs ctx.out, the runner's outbox");
+    this.returning = o.direction === 'return';
   }
 
   start(): Promise<void> {
@@ -63,7 +84,8 @@ export class StageRunner {
       }
       await this.handle(d);
     }
-    if (output) await output.end();
+    if (this.o.end) await this.o.end();
+    else if (output) await output.end();
   }
 
   async handle(d: Delivery): Promise<void> {
@@ -82,7 +104,11 @@ export class StageRunner {
 
     const billedBefore = processBilledNs();
     try {
-      const r = element.process(b, ctx);
+      const r = !this.returning
+        ? element.process(b, ctx)
+        : element.processReturn
+          ? element.processReturn(b, ctx)
+          : undefined;
       if (r) await r;
     } catch (e) {
       // a bug or an input the element did not foresee: the batch's packets are counted as
@@ -105,6 +131,9 @@ export class StageRunner {
     // stages run inside this window
     const unbilled = elapsedNs - (processBilledNs() - billedBefore);
     if (unbilled > 0) stats.cpu.add(this.o.defaultCategory ?? Cat.app, unbilled);
+    // originated packets go out before the survivors: on Redis the survivors' commit acknowledges
+    // the input, and a downstream stage may take its input for ended once nothing is pending here
+    if (this.outbox?.used) await this.o.origin!.send(this.outbox);
 
     if (output) {
       b.stageIndex = this.o.stageIndex;

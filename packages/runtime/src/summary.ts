@@ -1,5 +1,8 @@
 // The run summary (the JSON of `--json`, documented in the README): what was sent, received and
-// dropped where and why, latency percentiles, and per-stage counts and CPU by category.
+// dropped where and why, latency percentiles, and per-stage counts and CPU by category. The
+// accounting check: every packet that came into being (the source's `sent` and every stage's
+// `originated`) ends as delivered somewhere, dropped with a reason, or (open chains) received by
+// the last stage. A loop chain's `received` is what came back to the source.
 
 import { CATEGORIES, GROUPS, LogHistogram, type Element, type Source, type StageStats } from '@vnflab/core';
 
@@ -25,6 +28,10 @@ export interface RunSummary {
   drops: Record<string, Record<string, number>>;
   drops_total: number;
   accounting_closed: boolean;
+  /** Loop chains: packets the stages originated and packets delivered (terminated), in total. */
+  loop?: boolean;
+  originated?: number;
+  delivered?: number;
   throughput_pps: number;
   latency_seconds: { p50: number; p90: number; p99: number; max: number };
   cpu_share: Record<string, number>;
@@ -40,6 +47,9 @@ export interface RunSummary {
     cpu_seconds: Record<string, number>;
     cpu_ns_per_packet: number;
     events: Record<string, number>;
+    /** Present when non-zero (loop chains, elements that terminate or create packets). */
+    originated?: number;
+    delivered?: number;
     latency_seconds: { queue: ReturnType<typeof q>; process: ReturnType<typeof q> };
     details?: Record<string, unknown>;
   }[];
@@ -55,6 +65,7 @@ export function summarize(
   stages: SummaryStageInput[],
   durationS: number,
   cpuUsage = process.cpuUsage(),
+  loop = false,
 ): RunSummary {
   const source = stages[0].element as Source;
   const sink = stages[stages.length - 1];
@@ -62,6 +73,8 @@ export function summarize(
   const drops: RunSummary['drops'] = {};
   let dropsTotal = 0;
   let duplicates = 0;
+  let originated = 0;
+  let delivered = 0;
   const cpuAll = new Float64Array(CATEGORIES.length);
   for (const s of stages) {
     const d = s.stats.dropsByReason();
@@ -72,15 +85,21 @@ export function summarize(
       } else dropsTotal += n;
     }
     if (Object.keys(d).length) drops[s.name] = d;
-    // the lab's own generator and sink are outside the system under test
-    if (s !== stages[0] && s !== sink) for (let i = 0; i < cpuAll.length; i++) cpuAll[i] += s.stats.cpu.ns[i];
+    originated += s.stats.originated;
+    delivered += s.stats.delivered;
+    // the lab's own generator and sink are outside the system under test; a loop chain's last
+    // stage is the server that answers, inside it
+    if (s !== stages[0] && (loop || s !== sink)) for (let i = 0; i < cpuAll.length; i++) cpuAll[i] += s.stats.cpu.ns[i];
   }
-  const received = sink.stats.packetsOut;
+  // a loop chain's survivors come back to the source, where they are delivered
+  const received = loop ? stages[0].stats.delivered : sink.stats.packetsOut;
+  const ended = delivered + dropsTotal + (loop ? 0 : received);
   const totalCpu = cpuAll.reduce((a, b) => a + b, 0);
   const share: Record<string, number> = {};
   for (const [g, cats] of Object.entries(GROUPS)) {
     share[g] = totalCpu > 0 ? cats.reduce((a, c) => a + cpuAll[CATEGORIES.indexOf(c)], 0) / totalCpu : 0;
   }
+  const both = loop || originated > 0 || delivered > 0 ? { loop, originated, delivered } : {};
   return {
     chain,
     profile,
@@ -90,7 +109,8 @@ export function summarize(
     duplicates,
     drops,
     drops_total: dropsTotal,
-    accounting_closed: source.sent === received + dropsTotal,
+    accounting_closed: source.sent + originated === ended,
+    ...both,
     throughput_pps: durationS > 0 ? received / durationS : 0,
     latency_seconds: q(e2e),
     cpu_share: share,
@@ -113,6 +133,8 @@ export function stageRow(s: SummaryStageInput, isSource: boolean): RunSummary['s
     cpu_seconds: s.stats.cpu.snapshot(),
     cpu_ns_per_packet: s.stats.cpu.totalNs() / Math.max(1, isSource ? s.stats.packetsOut : s.stats.packetsIn),
     events: s.stats.eventsByName(),
+    ...(s.stats.originated > 0 ? { originated: s.stats.originated } : {}),
+    ...(s.stats.delivered > 0 ? { delivered: s.stats.delivered } : {}),
     latency_seconds: { queue: q(s.stats.queueLatency), process: q(s.stats.processLatency) },
     details: s.element.describe?.(),
   };

@@ -1,6 +1,7 @@
 // The controller's HTTP API (fastify, TypeBox schemas). Only these operations exist; the Docker
 // API behind them is never reachable through it.
 //   GET  /chain    the chain's containers by stage, allowed variants, the swap in progress
+//   GET  /stats/:stage  each running container of the stage: its /stats
 //   POST /swap     {stage, variant, container?}: blue/green swap; Bearer token; 409 while one runs
 //   GET  /healthz  the process is alive
 //   GET  /readyz   the Docker engine answers
@@ -59,7 +60,7 @@ export function buildControllerApi(o: ControllerApiOptions): HttpApp {
   app.setNotFoundHandler((req, reply) =>
     reply.code(404).send({
       error: 'not_found',
-      message: `no route ${req.method} ${req.url} (routes: GET /chain, POST /swap, GET /healthz, /readyz, /metrics)`,
+      message: `no route ${req.method} ${req.url} (routes: GET /chain, GET /stats/:stage, POST /swap, GET /healthz, /readyz, /metrics)`,
     }),
   );
 
@@ -79,6 +80,11 @@ export function buildControllerApi(o: ControllerApiOptions): HttpApp {
     messages: SWAP_AUTH,
     routes: async (w) => {
       w.get('/chain', async () => controller.chainView());
+      w.get<{ Params: { stage: string } }>(
+        '/stats/:stage',
+        { schema: { params: Type.Object({ stage: Type.String({ pattern: NAME }) }) } },
+        async (req) => controller.stageStats(req.params.stage),
+      );
       w.post('/swap', { schema: { body: SwapBody } }, async (req) => controller.swap(req.body));
     },
   });

@@ -2,6 +2,7 @@
 // Errors carry the controller's own message, or say plainly that it cannot be reached.
 
 import type { ChainView, SwapReport } from './controller';
+import type { StageStatsView } from './stage-stats';
 
 export class ControllerClientError extends Error {
   constructor(
@@ -70,6 +71,10 @@ export class ControllerClient {
 
   chain(): Promise<ChainView> {
     return this.call<ChainView>('GET', '/chain');
+  }
+
+  stageStats(stage: string): Promise<StageStatsView> {
+    return this.call<StageStatsView>('GET', `/stats/${encodeURIComponent(stage)}`);
   }
 
   swap(stage: string, variant: string, container?: string): Promise<SwapReport> {

@@ -11,6 +11,7 @@ import type { ControllerMetrics } from './controller-metrics';
 import { listChainContainers, projectContainer, type StageContainer } from './discovery';
 import { ControllerError } from './errors';
 import { LABEL_PROJECT, LABEL_STAGE, LABEL_VARIANT } from './labels';
+import { readStageStats, type StageStatsView } from './stage-stats';
 import { SwapLock, type SwapInProgress } from './swap-lock';
 
 export interface ControllerOptions {
@@ -129,6 +130,11 @@ export class Controller {
       last_swap: this.last,
       stages,
     };
+  }
+
+  /** The running containers of a stage answer their /stats (the project's only). */
+  stageStats(stage: string): Promise<StageStatsView> {
+    return readStageStats(this.o.docker, this.o.project, stage, this.o.networks ?? []);
   }
 
   private allowedFor(name: string, type: string): string[] {

@@ -7,6 +7,8 @@ export * from './blue-green';
 export * from './green-config';
 export * from './readiness';
 export * from './stats-probe';
+export * from './stage-stats';
+export * from './self-container';
 export * from './controller';
 export * from './controller-metrics';
 export * from './controller-api';

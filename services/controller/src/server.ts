@@ -8,12 +8,12 @@ import { silentLogger, type Logger, type ResolvedChain } from '@vnflab/core';
 import { Controller } from './controller';
 import { buildControllerApi } from './controller-api';
 import { ControllerMetrics } from './controller-metrics';
-import { inspectSelf } from './self-container';
+import { inspectSelf, settleProject } from './self-container';
 
 export interface ControllerServerOptions {
   chain: ResolvedChain;
   chainSource?: string;
-  /** Compose project; default: the controller container's own project label. */
+  /** Compose project: needed on the host; in a container its own project label decides, and this must agree. */
   project?: string;
   token: string;
   port: number;
@@ -45,9 +45,9 @@ export async function startControllerServer(o: ControllerServerOptions): Promise
     );
   }
   const self = await inspectSelf(docker);
-  const project = o.project ?? self.project;
-  if (!project)
-    throw new StartError('cannot tell which compose project to manage: set VNFLAB_COMPOSE_PROJECT (or --project)');
+  const settled = settleProject(o.project, self);
+  if ('error' in settled) throw new StartError(settled.error);
+  const { project } = settled;
   const metrics = new ControllerMetrics();
   const controller = new Controller({
     docker,

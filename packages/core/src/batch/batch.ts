@@ -14,6 +14,15 @@
 // Each frame is stored after HEADROOM free bytes so an element can prepend a header
 // (IP-in-IP) by moving the packet's offset back, as mbufs do.
 
+import { reasonCode } from '../reasons';
+
+/**
+ * The reserved reason of a packet an element terminated (a TCP endpoint consuming a segment, an
+ * application consuming a record): the runtime removes it like a drop but counts it as
+ * `delivered` at that stage, never as a loss.
+ */
+export const DELIVERED = reasonCode('delivered');
+
 export const BATCH_MAGIC = 0x564e4642; // "VNFB"
 export const BATCH_VERSION = 1;
 export const HEADER_LEN = 48;
@@ -180,6 +189,10 @@ export class Batch {
   drop(i: number, reason: number): void {
     this.dv.setUint16(HEADER_LEN + i * META_LEN + M_REASON, reason);
   }
+  /** Marks packet i delivered: it reached its end here (see DELIVERED); the runtime removes it. */
+  deliver(i: number): void {
+    this.dv.setUint16(HEADER_LEN + i * META_LEN + M_REASON, DELIVERED);
+  }
   alive(i: number): boolean {
     return this.dv.getUint16(HEADER_LEN + i * META_LEN + M_REASON) === 0;
   }
@@ -217,7 +230,8 @@ export class Batch {
 
   /**
    * Removes dropped packets' metadata (the bytes stay where they are), calling `onDrop` for each
-   * so the caller can count it. Returns the number removed.
+   * so the caller can count it (a delivered packet comes with reason DELIVERED, which the caller
+   * counts as delivered, not as a drop). Returns the number removed.
    */
   compact(onDrop: (reason: number, bytes: number) => void): number {
     const c = this.count;

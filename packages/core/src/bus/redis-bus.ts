@@ -8,6 +8,8 @@
 //   <prefix>:hop:<stage>      the stream into <stage>; its consumer group is named <stage>
 //   <prefix>:ledger:<inst>    an instance's committed accounting (see stats-ledger.ts)
 //   <prefix>:end              set by the generator when it has sent its last batch
+//   <prefix>:end:<hop>        a loop chain's way back: set by the one producer of <hop> when it
+//                             has sent its last batch (see endKey)
 //   <prefix>:epoch            a random value set once per Redis lifetime: when Redis restarts
 //                             without persistence the value changes, which tells a stage that a
 //                             batch in its hand was lost from Redis and must be forwarded anyway
@@ -275,20 +277,31 @@ export class RedisBus implements Bus {
     return this.cmd.vnflabHeartbeat(stream, group, consumer, ...ids);
   }
 
-  /** See ENDED_LUA: has the generator ended and has everything up to `hops` been committed past them? */
-  async ended(hops: { stream: string; group: string }[]): Promise<boolean> {
+  /**
+   * See ENDED_LUA: has the generator ended (or, with `flag`, has that end flag been set) and has
+   * everything up to `hops` been committed past them?
+   */
+  async ended(hops: { stream: string; group: string }[], flag = this.key('end')): Promise<boolean> {
     const r = await this.cmd.vnflabEnded(
       hops.length + 1,
-      this.key('end'),
+      flag,
       ...hops.map((h) => h.stream),
       ...hops.map((h) => h.group),
     );
     return r === 1;
   }
 
-  /** Declares that the generator has sent everything (kept across Redis restarts by the caller). */
-  async declareEnd(): Promise<void> {
-    await this.cmd.set(this.key('end'), '1');
+  /** The end flag of one hop that has a single producer (a loop chain's way back). */
+  endKey(hop: string): string {
+    return this.key('end', hop);
+  }
+
+  /**
+   * Declares that the generator has sent everything, or with `flag` that a hop's one producer
+   * has (kept across Redis restarts by the caller).
+   */
+  async declareEnd(flag = this.key('end')): Promise<void> {
+    await this.cmd.set(flag, '1');
   }
 
   /** Deletes every key of this run (after a run, so Redis does not keep old streams). */

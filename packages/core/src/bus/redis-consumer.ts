@@ -35,6 +35,8 @@ export interface RedisConsumerOptions {
   cpu?: CpuMeter;
   /** Hops from the generator's output to this input, with their groups: the end condition. */
   endHops?: { hop: string; group: string }[];
+  /** The flag that says the producers ended (default: the generator's end; see RedisBus.endKey). */
+  endFlag?: string;
   /**
    * Marks a batch seen before as duplicates (see batch-dedup.ts). Copies are not counted as
    * consumed, so what went onto a hop and never came off it is exactly what the bus lost.
@@ -123,7 +125,8 @@ export class RedisConsumer implements BusConsumer {
     if (this.queue.length === 0 && !this.isEnded && !this.stopped) {
       if (!this.bus.epoch) await this.bus.whenReady();
       await this.fill(timeoutMs);
-      if (this.queue.length === 0 && !this.stopped && (await this.bus.ended(this.endHops))) this.isEnded = true;
+      if (this.queue.length === 0 && !this.stopped && (await this.bus.ended(this.endHops, this.opts.endFlag)))
+        this.isEnded = true;
     }
     const d = this.queue.shift() ?? null;
     this.current = d;

@@ -29,6 +29,12 @@ export interface RedisProducerOptions {
   /** Called with a batch once Redis holds a copy (the generator reuses its buffers). */
   release?: (b: Batch) => void;
   policy?: OverflowPolicy;
+  /**
+   * What end() declares: by default the generator's end, and nothing for a producer tied to a
+   * consumer; a key (RedisBus.endKey) for a hop with one producer that ends it (a loop chain's
+   * way back); null for nothing.
+   */
+  endFlag?: string | null;
 }
 
 export class RedisProducer implements BusProducer {
@@ -122,12 +128,14 @@ export class RedisProducer implements BusProducer {
   /**
    * The generator's end of traffic: declared once, and again after every reconnection, since a
    * Redis restart without persistence forgets it. Other stages never end a hop: the end travels
-   * from the generator through the hops (see ENDED_LUA), so a replica that leaves ends nothing.
+   * from the generator through the hops (see ENDED_LUA), so a replica that leaves ends nothing —
+   * except a loop chain's way back, whose one producer sets the hop's own flag (`endFlag`).
    */
   async end(): Promise<void> {
-    if (this.opts.acks || this.endDeclared) return;
+    const flag = this.opts.endFlag;
+    if (flag === null || (this.opts.acks && flag === undefined) || this.endDeclared) return;
     this.endDeclared = true;
-    await this.bus.declareEnd();
-    this.bus.onReconnect(() => this.bus.declareEnd());
+    await this.bus.declareEnd(flag);
+    this.bus.onReconnect(() => this.bus.declareEnd(flag));
   }
 }

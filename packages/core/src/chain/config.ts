@@ -67,6 +67,11 @@ export const ChainSchema = Type.Object(
       }),
     ),
     stages: Type.Array(StageEntrySchema, { minItems: 2 }),
+    loop: Type.Optional(
+      Type.Boolean({
+        description: 'closed loop: packets that survive the last stage travel back through every stage to the source',
+      }),
+    ),
     controller: Type.Optional(ControllerSectionSchema),
   },
   { additionalProperties: false },
@@ -90,6 +95,11 @@ export interface ResolvedChain {
   batchSize: number;
   bus: { bound: number; policy: 'block' | 'drop' };
   stages: ResolvedStage[];
+  /**
+   * A closed loop (`loop: true`): what survives the last stage travels back through the middle
+   * stages in reverse order to the source (docs/architecture.md, "Closed-loop chains").
+   */
+  loop?: boolean;
   /** `memory_budget` in bytes, when the chain file sets one (memory-budget.ts says what else can). */
   memoryBudget?: number;
   /** The controller's allowlist (`controller.variants`), when the chain file has one. */
@@ -192,7 +202,12 @@ export function validateChain(raw: unknown, registry: StageRegistry, where = 'ch
     names.add(name);
     stages.push({ stage: s.stage, name, variant, replicas: s.replicas ?? 1, settings });
   });
-  checkRoles(stages, registry, where);
+  const loop = c.loop ?? false;
+  checkRoles(stages, registry, where, loop);
+  // each return hop has one producer, whose end is the hop's end (runtime/src/service)
+  const replicated = stages.findIndex((s) => s.replicas > 1);
+  if (loop && replicated >= 0)
+    throw new ConfigError(`${where}: stages[${replicated}].replicas: a loop chain runs one instance per stage`);
   const resolved: ResolvedChain = {
     name: c.name,
     description: c.description ?? '',
@@ -201,6 +216,7 @@ export function validateChain(raw: unknown, registry: StageRegistry, where = 'ch
     bus: { bound: c.bus?.bound ?? 16, policy: c.bus?.policy ?? 'block' },
     stages,
   };
+  if (loop) resolved.loop = true;
   if (c.memory_budget !== undefined) {
     const bytes = parseByteSize(c.memory_budget);
     if (bytes === null)
@@ -213,16 +229,24 @@ export function validateChain(raw: unknown, registry: StageRegistry, where = 'ch
   return resolved;
 }
 
-/** A source first, a sink last, elements between: the chain checks roles, never stage names. */
-function checkRoles(stages: ResolvedStage[], registry: StageRegistry, where: string): void {
+/**
+ * A source first, a sink last, elements between: the chain checks roles, never stage names. In a
+ * loop chain the last stage turns packets around, so it may be an element as well as a sink.
+ */
+function checkRoles(stages: ResolvedStage[], registry: StageRegistry, where: string, loop: boolean): void {
   const last = stages.length - 1;
   stages.forEach((s, i) => {
     const role = registry.get(s.stage).role;
     const want = i === 0 ? 'source' : i === last ? 'sink' : 'element';
-    if (role === want) return;
+    if (role === want || (loop && i === last && role === 'element')) return;
+    if (loop && i === 0)
+      throw new ConfigError(`${where}: loop: a loop chain starts with a source (stages[0] ${s.stage} is a ${role})`);
     const at = `${where}: stages[${i}].stage`;
     if (i === 0) throw new ConfigError(`${at}: the first stage must be a source (${s.stage} is a ${role})`);
-    if (i === last) throw new ConfigError(`${at}: the last stage must be a sink (${s.stage} is a ${role})`);
+    if (i === last)
+      throw new ConfigError(
+        `${at}: the last stage must be a sink${loop ? ' or an element' : ''} (${s.stage} is a ${role})`,
+      );
     throw new ConfigError(
       `${at}: ${s.stage} is a ${role}; it may only be at the ${role === 'source' ? 'start' : 'end'}`,
     );

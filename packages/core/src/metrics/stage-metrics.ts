@@ -97,6 +97,9 @@ export function createMetricsRegistry(src: MetricsSource): Registry {
       each((s, l) => [
         { labels: { ...l, direction: 'in' }, value: s.packetsIn },
         { labels: { ...l, direction: 'out' }, value: s.packetsOut },
+        // a loop chain's packets created and terminated here; open chains never have them
+        ...(s.originated > 0 ? [{ labels: { ...l, direction: 'originated' }, value: s.originated }] : []),
+        ...(s.delivered > 0 ? [{ labels: { ...l, direction: 'delivered' }, value: s.delivered }] : []),
       ]),
     ),
     metric(

@@ -12,6 +12,10 @@ export class StageStats {
   bytesIn = 0;
   bytesOut = 0;
   batches = 0;
+  /** Packets the element created here (ctx.out): a loop chain's answers, ACKs, retransmissions. */
+  originated = 0;
+  /** Packets that reached their end here (batch.deliver, or back at a loop chain's source). */
+  delivered = 0;
   /** Drops by reason code. */
   readonly drops = new Float64Array(256);
   readonly events = new Float64Array(MAX_EVENTS);

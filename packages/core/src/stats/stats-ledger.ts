@@ -20,6 +20,8 @@ export class StatsLedger {
   private savedOut = 0;
   private savedBytesIn = 0;
   private savedBytesOut = 0;
+  private savedOriginated = 0;
+  private savedDelivered = 0;
   private json = '';
   private readonly jsonOf: Float64Array;
 
@@ -38,13 +40,14 @@ export class StatsLedger {
 
   /**
    * The ledger value to store once a commit adding `produced`/`consumed` packets succeeds: one
-   * string (`prod cons pin pout bin bout {drops}`), so the commit carries one argument for it.
+   * string (`prod cons pin pout bin bout {drops} originated delivered`), so the commit carries one
+   * argument for it.
    */
   value(addProduced: number, addConsumed: number): string {
     const s = this.stats;
     const head = `${this.produced + addProduced} ${this.consumed + addConsumed}`;
     if (!s) return `${head} 0 0 0 0 {}`;
-    return `${head} ${s.packetsIn} ${s.packetsOut} ${s.bytesIn} ${s.bytesOut} ${this.dropsJson(s)}`;
+    return `${head} ${s.packetsIn} ${s.packetsOut} ${s.bytesIn} ${s.bytesOut} ${this.dropsJson(s)} ${s.originated} ${s.delivered}`;
   }
 
   /** Drops by reason as JSON, rebuilt only when a drop count changed (most batches drop nothing). */
@@ -75,13 +78,16 @@ export class StatsLedger {
     s.packetsOut = this.savedOut;
     s.bytesIn = this.savedBytesIn;
     s.bytesOut = this.savedBytesOut;
+    s.originated = this.savedOriginated;
+    s.delivered = this.savedDelivered;
     s.drops.set(this.saved);
   }
 
   /** Starts from a stored ledger (a restarted instance). Throws on a ledger this code did not write. */
   seed(h: LedgerHash): void {
     if (h.v === undefined) return;
-    const m = /^(\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\{.*\})$/.exec(h.v);
+    // (a ledger written before loop chains ends at the drops)
+    const m = /^(\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\{.*\})(?: (\d+) (\d+))?$/.exec(h.v);
     if (!m) throw new Error(`ledger ${this.key}: not a ledger value: ${h.v.slice(0, 80)}`);
     this.produced = Number(m[1]);
     this.consumed = Number(m[2]);
@@ -91,6 +97,8 @@ export class StatsLedger {
       s.packetsOut = Number(m[4]);
       s.bytesIn = Number(m[5]);
       s.bytesOut = Number(m[6]);
+      s.originated = Number(m[8] ?? 0);
+      s.delivered = Number(m[9] ?? 0);
       s.drops.fill(0);
       for (const [r, n] of Object.entries(JSON.parse(m[7]) as Record<string, number>))
         s.drops[reasonCode(r)] = Number(n) || 0;
@@ -105,6 +113,8 @@ export class StatsLedger {
     this.savedOut = s.packetsOut;
     this.savedBytesIn = s.bytesIn;
     this.savedBytesOut = s.bytesOut;
+    this.savedOriginated = s.originated;
+    this.savedDelivered = s.delivered;
     this.saved.set(s.drops);
   }
 }

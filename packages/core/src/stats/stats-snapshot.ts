@@ -26,6 +26,9 @@ export interface StageStatsJson {
   bytes_in: number;
   bytes_out: number;
   batches: number;
+  /** Loop chains (absent or 0 in an open chain): packets created and terminated here. */
+  originated?: number;
+  delivered?: number;
   drops: Record<string, number>;
   events: Record<string, number>;
   cpu_ns: Record<string, number>;
@@ -69,6 +72,8 @@ export function statsToJson(s: StageStats): StageStatsJson {
     bytes_in: s.bytesIn,
     bytes_out: s.bytesOut,
     batches: s.batches,
+    originated: s.originated,
+    delivered: s.delivered,
     drops: s.dropsByReason(),
     events: s.eventsByName(),
     cpu_ns: cpu,
@@ -86,6 +91,8 @@ export function statsFromJson(j: StageStatsJson): StageStats {
   s.bytesIn = j.bytes_in;
   s.bytesOut = j.bytes_out;
   s.batches = j.batches;
+  s.originated = j.originated ?? 0;
+  s.delivered = j.delivered ?? 0;
   for (const [r, n] of Object.entries(j.drops ?? {})) s.drops[reasonCode(r)] += n;
   for (const [e, n] of Object.entries(j.events ?? {})) s.events[eventCode(e)] += n;
   for (const [c, ns] of Object.entries(j.cpu_ns ?? {})) {
@@ -106,6 +113,8 @@ export function mergeStats(into: StageStats, from: StageStats): StageStats {
   into.bytesIn += from.bytesIn;
   into.bytesOut += from.bytesOut;
   into.batches += from.batches;
+  into.originated += from.originated;
+  into.delivered += from.delivered;
   for (let i = 0; i < into.drops.length; i++) into.drops[i] += from.drops[i];
   for (let i = 0; i < into.events.length; i++) into.events[i] += from.events[i];
   for (let i = 0; i < into.cpu.ns.length; i++) into.cpu.ns[i] += from.cpu.ns[i];

@@ -3,6 +3,7 @@
 // chain takes, or the NDR by binary search — and collect the results into one report.
 
 import { ndrTrialBound, searchNdr } from './ndr';
+import { aggregateTrials } from './repeat';
 import type { CompareReport, CompareResult, FrameSize, SwapNote } from './model';
 
 export interface ComparePlan {
@@ -14,6 +15,8 @@ export interface ComparePlan {
   ndr: { resolution: number; maxIterations: number; lossTolerance?: number } | null;
   warmupS: number;
   durationS: number;
+  /** Trials per variant and size; their medians and spread are reported (default 1). */
+  repeat?: number;
 }
 
 /** Where the measurements come from: an embedded chain per trial, or the compose chain. */
@@ -22,6 +25,9 @@ export interface CompareBackend {
   chain: string;
   profile: string;
   batchSize: number;
+  /** Compose: the generator container's own rate (packets/s, 0 = unlimited), null when not known, and why. */
+  trafficRate?: number | null;
+  trafficRateUnknown?: string;
   /** Puts the variant in place before its trials (compose: a swap through the controller). */
   prepare?(variant: string): Promise<SwapNote | null>;
   measure(variant: string, size: FrameSize, rate: number): Promise<CompareResult>;
@@ -44,7 +50,10 @@ export async function runCompare(
 ): Promise<CompareReport> {
   const cells = plan.variants.length * plan.sizes.length;
   const perCell = plan.ndr ? 1 + ndrTrialBound(plan.ndr) : 1;
-  let total = cells * perCell;
+  const repeat = plan.repeat ?? 1;
+  if (!(Number.isInteger(repeat) && repeat >= 1))
+    throw new RangeError(`repeat must be a whole number >= 1, not ${repeat}`);
+  let total = cells * perCell * repeat;
   let done = 0;
   const stepS = plan.warmupS + plan.durationS;
   const results: CompareResult[] = [];
@@ -59,35 +68,45 @@ export async function runCompare(
     }
     for (const size of plan.sizes) {
       const cell = `${plan.stage}=${variant} ${sizeLabel(size)}`;
-      if (plan.ndr) {
-        let trials = 0;
-        const { best } = await searchNdr(
-          (rate) => {
-            onProgress({
-              done,
-              total,
-              stepS,
-              label: `${cell} NDR ${rate > 0 ? `trial at ${Math.round(rate)} pps` : 'upper bound (unlimited)'}`,
-            });
-            return backend.measure(variant, size, rate);
-          },
-          plan.ndr,
-          (r) => {
-            trials++;
-            done++;
-            onProgress({ done, total, stepS, label: cell, last: r });
-          },
-        );
-        // the search may stop before its bound: the total shrinks by what it did not need
-        total -= perCell - trials;
-        results.push(best);
-      } else {
-        onProgress({ done, total, stepS, label: `${cell} at ${plan.rate > 0 ? `${plan.rate} pps` : 'full speed'}` });
-        const r = await backend.measure(variant, size, plan.rate);
-        done++;
-        results.push(r);
-        onProgress({ done, total, stepS, label: cell, last: r });
+      const trials: CompareResult[] = [];
+      for (let k = 0; k < repeat; k++) {
+        const cellK = repeat > 1 ? `${cell} (trial ${k + 1}/${repeat})` : cell;
+        if (plan.ndr) {
+          let steps = 0;
+          const { best } = await searchNdr(
+            (rate) => {
+              onProgress({
+                done,
+                total,
+                stepS,
+                label: `${cellK} NDR ${rate > 0 ? `trial at ${Math.round(rate)} pps` : 'upper bound (unlimited)'}`,
+              });
+              return backend.measure(variant, size, rate);
+            },
+            plan.ndr,
+            (r) => {
+              steps++;
+              done++;
+              onProgress({ done, total, stepS, label: cellK, last: r });
+            },
+          );
+          // the search may stop before its bound: the total shrinks by what it did not need
+          total -= perCell - steps;
+          trials.push(best);
+        } else {
+          onProgress({
+            done,
+            total,
+            stepS,
+            label: `${cellK} at ${plan.rate > 0 ? `${plan.rate} pps` : 'full speed'}`,
+          });
+          const r = await backend.measure(variant, size, plan.rate);
+          done++;
+          trials.push(r);
+          onProgress({ done, total, stepS, label: cellK, last: r });
+        }
       }
+      results.push(aggregateTrials(trials));
     }
   }
   return {
@@ -101,11 +120,12 @@ export async function runCompare(
     variants: plan.variants,
     sizes: plan.sizes,
     settings: {
-      rate_pps: plan.ndr ? null : plan.rate,
+      rate_pps: plan.ndr ? null : backend.mode === 'compose' ? (backend.trafficRate ?? null) : plan.rate,
       ndr: plan.ndr ? { resolution: plan.ndr.resolution, max_iterations: plan.ndr.maxIterations } : null,
       warmup_s: plan.warmupS,
       duration_s: plan.durationS,
       batch_size: backend.batchSize,
+      repeat,
     },
     results,
     ...(backend.mode === 'compose' ? { swaps } : {}),

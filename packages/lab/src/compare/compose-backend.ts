@@ -1,11 +1,14 @@
 // The compose side of `vnflab compare --controller URL --prometheus URL`: before each variant
-// the controller swaps the stage's containers (blue/green), then after the warm-up a window
-// of the running chain is read from Prometheus. The traffic is the generator container's own.
+// the controller swaps the stage's containers (blue/green); the first window after a swap starts
+// once Prometheus has scraped the new variant (scrape-wait.ts) and the warm-up has passed since
+// the swap, then the window is read from Prometheus. The traffic is the generator container's own;
+// its rate is read once from the generator's /stats through the controller.
 
 import type { ControllerClient } from '@vnflab/controller';
 import type { CompareBackend } from './compare';
 import type { SwapNote } from './model';
 import { PrometheusClient, prometheusResult } from './prometheus-window';
+import { waitForScrape } from './scrape-wait';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -13,8 +16,32 @@ export interface ComposeBackendOptions {
   controller: ControllerClient;
   prometheus: PrometheusClient;
   stage: string;
+  /** The least time from a swap to its first window; the window also waits for Prometheus. */
   warmupS: number;
   durationS: number;
+  /** How long to wait for Prometheus to scrape a new variant before failing; default 60 s. */
+  scrapeTimeoutS?: number;
+}
+
+/** The generator's offered rate: the sum of its running containers' `rate` settings, or why not known. */
+export async function generatorRate(
+  controller: ControllerClient,
+  source: string,
+): Promise<{ rate: number | null; why?: string }> {
+  try {
+    const v = await controller.stageStats(source);
+    let sum = 0;
+    for (const c of v.containers) {
+      const rate = (c.stats as { details?: { settings?: { rate?: unknown } } } | null)?.details?.settings?.rate;
+      if (typeof rate !== 'number' || !Number.isFinite(rate) || rate < 0)
+        return { rate: null, why: `${c.name}'s /stats has no rate${c.error ? ` (${c.error})` : ''}` };
+      if (rate === 0) return { rate: 0 }; // one unlimited generator: the chain sets the pace
+      sum += rate;
+    }
+    return { rate: sum };
+  } catch (e) {
+    return { rate: null, why: (e as Error).message };
+  }
 }
 
 export async function composeBackend(o: ComposeBackendOptions): Promise<CompareBackend> {
@@ -25,19 +52,39 @@ export async function composeBackend(o: ComposeBackendOptions): Promise<CompareB
       `the controller's project ${view.project} has no ${o.stage} container (stages: ${view.stages.map((s) => s.stage).join(', ')})`,
     );
   }
+  const source = view.stages[0]?.stage ?? 'traffic-gen';
+  const traffic = await generatorRate(o.controller, source);
+  // Unix seconds at the end of the last swap whose first window has not started yet
+  let swappedAt: number | null = null;
   return {
     mode: 'compose',
     chain: view.chain,
     profile: 'as deployed',
     batchSize: 0,
+    trafficRate: traffic.rate,
+    trafficRateUnknown: traffic.why,
     async prepare(variant: string): Promise<SwapNote> {
       const r = await o.controller.swap(o.stage, variant);
+      swappedAt = Date.now() / 1e3;
       return { variant, duration_ms: r.replicas.length ? r.duration_ms : null, unchanged: r.replicas.length === 0 };
     },
     async measure(variant) {
-      await sleep(o.warmupS * 1e3);
+      if (swappedAt !== null) {
+        const since = swappedAt;
+        await Promise.all([
+          sleep(Math.max(0, since + o.warmupS - Date.now() / 1e3) * 1e3),
+          waitForScrape(o.prometheus, { stage: st.stage, variant, since, timeoutS: o.scrapeTimeoutS ?? 60 }),
+        ]);
+        swappedAt = null;
+      }
       await sleep(o.durationS * 1e3);
-      return prometheusResult(o.prometheus, { stage: st.stage, variant, end: Date.now() / 1e3, windowS: o.durationS });
+      const r = await prometheusResult(o.prometheus, {
+        stage: st.stage,
+        variant,
+        end: Date.now() / 1e3,
+        windowS: o.durationS,
+      });
+      return { ...r, rate_pps: traffic.rate ?? 0 };
     },
   };
 }

@@ -4,9 +4,9 @@
 
 import { CATEGORIES, knownEvents, reasonName, type Element } from '@vnflab/core';
 import type { EmbeddedChain } from '@vnflab/runtime';
-import { groupShare } from './cpu-share';
 import { latencyFromBuckets } from './latency';
 import type { CompareResult, FrameSize } from './model';
+import { cpuWindow } from './stage-cpu';
 
 interface StageCounters {
   packetsIn: number;
@@ -62,6 +62,12 @@ export function windowResult(ec: EmbeddedChain, a: ChainCounters, b: ChainCounte
   const drops: CompareResult['drops'] = {};
   let dropsTotal = 0;
   const chainNs = new Float64Array(CATEGORIES.length);
+  const perStage: Record<string, { seconds: Record<string, number>; packetsIn: number }> = {};
+  const secondsOf = (i: number): Record<string, number> => {
+    const out: Record<string, number> = {};
+    CATEGORIES.forEach((c, k) => (out[c] = (b.stages[i].cpu[k] - a.stages[i].cpu[k]) / 1e9));
+    return out;
+  };
   ec.stages.forEach((s, i) => {
     const d: Record<string, number> = {};
     for (let r = 1; r < b.stages[i].drops.length; r++) {
@@ -74,19 +80,15 @@ export function windowResult(ec: EmbeddedChain, a: ChainCounters, b: ChainCounte
     }
     if (Object.keys(d).length) drops[s.name] = d;
     // the generator and the backends are the lab's instruments, outside the system under test
-    if (i > 0 && i < last)
+    if (i > 0 && i < last) {
       for (let c = 0; c < chainNs.length; c++) chainNs[c] += b.stages[i].cpu[c] - a.stages[i].cpu[c];
+      perStage[s.name] = { seconds: secondsOf(i), packetsIn: b.stages[i].packetsIn - a.stages[i].packetsIn };
+    }
   });
   const st = w.stageIndex;
-  const stageSeconds: Record<string, number> = {};
+  const stageSeconds = secondsOf(st);
   const chainSeconds: Record<string, number> = {};
-  let stageNs = 0;
-  CATEGORIES.forEach((c, i) => {
-    const ns = b.stages[st].cpu[i] - a.stages[st].cpu[i];
-    stageNs += ns;
-    stageSeconds[c] = ns / 1e9;
-    chainSeconds[c] = chainNs[i] / 1e9;
-  });
+  CATEGORIES.forEach((c, i) => (chainSeconds[c] = chainNs[i] / 1e9));
   const stageIn = b.stages[st].packetsIn - a.stages[st].packetsIn;
   const events: Record<string, number> = {};
   knownEvents().forEach((e, i) => {
@@ -110,13 +112,7 @@ export function windowResult(ec: EmbeddedChain, a: ChainCounters, b: ChainCounte
     drops,
     drops_total: dropsTotal,
     not_sent: notSent,
-    cpu: {
-      stage_seconds: stageSeconds,
-      stage_ns_per_packet: stageIn > 0 ? stageNs / stageIn : 0,
-      stage_share: groupShare(stageSeconds),
-      chain_seconds: chainSeconds,
-      chain_share: groupShare(chainSeconds),
-    },
+    cpu: cpuWindow({ stageSeconds, stageIn, chainSeconds, stages: perStage }),
     events_per_packet: events,
     latency_seconds: latencyFromBuckets(e2e, b.e2eSum - a.e2eSum),
   };

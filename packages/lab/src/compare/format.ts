@@ -1,6 +1,6 @@
 // Number formatting shared by the Markdown and HTML reports.
 
-import type { CpuWindow, FrameSize } from './model';
+import type { CompareResult, CpuWindow, FrameSize } from './model';
 
 export const GROUP_LABELS: Record<string, string> = {
   packet_io: 'packet I/O',
@@ -13,12 +13,9 @@ export const GROUP_LABELS: Record<string, string> = {
 
 /** The stage's CPU per packet split into the guest's and KVM's host threads' (the lab transport in neither). */
 export function guestHostNs(cpu: CpuWindow): { guest: number; host: number } {
-  const sh = cpu.stage_share;
-  const host = sh.host ?? 0;
-  return {
-    guest: cpu.stage_ns_per_packet * (1 - host - (sh.lab_transport ?? 0)),
-    host: cpu.stage_ns_per_packet * host,
-  };
+  // the shares are of everything the stage spent, the lab's transport included
+  const host = (cpu.stage_ns_per_packet + cpu.bus_ns_per_packet) * (cpu.stage_share.host ?? 0);
+  return { guest: cpu.stage_ns_per_packet - host, host };
 }
 
 export function pps(x: number): string {
@@ -37,3 +34,9 @@ export function seconds(s: number): string {
 export const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
 
 export const sizeLabel = (s: FrameSize): string => (s === 'imix' ? 'IMIX' : `${s} B`);
+
+/** A figure as the reports show it: its value, and with --repeat its spread, "median (min–max)". */
+export function fig(x: CompareResult, name: string, value: number, fmt: (v: number) => string): string {
+  const s = x.repeat?.spread[name];
+  return s ? `${fmt(value)} (${fmt(s.min)}–${fmt(s.max)})` : fmt(value);
+}

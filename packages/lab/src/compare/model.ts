@@ -18,12 +18,17 @@ export interface LatencySummary {
 export interface CpuWindow {
   /** The stage under comparison: CPU seconds by category (packet_io, vm_exit, irq, ...). */
   stage_seconds: Record<string, number>;
+  /** The stage's CPU per packet it took in, without the lab's transport (the `bus` category). */
   stage_ns_per_packet: number;
+  /** The lab's transport (the hop from the previous stage) per packet, apart from the stage's own. */
+  bus_ns_per_packet: number;
   /** The stage's CPU by group (mTCP's packet_io, kernel_without_tcpip, tcpip, application; apart: lab_transport, host), fractions. */
   stage_share: Record<string, number>;
   /** Every stage between the generator and the backends, by category and by group. */
   chain_seconds: Record<string, number>;
   chain_share: Record<string, number>;
+  /** Every stage under test by name: its CPU per packet it took in, without the lab's transport. */
+  stages_ns_per_packet: Record<string, number>;
 }
 
 export interface NdrTrial {
@@ -66,6 +71,22 @@ export interface CompareResult {
   /** End-to-end latency from the probes. */
   latency_seconds: LatencySummary;
   ndr?: NdrOutcome;
+  /** With --repeat N > 1: the figures above are medians of N trials; their spread and every trial. */
+  repeat?: RepeatOutcome;
+}
+
+export interface FigureSpread {
+  median: number;
+  min: number;
+  max: number;
+}
+
+export interface RepeatOutcome {
+  n: number;
+  /** By figure name (packets_per_second, latency_seconds.p99, cpu.stage_ns_per_packet, ...). */
+  spread: Record<string, FigureSpread>;
+  /** Every trial, whole, in the order run. */
+  trials: CompareResult[];
 }
 
 export interface SwapNote {
@@ -85,12 +106,14 @@ export interface CompareReport {
   variants: string[];
   sizes: FrameSize[];
   settings: {
-    /** null when --ndr searched the rate. */
+    /** null when --ndr searched the rate; compose: the generator container's own rate, null when its /stats did not say. */
     rate_pps: number | null;
     ndr: { resolution: number; max_iterations: number } | null;
     warmup_s: number;
     duration_s: number;
     batch_size: number;
+    /** Trials per variant and size (--repeat). */
+    repeat: number;
   };
   results: CompareResult[];
   /** Compose mode: the controller's swaps before each variant's window. */

@@ -1,11 +1,12 @@
 // A measurement window read from Prometheus's HTTP API (compose mode): increase() of every
 // counter over the window, evaluated at its end, shaped as the embedded window's CompareResult.
 
-import { groupShare } from './cpu-share';
 import { latencyFromCumulative } from './latency';
 import type { CompareResult } from './model';
+import { cpuWindow } from './stage-cpu';
 
 type Vector = { metric: Record<string, string>; value: [number, string] }[];
+type Matrix = { metric: Record<string, string>; values: [number, string][] }[];
 
 export class PrometheusClient {
   readonly base: string;
@@ -19,7 +20,7 @@ export class PrometheusClient {
     this.base = url.replace(/\/+$/, '');
   }
 
-  async query(q: string, time: number): Promise<Vector> {
+  private async call<T>(q: string, time: number): Promise<T> {
     let res: Response;
     try {
       res = await fetch(`${this.base}/api/v1/query?query=${encodeURIComponent(q)}&time=${time.toFixed(3)}`);
@@ -30,11 +31,21 @@ export class PrometheusClient {
     const j = (await res.json().catch(() => ({}))) as {
       status?: string;
       error?: string;
-      data?: { resultType: string; result: Vector };
+      data?: { resultType: string; result: T };
     };
     if (j.status !== 'success' || !j.data)
       throw new Error(`Prometheus query failed (${res.status}): ${j.error ?? 'no answer'}: ${q}`);
     return j.data.result;
+  }
+
+  /** An instant query: one value per series. */
+  query(q: string, time: number): Promise<Vector> {
+    return this.call<Vector>(q, time);
+  }
+
+  /** The raw samples of a range selector (e.g. `m{a="b"}[30s]`) as stored, per series. */
+  samples(selector: string, time: number): Promise<Matrix> {
+    return this.call<Matrix>(selector, time);
   }
 }
 
@@ -65,20 +76,31 @@ export async function prometheusResult(
     for (const r of await p.query(q, w.end)) out[r.metric[label] ?? ''] = num(r.value);
     return out;
   };
-  const [sent, sentBytes, received, stageIn, stageCpu, chainCpu, events, seen, e2eBuckets, e2eSum, dropRows] =
-    await Promise.all([
-      one(`sum(${inc('vnflab_packets_total{stage="traffic-gen",direction="out"}')})`),
-      one(`sum(${inc('vnflab_bytes_total{stage="traffic-gen",direction="out"}')})`),
-      one(`sum(${inc('vnflab_packets_total{stage="backends",direction="out"}')})`),
-      one(`sum(${inc(`vnflab_packets_total{stage=${st},direction="in"}`)})`),
-      by(`sum by (category) (${inc(`vnflab_cpu_seconds_total{stage=${st}}`)})`, 'category'),
-      by(`sum by (category) (${inc('vnflab_cpu_seconds_total{stage!~"traffic-gen|backends"}')})`, 'category'),
-      by(`sum by (event) (${inc(`vnflab_events_total{stage=${st}}`)})`, 'event'),
-      by(`sum by (variant) (${inc(`vnflab_packets_total{stage=${st},direction="in"}`)})`, 'variant'),
-      p.query(`sum by (le) (${inc('vnflab_e2e_latency_seconds_bucket')})`, w.end),
-      one(`sum(${inc('vnflab_e2e_latency_seconds_sum')})`),
-      p.query(`sum by (stage, reason) (${inc('vnflab_drops_total{reason!="duplicate"}')})`, w.end),
-    ]);
+  const UNDER_TEST = 'stage!~"traffic-gen|backends"';
+  const [sent, sentBytes, received, cpuRows, inRows, events, seen, e2eBuckets, e2eSum, dropRows] = await Promise.all([
+    one(`sum(${inc('vnflab_packets_total{stage="traffic-gen",direction="out"}')})`),
+    one(`sum(${inc('vnflab_bytes_total{stage="traffic-gen",direction="out"}')})`),
+    one(`sum(${inc('vnflab_packets_total{stage="backends",direction="out"}')})`),
+    p.query(`sum by (stage, category) (${inc(`vnflab_cpu_seconds_total{${UNDER_TEST}}`)})`, w.end),
+    p.query(`sum by (stage) (${inc(`vnflab_packets_total{${UNDER_TEST},direction="in"}`)})`, w.end),
+    by(`sum by (event) (${inc(`vnflab_events_total{stage=${st}}`)})`, 'event'),
+    by(`sum by (variant) (${inc(`vnflab_packets_total{stage=${st},direction="in"}`)})`, 'variant'),
+    p.query(`sum by (le) (${inc('vnflab_e2e_latency_seconds_bucket')})`, w.end),
+    one(`sum(${inc('vnflab_e2e_latency_seconds_sum')})`),
+    p.query(`sum by (stage, reason) (${inc('vnflab_drops_total{reason!="duplicate"}')})`, w.end),
+  ]);
+  // every stage under test: CPU seconds by category and packets in; the chain's is their sum
+  const stages: Record<string, { seconds: Record<string, number>; packetsIn: number }> = {};
+  const stageOf = (name: string): { seconds: Record<string, number>; packetsIn: number } =>
+    (stages[name] ??= { seconds: {}, packetsIn: 0 });
+  const chainCpu: Record<string, number> = {};
+  for (const r of cpuRows) {
+    const cat = r.metric.category ?? '';
+    stageOf(r.metric.stage ?? '').seconds[cat] = num(r.value);
+    chainCpu[cat] = (chainCpu[cat] ?? 0) + num(r.value);
+  }
+  for (const r of inRows) stageOf(r.metric.stage ?? '').packetsIn = num(r.value);
+  const { seconds: stageCpu, packetsIn: stageIn } = stages[w.stage] ?? { seconds: {}, packetsIn: 0 };
   const drops: CompareResult['drops'] = {};
   let dropsTotal = 0;
   for (const r of dropRows) {
@@ -87,7 +109,6 @@ export async function prometheusResult(
     (drops[r.metric.stage ?? '?'] ??= {})[r.metric.reason ?? '?'] = n;
     dropsTotal += n;
   }
-  const stageNs = Object.values(stageCpu).reduce((a, b) => a + b, 0) * 1e9;
   const eventsPer: Record<string, number> = {};
   for (const [e, n] of Object.entries(events)) if (n > 0) eventsPer[e] = stageIn > 0 ? n / stageIn : 0;
   const buckets = e2eBuckets.map((r): [number, number] => [
@@ -108,13 +129,7 @@ export async function prometheusResult(
     drops,
     drops_total: dropsTotal,
     not_sent: 0,
-    cpu: {
-      stage_seconds: stageCpu,
-      stage_ns_per_packet: stageIn > 0 ? stageNs / stageIn : 0,
-      stage_share: groupShare(stageCpu),
-      chain_seconds: chainCpu,
-      chain_share: groupShare(chainCpu),
-    },
+    cpu: cpuWindow({ stageSeconds: stageCpu, stageIn, chainSeconds: chainCpu, stages }),
     events_per_packet: eventsPer,
     latency_seconds: latencyFromCumulative(buckets, e2eSum),
     seen_variants: seen,

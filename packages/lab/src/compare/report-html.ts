@@ -3,9 +3,11 @@
 // the Markdown report's tables below. Nothing is loaded from anywhere (the page's CSP says so).
 
 import { knownEvents } from '@vnflab/core';
-import { GROUP_LABELS, pct, pps, seconds, sizeLabel, guestHostNs } from './format';
+import { GROUP_LABELS, fig, pct, pps, seconds, sizeLabel, guestHostNs } from './format';
+
+const n0 = (v: number): string => v.toFixed(0);
 import type { CompareReport } from './model';
-import { rateSetting } from './report-md';
+import { rateSetting, repeatNote } from './report-md';
 import { REPORT_SCRIPT } from './report-html-script';
 
 const esc = (s: string): string =>
@@ -52,11 +54,11 @@ export function renderHtml(r: CompareReport): string {
       ],
       r.results.map((x) => [
         ...id(x),
-        pps(x.offered_pps),
-        pps(x.packets_per_second),
-        String(x.drops_total),
-        String(x.not_sent),
-        ...(x.ndr ? [pps(x.ndr.rate_pps), pps(x.ndr.max_pps)] : []),
+        fig(x, 'offered_pps', x.offered_pps, pps),
+        fig(x, 'packets_per_second', x.packets_per_second, pps),
+        fig(x, 'drops_total', x.drops_total, n0),
+        fig(x, 'not_sent', x.not_sent, n0),
+        ...(x.ndr ? [fig(x, 'ndr.rate_pps', x.ndr.rate_pps, pps), pps(x.ndr.max_pps)] : []),
       ]),
     ),
     '<h3>End-to-end latency</h3>',
@@ -64,20 +66,29 @@ export function renderHtml(r: CompareReport): string {
       ['variant', 'size', 'p50', 'p90', 'p99', 'max'],
       r.results.map((x) => [
         ...id(x),
-        seconds(x.latency_seconds.p50),
-        seconds(x.latency_seconds.p90),
-        seconds(x.latency_seconds.p99),
-        seconds(x.latency_seconds.max),
+        fig(x, 'latency_seconds.p50', x.latency_seconds.p50, seconds),
+        fig(x, 'latency_seconds.p90', x.latency_seconds.p90, seconds),
+        fig(x, 'latency_seconds.p99', x.latency_seconds.p99, seconds),
+        fig(x, 'latency_seconds.max', x.latency_seconds.max, seconds),
       ]),
     ),
     `<h3>CPU share of ${esc(r.stage)}</h3>`,
     table(
-      ['variant', 'size', 'ns/packet', 'guest ns/packet', 'host ns/packet', ...groups.map((g) => GROUP_LABELS[g])],
+      [
+        'variant',
+        'size',
+        'ns/packet',
+        'guest ns/packet',
+        'host ns/packet',
+        'lab transport ns/packet (apart)',
+        ...groups.map((g) => GROUP_LABELS[g]),
+      ],
       r.results.map((x) => [
         ...id(x),
-        x.cpu.stage_ns_per_packet.toFixed(0),
+        fig(x, 'cpu.stage_ns_per_packet', x.cpu.stage_ns_per_packet, n0),
         guestHostNs(x.cpu).guest.toFixed(0),
         guestHostNs(x.cpu).host.toFixed(0),
+        fig(x, 'cpu.bus_ns_per_packet', x.cpu.bus_ns_per_packet, n0),
         ...groups.map((g) => pct(x.cpu.stage_share[g] ?? 0)),
       ]),
     ),
@@ -108,7 +119,7 @@ export function renderHtml(r: CompareReport): string {
 <body>
 <h1>${esc(title)}</h1>
 <p class="meta">Chain <code>${esc(r.chain)}</code>, cost profile <code>${esc(r.profile)}</code>, ${esc(r.mode)} mode, ${esc(r.created_at)}.
-Each measurement: ${r.settings.warmup_s} s warm-up, then a ${r.settings.duration_s} s window; traffic ${esc(rateSetting(r))}.</p>
+Each measurement: ${r.settings.warmup_s} s warm-up, then a ${r.settings.duration_s} s window; traffic ${esc(rateSetting(r))}.${esc(repeatNote(r))}</p>
 <h2>Packets per second</h2>
 <div class="chart" id="chart-pps"></div>
 <h2>CPU share (mTCP's groups)</h2>

@@ -1,7 +1,9 @@
 // report.md: the comparison as Markdown tables, one section per chart of the HTML report.
 
 import { knownEvents } from '@vnflab/core';
-import { GROUP_LABELS, pct, pps, seconds, sizeLabel, guestHostNs } from './format';
+import { GROUP_LABELS, fig, pct, pps, seconds, sizeLabel, guestHostNs } from './format';
+
+const n0 = (v: number): string => v.toFixed(0);
 import type { CompareReport } from './model';
 
 function table(head: string[], rows: string[][]): string[] {
@@ -14,10 +16,22 @@ function table(head: string[], rows: string[][]): string[] {
 }
 
 export function rateSetting(r: CompareReport): string {
-  if (r.mode === 'compose') return 'as the traffic-gen container sends it (TRAFFIC_RATE, TRAFFIC_SIZE)';
+  if (r.mode === 'compose') {
+    const rate = r.settings.rate_pps;
+    const what = rate === null ? 'at its own rate' : rate > 0 ? `at ${rate} packets/s` : 'as fast as the chain takes';
+    return `${what}, as the traffic-gen container sends it (TRAFFIC_RATE, TRAFFIC_SIZE)`;
+  }
   if (r.settings.ndr)
     return `NDR by binary search (resolution ${pct(r.settings.ndr.resolution)}, at most ${r.settings.ndr.max_iterations} trials after an unlimited one)`;
   return r.settings.rate_pps ? `${r.settings.rate_pps} packets/s offered` : 'as fast as the chain takes';
+}
+
+/** With --repeat: how to read the figures. */
+export function repeatNote(r: CompareReport): string {
+  const n = r.settings.repeat ?? 1;
+  return n > 1
+    ? ` Each figure is the median of ${n} trials, the spread (min–max) beside it; report.json keeps every trial.`
+    : '';
 }
 
 export function renderMarkdown(r: CompareReport): string {
@@ -27,7 +41,7 @@ export function renderMarkdown(r: CompareReport): string {
   const out: string[] = [
     `# vnflab compare: ${r.stage} — ${r.variants.join(', ')}`,
     '',
-    `Chain \`${r.chain}\`, cost profile \`${r.profile}\`, ${r.mode} mode, ${r.created_at}. Each measurement: ${r.settings.warmup_s} s warm-up, then a ${r.settings.duration_s} s window; traffic ${rateSetting(r)}${r.settings.batch_size ? `; batches of ${r.settings.batch_size}` : ''}.`,
+    `Chain \`${r.chain}\`, cost profile \`${r.profile}\`, ${r.mode} mode, ${r.created_at}. Each measurement: ${r.settings.warmup_s} s warm-up, then a ${r.settings.duration_s} s window; traffic ${rateSetting(r)}${r.settings.batch_size ? `; batches of ${r.settings.batch_size}` : ''}.${repeatNote(r)}`,
     '',
     '## Packets per second',
     '',
@@ -43,11 +57,11 @@ export function renderMarkdown(r: CompareReport): string {
       ],
       r.results.map((x) => [
         ...id(x),
-        pps(x.offered_pps),
-        pps(x.packets_per_second),
-        String(x.drops_total),
-        String(x.not_sent),
-        ...(x.ndr ? [pps(x.ndr.rate_pps), pps(x.ndr.max_pps)] : []),
+        fig(x, 'offered_pps', x.offered_pps, pps),
+        fig(x, 'packets_per_second', x.packets_per_second, pps),
+        fig(x, 'drops_total', x.drops_total, n0),
+        fig(x, 'not_sent', x.not_sent, n0),
+        ...(x.ndr ? [fig(x, 'ndr.rate_pps', x.ndr.rate_pps, pps), pps(x.ndr.max_pps)] : []),
       ]),
     ),
     '## End-to-end latency',
@@ -56,22 +70,31 @@ export function renderMarkdown(r: CompareReport): string {
       ['variant', 'size', 'p50', 'p90', 'p99', 'max', 'packets'],
       r.results.map((x) => [
         ...id(x),
-        seconds(x.latency_seconds.p50),
-        seconds(x.latency_seconds.p90),
-        seconds(x.latency_seconds.p99),
-        seconds(x.latency_seconds.max),
+        fig(x, 'latency_seconds.p50', x.latency_seconds.p50, seconds),
+        fig(x, 'latency_seconds.p90', x.latency_seconds.p90, seconds),
+        fig(x, 'latency_seconds.p99', x.latency_seconds.p99, seconds),
+        fig(x, 'latency_seconds.max', x.latency_seconds.max, seconds),
         String(Math.round(x.latency_seconds.count)),
       ]),
     ),
     `## CPU share of ${r.stage} (mTCP's groups)`,
     '',
     ...table(
-      ['variant', 'size', 'ns/packet', 'guest ns/packet', 'host ns/packet', ...groups.map((g) => GROUP_LABELS[g])],
+      [
+        'variant',
+        'size',
+        'ns/packet',
+        'guest ns/packet',
+        'host ns/packet',
+        'lab transport ns/packet (apart)',
+        ...groups.map((g) => GROUP_LABELS[g]),
+      ],
       r.results.map((x) => [
         ...id(x),
-        x.cpu.stage_ns_per_packet.toFixed(0),
+        fig(x, 'cpu.stage_ns_per_packet', x.cpu.stage_ns_per_packet, n0),
         guestHostNs(x.cpu).guest.toFixed(0),
         guestHostNs(x.cpu).host.toFixed(0),
+        fig(x, 'cpu.bus_ns_per_packet', x.cpu.bus_ns_per_packet, n0),
         ...groups.map((g) => pct(x.cpu.stage_share[g] ?? 0)),
       ]),
     ),

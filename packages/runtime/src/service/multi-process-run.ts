@@ -59,6 +59,7 @@ function chainFile(chain: ResolvedChain, dir: string): string {
     batch_size: chain.batchSize,
     bus: chain.bus,
     memory_budget: chain.memoryBudget,
+    ...(chain.loop ? { loop: true } : {}),
     stages: chain.stages.map((s) => ({
       stage: s.stage,
       name: s.name,

@@ -136,7 +136,7 @@ export function summarizeServices(
     }),
     { user: 0, system: 0 },
   );
-  const base = summarize(chain.name, chain.profile, merged, durationS, cpu);
+  const base = summarize(chain.name, chain.profile, merged, durationS, cpu, chain.loop);
   const restarts: Record<string, number> = {};
   for (const r of results) if (r.restarts > 0) restarts[r.snap.service.instance] = r.restarts;
   return {

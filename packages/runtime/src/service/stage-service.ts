@@ -2,6 +2,9 @@
 // every other stage with the StageRunner — the same loops the embedded chain uses, only the bus
 // differs. Seeds the stage's counters from its ledger (a restarted instance carries on counting),
 // drains gracefully, changes settings at run time, and reports itself as ServiceStatsJson.
+// In a loop chain the stage also hosts its way back (hop `<stage>:return`, read by the return
+// runner; the source takes what comes back), ended as the embedded chain ends it: a per-hop end
+// flag set by the hop's one producer once it is done (see embedded-chain.ts).
 
 import { setTimeout as delay } from 'node:timers/promises';
 import {
@@ -20,6 +23,7 @@ import {
   schemaErrors,
   statsToJson,
   type Element,
+  type Batch,
   type ElementContext,
   type Logger,
   type RedisConsumer,
@@ -29,6 +33,9 @@ import {
   type StageRegistry,
 } from '@vnflab/core';
 import { CaptureTap } from '../capture-tap';
+import { ElementTicker } from '../element-ticker';
+import { OriginSender, originIdBase } from '../origin-sender';
+import { RunnerOutbox } from '../outbox';
 import { SourceRunner } from '../source-runner';
 import { StageRunner } from '../stage-runner';
 import { isSource, wireStage } from '../stage-wiring';
@@ -62,6 +69,12 @@ export class StageService {
   private readonly ctx: ElementContext;
   private readonly pool: BatchPool;
   private readonly runner: StageRunner | null = null;
+  /** A loop chain's way back: its input, output, runner (middle stages) and the source's. */
+  readonly returnConsumer: RedisConsumer | null = null;
+  private readonly returnRunner: StageRunner | null = null;
+  private readonly sourceRunner: SourceRunner | null = null;
+  private readonly ticker: ElementTicker | null = null;
+  private readonly originProducers: RedisProducer[] = [];
   private done?: Promise<void>;
   private closed = false;
 
@@ -96,13 +109,34 @@ export class StageService {
     });
     this.ledger = new StatsLedger(this.bus.ledgerKey(cfg.instance), this.stats);
     const last = index === chain.stages.length - 1;
+    const loop = chain.loop === true;
     const cpu = this.stats.cpu;
+    const release = (b: Batch): void => this.pool.put(b);
+    // the way back into stage i, and the consumer that reads it (ended by its one producer's flag)
+    const backHop = (i: number): string => `${chain.stages[i].name}:return`;
+    const backConsumer = (i: number): RedisConsumer =>
+      this.bus.consumer(backHop(i), backHop(i), cfg.instance, {
+        ledger: new StatsLedger(this.bus.ledgerKey(`${cfg.instance}:return`), null),
+        cpu,
+        endHops: [{ hop: backHop(i), group: backHop(i) }],
+        endFlag: this.bus.endKey(backHop(i)),
+        dedup: new BatchDedup(),
+        log,
+      });
+    const outbox = (): RunnerOutbox => new RunnerOutbox(this.pool, index > 0 && !last, index > 0 && loop, entry.name);
+    const ctxOf = (out: RunnerOutbox): ElementContext & { out: RunnerOutbox } => ({ ...this.ctx, out });
     if (isSource(element)) {
       this.producer = this.bus.producer(chain.stages[1].name, {
         ledger: this.ledger,
         cpu,
-        release: (b) => this.pool.put(b),
+        release,
       });
+      // a fresh batch id range per start (see batch-dedup.ts)
+      this.sourceRunner = new SourceRunner(element, ctxOf(outbox()), this.pool, this.producer, 0, Date.now() * 1000);
+      if (loop) {
+        this.returnConsumer = backConsumer(0);
+        this.sourceRunner.takeReturns(this.returnConsumer);
+      }
       return;
     }
     this.consumer = this.bus.consumer(entry.name, entry.name, cfg.instance, {
@@ -112,14 +146,80 @@ export class StageService {
       dedup: new BatchDedup(),
       log,
     });
-    this.producer = last ? null : this.bus.producer(chain.stages[index + 1].name, { acks: this.consumer, cpu });
+    // packets the element originates go on untied producers: they acknowledge no input
+    const untied = (hop: string): RedisProducer => {
+      const p = this.bus.producer(hop, { cpu, release, endFlag: null });
+      this.originProducers.push(p);
+      return p;
+    };
+    const origin = new OriginSender(
+      last ? null : untied(chain.stages[index + 1].name),
+      loop ? untied(backHop(index - 1)) : null,
+      this.stats,
+      release,
+      index,
+      0,
+      originIdBase(index),
+    );
+    const ticker = element.tick ? new ElementTicker(element, ctxOf(outbox()), origin, wired.defaultCategory) : null;
+    this.ticker = ticker;
+    const common = { element, stageIndex: index, defaultCategory: wired.defaultCategory, origin };
+    if (last) {
+      // the last stage's survivors turn around (loop) or are received (open)
+      const backOut = loop
+        ? this.bus.producer(backHop(index - 1), {
+            acks: this.consumer,
+            cpu,
+            endFlag: this.bus.endKey(backHop(index - 1)),
+          })
+        : null;
+      this.producer = backOut;
+      this.runner = new StageRunner({
+        ...common,
+        ctx: ctxOf(outbox()),
+        input: this.consumer,
+        output: backOut,
+        end: async () => {
+          await ticker?.stop();
+          origin.backEnded = true;
+          await backOut?.end();
+        },
+      });
+      return;
+    }
+    const forwardOut = this.bus.producer(chain.stages[index + 1].name, { acks: this.consumer, cpu });
+    this.producer = forwardOut;
     this.runner = new StageRunner({
-      element,
-      ctx: this.ctx,
+      ...common,
+      ctx: ctxOf(outbox()),
       input: this.consumer,
-      output: this.producer,
-      stageIndex: index,
-      defaultCategory: wired.defaultCategory,
+      output: forwardOut,
+      end: async () => {
+        if (!loop) await ticker?.stop();
+        origin.forwardEnded = true;
+        await forwardOut.end();
+      },
+    });
+    if (!loop) return;
+    this.returnConsumer = backConsumer(index);
+    const backOut = this.bus.producer(backHop(index - 1), {
+      acks: this.returnConsumer,
+      cpu,
+      endFlag: this.bus.endKey(backHop(index - 1)),
+    });
+    const forwardRunner = this.runner;
+    this.returnRunner = new StageRunner({
+      ...common,
+      direction: 'return',
+      ctx: ctxOf(outbox()),
+      input: this.returnConsumer,
+      output: backOut,
+      end: async () => {
+        await forwardRunner.start(); // it may still send packets back: they go before the end
+        await ticker?.stop();
+        origin.backEnded = true;
+        await backOut.end();
+      },
     });
   }
 
@@ -150,12 +250,9 @@ export class StageService {
     this.state = 'running';
     this.startedMonoNs = monoNs();
     this.log.info({ input: this.consumer?.stream ?? null, output: this.producer?.stream ?? null }, 'running');
-    if (this.runner) await this.runner.start();
-    else {
-      const source = this.element as Source;
-      // a fresh batch id range per start (see batch-dedup.ts)
-      await new SourceRunner(source, this.ctx, this.pool, this.producer!, 0, Date.now() * 1000).run();
-    }
+    this.ticker?.start();
+    if (this.runner) await Promise.all([this.runner.start(), this.returnRunner?.start()]);
+    else await this.sourceRunner!.run();
     this.finishedMonoNs = monoNs();
     if (this.state === 'running') {
       this.state = 'finished';
@@ -180,11 +277,13 @@ export class StageService {
     else {
       this.consumer!.stop();
       this.runner!.stop();
+      // a loop chain's way back keeps reading until its producer ends it: it still carries the
+      // answers to what the stages forwarded
     }
     const ok = await Promise.race([this.done.then(() => true), delay(timeoutMs).then(() => false)]);
     if (ok) return true;
     // stuck waiting on Redis with nothing in hand loses nothing: Redis keeps what was not committed
-    const inHand = this.consumer?.inHand() ?? 1;
+    const inHand = this.consumer ? this.consumer.inHand() + (this.returnConsumer?.inHand() ?? 0) : 1;
     this.log.warn({ in_hand: inHand, timeout_ms: timeoutMs }, 'drain timed out');
     return this.consumer !== null && inHand === 0;
   }
@@ -198,6 +297,8 @@ export class StageService {
   async close(): Promise<void> {
     await this.closeElement();
     this.consumer?.close();
+    this.returnConsumer?.close();
+    await this.ticker?.stop();
     await this.bus.close();
   }
 
@@ -228,7 +329,12 @@ export class StageService {
     const mem = process.memoryUsage();
     const c = this.consumer;
     const p = this.producer;
-    this.stats.busPending = c ? c.pending() : 0;
+    const rc = this.returnConsumer;
+    this.stats.busPending = (c ? c.pending() : 0) + (rc ? rc.pending() : 0);
+    // packets the element originated downstream were put on the forward hop too (bus loss check)
+    let originProduced = 0;
+    for (const op of this.originProducers)
+      if (op.hop === (this.cfg.chain.stages[this.cfg.index + 1]?.name ?? '')) originProduced += op.ledger.produced;
     return {
       service: {
         chain: cfg.chain.name,
@@ -255,9 +361,9 @@ export class StageService {
         connected: this.bus.connected,
         epoch: this.bus.epoch,
         reconnects: this.bus.reconnects,
-        produced: this.ledger.produced,
+        produced: this.ledger.produced + originProduced,
         consumed: this.ledger.consumed,
-        in_hand: c ? c.inHand() : 0,
+        in_hand: (c ? c.inHand() : 0) + (rc ? rc.inHand() : 0),
         claimed_batches: c ? c.claimed : 0,
         malformed_entries: c ? c.malformed : 0,
         duplicate_batches: c ? c.duplicateBatches : 0,
