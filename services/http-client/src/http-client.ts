@@ -222,7 +222,7 @@ export class HttpClient implements Source, TcpSink {
     return Math.max(0, wait);
   }
 
-  fill(batch: Batch, nowNs: number, _ctx?: ElementContext): number {
+  fill(batch: Batch, nowNs: number, _ctx: ElementContext): number {
     this.nowNs = nowNs;
     if (this.startNs < 0) this.startNs = nowNs;
     const before = batch.count;
@@ -243,7 +243,7 @@ export class HttpClient implements Source, TcpSink {
   }
 
   /** Segments that came back: each goes to the endpoint of its destination address. */
-  receive(batch: Batch, nowNs: number, _ctx?: ElementContext): void {
+  receive(batch: Batch, nowNs: number, _ctx: ElementContext): void {
     this.nowNs = nowNs;
     this.target = null;
     const buf = batch.buf;
@@ -262,9 +262,10 @@ export class HttpClient implements Source, TcpSink {
         }
         e = found;
       }
-      // 0: consumed, left alive and so counted delivered here; else the endpoint's drop reason
+      // 0: the endpoint consumed it (it ends here, counted delivered); else its drop reason
       const v = this.endpoints[e].input(buf, off, len, nowNs);
-      if (v !== 0) batch.drop(i, v);
+      if (v === 0) batch.deliver(i);
+      else batch.drop(i, v);
     }
   }
 

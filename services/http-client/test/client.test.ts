@@ -2,10 +2,10 @@
 // clock: exact counts for short and keep-alive connections, the rate, every failure reason, the
 // drain at the end, ports held in TIME_WAIT, and every returned frame accounted for.
 
-import { reasonCode } from '@vnflab/core';
+import { Batch, DELIVERED, reasonCode } from '@vnflab/core';
 import { parseSegment, TcpReason, TcpSegment } from '@vnflab/tcp';
 import { HttpClient } from '../src';
-import { MS, T0, TestServer, runLoop, type RunResult } from './helpers';
+import { MS, T0, TestServer, runLoop, sourceCtx, type RunResult } from './helpers';
 
 interface Described {
   transactions: { completed: number; failed: Record<string, number>; per_second: number };
@@ -95,8 +95,8 @@ describe('short HTTP/1.0 transactions', () => {
     const s = new TestServer('serve');
     let most = 0;
     const orig = c.fill.bind(c);
-    c.fill = (b, now) => {
-      const n = orig(b, now);
+    c.fill = (b, now, ctx) => {
+      const n = orig(b, now, ctx);
       most = Math.max(most, c.active);
       return n;
     };
@@ -115,10 +115,9 @@ describe('short HTTP/1.0 transactions', () => {
     // a returned frame addressed elsewhere
     const stray = Buffer.from(r.serverFrames[0].frame);
     stray.writeUInt32BE(0x0a010009, 30);
-    const { Batch } = jest.requireActual('@vnflab/core');
     const b = Batch.allocate(1);
     stray.copy(b.buf, b.offset(b.append(stray.length)));
-    c.receive(b, r.endNs);
+    c.receive(b, r.endNs, sourceCtx());
     expect(b.reason(0)).toBe(reasonCode('not_for_client'));
   });
 });
@@ -264,7 +263,6 @@ describe('loss and bad input', () => {
   });
 
   test('random and damaged frames coming back are dropped with reasons, never thrown', () => {
-    const { Batch } = jest.requireActual('@vnflab/core');
     const c = new HttpClient('ab', { count: 5, connections: 5 });
     const s = new TestServer('serve');
     const r = runLoop(c, s);
@@ -278,9 +276,9 @@ describe('loss and bad input', () => {
       else for (let j = 0; j < f.length; j++) f[j] = Math.floor(rnd() * 256);
       f.copy(b.buf, b.offset(b.append(f.length)));
     }
-    expect(() => c.receive(b, r.endNs)).not.toThrow();
+    expect(() => c.receive(b, r.endNs, sourceCtx())).not.toThrow();
     let dropped = 0;
-    for (let i = 0; i < b.count; i++) if (!b.alive(i)) dropped++;
+    for (let i = 0; i < b.count; i++) if (!b.alive(i) && b.reason(i) !== DELIVERED) dropped++;
     // each is refused (bad checksum, truncated, not TCP, or no connection for it); none opens one
     expect(dropped).toBe(64);
     expect(c.active).toBe(0);
@@ -305,9 +303,9 @@ describe('ending', () => {
     const s = new TestServer('serve');
     const orig = c.fill.bind(c);
     let fills = 0;
-    c.fill = (b, now) => {
+    c.fill = (b, now, ctx) => {
       if (++fills === 200) c.stop();
-      return orig(b, now);
+      return orig(b, now, ctx);
     };
     runLoop(c, s);
     const d = described(c);

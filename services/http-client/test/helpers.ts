@@ -4,7 +4,16 @@
 // lighttpd in miniature: it reads a request to its blank line and answers 200 with a 64-byte
 // body and Content-Length, closing first unless the request asked for keep-alive.
 
-import { Batch, ipFromString } from '@vnflab/core';
+import {
+  Batch,
+  Costs,
+  DELIVERED,
+  StageStats,
+  ipFromString,
+  loadProfile,
+  silentLogger,
+  type ElementContext,
+} from '@vnflab/core';
 import { type FrameSlot, TcpEndpoint, type TcpEvents, type TcpSink } from '@vnflab/tcp';
 import { HttpClient } from '../src';
 
@@ -15,6 +24,11 @@ export const MS = 1e6;
 export const T0 = 7_000_000 * MS;
 
 const BODY = Buffer.alloc(64, 0x78);
+
+/** A context as a runner gives the source (no outbox: a source's frames leave through fill). */
+export function sourceCtx(): ElementContext {
+  return { stats: new StageStats('http-client', 'ab'), costs: new Costs(loadProfile('zero')), log: silentLogger };
+}
 
 export type ServerMode =
   /** Answers every request. */
@@ -143,10 +157,11 @@ export function runLoop(
     lost: 0,
   };
   let emitted = 0;
+  const ctx = sourceCtx();
   while (!client.done && now - T0 < maxMs * MS) {
     r.steps++;
     const b = Batch.allocate(batchSize, 1518);
-    const n = client.fill(b, now);
+    const n = client.fill(b, now, ctx);
     expect(n).toBe(b.count);
     for (let i = 0; i < b.count; i++) {
       const f = Buffer.from(b.buf.subarray(b.offset(i), b.offset(i) + b.length(i)));
@@ -167,9 +182,11 @@ export function runLoop(
         const i = rb.append(f.length);
         f.copy(rb.buf, rb.offset(i));
       }
-      client.receive(rb, now);
+      client.receive(rb, now, ctx);
       for (let i = 0; i < rb.count; i++) {
-        if (rb.alive(i)) r.clientDelivered++;
+        // every frame that came back is delivered (consumed by the client's TCP) or dropped
+        expect(rb.alive(i)).toBe(false);
+        if (rb.reason(i) === DELIVERED) r.clientDelivered++;
         else r.clientDrops.set(rb.reason(i), (r.clientDrops.get(rb.reason(i)) ?? 0) + 1);
       }
     }
