@@ -177,6 +177,9 @@ export function resolveChain(f: RunFlags, registry: StageRegistry): ResolvedChai
     profile: f.profile ?? base.profile,
     batch_size: num('batch', f.batch, { min: 1, max: 1024, integer: true }) ?? base.batchSize,
     bus: base.bus,
+    // a closed loop stays one on the command line (it was dropped here, so a loop chain's last
+    // element was refused as "not a sink")
+    ...(base.loop ? { loop: true } : {}),
     stages: base.stages.map((s, i) => ({
       stage: s.stage,
       variant: variants.get(s.name) ?? variants.get(s.stage) ?? s.variant,
