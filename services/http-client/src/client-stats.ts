@@ -99,7 +99,12 @@ export class ClientStats {
     return out;
   }
 
-  describe(open: number, retransmissions: number, extra: Record<string, unknown>): Record<string, unknown> {
+  describe(
+    open: number,
+    retransmissions: number,
+    rateSkipped: number,
+    extra: Record<string, unknown>,
+  ): Record<string, unknown> {
     const tps = this.transactionsPerSecond;
     const c = q(this.connect);
     const f = q(this.ttfb);
@@ -110,7 +115,8 @@ export class ClientStats {
       headline:
         `${this.transactionsCompleted} transactions (${tps.toFixed(0)}/s), ${this.transactionsFailedTotal} failed; ` +
         `connect p50 ${ms(c.p50)} p99 ${ms(c.p99)}, first byte p50 ${ms(f.p50)} p99 ${ms(f.p99)}, ` +
-        `transaction p50 ${ms(t.p50)} p99 ${ms(t.p99)}`,
+        `transaction p50 ${ms(t.p50)} p99 ${ms(t.p99)}` +
+        (rateSkipped > 0 ? `; ${rateSkipped} not started on the rate's schedule (the client fell behind)` : ''),
       transactions: {
         completed: this.transactionsCompleted,
         failed: ClientStats.byName(FAILURES, this.transactionsFailed),
