@@ -252,15 +252,17 @@ export class HttpClient implements Source, TcpSink {
     this.nowNs = nowNs;
     this.target = null;
     const buf = batch.buf;
-    const single = this.endpoints.length === 1;
+    const single = this.endpoints.length === 1 ? this.s.srcIps[0] : -1;
     for (let i = 0, c = batch.count; i < c; i++) {
       if (!batch.alive(i)) continue;
       const off = batch.offset(i);
       const len = batch.length(i);
       let e = 0;
-      if (!single && len >= 34 && buf[off + 12] === 0x08 && buf[off + 13] === 0x00) {
+      // an IPv4 frame goes to its destination's endpoint; anything else to the first, which
+      // drops it with its reason (truncated, not_tcp)
+      if (len >= 34 && buf[off + 12] === 0x08 && buf[off + 13] === 0x00) {
         const dst = ((buf[off + 30] << 24) | (buf[off + 31] << 16) | (buf[off + 32] << 8) | buf[off + 33]) >>> 0;
-        const found = this.ipIndex.get(dst);
+        const found = dst === single ? 0 : this.ipIndex.get(dst);
         if (found === undefined) {
           batch.drop(i, NOT_FOR_CLIENT);
           continue;

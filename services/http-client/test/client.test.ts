@@ -119,6 +119,12 @@ describe('short HTTP/1.0 transactions', () => {
     stray.copy(b.buf, b.offset(b.append(stray.length)));
     c.receive(b, r.endNs, sourceCtx());
     expect(b.reason(0)).toBe(reasonCode('not_for_client'));
+    // with one address too
+    const one = new HttpClient('ab', { count: 1, connections: 1 });
+    const b1 = Batch.allocate(1);
+    stray.copy(b1.buf, b1.offset(b1.append(stray.length)));
+    one.receive(b1, r.endNs, sourceCtx());
+    expect(b1.reason(0)).toBe(reasonCode('not_for_client'));
   });
 });
 
