@@ -47,6 +47,7 @@ test('the manifest provides the destination port and sets settings from its flag
   expect(flag.toSettings!('64')).toEqual({ connections: 64 });
   expect(() => flag.toSettings!('lots')).toThrow('--connections: "lots" is not an integer in 1..65536');
   const mem = httpClientStage.memoryBytes!('ab', { connections: 8192 });
-  expect(mem[0].key).toBe('connections');
-  expect(mem[0].bytes).toBeGreaterThan(8192 * 1460);
+  expect(mem.map((m) => m.key)).toEqual(['connections', 'connections']);
+  expect(mem[0].bytes).toBe(16384 * 720); // TCBs: as many again as connections, for TIME_WAIT
+  expect(mem[1].bytes).toBeGreaterThan(8192 * 1460); // a segment chunk per connection, and more
 });
