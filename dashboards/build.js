@@ -14,7 +14,8 @@ function stageLists(registry) {
   const all = registry.all();
   const names = (f) => all.filter(f).map((d) => d.stage);
   return {
-    source: names((d) => d.role === 'source')[0],
+    // every source: whichever the chain starts with (traffic-gen, http-client) is what was sent
+    sources: names((d) => d.role === 'source').join('|'),
     sink: names((d) => d.role === 'sink')[0],
     ends: names((d) => d.role !== 'element').join('|'),
     withRing: names((d) => (d.metrics ?? []).some((m) => m.name === 'vnflab_ring_occupancy')).join('|'),
@@ -158,7 +159,7 @@ function dashboards(registry) {
         'stat',
         'Sent, received, dropped (since start)',
         [
-          [`sum(vnflab_packets_total{stage="${S.source}", direction="out"})`, 'sent'],
+          [`sum(vnflab_packets_total{stage=~"${S.sources}", direction="out"})`, 'sent'],
           [`sum(vnflab_packets_total{stage="${S.sink}", direction="out"})`, 'received'],
           ['sum(vnflab_drops_total) or on() vector(0)', 'dropped'],
         ],

@@ -51,6 +51,9 @@ export function formatSummary(s: RunSummary): string {
         `${''.padEnd(14)} guest ${per(tot - host - (st.cpu_seconds.bus ?? 0))} ns/pkt, host ${per(host)} ns/pkt (KVM's host threads: vhost-net or QEMU, the host NIC driver), lab transport ${per(st.cpu_seconds.bus ?? 0)} ns/pkt`,
       );
     }
+    // a stage's own one-line result, from its describe(): the HTTP client's transactions/s and latencies
+    const headline = st.details?.headline;
+    if (typeof headline === 'string') l.push(`${''.padEnd(14)} ${headline}`);
   }
   const sh = s.cpu_share;
   if (Object.values(sh).some((v) => v > 0)) {

@@ -60,7 +60,7 @@ export interface MemoryUse {
 export interface MetricDeclaration {
   name: string;
   help: string;
-  type: 'counter' | 'gauge';
+  type: 'counter' | 'gauge' | 'histogram';
 }
 
 export interface StageDefinition {
