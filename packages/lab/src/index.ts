@@ -5,6 +5,7 @@
 // live swap those benchmarks time.
 export * from './breakdown/published';
 export * from './breakdown/breakdown';
+export * from './breakdown/http-breakdown';
 export * from './reproduce/index';
 export * from './compare/index';
 export * from './swap/swappable-element';
