@@ -132,7 +132,7 @@ export async function runHttpRow(o: HttpBreakdownOptions, preset: string, durati
   const chain = new EmbeddedChain(resolved, o.registry);
   await chain.start();
   const elapsed = chain.elapsedSeconds();
-  const summary = summarize(resolved.name, resolved.profile, chain.stages, elapsed);
+  const summary = summarize(resolved.name, resolved.profile, chain.stages, elapsed, undefined, resolved.loop);
   return serverRow(preset, chain.stages, elapsed, summary.accounting_closed, summary.drops);
 }
 
