@@ -21,6 +21,11 @@ const SUITES = [
     'Where the CPU goes: vnflab breakdown on the default chain (full tables in packages/lab/BREAKDOWN-RESULTS.md)',
     () => require('./breakdown'),
   ],
+  [
+    'web',
+    'The web workload: mTCP Figure 1 on short HTTP connections, per kernel-path preset (chains/web.yaml)',
+    () => require('./web'),
+  ],
   ['reproduce', 'Reproducing the papers: vnflab reproduce all', () => require('./reproduce')],
   ['lb', 'Load balancer: Maglev, conntrack, table builds', () => require('./lb')],
   ['bus', 'Redis Streams bus: one hop versus a raw ioredis loop, and the chain as services', () => require('./bus')],
