@@ -70,7 +70,7 @@ export function formatSummary(s: RunSummary): string {
  * Checks before a run that `--json FILE` can be written (its folder exists and is writable, the
  * name is not a folder), so a long run never ends in a raw ENOENT.
  */
-export function checkJsonPath(jsonFile: string | undefined): void {
+export function checkJsonPath(jsonFile: string | undefined, flag = 'json'): void {
   if (jsonFile === undefined) return;
   try {
     if (existsSync(jsonFile) && statSync(jsonFile).isDirectory())
@@ -78,7 +78,7 @@ export function checkJsonPath(jsonFile: string | undefined): void {
     accessSync(dirname(resolve(jsonFile)), constants.W_OK);
   } catch (e) {
     throw new UsageError(
-      `--json: cannot write ${jsonFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      `--${flag}: cannot write ${jsonFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
     );
   }
 }
