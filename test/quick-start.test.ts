@@ -11,6 +11,7 @@ const ROOT = join(__dirname, '..');
 
 interface Run {
   code: number | null;
+  signal: NodeJS.Signals | null;
   out: string;
   err: string;
 }
@@ -30,7 +31,7 @@ function npmStart(cwd: string, args: string[], interruptWhen?: RegExp): Promise<
     };
     child.stdout.on('data', (d) => ((out += d), maybeInterrupt()));
     child.stderr.on('data', (d) => ((err += d), maybeInterrupt()));
-    child.on('close', (code) => resolve({ code, out, err }));
+    child.on('close', (code, signal) => resolve({ code, signal, out, err }));
   });
 }
 
@@ -54,7 +55,9 @@ describe('quick start on a fresh clone', () => {
   test('a second npm start does not install again, and Ctrl-C ends it with the summary', async () => {
     const r = await npmStart(dir, [], /^\[2s\] traffic-gen/m);
     expect(r.err).not.toContain('installing the npm dependencies');
+    // the chain drained and printed its summary; npm itself ends as a Ctrl-C'd job does
+    expect(r.out).toMatch(/^chain default \(profile linux-3\.10-xeon\)/m);
     expect(r.out).toMatch(/-> accounting closes/);
-    expect(r.code).toBe(0);
+    expect(r.code === 0 || r.signal === 'SIGINT').toBe(true);
   }, 300_000);
 });
