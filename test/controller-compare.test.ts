@@ -47,7 +47,14 @@ test('report.json has the documented structure, one result per variant and size'
     variants: ['passthrough', 'virtio', 'emulated'],
     sizes: [64, 1500],
   });
-  expect(report.settings).toEqual({ rate_pps: 0, ndr: null, warmup_s: 0.2, duration_s: 0.4, batch_size: 64, repeat: 1 });
+  expect(report.settings).toEqual({
+    rate_pps: 0,
+    ndr: null,
+    warmup_s: 0.2,
+    duration_s: 0.4,
+    batch_size: 64,
+    repeat: 1,
+  });
   expect(report.results.map((r) => `${r.variant}/${r.size}`)).toEqual([
     'passthrough/64',
     'passthrough/1500',
