@@ -89,6 +89,12 @@ export interface Source {
   stop(): void;
   readonly sent: number;
   /**
+   * Continues a run an earlier instance of this source began (a restarted service): `sentBefore`
+   * packets were sent; the count goes on from there and new packets must not look like copies of
+   * earlier ones. Called before the first fill.
+   */
+  resume?(sentBefore: number): void;
+  /**
    * A loop chain's packets that came back to the source. Every packet still alive afterwards
    * counts as `delivered` at the source; the source may drop or deliver them itself.
    */

@@ -456,6 +456,8 @@ export class TrafficGenerator implements Source {
       offered: this.s.rate > 0 || this.notSent() > 0 ? this.sent + this.notSent() : undefined,
       not_sent: this.s.rate > 0 || this.notSent() > 0 ? this.notSent() : undefined,
       running: !this.paused && !this.done,
+      // a generator that continues an earlier one's run: where its sequence numbers began
+      seq_base: this.seqBase > 0 ? this.seqBase : undefined,
       settings: this.s,
       replay_records: this.records?.length,
       replay_repeats: this.records ? this.repeats : undefined,

@@ -78,6 +78,13 @@ export class StageService {
   private readonly originProducers: RedisProducer[] = [];
   private done?: Promise<void>;
   private closed = false;
+  /**
+   * Whether stopping the generator (drain) ends the run. Off in a service: a generator stopped by
+   * SIGTERM (a container recreated with new traffic) leaves the run open and the next generator
+   * continues it; only a generator that finished its count or duration, or was told to end
+   * (PUT /traffic {end: true}), declares the end. On under `vnflab run --bus`, which owns the run.
+   */
+  stopEndsRun = false;
 
   constructor(
     readonly cfg: ServiceSettings,
@@ -237,12 +244,20 @@ export class StageService {
     await this.bus.checkMemory(this.cfg.chain.stages.length - 1, hopBoundBytes(this.cfg.chain));
     const stored = await this.bus.readLedger(this.ledger.key);
     if (isSource(this.element)) {
-      // the generator's sequence numbers and sent count live in it: a restart cannot continue them
-      if (Object.keys(stored).length)
-        this.log.warn(
-          { ledger: this.ledger.key },
-          "the generator of this run was started before: its earlier packets are not in this instance's count",
-        );
+      // a generator that replaces an earlier one continues its run: the counts go on from the
+      // ledger, and the source numbers its packets past the earlier ones (a new epoch; its batch
+      // ids are a range of their own, see the constructor)
+      if (Object.keys(stored).length) {
+        this.ledger.seed(stored);
+        const before = this.stats.packetsOut;
+        if (this.element.resume) this.element.resume(before);
+        else
+          this.log.warn(
+            { ledger: this.ledger.key },
+            "this source cannot continue an earlier one: the earlier packets' sequence numbers may repeat",
+          );
+        this.log.info({ sent_before: before }, 'a generator of this run ran before: continuing its run');
+      }
     } else if (Object.keys(stored).length) {
       this.ledger.seed(stored);
       this.log.info(
@@ -277,8 +292,10 @@ export class StageService {
     const was = this.state;
     this.state = 'draining';
     if (was === 'starting' || !this.done) return true;
-    if (isSource(this.element)) this.element.stop();
-    else {
+    if (isSource(this.element)) {
+      if (!this.stopEndsRun) this.sourceRunner!.leaveOpen();
+      this.element.stop();
+    } else {
       this.consumer!.stop();
       this.runner!.stop();
       // a loop chain's way back keeps reading until its producer ends it: it still carries the
