@@ -21,6 +21,7 @@ const help = (): string => `vnflab: emulated VNF chains with their overheads mad
   ${GEN_USAGE}
   ${SERVE_USAGE}
   ${LB_USAGE}
+  ${TRAFFIC_USAGE}
   ${BREAKDOWN_USAGE}
   ${REPRODUCE_USAGE}
   ${COMPARE_USAGE}
