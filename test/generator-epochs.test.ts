@@ -76,7 +76,12 @@ describe('a generator replaced mid-run', () => {
       await Promise.all(stages.map((s) => s.bus.whenReady()));
       void first.start();
       const gen1 = first.element as TrafficGenerator;
-      await waitFor('the first generator to send 2,000', async () => (gen1.sent >= 2000 ? true : undefined), 10_000, 20);
+      await waitFor(
+        'the first generator to send 2,000',
+        async () => (gen1.sent >= 2000 ? true : undefined),
+        10_000,
+        20,
+      );
       expect(await first.drain(5000)).toBe(true); // what serveStage does on SIGTERM
       const sentFirst = gen1.sent;
       expect(sentFirst).toBeLessThan(8000);

@@ -297,7 +297,11 @@ export class TrafficGenerator implements Source {
 
   waitMs(nowNs: number): number {
     this.begin(nowNs);
-    if (this.paused) return PAUSED_WAIT_MS;
+    if (this.paused) {
+      // a pause does not stop the clock of a run with a duration
+      if (this.s.duration > 0 && nowNs - this.startNs >= this.s.duration * 1e9) this.stopped = true;
+      return this.stopped ? 0 : PAUSED_WAIT_MS;
+    }
     if (this.records && this.s.pcap_timing === 'original') {
       const r = this.records[this.recIdx];
       if (!r) return 0;

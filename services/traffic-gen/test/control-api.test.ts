@@ -9,7 +9,11 @@ import { TrafficGenerator, trafficGenStage } from '@vnflab/traffic-gen';
 const TOKEN = 'gen-test-token';
 const auth = { authorization: `Bearer ${TOKEN}` };
 const MS = 1e6;
-const ctx = () => ({ stats: new StageStats('traffic-gen', 'udp'), costs: new Costs(loadProfile('zero')), log: silentLogger });
+const ctx = () => ({
+  stats: new StageStats('traffic-gen', 'udp'),
+  costs: new Costs(loadProfile('zero')),
+  log: silentLogger,
+});
 
 describe('traffic-gen control API', () => {
   let app: FastifyInstance;
@@ -91,6 +95,17 @@ describe('traffic-gen control API', () => {
     expect(gen.done).toBe(true);
     const late = await app.inject({ method: 'PUT', url: '/traffic', headers: auth, payload: { rate: 5 } });
     expect(late.statusCode).toBe(400);
+  });
+
+  test('a paused generator with a duration still ends when its duration is over', () => {
+    const g = new TrafficGenerator({ rate: 1000, duration: 1 });
+    const b = Batch.allocate(64);
+    expect(g.fill(b, 0, ctx())).toBe(1);
+    g.setTraffic({ running: false });
+    expect(g.waitMs(500 * MS)).toBeGreaterThan(0);
+    expect(g.done).toBe(false);
+    expect(g.waitMs(1000 * MS)).toBe(0);
+    expect(g.done).toBe(true);
   });
 
   test('size and flows change the next batch; a flow keeps its sequence numbers', async () => {
