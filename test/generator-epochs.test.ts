@@ -116,6 +116,25 @@ describe('a generator replaced mid-run', () => {
     }
   });
 
+  test("under `vnflab run --bus` (stopEndsRun) the generator's stop ends the run: Ctrl-C drains the chain", async () => {
+    const chain = chainOf({ rate: 20_000, flows: 4 });
+    const stages = chain.stages.slice(1).map((_, i) => service(chain, i + 1, 'r3'));
+    const gen = service(chain, 0, 'r3');
+    gen.stopEndsRun = true; // what serveStage sets when started by the supervisor
+    try {
+      const running = stages.map((s) => s.start());
+      await Promise.all(stages.map((s) => s.bus.whenReady()));
+      void gen.start();
+      const g = gen.element as TrafficGenerator;
+      await waitFor('1,000 sent', async () => (g.sent >= 1000 ? true : undefined), 10_000, 20);
+      expect(await gen.drain(5000)).toBe(true);
+      await Promise.all(running);
+      for (const s of stages) expect(s.state).toBe('finished');
+    } finally {
+      await Promise.all([gen, ...stages].map((s) => s.close()));
+    }
+  });
+
   test('a generator told to end (PUT /traffic {end: true}) ends the run', async () => {
     const chain = chainOf({ rate: 20_000, flows: 4 });
     const stages = chain.stages.slice(1).map((_, i) => service(chain, i + 1, 'r2'));
