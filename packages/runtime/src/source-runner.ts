@@ -69,6 +69,11 @@ export class SourceRunner {
     this.endsOutput = false;
   }
 
+  /** Whether the source's end ended its output (false: left open, see leaveOpen). */
+  get endedOutput(): boolean {
+    return this.endsOutput;
+  }
+
   async run(): Promise<void> {
     const { source, ctx, pool, output } = this;
     const returns = this.returns;

@@ -181,15 +181,29 @@ export class TrafficGenerator implements Source {
 
   /**
    * Continues a run an earlier generator began (a restarted service): `sentBefore` packets were
-   * sent, so the count goes on from there and this generator's probes take sequence numbers
-   * above every earlier one (each flow starts at `sentBefore`), so the backends never take them
-   * for duplicates or reordered packets. Called before the first batch.
+   * sent, so the count goes on from there. With the earlier generator's `state` (each flow's next
+   * sequence number, see sequenceState) every flow continues exactly; without it, this
+   * generator's probes take sequence numbers above every earlier one (each flow starts at
+   * `sentBefore`), so the backends never take them for duplicates or reordered packets. Called
+   * before the first batch.
    */
-  resume(sentBefore: number): void {
+  resume(sentBefore: number, state?: Uint8Array): void {
     if (!(sentBefore > 0) || this.sent > 0) return;
     this.sent = sentBefore;
     this.seqBase = sentBefore >>> 0 === sentBefore ? sentBefore : 0;
-    if (this.seqs) this.seqs.fill(this.seqBase);
+    const seqs = this.seqs;
+    if (!seqs) return;
+    seqs.fill(this.seqBase);
+    if (state && state.byteLength % 4 === 0) {
+      const earlier = new Uint32Array(state.byteLength / 4);
+      new Uint8Array(earlier.buffer).set(state);
+      seqs.set(earlier.subarray(0, Math.min(earlier.length, seqs.length)));
+    }
+  }
+
+  /** Each flow's next sequence number, for a generator that continues this one's run. */
+  sequenceState(): Uint8Array | undefined {
+    return this.seqs ? new Uint8Array(this.seqs.buffer.slice(0)) : undefined;
   }
 
   /** The traffic now (GET /traffic). */

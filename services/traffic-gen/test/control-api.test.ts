@@ -140,6 +140,28 @@ describe('traffic-gen control API', () => {
     for (let i = 0; i < b.count; i++) expect(probeSeq(b.buf, b.offset(i) + 42)).toBeGreaterThanOrEqual(6);
   });
 
+  test("with the earlier generator's state each flow continues exactly; a flow it did not have starts past every earlier packet", () => {
+    const first = new TrafficGenerator({ flows: 2 });
+    const c = ctx();
+    const b = Batch.allocate(8);
+    first.fill(b, 0, c);
+    const next = new TrafficGenerator({ flows: 3 });
+    next.resume(first.sent, first.sequenceState());
+    b.reset();
+    next.fill(b, 0, c);
+    const earlier = new Uint32Array(first.sequenceState()!.buffer);
+    const want = new Map([
+      [0, earlier[0]],
+      [1, earlier[1]],
+      [2, 8],
+    ]);
+    for (let i = 0; i < b.count; i++) {
+      const f = b.flowId(i);
+      expect(probeSeq(b.buf, b.offset(i) + 42)).toBe(want.get(f));
+      want.set(f, want.get(f)! + 1);
+    }
+  });
+
   test('metrics: offered and not sent, one sample each', () => {
     const m = gen.metrics();
     expect(m.map((x) => x.name)).toEqual(['vnflab_generator_packets_total']);

@@ -38,6 +38,7 @@ import { ElementTicker } from '../element-ticker';
 import { OriginSender, originIdBase } from '../origin-sender';
 import { RunnerOutbox } from '../outbox';
 import { SourceRunner } from '../source-runner';
+import { loadSourceState, saveSourceState } from './source-epoch';
 import { StageRunner } from '../stage-runner';
 import { isSource, wireStage } from '../stage-wiring';
 import type { ServiceSettings } from './service-settings';
@@ -250,7 +251,7 @@ export class StageService {
       if (Object.keys(stored).length) {
         this.ledger.seed(stored);
         const before = this.stats.packetsOut;
-        if (this.element.resume) this.element.resume(before);
+        if (this.element.resume) this.element.resume(before, await loadSourceState(this.bus, before));
         else
           this.log.warn(
             { ledger: this.ledger.key },
@@ -271,7 +272,11 @@ export class StageService {
     this.log.info({ input: this.consumer?.stream ?? null, output: this.producer?.stream ?? null }, 'running');
     this.ticker?.start();
     if (this.runner) await Promise.all([this.runner.start(), this.returnRunner?.start()]);
-    else await this.sourceRunner!.run();
+    else {
+      await this.sourceRunner!.run();
+      // the run goes on without this generator: its successor continues each flow's sequence
+      if (!this.sourceRunner!.endedOutput) await saveSourceState(this.bus, this.element as Source);
+    }
     this.finishedMonoNs = monoNs();
     if (this.state === 'running') {
       this.state = 'finished';
