@@ -251,7 +251,8 @@ export class StageService {
       if (Object.keys(stored).length) {
         this.ledger.seed(stored);
         const before = this.stats.packetsOut;
-        if (this.element.resume) this.element.resume(before, await loadSourceState(this.bus, before));
+        if (this.element.resume)
+          this.element.resume(before, await loadSourceState(this.bus, before).catch(() => undefined));
         else
           this.log.warn(
             { ledger: this.ledger.key },
@@ -275,7 +276,11 @@ export class StageService {
     else {
       await this.sourceRunner!.run();
       // the run goes on without this generator: its successor continues each flow's sequence
-      if (!this.sourceRunner!.endedOutput) await saveSourceState(this.bus, this.element as Source);
+      // (best effort: without it the successor numbers past every earlier packet, see source-epoch.ts)
+      if (!this.sourceRunner!.endedOutput && this.bus.connected)
+        await saveSourceState(this.bus, this.element as Source).catch((e: Error) =>
+          this.log.warn({ err: e.message }, "the generator's sequence state was not saved for its successor"),
+        );
     }
     this.finishedMonoNs = monoNs();
     if (this.state === 'running') {
