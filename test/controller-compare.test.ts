@@ -152,6 +152,13 @@ test.each([
     /^vnflab: --variants: nic has no variant "turbo" \(variants: passthrough, native, virtio, emulated\)\n$/,
   ],
   [['--stage', 'nic', '--rate', '1000', '--ndr'], /give --rate or --ndr, not both/],
+  [['--stage', 'nic', '--pdr', '1.5'], /--pdr: 1.5 is above the maximum 1/],
+  [['--stage', 'nic', '--pdr', '0'], /--pdr: 0 is not a fraction between 0 and 1/],
+  [['--stage', 'nic', '--ndr', '--pdr', '0.01'], /give --ndr \(no loss\) or --pdr RATIO \(a fraction lost\), not both/],
+  [
+    ['--stage', 'nic', '--rate', '1000', '--max-latency', '5'],
+    /give --rate or a search \(--ndr, --pdr, --max-latency\), not both/,
+  ],
   [['--stage', 'nic', '--size', '64,9000'], /--size: 9000 is above the maximum 1518/],
   [
     ['--stage', 'nic', '--controller', 'http://127.0.0.1:1'],

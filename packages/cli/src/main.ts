@@ -12,6 +12,7 @@ import { reproduceCommand, REPRODUCE_USAGE } from './reproduce-command';
 import { runCommand, runUsage } from './run-command';
 import { serveCommand } from './service/serve-command';
 import { swapCommand, SWAP_USAGE } from './swap-command';
+import { trafficCommand, TRAFFIC_USAGE } from './traffic-command';
 import { SERVE_USAGE, UsageError } from '@vnflab/runtime';
 
 const help = (): string => `vnflab: emulated VNF chains with their overheads made visible
@@ -20,6 +21,7 @@ const help = (): string => `vnflab: emulated VNF chains with their overheads mad
   ${GEN_USAGE}
   ${SERVE_USAGE}
   ${LB_USAGE}
+  ${TRAFFIC_USAGE}
   ${BREAKDOWN_USAGE}
   ${REPRODUCE_USAGE}
   ${COMPARE_USAGE}
@@ -48,6 +50,8 @@ export async function main(argv: string[]): Promise<number> {
         return await reproduceCommand(rest);
       case 'lb':
         return await lbCommand(rest);
+      case 'traffic':
+        return await trafficCommand(rest);
       case 'compare':
         return await compareCommand(rest);
       case 'swap':

@@ -17,6 +17,10 @@ export function formatSummary(s: RunSummary): string {
     l.push(
       `sent ${s.sent}  originated ${s.originated}  delivered ${s.delivered}${s.loop ? '' : `  received ${s.received}`}  dropped ${s.drops_total}  duplicates ${s.duplicates}  -> accounting ${s.accounting_closed ? 'closes' : 'DOES NOT CLOSE'} (sent + originated = delivered + ${s.loop ? '' : 'received + '}drops${s.loop ? `; back at the source ${s.received}` : ''})`,
     );
+  if (s.offered !== undefined && s.not_sent !== undefined)
+    l.push(
+      `offered ${s.offered}, sent ${s.sent}, not sent ${s.not_sent}${s.not_sent > 0 ? ' (the chain held the generator back)' : ''}`,
+    );
   l.push(
     `throughput ${(s.throughput_pps / 1e6).toFixed(3)} Mpps   end-to-end latency p50 ${fmtSeconds(s.latency_seconds.p50)}  p90 ${fmtSeconds(s.latency_seconds.p90)}  p99 ${fmtSeconds(s.latency_seconds.p99)}  max ${fmtSeconds(s.latency_seconds.max)}`,
   );

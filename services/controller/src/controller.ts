@@ -12,6 +12,7 @@ import { listChainContainers, projectContainer, type StageContainer } from './di
 import { ControllerError } from './errors';
 import { LABEL_PROJECT, LABEL_STAGE, LABEL_VARIANT } from './labels';
 import { readStageStats, type StageStatsView } from './stage-stats';
+import { relayTraffic, type TrafficRelayView } from './traffic-relay';
 import { SwapLock, type SwapInProgress } from './swap-lock';
 
 export interface ControllerOptions {
@@ -135,6 +136,11 @@ export class Controller {
   /** The running containers of a stage answer their /stats (the project's only). */
   stageStats(stage: string): Promise<StageStatsView> {
     return readStageStats(this.o.docker, this.o.project, stage, this.o.networks ?? []);
+  }
+
+  /** The generator's /traffic (GET), or a change to it (PUT, with the token the caller showed). */
+  traffic(change?: { body: unknown; token: string }): Promise<TrafficRelayView> {
+    return relayTraffic(this.o.docker, this.o.project, this.o.chain.stages[0].stage, this.o.networks ?? [], change);
   }
 
   private allowedFor(name: string, type: string): string[] {

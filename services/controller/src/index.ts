@@ -8,6 +8,7 @@ export * from './green-config';
 export * from './readiness';
 export * from './stats-probe';
 export * from './stage-stats';
+export * from './traffic-relay';
 export * from './self-container';
 export * from './controller';
 export * from './controller-metrics';
