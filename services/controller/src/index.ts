@@ -15,3 +15,4 @@ export * from './controller-api';
 export * from './server';
 export * from './http-probe';
 export * from './controller-client';
+export * from './swarm-backend';
