@@ -16,3 +16,6 @@ export * from './server';
 export * from './http-probe';
 export * from './controller-client';
 export * from './swarm-backend';
+export * from './stream-lag';
+export * from './autoscaler';
+export * from './autoscale-loop';

@@ -60,7 +60,9 @@ export class SwarmBackend {
   /** The stage's service, only if it belongs to this stack. */
   async inspect(stage: string): Promise<{ id: string; info: ServiceSpec }> {
     const name = this.serviceName(stage);
-    const found = await this.docker.listServices({ filters: { name: [name], label: [`${LABEL_STACK}=${this.stack}`] } });
+    const found = await this.docker.listServices({
+      filters: { name: [name], label: [`${LABEL_STACK}=${this.stack}`] },
+    });
     const svc = found.find((s) => s.Spec?.Name === name);
     if (!svc?.ID)
       throw new ControllerError(
