@@ -26,6 +26,7 @@ const help = (): string => `vnflab: emulated VNF chains with their overheads mad
   ${COMPARE_USAGE}
   ${SWAP_USAGE}
   ${CONTROLLER_USAGE}
+  ${AUTOSCALE_USAGE}
   vnflab stages      list stages and their variants
   vnflab profiles    list cost profiles (--sources: where each constant comes from; --measure: this machine's)
 
