@@ -288,6 +288,9 @@ maybe('the chain on a Docker Swarm', () => {
         180000,
         1000,
       );
+      // a few more readings at full rate: a third replica if the lag stays high with two
+      const seen = decisions.length;
+      await waitFor('four more readings', async () => (decisions.length >= seen + 4 ? true : undefined), 180000, 500);
       const peak = swarm.replicas('kernel-path').desired;
       log(`autoscale: up to ${peak} kernel-path replicas at full rate`);
       await setRate(200);
