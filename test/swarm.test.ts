@@ -15,15 +15,9 @@ import { join } from 'node:path';
 import IORedis from 'ioredis';
 import { loadChainFile, silentLogger } from '@vnflab/core';
 import { createRegistry } from '@vnflab/cli';
-import {
-  readGroupLag,
-  startAutoscaleLoop,
-  startControllerServer,
-  type RunningController,
-  type SwapReport,
-} from '@vnflab/controller';
+import { readGroupLag, startControllerServer, type RunningController, type SwapReport } from '@vnflab/controller';
 import { SwarmStack, dockerCli, swarmState, type LedgerCounts } from '@vnflab/lab';
-import { ROOT } from './helpers/cli';
+import { ROOT, vnflabAsync } from './helpers/cli';
 import { ensureDockerEngine } from './helpers/compose';
 import { freePort, waitFor } from './helpers/ports';
 
@@ -218,6 +212,8 @@ maybe('the chain on a Docker Swarm', () => {
       stages: { name: string; service: { variant: string; replicas: number } | null }[];
     };
     expect(view.stages.find((s) => s.name === 'nic')?.service).toMatchObject({ variant: 'virtio', replicas: 1 });
+    // per-container /stats is compose's; on a Swarm the controller says so instead of a bare 404
+    expect((await fetch(`${ctl.url}/stats/nic`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(501);
     const [old] = swarm.containers('nic');
     const first = post({ stage: 'nic', variant: 'passthrough' });
     await waitFor('the swap in flight', async () => (ctl!.controller.lock.held ? true : undefined), 10000, 20);
@@ -269,17 +265,30 @@ maybe('the chain on a Docker Swarm', () => {
   }, 300000);
 
   test('vnflab autoscale: kernel-path replicas rise on a raised rate and fall on a lowered one', async () => {
-    const decisions: { action: string; lag: number | null; before: number; replicas: number }[] = [];
-    const loop = startAutoscaleLoop({
-      docker: ctl!.controller.o.docker,
-      stack: STACK,
-      stage: 'kernel-path',
-      redisUrl: `redis://${swarm.addresses('redis')[0]}:6379`,
-      prefix: PREFIX,
-      policy: { min: 1, max: 3, lag: 4 },
-      intervalMs: 1000,
-      onDecision: (d) => decisions.push(d),
-    });
+    // the command as a user runs it on a manager; Redis through the task's docker_gwbridge address
+    const auto = vnflabAsync([
+      'autoscale',
+      'kernel-path',
+      '--min',
+      '1',
+      '--max',
+      '3',
+      '--lag',
+      '4',
+      '--interval',
+      '1',
+      '--stack',
+      STACK,
+      '--bus',
+      `redis://${swarm.addresses('redis')[0]}:6379`,
+    ]);
+    let out = '';
+    auto.child.stdout!.on('data', (d) => (out += d));
+    const decisions = (): { action: string; lag: number; replicas: number; to: number }[] =>
+      out
+        .split('\n')
+        .filter((l) => l.includes('"action"'))
+        .map((l) => JSON.parse(l) as { action: string; lag: number; replicas: number; to: number });
     try {
       await setRate(1_000_000); // as fast as the chain takes: the hop into kernel-path fills
       await waitFor(
@@ -289,8 +298,8 @@ maybe('the chain on a Docker Swarm', () => {
         1000,
       );
       // a few more readings at full rate: a third replica if the lag stays high with two
-      const seen = decisions.length;
-      await waitFor('four more readings', async () => (decisions.length >= seen + 4 ? true : undefined), 180000, 500);
+      const seen = decisions().length;
+      await waitFor('four more readings', async () => (decisions().length >= seen + 4 ? true : undefined), 180000, 500);
       const peak = swarm.replicas('kernel-path').desired;
       log(`autoscale: up to ${peak} kernel-path replicas at full rate`);
       await setRate(200);
@@ -302,13 +311,14 @@ maybe('the chain on a Docker Swarm', () => {
       );
       await converged('kernel-path', 1);
     } finally {
-      await loop.stop();
+      auto.child.kill('SIGTERM');
     }
-    const ups = decisions.filter((d) => d.action === 'up');
-    const downs = decisions.filter((d) => d.action === 'down');
-    log(
-      `autoscale decisions: ${decisions.map((d) => `${d.action}(lag ${d.lag}, ${d.before}->${d.replicas})`).join(' ')}`,
-    );
+    const r = await auto.done;
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    const ds = decisions();
+    const ups = ds.filter((d) => d.action === 'up');
+    const downs = ds.filter((d) => d.action === 'down');
+    log(`autoscale decisions: ${ds.map((d) => `${d.action}(lag ${d.lag}, ${d.replicas}->${d.to})`).join(' ')}`);
     expect(ups.length).toBeGreaterThanOrEqual(1);
     expect(downs.length).toBe(ups.length); // back to --min 1
     for (const d of ups) expect(d.lag).toBeGreaterThan(4);

@@ -168,6 +168,12 @@ export class Controller {
 
   /** The running containers of a stage answer their /stats (the project's only). */
   stageStats(stage: string): Promise<StageStatsView> {
+    if (this.swarm)
+      throw new ControllerError(
+        501,
+        'not_on_swarm',
+        `GET /stats/${stage} reads compose containers; on a Swarm read each task's /stats on the overlay network (docker service ps ${this.swarm.serviceName(stage)})`,
+      );
     return readStageStats(this.o.docker, this.o.project, stage, this.o.networks ?? []);
   }
 
