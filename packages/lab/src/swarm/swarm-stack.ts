@@ -6,6 +6,7 @@
 // so nothing but Prometheus is published. `remove()` puts the engine back as it was.
 
 import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface SwarmStackOptions {
@@ -45,6 +46,42 @@ export function swarmState(): string | undefined {
     timeout: 20000,
   });
   return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+/** Newest modification time (ms) of the files under `dir`, recursively (0 when there is none). */
+function newestUnder(dir: string): number {
+  let newest = 0;
+  if (!existsSync(dir)) return 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestUnder(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Why the stage images must be built again, or undefined when each is newer than what it is made
+ * of: the shared packages' build output, its stage's, the chain files and the lockfile (Swarm runs
+ * the images the node has, so a stale one would test old code). The controller's own output is not
+ * counted: the stage images never run it.
+ */
+export function staleImages(root: string, stages: string[], version = '0.1.0'): string | undefined {
+  const pkgs = readdirSync(join(root, 'packages')).map((d) => join(root, 'packages', d, 'dist'));
+  const shared = Math.max(
+    ...pkgs.map(newestUnder),
+    newestUnder(join(root, 'chains')),
+    statSync(join(root, 'package-lock.json')).mtimeMs,
+  );
+  for (const stage of stages) {
+    const r = spawnSync('docker', ['image', 'inspect', '--format', '{{.Created}}', `vnflab/${stage}:${version}`], {
+      encoding: 'utf8',
+    });
+    if (r.status !== 0) return `vnflab/${stage}:${version} is missing`;
+    const built = Date.parse(r.stdout.trim());
+    const source = Math.max(shared, newestUnder(join(root, 'services', stage, 'dist')));
+    if (!(built > source)) return `vnflab/${stage}:${version} is older than the build output it is made of`;
+  }
+  return undefined;
 }
 
 export class SwarmStack {
