@@ -114,7 +114,7 @@ maybe('the chain on a Docker Swarm', () => {
           return undefined; // not listening yet
         }
       },
-      240000,
+      600000,
       1000,
     );
     log(`docker stack deploy to the first packet at the backends: ${((Date.now() - t0) / 1e3).toFixed(1)} s`);
