@@ -1,6 +1,7 @@
 // The `vnflab` command line: dispatches subcommands; a usage mistake is one line and exit 2.
 
 import { ConfigError, PcapError } from '@vnflab/core';
+import { autoscaleCommand, AUTOSCALE_USAGE } from './autoscale-command';
 import { breakdownCommand, BREAKDOWN_USAGE } from './breakdown-command';
 import { compareCommand, COMPARE_USAGE } from './compare-command';
 import { controllerCommand, CONTROLLER_USAGE, servesController } from './controller-command';
@@ -27,6 +28,7 @@ const help = (): string => `vnflab: emulated VNF chains with their overheads mad
   ${COMPARE_USAGE}
   ${SWAP_USAGE}
   ${CONTROLLER_USAGE}
+  ${AUTOSCALE_USAGE}
   vnflab stages      list stages and their variants
   vnflab profiles    list cost profiles (--sources: where each constant comes from; --measure: this machine's)
 
@@ -58,6 +60,8 @@ export async function main(argv: string[]): Promise<number> {
         return await swapCommand(rest);
       case 'controller':
         return await controllerCommand(rest);
+      case 'autoscale':
+        return await autoscaleCommand(rest);
       case 'stages':
         for (const d of createRegistry().all())
           console.log(`${d.stage.padEnd(12)} ${d.role.padEnd(8)} ${d.variants.join(', ').padEnd(36)} ${d.description}`);

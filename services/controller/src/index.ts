@@ -16,3 +16,7 @@ export * from './controller-api';
 export * from './server';
 export * from './http-probe';
 export * from './controller-client';
+export * from './swarm-backend';
+export * from './stream-lag';
+export * from './autoscaler';
+export * from './autoscale-loop';

@@ -467,6 +467,23 @@ export class TrafficGenerator implements Source {
     if (!udpNoCsum) buf.writeUInt16BE(p.proto === 17 && c === 0 ? 0xffff : c, csumOff);
   }
 
+  /**
+   * Run-time settings (POST /control on the service): only `rate`, and only between positive rates
+   * (a paced generator stays paced): e.g. raised and lowered to make a stage's lag rise and fall.
+   */
+  configure(settings: Record<string, unknown>): void {
+    for (const k of Object.keys(settings))
+      if (k !== 'rate') throw new Error(`settings.${k}: cannot change at run time (only settings.rate can)`);
+    const rate = settings.rate;
+    if (typeof rate !== 'number' || !(rate > 0)) throw new Error(`settings.rate: ${String(rate)} must be a number > 0`);
+    if (!this.pacer)
+      throw new Error(
+        'settings.rate: this generator runs unpaced (rate 0, or a replay); start it with a rate to change it',
+      );
+    this.pacer.setRate(rate);
+    this.s.rate = rate;
+  }
+
   describe(): Record<string, unknown> {
     return {
       sent: this.sent,
