@@ -27,23 +27,31 @@ function sink(dir) {
 const request = Buffer.alloc(80, 0x41);
 const response = Buffer.alloc(200, 0x42);
 let done = 0;
-const client = new TcpEndpoint({ localIp: 0x0a000001, maxConnections: 4096, timeWaitMs: 1, delayedAck: false }, sink(0), {
-  connected: (c) => client.send(c, request, 0, request.length, now),
-  acceptReady() {},
-  data: (c) => client.close(c, now),
-  peerClosed() {},
-  closed: () => done++,
-});
-const server = new TcpEndpoint({ localIp: 0x0a000064, maxConnections: 4096, timeWaitMs: 1, delayedAck: false }, sink(1), {
-  connected() {},
-  acceptReady: (port) => server.accept(port),
-  data(c) {
-    server.send(c, response, 0, response.length, now);
-    server.close(c, now);
+const client = new TcpEndpoint(
+  { localIp: 0x0a000001, maxConnections: 4096, timeWaitMs: 1, delayedAck: false },
+  sink(0),
+  {
+    connected: (c) => client.send(c, request, 0, request.length, now),
+    acceptReady() {},
+    data: (c) => client.close(c, now),
+    peerClosed() {},
+    closed: () => done++,
   },
-  peerClosed() {},
-  closed() {},
-});
+);
+const server = new TcpEndpoint(
+  { localIp: 0x0a000064, maxConnections: 4096, timeWaitMs: 1, delayedAck: false },
+  sink(1),
+  {
+    connected() {},
+    acceptReady: (port) => server.accept(port),
+    data(c) {
+      server.send(c, response, 0, response.length, now);
+      server.close(c, now);
+    },
+    peerClosed() {},
+    closed() {},
+  },
+);
 server.listen(80);
 
 function run(n) {
