@@ -5,29 +5,15 @@
 // violations, resets and retransmissions).
 
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { PcapWriter } from '@vnflab/core';
 import { type FrameSlot, TcpEndpoint, type TcpEvents, type TcpSink } from '@vnflab/tcp';
 import { CLIENT_IP, MS, SERVER_IP, T0 } from './helpers';
+import { TSHARK, describeWithTshark } from '../../../test/helpers/tshark';
 
-function onPath(cmd: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    try {
-      accessSync(join(dir, cmd), constants.X_OK);
-      return join(dir, cmd);
-    } catch {
-      /* not here */
-    }
-  }
-  return null;
-}
-
-const TSHARK = onPath('tshark');
-if (!TSHARK)
-  console.warn('tcp tshark.test.ts skipped: tshark is not on PATH (install it with `apt-get install tshark`)');
-const maybe = TSHARK ? describe : describe.skip;
+const maybe = describeWithTshark('tcp tshark.test.ts');
 
 /** Frames one endpoint transmits, queued for the other. */
 class Queue implements TcpSink {

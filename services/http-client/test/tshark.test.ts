@@ -5,29 +5,15 @@
 // violations, retransmissions), for short and for keep-alive connections.
 
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { PcapWriter } from '@vnflab/core';
 import { HttpClient } from '../src';
 import { T0, TestServer, runLoop } from './helpers';
+import { TSHARK, describeWithTshark } from '../../../test/helpers/tshark';
 
-function onPath(cmd: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    try {
-      accessSync(join(dir, cmd), constants.X_OK);
-      return join(dir, cmd);
-    } catch {
-      /* not here */
-    }
-  }
-  return null;
-}
-
-const TSHARK = onPath('tshark');
-if (!TSHARK)
-  console.warn('http-client tshark.test.ts skipped: tshark is not on PATH (install it with `apt-get install tshark`)');
-const maybe = TSHARK ? describe : describe.skip;
+const maybe = describeWithTshark('http-client tshark.test.ts');
 
 maybe('tshark reads the client against a server', () => {
   let dir = '';

@@ -3,27 +3,13 @@
 // checksum good, and no expert warning or error (bad sequence numbers, unseen segments, resets).
 
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { Client, settle, webLoop } from './web-loop';
+import { TSHARK, describeWithTshark } from '../../../test/helpers/tshark';
 
-function onPath(cmd: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    try {
-      accessSync(join(dir, cmd), constants.X_OK);
-      return join(dir, cmd);
-    } catch {
-      /* not here */
-    }
-  }
-  return null;
-}
-
-const TSHARK = onPath('tshark');
-if (!TSHARK)
-  console.warn('kernel-path tcp-endpoint-tshark.test.ts skipped: tshark is not on PATH (apt-get install tshark)');
-const maybe = TSHARK ? describe : describe.skip;
+const maybe = describeWithTshark('kernel-path tcp-endpoint-tshark.test.ts');
 
 function tshark(args: string[]): string {
   const r = spawnSync(TSHARK!, ['-n', ...args], { encoding: 'utf8' });
