@@ -1,6 +1,7 @@
 // tshark for the tests that let an independent implementation judge our frames: where it is on
 // PATH, and a describe that skips (saying why) where it is not.
 
+import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
@@ -23,4 +24,41 @@ export const TSHARK = onPath('tshark');
 export function describeWithTshark(file: string): jest.Describe {
   if (!TSHARK) console.warn(`${file} skipped: tshark is not on PATH (install it with \`apt-get install tshark\`)`);
   return TSHARK ? describe : describe.skip;
+}
+
+/** Runs `tshark -n ARGS`; throws with tshark's own error when it fails. */
+export function tshark(args: string[]): string {
+  const r = spawnSync(TSHARK!, ['-n', ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`tshark ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** The rows of `-z conv,tcp`: one per TCP conversation tshark finds in the capture. */
+export function tcpConversations(file: string): string[] {
+  return tshark(['-r', file, '-q', '-z', 'conv,tcp'])
+    .split('\n')
+    .filter((l) => l.includes('<->'));
+}
+
+/**
+ * One tab-separated line per frame with `fields`, IP and TCP checksum verification on (their
+ * status fields read 1 when good); `extra` goes before the field options (e.g. `-d` decodes).
+ */
+export function checkedFields(file: string, fields: string[], extra: string[] = []): string[] {
+  return tshark([
+    '-r',
+    file,
+    ...extra,
+    '-o',
+    'ip.check_checksum:TRUE',
+    '-o',
+    'tcp.check_checksum:TRUE',
+    '-T',
+    'fields',
+    '-E',
+    'separator=\t',
+    ...fields.flatMap((f) => ['-e', f]),
+  ])
+    .split('\n')
+    .filter((l) => l.length > 0);
 }

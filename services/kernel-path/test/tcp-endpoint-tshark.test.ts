@@ -2,20 +2,13 @@
 // and judged by tshark: one TCP conversation per transaction, each an HTTP 200, every IP and TCP
 // checksum good, and no expert warning or error (bad sequence numbers, unseen segments, resets).
 
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, settle, webLoop } from './web-loop';
-import { TSHARK, describeWithTshark } from '../../../test/helpers/tshark';
+import { checkedFields, describeWithTshark, tcpConversations, tshark } from '../../../test/helpers/tshark';
 
 const maybe = describeWithTshark('kernel-path tcp-endpoint-tshark.test.ts');
-
-function tshark(args: string[]): string {
-  const r = spawnSync(TSHARK!, ['-n', ...args], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`tshark ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
 
 maybe('tshark reads the linux endpoint serving short transactions', () => {
   let dir = '';
@@ -35,9 +28,7 @@ maybe('tshark reads the linux endpoint serving short transactions', () => {
       L.pcap!.close();
       expect(client.done).toBe(N);
 
-      const rows = tshark(['-r', file, '-q', '-z', 'conv,tcp'])
-        .split('\n')
-        .filter((l) => l.includes('<->'));
+      const rows = tcpConversations(file);
       expect(rows).toHaveLength(N);
       for (const r of rows) expect(r).toMatch(/^10\.0\.0\.1:\d+\s+<->\s+10\.0\.0\.100:80\s/);
 
@@ -50,28 +41,12 @@ maybe('tshark reads the linux endpoint serving short transactions', () => {
         .filter(Boolean);
       expect(gets).toEqual(Array(N).fill('/index.html'));
 
-      const lines = tshark([
-        '-r',
-        file,
-        '-o',
-        'ip.check_checksum:TRUE',
-        '-o',
-        'tcp.check_checksum:TRUE',
-        '-T',
-        'fields',
-        '-E',
-        'separator=\t',
-        '-e',
+      const lines = checkedFields(file, [
         'ip.checksum.status',
-        '-e',
         'tcp.checksum.status',
-        '-e',
         '_ws.expert.severity',
-        '-e',
         '_ws.expert.message',
-      ])
-        .split('\n')
-        .filter((l) => l.length > 0);
+      ]);
       expect(lines).toHaveLength(L.seg.in + L.segBack.in);
       const problems: string[] = [];
       for (const l of lines) {
