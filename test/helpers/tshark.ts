@@ -28,7 +28,7 @@ export function describeWithTshark(file: string): jest.Describe {
 
 /** Runs `tshark -n ARGS`; throws with tshark's own error when it fails. */
 export function tshark(args: string[]): string {
-  const r = spawnSync(TSHARK!, ['-n', ...args], { encoding: 'utf8' });
+  const r = spawnSync(TSHARK!, ['-n', ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new Error(`tshark ${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
 }
@@ -61,4 +61,36 @@ export function checkedFields(file: string, fields: string[], extra: string[] = 
   ])
     .split('\n')
     .filter((l) => l.length > 0);
+}
+
+/** What the replay and capture tests ask of every frame: length, addresses, checksum and malformation status. */
+export const TSHARK_FIELDS = [
+  'frame.len',
+  'ip.src',
+  'ip.dst',
+  'ip.checksum.status',
+  'udp.checksum.status',
+  'tcp.checksum.status',
+  '_ws.malformed',
+  '_ws.expert.severity',
+];
+
+// Generated flows use ephemeral source ports and port 80, where Wireshark would guess at
+// application protocols; decoding them as plain data judges only our layers (Ethernet, IPv4, UDP/TCP).
+const AS_DATA = ['udp.port==49152-65535', 'tcp.port==49152-65535', 'udp.port==80', 'tcp.port==80'].flatMap((d) => [
+  '-d',
+  `${d},data`,
+]);
+
+/** `fields` of every frame in `file`, UDP checksums checked too, repeated fields joined with commas. */
+export function tsharkFrames(file: string, fields = TSHARK_FIELDS): Record<string, string>[] {
+  return checkedFields(file, fields, [
+    ...AS_DATA,
+    '-o',
+    'udp.check_checksum:TRUE',
+    '-E',
+    'occurrence=a',
+    '-E',
+    'aggregator=,',
+  ]).map((l) => Object.fromEntries(l.split('\t').map((v, i) => [fields[i], v])));
 }

@@ -16,6 +16,9 @@ export function rec(op: RecordOp, fd: number, conn: number, payload?: string | B
 
 export class FakeOutbox implements RecordOutbox {
   readonly batches: Batch[] = [];
+  forward(): Batch {
+    throw new Error('the web server sends nothing forward: its answers go back toward the client');
+  }
   back(): Batch {
     let b = this.batches[this.batches.length - 1];
     if (b === undefined || b.full) {
