@@ -8,6 +8,7 @@ import {
   decodeBatch,
   encodeBatch,
   BatchEncoder,
+  CLOCK_DOMAIN,
   WIRE_HEADER_LEN,
   WIRE_META_LEN,
 } from '../src';
@@ -126,7 +127,7 @@ describe('batch wire form', () => {
   });
 
   test.each([
-    ['short', (w: Buffer) => w.subarray(0, 10), /shorter than its 40 B header/],
+    ['short', (w: Buffer) => w.subarray(0, 10), /shorter than its 48 B header/],
     ['bad magic', (w: Buffer) => (w.writeUInt32BE(0x12345678, 0), w), /bad magic/],
     ['other version', (w: Buffer) => ((w[4] = 9), w), /unsupported batch wire version 9/],
     ['count too large', (w: Buffer) => (w.writeUInt16BE(60000, 6), w), /needs .* B of headers/],
@@ -136,5 +137,29 @@ describe('batch wire form', () => {
     const wire = Buffer.from(encodeBatch(sample([60, 60, 60])));
     expect(() => decodeBatch(spoil(wire))).toThrow(BatchFormatError);
     expect(() => decodeBatch(spoil(Buffer.from(encodeBatch(sample([60, 60, 60])))))).toThrow(why);
+  });
+});
+
+describe('clock domains', () => {
+  test('a batch stamped here is here after the round trip', () => {
+    const b = decodeBatch(encodeBatch(sample([60, 60])));
+    expect([b.enqueueClock, b.createdClock]).toEqual([CLOCK_DOMAIN, CLOCK_DOMAIN]);
+    expect([b.enqueuedHere, b.createdHere]).toEqual([true, true]);
+  });
+
+  test("another host's stamps travel as they are and decode as not here", () => {
+    const other = (CLOCK_DOMAIN ^ 0x5a5a) >>> 0 || 3;
+    const a = sample([60]);
+    a.enqueueClock = other;
+    a.createdClock = other;
+    const b = decodeBatch(encodeBatch(a));
+    expect([b.enqueueClock, b.createdClock]).toEqual([other, other]);
+    expect([b.enqueuedHere, b.createdHere]).toEqual([false, false]);
+    expect(b.enqueueNs).toBe(a.enqueueNs); // the time itself still travels
+  });
+
+  test('a batch nobody stamped is not here (0 is no clock)', () => {
+    const b = Batch.allocate(4);
+    expect([b.enqueueClock, b.createdClock, b.enqueuedHere, b.createdHere]).toEqual([0, 0, false, false]);
   });
 });

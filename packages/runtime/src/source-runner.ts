@@ -12,6 +12,7 @@ import {
   DELIVERED,
   Reason,
   monoNs,
+  UNTIMED_OTHER_HOST,
   type Batch,
   type BatchPool,
   type BusConsumer,
@@ -162,7 +163,10 @@ export class SourceRunner {
     const b = d.batch;
     const n = b.count;
     const now = monoNs();
-    if (b.enqueueNs > 0) stats.queueLatency.recordN(now - b.enqueueNs, n);
+    if (b.enqueueNs > 0) {
+      if (b.enqueuedHere) stats.queueLatency.recordN(now - b.enqueueNs, n);
+      else stats.event(UNTIMED_OTHER_HOST, n); // sent from another host: its clock is not ours
+    }
     stats.packetsIn += n;
     stats.bytesIn += b.bytes();
     if (source.receive) {

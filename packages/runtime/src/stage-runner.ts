@@ -10,6 +10,7 @@ import {
   DELIVERED,
   Reason,
   monoNs,
+  UNTIMED_OTHER_HOST,
   processBilledNs,
   type Batch,
   type BusConsumer,
@@ -95,7 +96,10 @@ export class StageRunner {
     const n = b.count;
     const t0 = performance.now();
     const now = monoNs();
-    if (b.enqueueNs > 0) stats.queueLatency.recordN(now - b.enqueueNs, n);
+    if (b.enqueueNs > 0) {
+      if (b.enqueuedHere) stats.queueLatency.recordN(now - b.enqueueNs, n);
+      else stats.event(UNTIMED_OTHER_HOST, n); // sent from another host: its clock is not ours
+    }
     stats.packetsIn += n;
     stats.bytesIn += b.bytes();
     stats.batches++;

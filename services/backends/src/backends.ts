@@ -35,6 +35,7 @@ const {
   probeSendNs,
   probeSeq,
   reasonCode,
+  UNTIMED_OTHER_HOST,
 } = core;
 
 const DUPLICATE = reasonCode('duplicate');
@@ -63,6 +64,8 @@ export class Backends implements Element {
     const buf = batch.buf;
     const p = this.p;
     const now = monoNs();
+    // the packets were timed by the source: on another host's clock their times mean nothing here
+    const timedHere = batch.createdHere;
     for (let i = 0, n = batch.count; i < n; i++) {
       if (!batch.alive(i)) continue;
       const off = batch.offset(i);
@@ -95,7 +98,10 @@ export class Backends implements Element {
       } else {
         this.noProbe++;
       }
-      if (sendNs > 0) this.e2e.record(now - sendNs);
+      if (sendNs > 0) {
+        if (timedHere) this.e2e.record(now - sendNs);
+        else ctx.stats.event(UNTIMED_OTHER_HOST);
+      }
       this.perBackend.set(backendIp, (this.perBackend.get(backendIp) ?? 0) + 1);
       this.received++;
     }

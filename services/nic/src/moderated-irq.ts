@@ -14,7 +14,10 @@ export class ModeratedIrq {
     readonly cause: number,
   ) {}
 
-  /** One write-back of a frame generated at `genNs` (0: untimestamped, so `now`). Returns interrupts raised unmasked. */
+  /**
+   * One write-back of a frame generated at `genNs` (0: untimestamped or timed on another host's
+   * clock, so `now`). Returns interrupts raised unmasked.
+   */
   writeBack(genNs: number, now: number): number {
     const regs = this.regs;
     let n = 0;

@@ -45,7 +45,7 @@ export class RxRingFill {
       return 0;
     } else batch.drop(i, s === RX_FAULT ? IOMMU_FAULT_REASON : OVERSIZE_REASON);
     // every descriptor write-back is a receive event for the interrupt logic
-    return this.irq.writeBack(batch.genNs(i), now);
+    return this.irq.writeBack(batch.createdHere ? batch.genNs(i) : 0, now);
   }
 
   /** The burst is over and the wire goes idle. Returns 1 if a pending interrupt was raised unmasked. */

@@ -56,7 +56,7 @@ export class E1000ModelTx implements TxDeviceSide {
         host.wire(buf, batch.offset(i), r);
       }
       // every DD write-back is a completion for the interrupt logic
-      interrupts += irq.writeBack(batch.genNs(i), now);
+      interrupts += irq.writeBack(batch.createdHere ? batch.genNs(i) : 0, now);
     }
     interrupts += irq.idle();
     b.interrupts += interrupts;

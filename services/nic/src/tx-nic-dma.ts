@@ -47,7 +47,7 @@ export class NicDmaTx implements TxDeviceSide {
       if (dev.send(s, buf, batch.offset(i)) === TX_FAULT) batch.drop(i, IOMMU_FAULT_REASON);
       else sent++;
       // every DD write-back is a completion for the interrupt logic
-      interrupts += irq.writeBack(batch.genNs(i), now);
+      interrupts += irq.writeBack(batch.createdHere ? batch.genNs(i) : 0, now);
     }
     interrupts += irq.idle();
     b.interrupts += interrupts;

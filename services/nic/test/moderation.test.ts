@@ -1,5 +1,6 @@
 // Interrupt moderation by count and by wire time.
 
+import { CLOCK_DOMAIN } from '@vnflab/core';
 import { InterruptModerator } from '../src/moderation';
 import { Nic } from '../src/nic';
 import { Ev } from '../src/events';
@@ -49,10 +50,27 @@ describe('moderation inside the NIC', () => {
     });
     const ctx = ctxFor(nic);
     const b = wireBatch(32, 64);
+    b.createdNs = 1e9; // made by a source on this host's clock, as the runtime's source does
     for (let i = 0; i < 32; i++) b.setGenNs(i, 1e9 + i * 1000); // 1 us apart: 10 per window
     runBatch(nic, b, ctx);
     expect(ctx.stats.events[Ev.interrupt]).toBe(4); // 0-9, 10-19, 20-29, 30-31
     expect(ctx.stats.events[Ev.vm_exit]).toBe(2 * 4); // each: injection and EOI
+    expect(b.count).toBe(32);
+  });
+
+  test("timestamps taken on another host's clock are not used: the burst is written back now", () => {
+    const nic = new Nic('passthrough', {
+      irq_moderation_count: 0,
+      irq_moderation_usecs: 10,
+      interrupt_delivery: 'exit',
+    });
+    const ctx = ctxFor(nic);
+    const b = wireBatch(32, 64);
+    b.createdNs = 1e9;
+    b.createdClock = CLOCK_DOMAIN ^ 1 || 2; // as a batch from another host decodes
+    for (let i = 0; i < 32; i++) b.setGenNs(i, 1e9 + i * 1000);
+    runBatch(nic, b, ctx);
+    expect(ctx.stats.events[Ev.interrupt]).toBe(1); // one window, not the four the stamps would give
     expect(b.count).toBe(32);
   });
 });

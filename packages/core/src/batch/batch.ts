@@ -2,18 +2,20 @@
 // Stages read and write it in place; nothing is copied unless a mechanism copies on purpose.
 // The in-memory bus passes it as is; on Redis it travels in its compact wire form (wire.ts).
 //
-//   header (48 B)            per-packet metadata (32 B each)         packet bytes
+//   header (56 B)            per-packet metadata (32 B each)         packet bytes
 //   +--------------------+   +-------------------------------+       +--------------+
 //   | magic, version,    |   | offset, length, reason,       |  ...  | headroom|frame|
 //   | count, chain,      |   | flow hash, flow id, seq,      |       +--------------+
 //   | stage, interrupts, |   | generator timestamp           |
 //   | batch id, times,   |   +-------------------------------+
-//   | bytes              |
+//   | bytes, the clocks  |
+//   | of the times       |
 //   +--------------------+
 //
 // Each frame is stored after HEADROOM free bytes so an element can prepend a header
 // (IP-in-IP) by moving the packet's offset back, as mbufs do.
 
+import { CLOCK_DOMAIN } from '../clock';
 import { reasonCode } from '../reasons';
 
 /**
@@ -25,7 +27,7 @@ export const DELIVERED = reasonCode('delivered');
 
 export const BATCH_MAGIC = 0x564e4642; // "VNFB"
 export const BATCH_VERSION = 1;
-export const HEADER_LEN = 48;
+export const HEADER_LEN = 56;
 export const META_LEN = 32;
 export const HEADROOM = 32;
 
@@ -46,6 +48,8 @@ const H_ENQUEUE_NS = 24; // f64: CLOCK_MONOTONIC ns when put on the current hop
 const H_CREATED_NS = 32; // f64: CLOCK_MONOTONIC ns when the generator made it
 const H_DATA_END = 40; // u32: end of the packet area in use
 const H_CAPACITY = 44; // u16: metadata slots
+const H_ENQUEUE_CLOCK = 48; // u32: CLOCK_DOMAIN of the host that wrote the enqueue time
+const H_CREATED_CLOCK = 52; // u32: CLOCK_DOMAIN of the host that made the batch (and timed its packets)
 
 // metadata fields, relative to the slot
 const M_OFFSET = 0; // u32 absolute offset of the frame in the buffer
@@ -126,17 +130,43 @@ export class Batch {
   set batchId(v: number) {
     this.dv.setFloat64(H_BATCH_ID, v);
   }
+  /** When the batch was put on its current hop; setting it stamps this host's clock domain too. */
   get enqueueNs(): number {
     return this.dv.getFloat64(H_ENQUEUE_NS);
   }
   set enqueueNs(v: number) {
     this.dv.setFloat64(H_ENQUEUE_NS, v);
+    this.dv.setUint32(H_ENQUEUE_CLOCK, CLOCK_DOMAIN);
   }
+  /** When the source made the batch; setting it stamps this host's clock domain too. */
   get createdNs(): number {
     return this.dv.getFloat64(H_CREATED_NS);
   }
   set createdNs(v: number) {
     this.dv.setFloat64(H_CREATED_NS, v);
+    this.dv.setUint32(H_CREATED_CLOCK, CLOCK_DOMAIN);
+  }
+  /** The clock domain enqueueNs was read on (0: never set); the wire carries it across hosts. */
+  get enqueueClock(): number {
+    return this.dv.getUint32(H_ENQUEUE_CLOCK);
+  }
+  set enqueueClock(v: number) {
+    this.dv.setUint32(H_ENQUEUE_CLOCK, v);
+  }
+  /** The clock domain createdNs and the packets' generator timestamps were read on (0: never set). */
+  get createdClock(): number {
+    return this.dv.getUint32(H_CREATED_CLOCK);
+  }
+  set createdClock(v: number) {
+    this.dv.setUint32(H_CREATED_CLOCK, v);
+  }
+  /** enqueueNs was read on this host's clock, so now - enqueueNs is a queueing time. */
+  get enqueuedHere(): boolean {
+    return this.enqueueClock === CLOCK_DOMAIN;
+  }
+  /** The batch was made on this host's clock, so its packets' timestamps can be subtracted from now. */
+  get createdHere(): boolean {
+    return this.createdClock === CLOCK_DOMAIN;
   }
   get dataEnd(): number {
     return this.dv.getUint32(H_DATA_END);

@@ -3,19 +3,23 @@
 // place); on the wire it keeps neither, so 64 packets of 64 B travel as ~5.7 KB, not ~8 KB.
 // Bytes matter on Redis: a commit passes the batch through Lua, which costs about 2 us per KiB.
 //
-//   header (40 B)                 per packet (28 B)                    frames
+//   header (48 B)                 per packet (28 B)                    frames
 //   +-------------------------+   +--------------------------------+   +------+------+--
 //   | magic, version, count,  |   | length, reason, flow hash,     |   | 0    | 1    | ...
 //   | chain, stage, interrupts|   | flow id, seq, generator ts     |   +------+------+--
 //   | batch id, enqueue ts,   |   +--------------------------------+   (back to back)
-//   | created ts              |
+//   | created ts, the clock   |
+//   | domain of each ts       |
 //   +-------------------------+
+//
+// The clock domains let a stage on another host know that a timestamp is not on its clock
+// (clock.ts, CLOCK_DOMAIN): it then times nothing from it rather than something wrong.
 
 import { Batch, BatchFormatError, HEADER_LEN, META_LEN } from './batch';
 
 export const WIRE_MAGIC = 0x564e4657; // "VNFW"
-export const WIRE_VERSION = 1;
-export const WIRE_HEADER_LEN = 40;
+export const WIRE_VERSION = 2;
+export const WIRE_HEADER_LEN = 48;
 export const WIRE_META_LEN = 28;
 
 // header fields
@@ -28,6 +32,8 @@ const W_INTERRUPTS = 14; // u16: the NIC's interrupts for these packets (Batch#i
 const W_BATCH_ID = 16; // f64
 const W_ENQUEUE_NS = 24; // f64
 const W_CREATED_NS = 32; // f64
+const W_ENQUEUE_CLOCK = 40; // u32
+const W_CREATED_CLOCK = 44; // u32
 
 // Per packet, the wire carries the batch's metadata slot without its first field (the frame's
 // offset in the buffer, which the receiver chooses): length, reason, flow hash, flow id, seq,
@@ -71,6 +77,8 @@ function encodeInto(b: Batch, buf: Buffer, len: number): Buffer {
   dv.setFloat64(W_BATCH_ID, b.batchId);
   dv.setFloat64(W_ENQUEUE_NS, b.enqueueNs);
   dv.setFloat64(W_CREATED_NS, b.createdNs);
+  dv.setUint32(W_ENQUEUE_CLOCK, b.enqueueClock);
+  dv.setUint32(W_CREATED_CLOCK, b.createdClock);
   const from = new ByteCopier(b.buf);
   const to = new ByteCopier(buf);
   let f = WIRE_HEADER_LEN + n * WIRE_META_LEN;
@@ -116,6 +124,9 @@ export function decodeBatch(buf: Buffer): Batch {
   b.batchId = dv.getFloat64(W_BATCH_ID);
   b.enqueueNs = dv.getFloat64(W_ENQUEUE_NS);
   b.createdNs = dv.getFloat64(W_CREATED_NS);
+  // after the times, whose setters stamp this host: the clocks they were really read on
+  b.enqueueClock = dv.getUint32(W_ENQUEUE_CLOCK);
+  b.createdClock = dv.getUint32(W_CREATED_CLOCK);
   const from = new ByteCopier(buf);
   const to = new ByteCopier(b.buf);
   let f = framesAt;

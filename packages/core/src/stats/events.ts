@@ -34,3 +34,9 @@ export function knownEvents(): readonly string[] {
 export function eventName(code: number): string {
   return names[code] ?? `event_${code}`;
 }
+
+/**
+ * The one event the runtime counts itself: packets whose queueing or end-to-end time was not
+ * taken because the timestamp came from another host's clock (Batch#enqueuedHere, #createdHere).
+ */
+export const UNTIMED_OTHER_HOST = eventCode('untimed_other_host');
