@@ -78,7 +78,7 @@ describe('the memory budget', () => {
     const c = loadChainFile(bigBatches, registry);
     const parts = estimateChainMemory(c, registry);
     expect(parts[0].key).toBe('batch_size, bus.bound');
-    expect(parts[0].bytes).toBe((100000 * 4 + 5) * (48 + 1024 * (32 + 32 + 1518)));
+    expect(parts[0].bytes).toBe((100000 * 4 + 5) * (56 + 1024 * (32 + 32 + 1518)));
   });
 
   test('64 VIPs of 16777213-slot Maglev tables are refused at once, naming the lb stage and table_size', () => {
@@ -101,7 +101,7 @@ describe('the memory budget', () => {
     );
     const one = checkStageMemoryBudget(loadChainFile(bigBatches, registry), registry, 3, {});
     expect(one).toBeLessThan(64 * 2 ** 20); // the lb of the big-batch chain holds one batch, not 400005
-    expect(one).toBeGreaterThan(48 + 1024 * 1582);
+    expect(one).toBeGreaterThan(56 + 1024 * 1582);
     const parts = estimateChainMemory(loadChainFile(bigTables, registry), registry);
     const table = parts.find((p) => p.key === 'stages[3].settings.table_size');
     expect(table?.bytes).toBe(64 * 16777213 * 4 * 2);

@@ -169,7 +169,7 @@ describe('redis at maxmemory', () => {
     const implied = validateChain(chain({ bound: 8 }), registry);
     expect(implied.bus.boundBytes).toBeUndefined();
     expect(hopBoundBytes(implied)).toBe(defaultHopBoundBytes(8, 32));
-    expect(defaultHopBoundBytes(8, 32)).toBe(8 * (40 + 32 * (28 + 1518 + 32)));
+    expect(defaultHopBoundBytes(8, 32)).toBe(8 * (48 + 32 * (28 + 1518 + 32)));
     expect(busSection(implied.bus)).toEqual({ bound: 8, policy: 'block' });
     expect(() => validateChain(chain({ bound_bytes: 'lots' }), registry)).toThrow(
       /^chain: bus\.bound_bytes: "lots" is not a size/,
