@@ -4,6 +4,7 @@
 // and the end-to-end p99 around it. Skipped, with the reason, without a Docker engine or images.
 
 const { spawnSync } = require('node:child_process');
+const { randomBytes } = require('node:crypto');
 const { createServer } = require('node:net');
 const { join } = require('node:path');
 
@@ -26,7 +27,7 @@ module.exports = async function compose({ log }) {
     return skip('images not built (bash infra/docker/build-offline.sh)');
   const project = `vnflabbench${process.pid}`;
   const [pp, cp, gp] = [await freePort(), await freePort(), await freePort()];
-  const token = 'bench-token-compose';
+  const token = randomBytes(16).toString('hex');
   const env = {
     ...process.env,
     COMPOSE_PROJECT_NAME: project,

@@ -36,6 +36,11 @@ const SUITES = [
     () => require('./compose'),
   ],
   [
+    'compose-targets',
+    'docker compose as a measuring instrument: 10 kpps latency and CPU, the highest clean rate, the nic compared',
+    () => require('./compose-targets'),
+  ],
+  [
     'swarm',
     'Docker Swarm: the chain packets/s with kernel-path at 1 and 3 replicas',
     () =>

@@ -1,0 +1,214 @@
+// The compose stack as a measuring instrument: the default stack at 10 kpps (end-to-end p50 and
+// p99, delivered against offered, CPU of every container of the stack), the highest rate it
+// delivers in full with p99 <= 10 ms (`vnflab compare --ndr --max-latency 10`, the generator's rate
+// set through the controller), and a compose comparison of the nic's modes (its own CPU per packet,
+// the bus apart) to set against the embedded order. Windows are read from Prometheus and from the
+// containers' cgroup CPU counters; medians of three. Skipped, with the reason, without a Docker
+// engine or the offline images.
+
+const { spawnSync, execFileSync } = require('node:child_process');
+const { randomBytes } = require('node:crypto');
+const { mkdtempSync, readFileSync, existsSync } = require('node:fs');
+const { createServer } = require('node:net');
+const { loadavg, tmpdir } = require('node:os');
+const { join } = require('node:path');
+
+const ROOT = join(__dirname, '..');
+const VNFLAB = join(ROOT, 'packages', 'cli', 'bin', 'vnflab.js');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+/** CPU nanoseconds a container has used, from its cgroup (v1 cpuacct or v2 cpu.stat). */
+function containerCpuNs(id) {
+  const v1 = `/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`;
+  if (existsSync(v1)) return Number(readFileSync(v1, 'utf8'));
+  for (const dir of [`/sys/fs/cgroup/system.slice/docker-${id}.scope`, `/sys/fs/cgroup/docker/${id}`]) {
+    const f = join(dir, 'cpu.stat');
+    if (existsSync(f)) return Number(/usage_usec (\d+)/.exec(readFileSync(f, 'utf8'))[1]) * 1e3;
+  }
+  return NaN;
+}
+
+module.exports = async function composeTargets({ quick, log }) {
+  const skip = (why) => ({ rows: [['docker compose targets', 'skipped', why]], data: { skipped: why } });
+  if (spawnSync('docker', ['info'], { stdio: 'ignore' }).status !== 0) return skip('no Docker engine answers');
+  if (spawnSync('docker', ['image', 'inspect', 'vnflab/nic:0.1.0'], { stdio: 'ignore' }).status !== 0)
+    return skip('images not built (bash infra/docker/build-offline.sh)');
+  const windowS = quick ? 10 : 20;
+  const project = `vnflabtargets${process.pid}`;
+  const [pp, cp, gp] = [await freePort(), await freePort(), await freePort()];
+  const token = randomBytes(16).toString('hex');
+  const env = {
+    ...process.env,
+    COMPOSE_PROJECT_NAME: project,
+    PROMETHEUS_PORT: String(pp),
+    CONTROLLER_PORT: String(cp),
+    GRAFANA_PORT: String(gp),
+    VNFLAB_CONTROL_TOKEN: token,
+    TRAFFIC_RATE: '10000',
+    TRAFFIC_COUNT: '0',
+  };
+  const dc = (args) =>
+    spawnSync(
+      'docker-compose',
+      ['-p', project, '-f', 'docker-compose.yml', '-f', 'docker-compose.offline.yml', ...args],
+      { cwd: ROOT, env, encoding: 'utf8' },
+    );
+  const q = async (expr) => {
+    const r = await fetch(`http://127.0.0.1:${pp}/api/v1/query?query=${encodeURIComponent(expr)}`)
+      .then((x) => x.json())
+      .catch(() => null);
+    return r && r.status === 'success' ? r.data.result : [];
+  };
+  const num = async (expr) => Number((await q(expr))[0]?.value[1] ?? NaN);
+  const compare = (args, out) => {
+    const r = spawnSync(
+      process.execPath,
+      [
+        VNFLAB,
+        'compare',
+        '--controller',
+        `http://127.0.0.1:${cp}`,
+        '--prometheus',
+        `http://127.0.0.1:${pp}`,
+        ...args,
+        '--out',
+        out,
+      ],
+      { cwd: ROOT, env, encoding: 'utf8', timeout: 20 * 60e3 },
+    );
+    if (r.status !== 0)
+      throw new Error(`vnflab compare ${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-400)}`);
+    return JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+  };
+  try {
+    log('compose targets: up -d at TRAFFIC_RATE=10000 ...');
+    const up = dc(['up', '-d']);
+    if (up.status !== 0) return skip(`docker-compose up failed: ${up.stderr.slice(-300)}`);
+    for (let i = 0; i < 480; i++) {
+      if ((await num('sum(vnflab_packets_total{stage="backends",direction="out"})')) > 0) break;
+      await sleep(250);
+    }
+    log(`compose targets: warming up ${windowS} s ...`);
+    await sleep(windowS * 1000);
+    const ids = execFileSync(
+      'docker',
+      ['ps', '-q', '--no-trunc', '--filter', `label=com.docker.compose.project=${project}`],
+      {
+        encoding: 'utf8',
+      },
+    )
+      .split('\n')
+      .filter(Boolean);
+    const stackCpuNs = () => ids.reduce((s, id) => s + containerCpuNs(id), 0);
+
+    // 1. the default stack at 10 kpps, three windows
+    const windows = [];
+    for (let w = 0; w < 3; w++) {
+      log(`compose targets: window ${w + 1}/3 at 10 kpps, ${windowS} s ...`);
+      const c0 = stackCpuNs();
+      const t0 = process.hrtime.bigint();
+      await sleep(windowS * 1000);
+      const c1 = stackCpuNs();
+      const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+      await sleep(2500); // one more scrape, so the window's end is in Prometheus
+      const range = `[${windowS}s]`;
+      const quant = (qq) =>
+        num(`histogram_quantile(${qq}, sum by (le) (increase(vnflab_e2e_latency_seconds_bucket${range})))`);
+      const offered = await num(`sum(increase(vnflab_generator_packets_total{kind="offered"}${range}))`);
+      const delivered = await num(`sum(increase(vnflab_packets_total{stage="backends",direction="out"}${range}))`);
+      const drops = await num(`sum(increase(vnflab_drops_total${range})) or vector(0)`);
+      windows.push({
+        p50_s: await quant(0.5),
+        p99_s: await quant(0.99),
+        offered,
+        delivered,
+        drops,
+        delivered_ratio: delivered / offered,
+        stack_cpu_cores: (c1 - c0) / 1e9 / secs,
+        load1: loadavg()[0],
+      });
+    }
+    const m = (k) => median(windows.map((x) => x[k]));
+
+    // 2. the highest rate delivered in full with p99 <= 10 ms
+    log('compose targets: vnflab compare --ndr --max-latency 10 (the generator rate set through the controller) ...');
+    const ndr = compare(
+      [
+        '--stage',
+        'nic',
+        '--variants',
+        'passthrough',
+        '--ndr',
+        '--max-latency',
+        '10',
+        '--max-iterations',
+        quick ? '4' : '7',
+        '--warmup',
+        '5',
+        '--duration',
+        quick ? '5' : '10',
+      ],
+      mkdtempSync(join(tmpdir(), 'vnflab-targets-ndr-')),
+    ).results[0].ndr;
+
+    // 3. the nic's modes in compose, at 10 kpps again
+    log('compose targets: vnflab compare nic passthrough,virtio,emulated at 10 kpps ...');
+    const cmp = compare(
+      ['--stage', 'nic', '--variants', 'passthrough,virtio,emulated', '--warmup', '5', '--duration', String(windowS)],
+      mkdtempSync(join(tmpdir(), 'vnflab-targets-nic-')),
+    );
+    const nic = Object.fromEntries(cmp.results.map((r) => [r.variant, r.cpu]));
+    const order = ['passthrough', 'virtio', 'emulated'];
+    const ordered = order.every(
+      (v, i) => i === 0 || nic[v].stage_ns_per_packet > nic[order[i - 1]].stage_ns_per_packet,
+    );
+
+    const verdict = (ok) => (ok ? 'met' : 'NOT MET');
+    const loads = windows.map((x) => x.load1.toFixed(1)).join('/');
+    return {
+      rows: [
+        [
+          'default stack at 10 kpps: end-to-end p50 / p99',
+          `${(m('p50_s') * 1e3).toFixed(2)} / ${(m('p99_s') * 1e3).toFixed(2)} ms`,
+          `targets <= 2 / <= 10 ms: ${verdict(m('p50_s') <= 0.002)} / ${verdict(m('p99_s') <= 0.01)}; medians of 3 windows of ${windowS} s, Prometheus histogram_quantile; load average ${loads}`,
+        ],
+        [
+          'default stack at 10 kpps: delivered / offered',
+          `${(m('delivered_ratio') * 100).toFixed(1)} %`,
+          `target >= 99 % ${verdict(m('delivered_ratio') >= 0.99)}; offered ${Math.round(m('offered') / windowS)}/s, drops in the windows ${windows.map((x) => x.drops).join('/')}`,
+        ],
+        [
+          'default stack at 10 kpps: CPU of every container (stages, Redis, Prometheus, controller)',
+          `${(m('stack_cpu_cores') * 100).toFixed(0)} % of one core`,
+          `target <= 60 % ${verdict(m('stack_cpu_cores') <= 0.6)}; cgroup CPU counters over each window (${windows.map((x) => (x.stack_cpu_cores * 100).toFixed(0)).join('/')} %)`,
+        ],
+        [
+          'highest rate with no loss and p99 <= 10 ms (vnflab compare --ndr --max-latency 10)',
+          `${(ndr.rate_pps / 1e3).toFixed(1)} kpps`,
+          `target >= 40 kpps ${verdict(ndr.rate_pps >= 40000)}; unlimited ${(ndr.max_pps / 1e3).toFixed(1)} kpps; trials ${ndr.trials.map((t) => `${(t.rate_pps / 1e3).toFixed(1)}k ${t.passed ? 'pass' : 'fail'}`).join(', ')}`,
+        ],
+        [
+          'compose comparison of the nic at 64 B: its own CPU per packet, bus apart',
+          order
+            .map((v) => `${v} ${Math.round(nic[v].stage_ns_per_packet)}`)
+            .join(' < ')
+            .replace(/ < /g, ordered ? ' < ' : ' , '),
+          `ns per packet; order as embedded (passthrough < virtio < emulated) ${verdict(ordered)}; bus ${order.map((v) => Math.round(nic[v].bus_ns_per_packet)).join('/')} ns per packet`,
+        ],
+      ],
+      data: { windows, ndr, nic, ordered },
+    };
+  } finally {
+    dc(['down', '-v', '--remove-orphans']);
+  }
+};
