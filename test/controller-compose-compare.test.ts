@@ -116,25 +116,26 @@ d('compare --controller --prometheus', () => {
   // the stand-in controller answers from this process: the command runs asynchronously
   test('swaps through the controller, measures the window from Prometheus, same report structure', async () => {
     const out = join(dir, 'report');
-    const r = await vnflabAsync([
-      'compare',
-      '--stage',
-      'nic',
-      '--variants',
-      'passthrough',
-      '--controller',
-      ctlUrl,
-      '--prometheus',
-      prom.url,
-      '--token',
-      TOKEN,
-      '--warmup',
-      '1',
-      '--duration',
-      '3',
-      '--out',
-      out,
-    ]).done;
+    const r = await vnflabAsync(
+      [
+        'compare',
+        '--stage',
+        'nic',
+        '--variants',
+        'passthrough',
+        '--controller',
+        ctlUrl,
+        '--prometheus',
+        prom.url,
+        '--warmup',
+        '1',
+        '--duration',
+        '3',
+        '--out',
+        out,
+      ],
+      { env: { VNFLAB_CONTROL_TOKEN: TOKEN } },
+    ).done;
     if (r.status !== 0) throw new Error(`compare failed (${r.status}): ${r.stderr}`);
     // the banner says the rate the generator offers, read from its /stats through the controller
     expect(r.stderr).toMatch(
@@ -172,27 +173,28 @@ d('compare --controller --prometheus', () => {
     const before = swaps.length;
     const out = join(dir, 'repeat');
     // each window spans a few of this Prometheus's 1 s scrapes, so increase() has samples to work on
-    const r = await vnflabAsync([
-      'compare',
-      '--stage',
-      'nic',
-      '--variants',
-      'passthrough',
-      '--controller',
-      ctlUrl,
-      '--prometheus',
-      prom.url,
-      '--token',
-      TOKEN,
-      '--warmup',
-      '0',
-      '--duration',
-      '3',
-      '--repeat',
-      '2',
-      '--out',
-      out,
-    ]).done;
+    const r = await vnflabAsync(
+      [
+        'compare',
+        '--stage',
+        'nic',
+        '--variants',
+        'passthrough',
+        '--controller',
+        ctlUrl,
+        '--prometheus',
+        prom.url,
+        '--warmup',
+        '0',
+        '--duration',
+        '3',
+        '--repeat',
+        '2',
+        '--out',
+        out,
+      ],
+      { env: { VNFLAB_CONTROL_TOKEN: TOKEN } },
+    ).done;
     if (r.status !== 0) throw new Error(`compare failed (${r.status}): ${r.stderr}`);
     expect(swaps.length - before).toBe(1);
     const rep = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as CompareReport;
@@ -228,30 +230,31 @@ d('compare --controller --prometheus', () => {
 
   test("--ndr --max-latency in compose: each trial sets the generator's rate through the controller, then its own rate is put back", async () => {
     const out = join(dir, 'ndr');
-    const r = await vnflabAsync([
-      'compare',
-      '--stage',
-      'nic',
-      '--variants',
-      'passthrough',
-      '--controller',
-      ctlUrl,
-      '--prometheus',
-      prom.url,
-      '--token',
-      TOKEN,
-      '--ndr',
-      '--max-latency',
-      '50',
-      '--max-iterations',
-      '2',
-      '--warmup',
-      '0',
-      '--duration',
-      '2',
-      '--out',
-      out,
-    ]).done;
+    const r = await vnflabAsync(
+      [
+        'compare',
+        '--stage',
+        'nic',
+        '--variants',
+        'passthrough',
+        '--controller',
+        ctlUrl,
+        '--prometheus',
+        prom.url,
+        '--ndr',
+        '--max-latency',
+        '50',
+        '--max-iterations',
+        '2',
+        '--warmup',
+        '0',
+        '--duration',
+        '2',
+        '--out',
+        out,
+      ],
+      { env: { VNFLAB_CONTROL_TOKEN: TOKEN } },
+    ).done;
     if (r.status !== 0) throw new Error(`compare failed (${r.status}): ${r.stderr}`);
     expect(r.stderr).toMatch(
       /NDR with p99 <= 50\.00 ms search, steering the traffic-gen container's rate through the controller/,

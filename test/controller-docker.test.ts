@@ -246,21 +246,21 @@ d('controller with a real Docker engine', () => {
       const noToken = vnflab(['swap', 'nic', 'passthrough', '--url', url], { env: { VNFLAB_CONTROL_TOKEN: '' } });
       expect(noToken.status).toBe(2);
       expect(noToken.stderr).toMatch(
-        /^vnflab: swap: a swap needs the control token \(--token or VNFLAB_CONTROL_TOKEN\)\n$/,
+        /^vnflab: swap: a swap needs the control token \(VNFLAB_CONTROL_TOKEN or --token-file FILE\)\n$/,
       );
-      const refused = vnflab(['swap', 'nic', 'emulated', '--url', url, '--token', TOKEN]);
+      const refused = vnflab(['swap', 'nic', 'emulated', '--url', url], { env: { VNFLAB_CONTROL_TOKEN: TOKEN } });
       expect(refused.status).toBe(2);
       expect(refused.stderr).toMatch(
         /^vnflab: swap: POST \/swap: 403 variant "emulated" of nic is not on the controller's allowlist/,
       );
-      const ok = vnflab(['swap', 'nic', 'passthrough', '--url', url, '--token', TOKEN]);
+      const ok = vnflab(['swap', 'nic', 'passthrough', '--url', url], { env: { VNFLAB_CONTROL_TOKEN: TOKEN } });
       expect(ok.stderr).toBe('');
       expect(ok.status).toBe(0);
       expect(ok.stdout).toMatch(/^swapped nic to passthrough in [\d.]+ s \(project vnflab/);
       expect(ok.stdout).toMatch(
         /-> vnflabt-ctl-.*-nic-passthrough-[0-9a-f]{6}: ready in .* old one drained in .* \(exit 0\)/,
       );
-      const again = vnflab(['swap', 'nic', 'passthrough', '--url', url, '--token', TOKEN]);
+      const again = vnflab(['swap', 'nic', 'passthrough', '--url', url], { env: { VNFLAB_CONTROL_TOKEN: TOKEN } });
       expect(again.stdout).toMatch(/nic already runs passthrough .*: nothing swapped/);
       const running = (
         await docker.listContainers({
@@ -268,7 +268,9 @@ d('controller with a real Docker engine', () => {
         })
       ).map((c) => c.Labels['vnflab.variant']);
       expect(running).toEqual(['passthrough']);
-      const down = vnflab(['swap', 'nic', 'virtio', '--url', 'http://127.0.0.1:1', '--token', TOKEN]);
+      const down = vnflab(['swap', 'nic', 'virtio', '--url', 'http://127.0.0.1:1'], {
+        env: { VNFLAB_CONTROL_TOKEN: TOKEN },
+      });
       expect(down.status).toBe(1);
       expect(down.stderr).toMatch(/cannot reach the controller at http:\/\/127.0.0.1:1/);
     } finally {

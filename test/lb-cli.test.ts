@@ -2,6 +2,9 @@
 // without the token, remove and drain backends and report what moved next to the ideal; the
 // chain's accounting still closes.
 
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { vnflab, vnflabAsync } from './helpers/cli';
 import { freePort, waitFor } from './helpers/ports';
 
@@ -30,11 +33,20 @@ test('vnflab lb list/remove/drain against a running chain', async () => {
     const refused = vnflab(['lb', 'remove', 'web-2', '--url', url], { env: { VNFLAB_CONTROL_TOKEN: '' } });
     expect(refused.status).toBe(2);
     expect(refused.stderr).toMatch(/changes need the control token/);
-    const wrong = vnflab(['lb', 'remove', 'web-2', '--url', url, '--token', 'nope']);
+    const onCommandLine = vnflab(['lb', 'remove', 'web-2', '--url', url, '--token', TOKEN]);
+    expect(onCommandLine.status).toBe(2);
+    expect(onCommandLine.stderr).toMatch(
+      /^vnflab: --token: a secret on the command line .* VNFLAB_CONTROL_TOKEN or use --token-file FILE\n$/,
+    );
+    const wrongFile = join(mkdtempSync(join(tmpdir(), 'vnflab-token-')), 'token');
+    writeFileSync(wrongFile, 'nope\n', { mode: 0o600 });
+    const wrong = vnflab(['lb', 'remove', 'web-2', '--url', url, '--token-file', wrongFile]);
     expect(wrong.status).toBe(2);
     expect(wrong.stderr).toMatch(/401/);
+    const missing = vnflab(['lb', 'remove', 'web-2', '--url', url, '--token-file', `${wrongFile}.absent`]);
+    expect(missing.stderr).toMatch(/^vnflab: --token-file: cannot read .*token\.absent: ENOENT\n$/);
 
-    const removed = vnflab(['lb', 'remove', 'web-2', '--url', url, '--token', TOKEN]);
+    const removed = vnflab(['lb', 'remove', 'web-2', '--url', url], { env: { VNFLAB_CONTROL_TOKEN: TOKEN } });
     expect(removed.status).toBe(0);
     // removing 1 of 3: a third of the table must move, and Maglev moves about that much
     const m = /table entries moved ([\d.]+) % \(ideal ([\d.]+) %/.exec(removed.stdout);
@@ -44,11 +56,11 @@ test('vnflab lb list/remove/drain against a running chain', async () => {
     expect(Number(m![1])).toBeLessThan(Number(m![2]) + 2);
     expect(removed.stdout).toMatch(/tracked flows moved \d+ of \d+/);
 
-    const drained = vnflab(['lb', 'drain', 'web-1', '--url', url, '--token', TOKEN, '--json']);
+    const drained = vnflab(['lb', 'drain', 'web-1', '--url', url, '--json'], { env: { VNFLAB_CONTROL_TOKEN: TOKEN } });
     expect(drained.status).toBe(0);
     expect(JSON.parse(drained.stdout).flows.moved).toBe(0); // drain keeps tracked flows where they are
 
-    const unknown = vnflab(['lb', 'down', 'web-9', '--url', url, '--token', TOKEN]);
+    const unknown = vnflab(['lb', 'down', 'web-9', '--url', url], { env: { VNFLAB_CONTROL_TOKEN: TOKEN } });
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toMatch(/web-9/);
   } finally {

@@ -22,13 +22,14 @@ import {
   type CompareReport,
   type FrameSize,
 } from '@vnflab/lab';
+import { TOKEN_OPTIONS, clientToken } from './client-token';
 import { ProgressBar } from './progress-bar';
 import { createRegistry } from './registry';
 import { DEFAULT_CHAIN, UsageError, num } from '@vnflab/runtime';
 
 export const COMPARE_USAGE = `vnflab compare --stage STAGE [--variants A,B,...] [--rate PPS | --ndr | --pdr RATIO] [--max-latency MS] [--size 64,1500|imix]
            [--warmup S] [--duration S] [--repeat N] [--out DIR] [--config FILE] [--profile NAME] [--resolution R] [--max-iterations N]
-           [--baseline REPORT.json --max-regression PCT] [--controller URL --prometheus URL [--token T]]`;
+           [--baseline REPORT.json --max-regression PCT] [--controller URL --prometheus URL [--token-file FILE]]`;
 
 const OPTIONS = {
   stage: { type: 'string' },
@@ -47,7 +48,7 @@ const OPTIONS = {
   'max-iterations': { type: 'string' },
   controller: { type: 'string' },
   prometheus: { type: 'string' },
-  token: { type: 'string' },
+  ...TOKEN_OPTIONS,
   repeat: { type: 'string' },
   baseline: { type: 'string' },
   'max-regression': { type: 'string' },
@@ -222,7 +223,7 @@ export async function compareCommand(argv: string[]): Promise<number> {
     }
     try {
       backend = await composeBackend({
-        controller: new ControllerClient(f.controller!, f.token ?? process.env.VNFLAB_CONTROL_TOKEN),
+        controller: new ControllerClient(f.controller!, clientToken(f)),
         prometheus: new PrometheusClient(f.prometheus!),
         stage: entry.stage,
         warmupS,

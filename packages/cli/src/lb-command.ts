@@ -3,9 +3,10 @@
 
 import { parseArgs } from 'node:util';
 import { UsageError, num } from '@vnflab/runtime';
+import { TOKEN_OPTIONS, clientToken } from './client-token';
 
 export const LB_USAGE = `vnflab lb list|add|remove|drain|weight|down|up [NAME] [--vip web] [--address A.B.C.D] [--port P]
-           [--weight W] [--url http://localhost:9464] [--token T (or VNFLAB_CONTROL_TOKEN)] [--json]`;
+           [--weight W] [--url http://localhost:9464] [--token-file FILE (or VNFLAB_CONTROL_TOKEN)] [--json]`;
 
 interface Report {
   operation: string;
@@ -71,14 +72,14 @@ export async function lbCommand(argv: string[]): Promise<number> {
       port: { type: 'string' },
       weight: { type: 'string' },
       url: { type: 'string' },
-      token: { type: 'string' },
+      ...TOKEN_OPTIONS,
       json: { type: 'boolean' },
     },
   });
   const [op, name] = positionals;
   const base = `${(f.url ?? 'http://localhost:9464').replace(/\/$/, '')}/lb`;
   const vip = encodeURIComponent(f.vip ?? 'web');
-  const token = f.token ?? process.env.VNFLAB_CONTROL_TOKEN;
+  const token = clientToken(f);
   const needName = (): string => {
     if (!name) throw new UsageError(`vnflab lb ${op}: give the backend name`);
     return encodeURIComponent(name);
@@ -122,7 +123,8 @@ export async function lbCommand(argv: string[]): Promise<number> {
   const headers: Record<string, string> = {};
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET') {
-    if (!token) throw new UsageError('vnflab lb: changes need the control token (--token or VNFLAB_CONTROL_TOKEN)');
+    if (!token)
+      throw new UsageError('vnflab lb: changes need the control token (VNFLAB_CONTROL_TOKEN or --token-file FILE)');
     headers.authorization = `Bearer ${token}`;
   }
   let res: Response;

@@ -4,9 +4,10 @@
 import { parseArgs } from 'node:util';
 import { ControllerClient, ControllerClientError, type SwapReport } from '@vnflab/controller';
 import { UsageError } from '@vnflab/runtime';
+import { TOKEN_OPTIONS, clientToken } from './client-token';
 
 export const SWAP_USAGE =
-  'vnflab swap STAGE VARIANT [--url http://localhost:8088] [--token T (or VNFLAB_CONTROL_TOKEN)] [--container NAME] [--json]';
+  'vnflab swap STAGE VARIANT [--url http://localhost:8088] [--token-file FILE (or VNFLAB_CONTROL_TOKEN)] [--container NAME] [--json]';
 
 const s = (ms: number): string => `${(ms / 1e3).toFixed(2)} s`;
 
@@ -41,7 +42,7 @@ export async function swapCommand(argv: string[]): Promise<number> {
     strict: true,
     options: {
       url: { type: 'string' },
-      token: { type: 'string' },
+      ...TOKEN_OPTIONS,
       container: { type: 'string' },
       json: { type: 'boolean' },
     },
@@ -49,8 +50,8 @@ export async function swapCommand(argv: string[]): Promise<number> {
   const [stage, variant, extra] = positionals;
   if (!stage || !variant || extra !== undefined) throw new UsageError(`usage: ${SWAP_USAGE}`);
   const url = f.url ?? process.env.VNFLAB_CONTROLLER_URL ?? 'http://localhost:8088';
-  const token = f.token ?? (process.env.VNFLAB_CONTROL_TOKEN || undefined);
-  if (!token) throw new UsageError('swap: a swap needs the control token (--token or VNFLAB_CONTROL_TOKEN)');
+  const token = clientToken(f);
+  if (!token) throw new UsageError('swap: a swap needs the control token (VNFLAB_CONTROL_TOKEN or --token-file FILE)');
   let client: ControllerClient;
   try {
     client = new ControllerClient(url, token);

@@ -5,9 +5,11 @@
 
 import { parseArgs } from 'node:util';
 import { UsageError, num } from '@vnflab/runtime';
+import { TOKEN_OPTIONS, clientToken } from './client-token';
 
 export const TRAFFIC_USAGE = `vnflab traffic [--rate PPS] [--size BYTES|imix] [--flows N] [--stop|--start|--end]
-           [--url http://localhost:9464 (a run's metrics port, a generator service, or the controller)] [--json]`;
+           [--url http://localhost:9464 (a run's metrics port, a generator service, or the controller)]
+           [--token-file FILE (or VNFLAB_CONTROL_TOKEN)] [--json]`;
 
 /** What GET and PUT /traffic answer (services/traffic-gen/src/generator.ts, TrafficState). */
 interface TrafficView {
@@ -45,6 +47,7 @@ export async function trafficCommand(
       start: { type: 'boolean' },
       end: { type: 'boolean' },
       url: { type: 'string' },
+      ...TOKEN_OPTIONS,
       json: { type: 'boolean' },
     },
   });
@@ -65,8 +68,11 @@ export async function trafficCommand(
   const url = `${(f.url ?? 'http://localhost:9464').replace(/\/$/, '')}/traffic`;
   const headers: Record<string, string> = {};
   if (write) {
-    const token = process.env.VNFLAB_CONTROL_TOKEN;
-    if (!token) throw new UsageError('vnflab traffic: a change needs the control token in VNFLAB_CONTROL_TOKEN');
+    const token = clientToken(f);
+    if (!token)
+      throw new UsageError(
+        'vnflab traffic: a change needs the control token (VNFLAB_CONTROL_TOKEN or --token-file FILE)',
+      );
     headers.authorization = `Bearer ${token}`;
     headers['content-type'] = 'application/json';
   }

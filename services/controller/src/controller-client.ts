@@ -39,7 +39,7 @@ export class ControllerClient {
     if (method !== 'GET') {
       if (!this.token)
         throw new ControllerClientError(
-          `${path === '/swap' ? 'a swap' : `${method} ${path}`} needs the control token (--token or VNFLAB_CONTROL_TOKEN)`,
+          `${path === '/swap' ? 'a swap' : `${method} ${path}`} needs the control token (VNFLAB_CONTROL_TOKEN or --token-file FILE)`,
         );
       headers.authorization = `Bearer ${this.token}`;
     }
