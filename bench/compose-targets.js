@@ -7,25 +7,14 @@
 // engine or the offline images.
 
 const { spawnSync, execFileSync } = require('node:child_process');
-const { randomBytes } = require('node:crypto');
 const { mkdtempSync, readFileSync, existsSync } = require('node:fs');
-const { createServer } = require('node:net');
 const { loadavg, tmpdir } = require('node:os');
 const { join } = require('node:path');
+const { ROOT, composeProject, composeSkipReason } = require('./compose-project');
 
-const ROOT = join(__dirname, '..');
 const VNFLAB = join(ROOT, 'packages', 'cli', 'bin', 'vnflab.js');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 /** CPU nanoseconds a container has used, from its cgroup (v1 cpuacct or v2 cpu.stat). */
 function containerCpuNs(id) {
@@ -40,36 +29,18 @@ function containerCpuNs(id) {
 
 module.exports = async function composeTargets({ quick, log }) {
   const skip = (why) => ({ rows: [['docker compose targets', 'skipped', why]], data: { skipped: why } });
-  if (spawnSync('docker', ['info'], { stdio: 'ignore' }).status !== 0) return skip('no Docker engine answers');
-  if (spawnSync('docker', ['image', 'inspect', 'vnflab/nic:0.1.0'], { stdio: 'ignore' }).status !== 0)
-    return skip('images not built (bash infra/docker/build-offline.sh)');
+  const why = composeSkipReason();
+  if (why) return skip(why);
   const windowS = quick ? 10 : 20;
-  const project = `vnflabtargets${process.pid}`;
-  const [pp, cp, gp] = [await freePort(), await freePort(), await freePort()];
-  const token = randomBytes(16).toString('hex');
-  const env = {
-    ...process.env,
-    COMPOSE_PROJECT_NAME: project,
-    PROMETHEUS_PORT: String(pp),
-    CONTROLLER_PORT: String(cp),
-    GRAFANA_PORT: String(gp),
-    VNFLAB_CONTROL_TOKEN: token,
-    TRAFFIC_RATE: '10000',
-    TRAFFIC_COUNT: '0',
-  };
-  const dc = (args) =>
-    spawnSync(
-      'docker-compose',
-      ['-p', project, '-f', 'docker-compose.yml', '-f', 'docker-compose.offline.yml', ...args],
-      { cwd: ROOT, env, encoding: 'utf8' },
-    );
-  const q = async (expr) => {
-    const r = await fetch(`http://127.0.0.1:${pp}/api/v1/query?query=${encodeURIComponent(expr)}`)
-      .then((x) => x.json())
-      .catch(() => null);
-    return r && r.status === 'success' ? r.data.result : [];
-  };
-  const num = async (expr) => Number((await q(expr))[0]?.value[1] ?? NaN);
+  const {
+    project,
+    env,
+    controllerPort: cp,
+    prometheusPort: pp,
+    dc,
+    num,
+    down,
+  } = await composeProject('vnflabtargets', { TRAFFIC_RATE: '10000' });
   const compare = (args, out) => {
     const r = spawnSync(
       process.execPath,
@@ -209,6 +180,6 @@ module.exports = async function composeTargets({ quick, log }) {
       data: { windows, ndr, nic, ordered },
     };
   } finally {
-    dc(['down', '-v', '--remove-orphans']);
+    down();
   }
 };

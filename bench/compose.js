@@ -4,52 +4,15 @@
 // and the end-to-end p99 around it. Skipped, with the reason, without a Docker engine or images.
 
 const { spawnSync } = require('node:child_process');
-const { randomBytes } = require('node:crypto');
-const { createServer } = require('node:net');
-const { join } = require('node:path');
+const { composeProject, composeSkipReason } = require('./compose-project');
 
-const ROOT = join(__dirname, '..');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 module.exports = async function compose({ log }) {
   const skip = (why) => ({ rows: [['docker compose', 'skipped', why]], data: { skipped: why } });
-  if (spawnSync('docker', ['info'], { stdio: 'ignore' }).status !== 0) return skip('no Docker engine answers');
-  if (spawnSync('docker', ['image', 'inspect', 'vnflab/nic:0.1.0'], { stdio: 'ignore' }).status !== 0)
-    return skip('images not built (bash infra/docker/build-offline.sh)');
-  const project = `vnflabbench${process.pid}`;
-  const [pp, cp, gp] = [await freePort(), await freePort(), await freePort()];
-  const token = randomBytes(16).toString('hex');
-  const env = {
-    ...process.env,
-    COMPOSE_PROJECT_NAME: project,
-    PROMETHEUS_PORT: String(pp),
-    CONTROLLER_PORT: String(cp),
-    GRAFANA_PORT: String(gp),
-    VNFLAB_CONTROL_TOKEN: token,
-    TRAFFIC_COUNT: '0',
-  };
-  const dc = (args) =>
-    spawnSync(
-      'docker-compose',
-      ['-p', project, '-f', 'docker-compose.yml', '-f', 'docker-compose.offline.yml', ...args],
-      { cwd: ROOT, env, encoding: 'utf8' },
-    );
-  const q = async (expr) => {
-    const r = await fetch(`http://127.0.0.1:${pp}/api/v1/query?query=${encodeURIComponent(expr)}`)
-      .then((x) => x.json())
-      .catch(() => null);
-    return r && r.status === 'success' ? r.data.result : [];
-  };
-  const num = async (expr) => Number((await q(expr))[0]?.value[1] ?? NaN);
+  const why = composeSkipReason();
+  if (why) return skip(why);
+  const { project, token, controllerPort: cp, dc, num, down } = await composeProject('vnflabbench');
   try {
     log('compose: up -d ...');
     const t0 = Date.now();
@@ -133,6 +96,6 @@ module.exports = async function compose({ log }) {
       },
     };
   } finally {
-    dc(['down', '-v', '--remove-orphans']);
+    down();
   }
 };
