@@ -21,6 +21,8 @@ PROM_TAG=vnflab/prometheus:2.42-bookworm
 # an image per stage workspace (package.json "vnflab": { "stage": ... }), and the controller
 mapfile -t STAGES < <(node -e 'const fs=require("fs");for(const d of fs.readdirSync("services").sort()){try{const p=JSON.parse(fs.readFileSync(`services/${d}/package.json`,"utf8"));if(p.vnflab&&p.vnflab.stage)console.log(d)}catch{}}')
 STAGES+=(controller)
+# VNFLAB_STAGES="nic lb ...": only these images (a test builds the ones its project starts)
+[ -z "${VNFLAB_STAGES:-}" ] || read -ra STAGES <<<"$VNFLAB_STAGES"
 
 log() { printf 'build-offline: %s\n' "$*" >&2; }
 have_image() { docker image inspect "$1" >/dev/null 2>&1; }
