@@ -35,6 +35,13 @@ const SUITES = [
     'docker compose: start-up, container memory, a live swap through the controller',
     () => require('./compose'),
   ],
+  [
+    'swarm',
+    'Docker Swarm: the chain packets/s with kernel-path at 1 and 3 replicas',
+    () =>
+      ({ quick, log }) =>
+        require('@vnflab/lab').swarmBench({ quick, log, root: join(__dirname, '..') }),
+  ],
   // a stage may carry its own benchmark: package.json "vnflab": { "bench": "<export>" }, an
   // export ({ quick, log }) => { title, rows, data }; found here like the stages themselves
   ...stageSuites(),

@@ -11,6 +11,7 @@ import {
   formatBreakdown,
   formatHttpBreakdown,
   formatReproduceRows,
+  renderHttpBreakdownHtml,
   runBreakdown,
   runHttpBreakdown,
   runReproduce,
@@ -20,7 +21,7 @@ import { checkJsonPath } from './summary-table';
 import { DEFAULT_CHAIN, UsageError, WEB_CHAIN, num } from '@vnflab/runtime';
 
 export const BREAKDOWN_USAGE =
-  'vnflab breakdown [--workload udp|http] [--size 64|imix] [--duration S per row] [--profile NAME] [--config FILE] [--connections N (http)] [--json FILE]';
+  'vnflab breakdown [--workload udp|http] [--size 64|imix] [--duration S per row] [--profile NAME] [--config FILE] [--connections N (http)] [--json FILE] [--html FILE (http)]';
 
 export async function breakdownCommand(argv: string[]): Promise<number> {
   const { values: f } = parseArgs({
@@ -34,12 +35,14 @@ export async function breakdownCommand(argv: string[]): Promise<number> {
       json: { type: 'string' },
       workload: { type: 'string' },
       connections: { type: 'string' },
+      html: { type: 'string' },
     },
   });
   if (f.workload !== undefined && f.workload !== 'udp' && f.workload !== 'http')
     throw new UsageError(`--workload must be udp or http (got "${f.workload}")`);
   if (f.workload === 'http') return httpBreakdown(f);
   if (f.connections !== undefined) throw new UsageError('--connections applies to --workload http');
+  if (f.html !== undefined) throw new UsageError('--html applies to --workload http');
   const size = f.size === 'imix' ? 'imix' : (num('size', f.size, { min: 64, max: 1518, integer: true }) ?? 64);
   const durationS = num('duration', f.duration, { min: 0.05, max: 600 }) ?? 1;
   const registry = createRegistry();
@@ -96,6 +99,7 @@ async function httpBreakdown(f: Record<string, string | undefined>): Promise<num
   const durationS = num('duration', f.duration, { min: 0.1, max: 600 }) ?? 2;
   const connections = num('connections', f.connections, { min: 1, max: 65536, integer: true });
   checkJsonPath(f.json);
+  checkJsonPath(f.html, 'html');
   const registry = createRegistry();
   const config = f.config ?? WEB_CHAIN;
   try {
@@ -120,5 +124,6 @@ async function httpBreakdown(f: Record<string, string | undefined>): Promise<num
   });
   process.stdout.write(formatHttpBreakdown(report) + '\n');
   if (f.json) writeFileSync(f.json, JSON.stringify(report, null, 2) + '\n');
+  if (f.html) writeFileSync(f.html, renderHttpBreakdownHtml(report));
   return report.rows.every((r) => r.accounting_closed) ? 0 : 1;
 }

@@ -14,3 +14,5 @@ export * from './bench/kernel-path-bench';
 export { nicBench, NIC_BENCH_CASES, type NicBenchPoint, type NicBenchOptions } from './bench/nic-bench';
 export * from './bench/lb-bench';
 export * from './bench/swap-bench';
+export * from './swarm/swarm-stack';
+export * from './bench/swarm-bench';

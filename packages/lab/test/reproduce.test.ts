@@ -5,9 +5,11 @@
 import { StageRegistry } from '@vnflab/core';
 import { backendsStage } from '@vnflab/backends';
 import { firewallStage } from '@vnflab/firewall';
+import { httpClientStage } from '@vnflab/http-client';
 import { kernelPathStage } from '@vnflab/kernel-path';
 import { nicStage } from '@vnflab/nic';
 import { trafficGenStage } from '@vnflab/traffic-gen';
+import { webServerStage } from '@vnflab/web-server';
 import {
   FINDING_NAMES,
   FINDINGS,
@@ -28,7 +30,10 @@ const registry = (): StageRegistry =>
     .register(nicStage)
     .register(kernelPathStage)
     .register(firewallStage)
-    .register(backendsStage);
+    .register(backendsStage)
+    // the web workload (mtcp-figure1)
+    .register(httpClientStage)
+    .register(webServerStage);
 
 describe('runReproduce --quick, every finding', () => {
   let report: ReproduceReport;

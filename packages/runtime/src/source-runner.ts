@@ -27,6 +27,8 @@ export class SourceRunner {
   private returns: BusConsumer | null = null;
   private releaseReturn?: (b: Batch) => void;
   private readonly countRemoved: (reason: number) => void;
+  /** Whether the source's end ends its output (the run's end); see leaveOpen. */
+  private endsOutput = true;
 
   /**
    * @param firstBatchId where batch ids start; a service gives each start its own range, so a
@@ -57,6 +59,19 @@ export class SourceRunner {
     this.returns = input;
     this.releaseReturn = release;
     return this;
+  }
+
+  /**
+   * When the source stops, leave its output open: the run goes on without this source (a
+   * generator service stopped by SIGTERM, which a new one replaces), so the stages keep running.
+   */
+  leaveOpen(): void {
+    this.endsOutput = false;
+  }
+
+  /** Whether the source's end ended its output (false: left open, see leaveOpen). */
+  get endedOutput(): boolean {
+    return this.endsOutput;
   }
 
   async run(): Promise<void> {
@@ -129,6 +144,7 @@ export class SourceRunner {
         lastYield = performance.now();
       }
     }
+    if (!this.endsOutput) return; // a loop's answers still on their way stay pending for the next source
     await output.end();
     if (!returns) return;
     // the end travels down the chain and back: take everything still coming until it arrives

@@ -12,7 +12,7 @@ function bytes(n: number, seed = 0): Buffer {
 }
 
 /** A client->server segment built by hand (for sequence numbers this library would not send). */
-function clientSegment(seq: number, ack: number, flags: number, payload = Buffer.alloc(0)): Buffer {
+function clientSegment(seq: number, ack: number, flags: number, payload: Buffer = Buffer.alloc(0)): Buffer {
   const sp = Object.assign(new SegmentSpec(), {
     srcIp: CLIENT_IP,
     dstIp: SERVER_IP,

@@ -7,7 +7,8 @@
 
 import * as core from '@vnflab/core';
 import type { Batch, CustomMetricSpec, ElementContext, Source } from '@vnflab/core';
-import { CloseReason, TcpEndpoint, TimerWheel, type FrameSlot, type TcpEvents, type TcpSink } from '@vnflab/tcp';
+import * as tcpLib from '@vnflab/tcp';
+import type { FrameSlot, TcpEvents, TcpSink } from '@vnflab/tcp';
 import { ClientStats, Fail } from './client-stats';
 import { Feed, ResponseParser } from './http-response';
 import { TransactionPacer } from './pacer';
@@ -15,7 +16,9 @@ import { buildRequests, type Requests } from './requests';
 import { resolveClientSettings, type ResolvedClientSettings } from './settings';
 import { TxQueue } from './tx-queue';
 
+// Bound once at load (docs/architecture.md, "Hot-path imports").
 const { reasonCode } = core;
+const { CloseReason, TcpEndpoint, TimerWheel } = tcpLib;
 
 /** A returned frame whose destination is none of the client's addresses. */
 export const NOT_FOR_CLIENT = reasonCode('not_for_client');
@@ -97,12 +100,12 @@ export class HttpClient implements Source, TcpSink {
   /** Frames emitted (every one a packet the chain accounts for). */
   sent = 0;
   /** One TCP endpoint per client address. */
-  readonly endpoints: TcpEndpoint[];
+  readonly endpoints: tcpLib.TcpEndpoint[];
   private readonly byConn: Map<number, number>[];
   private readonly ipIndex = new Map<number, number>();
   private readonly txq: TxQueue;
   private readonly parser: ResponseParser;
-  private readonly timers: TimerWheel;
+  private readonly timers: tcpLib.TimerWheel;
   private readonly pacer?: TransactionPacer;
   private readonly req: Requests;
   // per slot

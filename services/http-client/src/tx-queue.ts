@@ -8,7 +8,8 @@ import type { Batch } from '@vnflab/core';
 import type { FrameSlot } from '@vnflab/tcp';
 
 export class TxQueue {
-  private readonly bytes: Uint8Array;
+  /** A Buffer, as the batches are: the endpoint then writes frames into one kind of array only. */
+  private readonly bytes: Buffer;
   private readonly offs: Int32Array;
   private readonly lens: Int32Array;
   private head = 0; // oldest entry
@@ -25,7 +26,7 @@ export class TxQueue {
     readonly capacityBytes: number,
     readonly maxFrames: number,
   ) {
-    this.bytes = new Uint8Array(capacityBytes);
+    this.bytes = Buffer.alloc(capacityBytes);
     this.offs = new Int32Array(maxFrames);
     this.lens = new Int32Array(maxFrames);
   }
@@ -75,7 +76,7 @@ export class TxQueue {
       const i = batch.append(len);
       if (i < 0) break;
       const o = this.offs[h];
-      buf.set(this.bytes.subarray(o, o + len), batch.offset(i));
+      this.bytes.copy(buf, batch.offset(i), o, o + len); // no view made per frame
       this.head = h + 1 === this.maxFrames ? 0 : h + 1;
       this.count--;
       moved++;

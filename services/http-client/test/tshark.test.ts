@@ -4,30 +4,15 @@
 // reports no expert warning or error (bad sequence numbers, ACKs of unseen segments, window
 // violations, retransmissions), for short and for keep-alive connections.
 
-import { spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { PcapWriter } from '@vnflab/core';
 import { HttpClient } from '../src';
 import { T0, TestServer, runLoop } from './helpers';
+import { checkedFields, describeWithTshark, tcpConversations } from '../../../test/helpers/tshark';
 
-function onPath(cmd: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    try {
-      accessSync(join(dir, cmd), constants.X_OK);
-      return join(dir, cmd);
-    } catch {
-      /* not here */
-    }
-  }
-  return null;
-}
-
-const TSHARK = onPath('tshark');
-if (!TSHARK)
-  console.warn('http-client tshark.test.ts skipped: tshark is not on PATH (install it with `apt-get install tshark`)');
-const maybe = TSHARK ? describe : describe.skip;
+const maybe = describeWithTshark('http-client tshark.test.ts');
 
 maybe('tshark reads the client against a server', () => {
   let dir = '';
@@ -53,53 +38,23 @@ maybe('tshark reads the client against a server', () => {
     }
     pcap.close();
 
-    const conv = spawnSync(TSHARK!, ['-n', '-r', file, '-q', '-z', 'conv,tcp'], { encoding: 'utf8' });
-    expect(conv.status).toBe(0);
-    const rows = conv.stdout.split('\n').filter((l) => l.includes('<->'));
+    const rows = tcpConversations(file);
     expect(rows).toHaveLength(conversations);
     for (const row of rows) expect(row).toMatch(/^10\.1\.0\.1:\d+\s+<->\s+10\.0\.0\.100:80\s/);
 
-    const fields = spawnSync(
-      TSHARK!,
-      [
-        '-n',
-        '-r',
-        file,
-        '-o',
-        'ip.check_checksum:TRUE',
-        '-o',
-        'tcp.check_checksum:TRUE',
-        '-T',
-        'fields',
-        '-E',
-        'separator=\t',
-        '-e',
-        'ip.src',
-        '-e',
-        'ip.checksum.status',
-        '-e',
-        'tcp.checksum.status',
-        '-e',
-        'tcp.options.mss_val',
-        '-e',
-        'tcp.options.wscale.shift',
-        '-e',
-        'tcp.options.timestamp.tsval',
-        '-e',
-        'tcp.options.sack_perm',
-        '-e',
-        'tcp.flags.syn',
-        '-e',
-        'tcp.flags.ack',
-        '-e',
-        '_ws.expert.severity',
-        '-e',
-        '_ws.expert.message',
-      ],
-      { encoding: 'utf8' },
-    );
-    expect(fields.status).toBe(0);
-    const lines = fields.stdout.split('\n').filter((l) => l.length > 0);
+    const lines = checkedFields(file, [
+      'ip.src',
+      'ip.checksum.status',
+      'tcp.checksum.status',
+      'tcp.options.mss_val',
+      'tcp.options.wscale.shift',
+      'tcp.options.timestamp.tsval',
+      'tcp.options.sack_perm',
+      'tcp.flags.syn',
+      'tcp.flags.ack',
+      '_ws.expert.severity',
+      '_ws.expert.message',
+    ]);
     expect(lines).toHaveLength(all.length);
     const problems: string[] = [];
     let clientSyns = 0;

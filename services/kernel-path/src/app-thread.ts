@@ -20,13 +20,14 @@
 
 import * as core from '@vnflab/core';
 import type { Batch, Outbox } from '@vnflab/core';
-import { RECORD_HEADER_LEN, RecordOp, RecordView, readRecord, writeRecordHeader } from '@vnflab/web-server';
+import * as webServer from '@vnflab/web-server';
 import { EAGAIN, EMFILE, ENFILE } from './sockets/errno';
 import { EPOLLIN, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EpollEvents } from './sockets/epoll';
 import type { TcpServer } from './tcp-server';
 
 // Bound once at load (docs/architecture.md, "Hot-path imports").
 const { reasonCode } = core;
+const { RECORD_HEADER_LEN, RecordOp, RecordView, readRecord, writeRecordHeader } = webServer;
 
 /** The server's calls, counted by name (failed ones as well as in `failed`). */
 export const SERVER_CALLS = ['epoll_wait', 'accept4', 'epoll_ctl', 'read', 'writev', 'close'] as const;
@@ -199,7 +200,7 @@ export class AppThread {
     }
   }
 
-  private record(out: Outbox, op: RecordOp, fd: number, conn: number): void {
+  private record(out: Outbox, op: webServer.RecordOp, fd: number, conn: number): void {
     const b = out.forward();
     const i = b.append(RECORD_HEADER_LEN);
     if (i < 0) throw new Error('kernel-path: ctx.out.forward() gave a batch without room for a record');

@@ -20,14 +20,8 @@
 
 import * as core from '@vnflab/core';
 import type { Costs, Outbox, StageStats } from '@vnflab/core';
-import {
-  CLOSE_REASON_NAMES,
-  CloseReason,
-  TcpEndpoint,
-  synQueueBound,
-  type CloseReasonCode,
-  type TcpEvents,
-} from '@vnflab/tcp';
+import * as tcpLib from '@vnflab/tcp';
+import type { CloseReasonCode, TcpEvents } from '@vnflab/tcp';
 import type { Allocator } from './alloc';
 import { CpuSplit } from './cpu-split';
 import type { TcpEndpointSettings } from './settings';
@@ -38,6 +32,7 @@ import { TxSkbs } from './tx-skbs';
 
 // Bound once at load (docs/architecture.md, "Hot-path imports").
 const { Cat, DEFAULT_DST_MAC, ipFromString, monoNs } = core;
+const { CLOSE_REASON_NAMES, CloseReason, TcpEndpoint, synQueueBound } = tcpLib;
 
 /** The fds taken before the server's sockets: stdin, stdout, stderr. */
 const RESERVED_FDS = 3;
@@ -63,7 +58,7 @@ export function tcpSizes(s: TcpEndpointSettings, ports: number) {
 }
 
 export class TcpServer implements TcpEvents, TcpSendPath {
-  readonly tcp: TcpEndpoint;
+  readonly tcp: tcpLib.TcpEndpoint;
   readonly sockets: SocketLayer;
   readonly tx: TxSkbs;
   readonly split = new CpuSplit();

@@ -2,34 +2,13 @@
 // and judged by tshark: one TCP conversation per transaction, each an HTTP 200, every IP and TCP
 // checksum good, and no expert warning or error (bad sequence numbers, unseen segments, resets).
 
-import { spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { Client, settle, webLoop } from './web-loop';
+import { checkedFields, describeWithTshark, tcpConversations, tshark } from '../../../test/helpers/tshark';
 
-function onPath(cmd: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    try {
-      accessSync(join(dir, cmd), constants.X_OK);
-      return join(dir, cmd);
-    } catch {
-      /* not here */
-    }
-  }
-  return null;
-}
-
-const TSHARK = onPath('tshark');
-if (!TSHARK)
-  console.warn('kernel-path tcp-endpoint-tshark.test.ts skipped: tshark is not on PATH (apt-get install tshark)');
-const maybe = TSHARK ? describe : describe.skip;
-
-function tshark(args: string[]): string {
-  const r = spawnSync(TSHARK!, ['-n', ...args], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`tshark ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
+const maybe = describeWithTshark('kernel-path tcp-endpoint-tshark.test.ts');
 
 maybe('tshark reads the linux endpoint serving short transactions', () => {
   let dir = '';
@@ -49,9 +28,7 @@ maybe('tshark reads the linux endpoint serving short transactions', () => {
       L.pcap!.close();
       expect(client.done).toBe(N);
 
-      const rows = tshark(['-r', file, '-q', '-z', 'conv,tcp'])
-        .split('\n')
-        .filter((l) => l.includes('<->'));
+      const rows = tcpConversations(file);
       expect(rows).toHaveLength(N);
       for (const r of rows) expect(r).toMatch(/^10\.0\.0\.1:\d+\s+<->\s+10\.0\.0\.100:80\s/);
 
@@ -64,28 +41,12 @@ maybe('tshark reads the linux endpoint serving short transactions', () => {
         .filter(Boolean);
       expect(gets).toEqual(Array(N).fill('/index.html'));
 
-      const lines = tshark([
-        '-r',
-        file,
-        '-o',
-        'ip.check_checksum:TRUE',
-        '-o',
-        'tcp.check_checksum:TRUE',
-        '-T',
-        'fields',
-        '-E',
-        'separator=\t',
-        '-e',
+      const lines = checkedFields(file, [
         'ip.checksum.status',
-        '-e',
         'tcp.checksum.status',
-        '-e',
         '_ws.expert.severity',
-        '-e',
         '_ws.expert.message',
-      ])
-        .split('\n')
-        .filter((l) => l.length > 0);
+      ]);
       expect(lines).toHaveLength(L.seg.in + L.segBack.in);
       const problems: string[] = [];
       for (const l of lines) {

@@ -208,3 +208,59 @@ export function formatHttpBreakdown(r: HttpBreakdownReport): string {
   lines.push(`paper: ${r.published.source}`);
   return lines.join('\n');
 }
+
+const COLOUR: Record<MtcpGroup, string> = {
+  packet_io: '#4c78a8',
+  kernel_without_tcpip: '#e45756',
+  tcpip: '#f58518',
+  application: '#54a24b',
+};
+const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** The figure as the paper draws it: one horizontal stacked bar per row, the paper's first, as SVG. */
+export function httpBreakdownSvg(r: HttpBreakdownReport): string {
+  const bars = [
+    { name: 'mTCP: Linux 3.10', shares: r.published.shares },
+    ...r.rows.map((x) => ({ name: x.preset, shares: x.cpu_share })),
+  ];
+  const W = 640;
+  const left = 140;
+  const h = 28;
+  const rows = bars.map((b, i) => {
+    let x = left;
+    const y = 30 + i * (h + 12);
+    const rects = MTCP_GROUPS.map((g) => {
+      const w = b.shares[g] * (W - left - 10);
+      const rect = `<rect x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${h}" fill="${COLOUR[g]}"><title>${esc(`${b.name}: ${LABEL[g]} ${(b.shares[g] * 100).toFixed(1)} %`)}</title></rect>`;
+      x += w;
+      return rect;
+    }).join('');
+    return `<text x="${left - 8}" y="${y + h / 2 + 4}" text-anchor="end">${esc(b.name)}</text>${rects}`;
+  });
+  const legend = MTCP_GROUPS.map(
+    (g, i) =>
+      `<rect x="${left + i * 120}" y="6" width="12" height="12" fill="${COLOUR[g]}"/><text x="${left + i * 120 + 16}" y="16">${esc(LABEL[g])}</text>`,
+  ).join('');
+  const height = 30 + bars.length * (h + 12);
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${height}" font-family="sans-serif" font-size="12" role="img" aria-label="CPU share per mTCP Figure 1 group">${legend}${rows.join('')}</svg>`;
+}
+
+/** A standalone page: the stacked bars, then a table of the figures per row. */
+export function renderHttpBreakdownHtml(r: HttpBreakdownReport): string {
+  const td = (x: string): string => `<td>${esc(x)}</td>`;
+  const rows = r.rows
+    .map(
+      (x) =>
+        `<tr>${td(x.preset)}${MTCP_GROUPS.map((g) => td(`${(x.cpu_share[g] * 100).toFixed(1)} %`)).join('')}${td(x.cpu_us_per_transaction.toFixed(1))}${td(x.transactions_per_s_per_core.toFixed(0))}${td(String(x.transactions))}</tr>`,
+    )
+    .join('');
+  const paper = `<tr>${td('mTCP: Linux 3.10')}${MTCP_GROUPS.map((g) => td(`${(r.published.shares[g] * 100).toFixed(1)} %`)).join('')}${td(r.published.us_per_transaction.toFixed(1))}${td((1e6 / r.published.us_per_transaction).toFixed(0))}${td('-')}</tr>`;
+  return `<!doctype html><html><head><meta charset="utf-8"><title>vnflab: mTCP Figure 1 on the web workload</title>
+<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child{text-align:left}</style></head>
+<body><h1>mTCP Figure 1 on the web workload</h1>
+<p>The server's CPU per transaction (nic, kernel-path, web-server; the client and the lab's transport left out), profile ${esc(r.profile)}. ${esc(r.published.source)}</p>
+${httpBreakdownSvg(r)}
+<table><thead><tr><th>row</th>${MTCP_GROUPS.map((g) => `<th>${esc(LABEL[g])}</th>`).join('')}<th>µs per transaction</th><th>transactions/s per core</th><th>transactions</th></tr></thead><tbody>${paper}${rows}</tbody></table>
+<p>Why a group differs from the paper: docs/web-workload.md.</p></body></html>
+`;
+}
