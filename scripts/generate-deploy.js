@@ -199,7 +199,11 @@ function expectedFiles(registry, defaultChainStages, root = ROOT) {
     [
       compose,
       replaceBetweenMarkers(
-        replaceBetweenMarkers(readFileSync(compose, 'utf8'), composeStages(registry, defaultChainStages, chainFiles(registry, root)), compose),
+        replaceBetweenMarkers(
+          readFileSync(compose, 'utf8'),
+          composeStages(registry, defaultChainStages, chainFiles(registry, root)),
+          compose,
+        ),
         composeHealthcheck(),
         compose,
         HEALTH_BEGIN,
