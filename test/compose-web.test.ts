@@ -2,8 +2,10 @@
 // COMPOSE_PROFILES=web starts the http-client and web-server services beside the default ones;
 // nic and kernel-path run the chain file's variants (native, linux) with no <STAGE>_VARIANT set;
 // traffic-gen, lb and backends, which the web chain lacks, idle healthy. The client's
-// transactions go round the closed loop, the accounting closes in both directions (every stage's
-// /stats, read through the controller, summarized as `vnflab run --bus` does), and the Grafana
+// transactions go round the closed loop; the client ends its run and the end travels through
+// every hop both ways, and then the accounting closes in both directions (every stage's /stats,
+// read through the controller, summarized as `vnflab run --bus` does; a failure prints each
+// stage's ledger and each container's restarts and OOM kills); and the Grafana
 // CPU dashboard's Figure 1 bar query has data for nic, kernel-path and web-server in the compose
 // Prometheus. Images are built offline under a tag of this test's own (VNFLAB_VERSION), so
 // images another project runs are never replaced. Skipped, with the reason, where no Docker
@@ -15,7 +17,14 @@ import { join } from 'node:path';
 import { discoverStages, loadChainFile } from '@vnflab/core';
 import { summarizeServices, type InstanceResult, type ServiceStatsJson } from '@vnflab/runtime';
 import { ROOT } from './helpers/cli';
-import { Compose, composeCommand, ensureDockerEngine, projectContainers, projectLeftovers } from './helpers/compose';
+import {
+  Compose,
+  composeCommand,
+  containerStates,
+  ensureDockerEngine,
+  projectContainers,
+  projectLeftovers,
+} from './helpers/compose';
 import { freePort, waitFor } from './helpers/ports';
 
 const engine = ensureDockerEngine();
@@ -31,7 +40,9 @@ const PREBUILT = process.env.VNFLAB_TEST_IMAGE_TAG || undefined;
 const TAG = PREBUILT ?? `web-test-${process.pid}`;
 const TOKEN = `web-test-${process.pid}-${Math.random().toString(36).slice(2)}`;
 // transactions per second and in all: about a minute of load, so the 30 s rates have data, at
-// a rate a busy two-core machine answers (200/s there timed a fifth of the connections out)
+// a rate a busy two-core machine answers (200/s there timed a fifth of the connections out).
+// The paced client waits on its returns a few ms at a time, which Redis's BLOCK cannot time
+// below its 100 ms tick (redis-consumer.ts waits those on a timer of its own)
 const RATE = 10;
 const COUNT = 600;
 const registry = discoverStages();
@@ -70,18 +81,54 @@ maybe('docker compose: the web workload (VNFLAB_CHAIN=web, profile web)', () => 
   const scalar = async (expr: string): Promise<number> => Number((await q(expr))[0]?.value[1] ?? NaN);
 
   /** Every web stage's /stats through the controller (the stages publish nothing on the host). */
-  async function stageStats(): Promise<InstanceResult[]> {
-    const out: InstanceResult[] = [];
+  async function stageSnaps(): Promise<ServiceStatsJson[]> {
+    const out: ServiceStatsJson[] = [];
     for (const stage of WEB_STAGES) {
       const r = await fetch(`${controller}/stats/${stage}`, { headers: { authorization: `Bearer ${TOKEN}` } });
       const body = (await r.json()) as { containers: { stats: ServiceStatsJson | null; error?: string }[] };
       if (r.status !== 200) throw new Error(`/stats/${stage}: ${r.status} ${JSON.stringify(body)}`);
       for (const c of body.containers) {
         if (!c.stats) throw new Error(`/stats/${stage}: ${c.error}`);
-        out.push({ snap: c.stats, restarts: 0, left: false });
+        out.push(c.stats);
       }
     }
     return out;
+  }
+
+  /** What a failure shows: each stage's state and ledger, each container's restarts and OOM kills. */
+  function report(snaps: ServiceStatsJson[]): string {
+    const rows = snaps.map((j) => {
+      const st = j.stats;
+      const tx = (j.details as { headline?: string } | null)?.headline;
+      return (
+        `  ${j.service.stage} ${j.service.state}: in ${st.packets_in}, out ${st.packets_out}, originated ` +
+        `${st.originated}, delivered ${st.delivered}, drops ${JSON.stringify(st.drops)}; bus produced ` +
+        `${j.bus.produced}, consumed ${j.bus.consumed}, in hand ${j.bus.in_hand}${tx ? `; ${tx}` : ''}`
+      );
+    });
+    return ['stages (their /stats):', ...rows, 'containers:', ...containerStates(PROJECT)].join('\n');
+  }
+
+  /** waitFor, and on a timeout the report of the last /stats seen. */
+  async function waitReporting<T>(
+    what: string,
+    f: (snaps: ServiceStatsJson[]) => T | undefined,
+    timeoutMs: number,
+  ): Promise<T> {
+    let last: ServiceStatsJson[] = [];
+    try {
+      return await waitFor(
+        what,
+        async () => {
+          last = await stageSnaps();
+          return f(last);
+        },
+        timeoutMs,
+        2000,
+      );
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\n${report(last)}`);
+    }
   }
 
   beforeAll(async () => {
@@ -191,37 +238,47 @@ maybe('docker compose: the web workload (VNFLAB_CHAIN=web, profile web)', () => 
   }, 180000);
 
   test('the client ends its transactions and the accounting closes in both directions', async () => {
-    const completed = 'sum(last_over_time(vnflab_http_transactions_total{result="completed"}[10m]))';
-    const failed = 'sum(last_over_time(vnflab_http_transactions_total{result="failed"}[10m]))';
-    const ended = await waitFor(
-      'the client to end every transaction',
-      async () => {
-        const [c, f] = [await scalar(completed), await scalar(failed)];
-        return c + f === COUNT ? { c, f } : undefined;
-      },
-      240000,
-      2000,
+    // the client's own end: every transaction completed or failed, and its end flag written
+    const client = await waitReporting(
+      'the http-client to end its run',
+      (snaps) => snaps.find((j) => j.service.stage === 'http-client' && j.service.state === 'finished'),
+      150000,
     );
-    // a transaction that timed out is counted with its reason (vnflab_http_transaction_failures_total)
-    process.stderr.write(`compose web: ${ended.c} transactions completed, ${ended.f} failed\n`);
-    expect(ended.c).toBeGreaterThan(COUNT / 2);
-    // once the last segments have drained, every segment sent by either side is delivered or dropped
-    const s = await waitFor(
-      'the chain to drain',
-      async () => {
-        const sum = summarizeServices(WEB, await stageStats(), 1, { url: 'redis://redis:6379', run: 'main' });
-        return sum.accounting_closed ? sum : undefined;
-      },
+    const tx = (client.details as { transactions: { completed: number; failed: Record<string, number> } }).transactions;
+    const failed = Object.values(tx.failed).reduce((a, b) => a + b, 0);
+    process.stderr.write(`compose web: ${(client.details as { headline: string }).headline}\n`);
+    // a transaction that failed is counted with its reason (the headline above names them)
+    expect(tx.completed + failed).toBe(COUNT);
+    expect(tx.completed).toBeGreaterThan(COUNT / 2);
+    // the end travels forward and back: every stage finishes once its hops are drained
+    const snaps = await waitReporting(
+      'every web stage to finish (end flags through every hop, both ways)',
+      (all) => (all.every((j) => j.service.state === 'finished') ? all : undefined),
       60000,
-      2000,
     );
-    process.stderr.write(
-      `compose web: sent ${s.sent}, originated ${s.originated}, delivered ${s.delivered}, drops ${s.drops_total}\n`,
+    const s = summarizeServices(
+      WEB,
+      snaps.map((snap): InstanceResult => ({ snap, restarts: 0, left: false })),
+      1,
+      { url: 'redis://redis:6379', run: 'main' },
     );
+    const line = `sent ${s.sent}, originated ${s.originated}, delivered ${s.delivered}, drops ${s.drops_total} ${JSON.stringify(s.bus.lost)}`;
+    process.stderr.write(`compose web: ${line}\n`);
+    if (!s.accounting_closed) throw new Error(`the accounting does not close: ${line}\n${report(snaps)}`);
     expect(s.sent).toBeGreaterThan(COUNT); // a transaction is several segments from the client
     expect(s.originated).toBeGreaterThan(COUNT); // and several from the server
     expect(s.sent + s.originated!).toBe(s.delivered! + s.drops_total);
-  }, 360000);
+    // and Prometheus scraped the client's final count
+    const completed = 'sum(last_over_time(vnflab_http_transactions_total{result="completed"}[10m]))';
+    await waitFor(
+      'Prometheus to scrape the final count',
+      async () => ((await scalar(completed)) === tx.completed ? true : undefined),
+      30000,
+      2000,
+    ).catch((e: Error) => {
+      throw new Error(`${e.message} (the client completed ${tx.completed})\n${containerStates(PROJECT).join('\n')}`);
+    });
+  }, 300000);
 
   test('docker compose down -v leaves nothing behind', () => {
     compose!.ok(['down', '-v', '--remove-orphans']);
