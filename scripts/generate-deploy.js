@@ -2,8 +2,11 @@
 // Writes the parts of the deployment files that list stages, from the stage manifests (the
 // registry discovered from the workspaces), so a new stage folder needs no hand edits there:
 //   - docker-compose.yml: one service per stage, between the "generated stages" markers;
-//     a stage the default chain does not use gets a compose profile named after it; and the
-//     stages' healthcheck (a file-age test of the heartbeat file), between its own markers;
+//     a stage the default chain does not use gets the compose profiles of the chain files that
+//     use it (http-client and web-server: [web], from chains/web.yaml), or one named after it
+//     when no chain file does; a variant left unset is the active chain file's (empty
+//     VNFLAB_VARIANT); a source starts once the last stage of its chain files is healthy; and
+//     the stages' healthcheck (a file-age test of the heartbeat file), between its own markers;
 //   - infra/prometheus/prometheus.yml: the DNS names Prometheus scrapes;
 //   - infra/prometheus/rules/vnflab.rules.yml: the chain's CPU share leaves out the source and
 //     the sink (by role), whatever their names;
@@ -59,22 +62,46 @@ function composeHealthcheck() {
 /** NIC_VARIANT for nic, KERNEL_PATH_VARIANT for kernel-path: the .env variable choosing a variant. */
 const variantVar = (stage) => `${stage.toUpperCase().replace(/-/g, '_')}_VARIANT`;
 
-/** The compose services of every stage, in packet order, as YAML text. */
-function composeStages(registry, defaultChainStages) {
+/**
+ * The chain files under chains/ as { name, stages }: name is what VNFLAB_CHAIN and the compose
+ * profile say (the file's base name), stages the stage types in packet order.
+ */
+function chainFiles(registry, root = ROOT) {
+  const { loadChainFile } = require('@vnflab/core');
+  const dir = join(root, 'chains');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((f) => ({
+      name: basename(f, '.yaml'),
+      stages: loadChainFile(join(dir, f), registry).stages.map((st) => st.stage),
+    }));
+}
+
+/**
+ * The compose services of every stage, in packet order, as YAML text. `chains` (chainFiles())
+ * gives each stage outside the default chain its profiles and each source what it waits for.
+ */
+function composeStages(registry, defaultChainStages, chains = chainFiles(registry)) {
   const defs = registry.all();
   const sink = defs.find((d) => d.role === 'sink');
   const out = [BEGIN];
   for (const d of defs) {
     const s = d.stage;
-    const variant =
-      d.variants.length > 1 && d.role !== 'source' ? `\${${variantVar(s)}:-${d.variants[0]}}` : d.variants[0];
+    const using = chains.filter((c) => c.stages.includes(s));
+    // unset, the variable leaves VNFLAB_VARIANT empty and the active chain file's variant runs
+    // (chains/web.yaml's nic native, the default chain's passthrough); set, it overrides
+    const variant = d.variants.length > 1 && d.role !== 'source' ? `\${${variantVar(s)}:-}` : d.variants[0];
     out.push(
       `  ${s}:`,
       '    <<: *stage',
       `    image: vnflab/${s}:\${VNFLAB_VERSION:-0.1.0}`,
       `    build: { context: ., args: { STAGE: ${s} } }`,
     );
-    if (!defaultChainStages.includes(s)) out.push(`    profiles: [${s}]`);
+    if (!defaultChainStages.includes(s)) {
+      const profiles = using.length ? using.map((c) => c.name) : [s];
+      out.push(`    profiles: [${profiles.join(', ')}]`);
+    }
     out.push(
       `    labels: { vnflab.stage: ${s}, vnflab.variant: "${variant}" }`,
       '    environment:',
@@ -88,12 +115,15 @@ function composeStages(registry, defaultChainStages) {
       if (has('rate')) out.push('      VNFLAB_TRAFFIC_RATE: ${TRAFFIC_RATE:-10000}');
       if (has('size')) out.push('      VNFLAB_TRAFFIC_SIZE: ${TRAFFIC_SIZE:-64}');
       if (has('count')) out.push('      VNFLAB_TRAFFIC_COUNT: ${TRAFFIC_COUNT:-0}');
-      // the source starts once the far end reads
-      if (sink)
+      // the source starts once the far end reads: the last stage of each chain file it starts
+      // (backends; web-server in a closed loop), else the registry's sink
+      const ends = [...new Set(using.map((c) => c.stages[c.stages.length - 1]))].filter((e) => e !== s);
+      if (!ends.length && sink) ends.push(sink.stage);
+      if (ends.length)
         out.push(
           '    depends_on:',
           '      redis: { condition: service_healthy }',
-          `      ${sink.stage}: { condition: service_healthy }`,
+          ...ends.map((e) => `      ${e}: { condition: service_healthy }`),
         );
     } else {
       out.push('      VNFLAB_INSTANCE: hostname');
@@ -169,7 +199,11 @@ function expectedFiles(registry, defaultChainStages, root = ROOT) {
     [
       compose,
       replaceBetweenMarkers(
-        replaceBetweenMarkers(readFileSync(compose, 'utf8'), composeStages(registry, defaultChainStages), compose),
+        replaceBetweenMarkers(
+          readFileSync(compose, 'utf8'),
+          composeStages(registry, defaultChainStages, chainFiles(registry, root)),
+          compose,
+        ),
         composeHealthcheck(),
         compose,
         HEALTH_BEGIN,
@@ -227,6 +261,7 @@ function staleFiles(registry, defaultChainStages, root = ROOT) {
 
 module.exports = {
   composeStages,
+  chainFiles,
   composeHealthcheck,
   prometheusConfig,
   rulesWithEnds,

@@ -12,7 +12,11 @@ import { StageRegistry, discoverStages, loadChainFile, type StageDefinition } fr
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const deploy = require('../scripts/generate-deploy.js') as {
   staleFiles(registry: StageRegistry, defaultStages: string[], root?: string): string[];
-  composeStages(registry: StageRegistry, defaultStages: string[]): string;
+  composeStages(
+    registry: StageRegistry,
+    defaultStages: string[],
+    chains?: { name: string; stages: string[] }[],
+  ): string;
   HEARTBEAT_FILE: string;
   HEALTHCHECK_CMD: string;
 };
@@ -69,10 +73,40 @@ test('a stage the files do not list makes the check fail, naming it', () => {
   for (const line of stale) expect(line).toMatch(/missing stages: firewall-x/);
 });
 
-test('a stage outside the default chain gets a compose profile of its own', () => {
+test('a stage outside the default chain that no chain file uses gets a compose profile of its own', () => {
   const text = deploy.composeStages(withNewStage('firewall-x'), defaultStages);
   expect(text).toMatch(/ {2}firewall-x:\n(?: {4}.*\n)*? {4}profiles: \[firewall-x\]/);
   expect(text).not.toMatch(/ {2}nic:\n(?: {4}.*\n)*? {4}profiles:/);
+});
+
+test('a stage outside the default chain gets the profiles of the chain files that use it', () => {
+  const chains = [
+    { name: 'default', stages: defaultStages },
+    { name: 'edge', stages: ['traffic-gen', 'firewall-x', 'nic', 'backends'] },
+    { name: 'lab', stages: ['traffic-gen', 'firewall-x', 'backends'] },
+  ];
+  const text = deploy.composeStages(withNewStage('firewall-x'), defaultStages, chains);
+  expect(text).toMatch(/ {2}firewall-x:\n(?: {4}.*\n)*? {4}profiles: \[edge, lab\]\n/);
+});
+
+test('docker-compose.yml: chain-file profiles, the chain file variant when none is set, each source waits for its chains end', () => {
+  type Service = { profiles?: string[]; environment: Record<string, string>; depends_on?: Record<string, unknown> };
+  const compose = parseYaml(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+    services: Record<string, Service>;
+  };
+  const svc = compose.services;
+  expect(svc['http-client'].profiles).toEqual(['web']);
+  expect(svc['web-server'].profiles).toEqual(['web']);
+  expect(svc.firewall.profiles).toEqual(['firewall']);
+  for (const s of defaultStages) expect({ s, profiles: svc[s].profiles }).toEqual({ s, profiles: undefined });
+  // unset, VNFLAB_VARIANT is empty and the service runs the active chain file's variant
+  expect(svc.nic.environment.VNFLAB_VARIANT).toBe('${NIC_VARIANT:-}');
+  expect(svc['kernel-path'].environment.VNFLAB_VARIANT).toBe('${KERNEL_PATH_VARIANT:-}');
+  // a stage the active chain file lacks idles (packages/runtime/src/service/idle-stage.ts)
+  expect(svc.lb.environment.VNFLAB_NOT_IN_CHAIN).toBe('idle');
+  // the closed loop's client waits for the web server, the generator for the backends
+  expect(Object.keys(svc['http-client'].depends_on ?? {}).sort()).toEqual(['redis', 'web-server']);
+  expect(Object.keys(svc['traffic-gen'].depends_on ?? {}).sort()).toEqual(['backends', 'redis']);
 });
 
 test('the dashboards are what dashboards/build.js writes from the manifests', () => {

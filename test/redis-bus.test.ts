@@ -1,7 +1,7 @@
 // The Redis bus against a real redis-server: bounded hops that never exceed their bound and
 // never trim what is unread, the drop policy, malformed entries, a consumer taking over another
-// one's batches with exactly one commit winning, a restarted consumer taking back its own, and
-// the end of the stream travelling through a hop.
+// one's batches with exactly one commit winning, a restarted consumer taking back its own, the
+// end of the stream travelling through a hop, and a wait shorter than Redis's timer tick.
 
 import {
   Batch,
@@ -11,6 +11,7 @@ import {
   StatsLedger,
   encodeBatch,
   reasonName,
+  serverTickMs,
   type RedisConsumer,
 } from '@vnflab/core';
 import { TestRedis } from './helpers/redis';
@@ -234,6 +235,30 @@ describe('redis bus', () => {
     await c.ack(d!);
     expect(await c.receive(20)).toBeNull();
     expect(c.ended).toBe(true);
+    c.close();
+  });
+
+  test("a wait shorter than Redis's timer tick takes its own time, not the tick's", async () => {
+    expect([serverTickMs('# Server\r\nhz:10\r\n'), serverTickMs('hz:100\r\n'), serverTickMs('')]).toEqual([
+      100, 10, 100,
+    ]);
+    const b = bus({ blockMs: 100 });
+    await b.whenReady();
+    expect(b.blockTickMs).toBe(100); // redis-server's default hz 10, read from INFO server
+    const c = b.consumer('tick', 'tick', 'c1');
+    await c.receive(5); // creates the group
+    // XREADGROUP BLOCK 5 came back after Redis's next tick, about 100 ms
+    const took: number[] = [];
+    for (let i = 0; i < 9; i++) {
+      const t0 = performance.now();
+      expect(await c.receive(5)).toBeNull();
+      took.push(performance.now() - t0);
+    }
+    took.sort((x, y) => x - y);
+    expect(took[4]).toBeLessThan(60);
+    // a batch already on the hop is taken at once
+    await b.producer('tick').send(batch(7));
+    expect((await c.receive(5))?.batch.batchId).toBe(7);
     c.close();
   });
 });

@@ -3,6 +3,9 @@
 // with its final stats logged.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { BIN, ROOT, vnflab } from './helpers/cli';
 import { freePort, waitFor } from './helpers/ports';
 import { TestRedis } from './helpers/redis';
@@ -63,6 +66,47 @@ describe('vnflab serve', () => {
       expect(r.stderr).toMatch(want);
     }
   });
+
+  test('VNFLAB_NOT_IN_CHAIN=idle: a stage the chain file lacks logs it once, beats its heartbeat, exits 0 on SIGTERM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vnflab-idle-'));
+    const heartbeat = join(dir, 'heartbeat');
+    try {
+      const web = { VNFLAB_CONFIG: join(ROOT, 'chains/web.yaml') };
+      // without it (and for a stage no manifest names, or a value it does not know) a usage error
+      for (const [args, env, want] of [
+        [['--stage', 'lb'], web, /--stage: "lb" is not a stage of this chain \(.*web\.yaml has: http-client/],
+        [['--stage', 'nope'], { ...web, VNFLAB_NOT_IN_CHAIN: 'idle' }, /--stage: "nope" is not a stage of this chain/],
+        [
+          ['--stage', 'lb'],
+          { ...web, VNFLAB_NOT_IN_CHAIN: 'sleep' },
+          /VNFLAB_NOT_IN_CHAIN: "sleep" must be idle or error/,
+        ],
+      ] as [string[], Record<string, string>, RegExp][]) {
+        const r = vnflab(['serve', ...args], { env });
+        expect({ args, status: r.status, stderr: r.stderr }).toMatchObject({
+          args,
+          status: 2,
+          stderr: expect.stringMatching(want),
+        });
+      }
+      const s = serve(['--stage', 'lb'], { ...web, VNFLAB_NOT_IN_CHAIN: 'idle', VNFLAB_HEARTBEAT_FILE: heartbeat });
+      await waitFor('the heartbeat file', async () => (existsSync(heartbeat) ? true : undefined), 30000, 100);
+      const first = statSync(heartbeat).mtimeMs;
+      await waitFor('a second beat', async () => (statSync(heartbeat).mtimeMs > first ? true : undefined), 5000, 100);
+      s.child.kill('SIGTERM');
+      expect(await s.exit).toBe(0);
+      const lines = s.out().trim().split('\n');
+      expect(lines).toHaveLength(2);
+      expect(JSON.parse(lines[0])).toMatchObject({
+        stage: 'lb',
+        chain: 'web',
+        msg: expect.stringMatching(/^idle: chain "web" has no stage lb/),
+      });
+      expect(JSON.parse(lines[1])).toMatchObject({ stage: 'lb', signal: 'SIGTERM', msg: 'idle: stopped' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60000);
 
   test('alive before Redis is there, ready only once it is; SIGTERM drains and exits 0', async () => {
     const redisPort = await freePort();

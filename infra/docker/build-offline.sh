@@ -12,13 +12,17 @@ cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 CACHE=${VNFLAB_ROOTFS_CACHE:-/var/cache/vnflab}
 MIRROR=${VNFLAB_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-VERSION=$(node -p "require('./package.json').version")
+# the stage images' tag: the package version, or VNFLAB_VERSION (what docker-compose.yml's image:
+# lines read), so a test can build images of its own without replacing the ones others run
+VERSION=${VNFLAB_VERSION:-$(node -p "require('./package.json').version")}
 NODE_TAG="vnflab/node-base:$(node -p 'process.versions.node')-bookworm"
 REDIS_TAG=vnflab/redis:7.0-bookworm
 PROM_TAG=vnflab/prometheus:2.42-bookworm
 # an image per stage workspace (package.json "vnflab": { "stage": ... }), and the controller
 mapfile -t STAGES < <(node -e 'const fs=require("fs");for(const d of fs.readdirSync("services").sort()){try{const p=JSON.parse(fs.readFileSync(`services/${d}/package.json`,"utf8"));if(p.vnflab&&p.vnflab.stage)console.log(d)}catch{}}')
 STAGES+=(controller)
+# VNFLAB_STAGES="nic lb ...": only these images (a test builds the ones its project starts)
+[ -z "${VNFLAB_STAGES:-}" ] || read -ra STAGES <<<"$VNFLAB_STAGES"
 
 log() { printf 'build-offline: %s\n' "$*" >&2; }
 have_image() { docker image inspect "$1" >/dev/null 2>&1; }
@@ -82,6 +86,8 @@ tar -C "$ROOT" --exclude='*/test' --exclude='*.tsbuildinfo' --exclude='*/src' --
 cp infra/docker/Dockerfile.offline "$ctx/Dockerfile"
 for stage in "${STAGES[@]}"; do
   [ -d "services/$stage" ] || { log "skipping $stage (not in this checkout)"; continue; }
-  docker build -q --build-arg BASE="$NODE_TAG" --build-arg STAGE="$stage" --build-arg VERSION="$VERSION" -t "vnflab/$stage:$VERSION" -t "vnflab/$stage:offline" "$ctx" >/dev/null
+  tags=(-t "vnflab/$stage:$VERSION")
+  [ -n "${VNFLAB_VERSION:-}" ] || tags+=(-t "vnflab/$stage:offline")
+  docker build -q --build-arg BASE="$NODE_TAG" --build-arg STAGE="$stage" --build-arg VERSION="$VERSION" "${tags[@]}" "$ctx" >/dev/null
   log "built vnflab/$stage:$VERSION"
 done

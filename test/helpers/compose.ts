@@ -66,6 +66,33 @@ export function projectContainers(
   }));
 }
 
+/**
+ * One line per container of a project for a failure message: state, health, restarts, and
+ * whether its memory limit killed it (OOMKilled), with its exit code and limit.
+ */
+export function containerStates(project: string): string[] {
+  const ids = spawnSync('docker', ['ps', '-aq', '--filter', `label=com.docker.compose.project=${project}`], {
+    encoding: 'utf8',
+  })
+    .stdout.split('\n')
+    .filter(Boolean);
+  if (ids.length === 0) return [`  no containers in project ${project}`];
+  const r = spawnSync('docker', ['inspect', ...ids], { encoding: 'utf8' });
+  if (r.status !== 0) return [`  docker inspect failed: ${r.stderr.trim()}`];
+  const all = JSON.parse(r.stdout) as {
+    Name: string;
+    RestartCount: number;
+    HostConfig: { Memory: number };
+    State: { Status: string; OOMKilled: boolean; ExitCode: number; Health?: { Status: string } };
+  }[];
+  return all.map(
+    (c) =>
+      `  ${c.Name.replace(/^\//, '')} ${c.State.Status} ${c.State.Health?.Status ?? 'no healthcheck'}, ` +
+      `restarts ${c.RestartCount}, OOMKilled ${c.State.OOMKilled}, exit code ${c.State.ExitCode}, ` +
+      `memory limit ${c.HostConfig.Memory ? `${c.HostConfig.Memory / 2 ** 20} MiB` : 'none'}`,
+  );
+}
+
 export function projectLeftovers(project: string): string[] {
   const out: string[] = [];
   for (const kind of ['ps -aq', 'network ls -q', 'volume ls -q']) {

@@ -18,6 +18,7 @@ export * from './service/service-logger';
 export * from './service/stage-service';
 export * from './service/http-api';
 export * from './service/serve-stage';
+export * from './service/idle-stage';
 export * from './service/service-child';
 export * from './service/services-summary';
 export * from './service/multi-process-run';

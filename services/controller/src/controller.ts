@@ -114,7 +114,8 @@ export class Controller {
       return {
         stage: s.stage,
         name: s.name,
-        variants: [...new Set(mine.filter((c) => c.state === 'running').map((c) => c.variant))],
+        // an empty label: compose left <STAGE>_VARIANT unset, so the chain file's variant runs
+        variants: [...new Set(mine.filter((c) => c.state === 'running').map((c) => c.variant || s.variant))],
         allowed_variants: this.allowedFor(s.name, s.stage),
         containers: mine,
       };
@@ -214,7 +215,8 @@ export class Controller {
       const replicas: ReplicaSwapReport[] = [];
       const unchanged: string[] = [];
       for (const t of targets) {
-        if (t.Config.Labels?.[LABEL_VARIANT] === req.variant) {
+        const entry = this.o.chain.stages.find((s) => s.name === req.stage || s.stage === req.stage);
+        if ((t.Config.Labels?.[LABEL_VARIANT] || entry?.variant) === req.variant) {
           unchanged.push(t.Name.replace(/^\//, ''));
           continue;
         }

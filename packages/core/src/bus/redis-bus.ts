@@ -99,6 +99,18 @@ export function reconnectDelayMs(attempt: number): number {
   return Math.min(50 * 2 ** Math.min(attempt - 1, 6), 2000);
 }
 
+/** Redis's timer tick at its default hz (10 a second). */
+export const DEFAULT_BLOCK_TICK_MS = 100;
+
+/**
+ * The timer tick, in ms, of the Redis whose `INFO server` is `info`: a blocked client's timeout
+ * is checked when the event loop wakes, which an idle server does hz times a second.
+ */
+export function serverTickMs(info: string): number {
+  const hz = Number(/^hz:(\d+)/m.exec(info)?.[1]);
+  return hz > 0 ? Math.ceil(1000 / hz) : DEFAULT_BLOCK_TICK_MS;
+}
+
 /** The URL with any password masked, for logs and summaries. */
 export function redactUrl(url: string): string {
   return url.replace(/\/\/([^@/]*)@/, '//***@');
@@ -113,6 +125,11 @@ export class RedisBus implements Bus {
   readonly claimIdleMs: number;
   readonly blockMs: number;
   readonly prefetch: number;
+  /**
+   * Redis ends a blocking read's timeout only on its timer tick, 1000/hz ms (INFO server; 100 ms
+   * at the default hz 10): a consumer waits shorter than this on a timer of its own.
+   */
+  blockTickMs = DEFAULT_BLOCK_TICK_MS;
   readonly log: Logger;
   /** Commands and scripts; blocking reads get their own connections. */
   readonly cmd: ScriptedRedis;
@@ -203,6 +220,8 @@ export class RedisBus implements Bus {
           'redis lost its data (new epoch): batches that were on the bus are counted as bus_lost',
         );
       this.epoch = e;
+      // before the first read waits: a Redis that hides INFO keeps the default tick
+      this.blockTickMs = await this.cmd.info('server').then(serverTickMs, () => DEFAULT_BLOCK_TICK_MS);
       this.markEpochKnown();
       for (const h of this.readyHooks) await h();
     } catch (err) {

@@ -1,6 +1,7 @@
 // The receiving end of a Redis hop: one consumer of the downstream stage's consumer group.
-// Reads with XREADGROUP (COUNT, BLOCK); on start it first takes back its own pending batches
-// (a restarted instance keeps its name), and every claimIdleMs/2 it takes over batches another
+// Reads with XREADGROUP (COUNT, BLOCK, or a timer of its own for waits shorter than Redis's
+// tick); on start it first takes back its own pending batches (a restarted instance keeps its
+// name), and every claimIdleMs/2 it takes over batches another
 // consumer left pending longer than claimIdleMs (XAUTOCLAIM), while a heartbeat keeps the
 // batches in its own hand from looking abandoned. A batch is acknowledged only by the commit
 // that forwards it (see redis-producer.ts) or, at the last stage, after it was processed: there
@@ -192,19 +193,13 @@ export class RedisConsumer implements BusConsumer {
         if ((await this.claim()) > 0) return;
       }
       const block = Math.max(1, Math.min(timeoutMs, this.bus.blockMs));
-      await this.read(this.conn, [
-        'XREADGROUP',
-        'GROUP',
-        this.group,
-        this.name,
-        'COUNT',
-        n,
-        'BLOCK',
-        block,
-        'STREAMS',
-        this.stream,
-        '>',
-      ]);
+      // Redis ends a BLOCK only on its timer tick (100 ms at hz 10): a paced source waiting 5 ms
+      // for its returns overslept its tokens. A shorter wait reads once and waits on a timer here
+      const short = block < this.bus.blockTickMs;
+      const args = ['XREADGROUP', 'GROUP', this.group, this.name, 'COUNT', n];
+      if (!short) args.push('BLOCK', block);
+      args.push('STREAMS', this.stream, '>');
+      if ((await this.read(this.conn, args)) === 0 && short) await delay(block);
     } catch (e) {
       const msg = (e as Error).message;
       if (msg.includes('NOGROUP')) {

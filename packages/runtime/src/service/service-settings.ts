@@ -180,6 +180,21 @@ function overridesNote(
   return over.length ? `${configPath} (with ${over.join(' and ')})` : configPath;
 }
 
+/**
+ * A known stage that the chain file does not use (traffic-gen under chains/web.yaml): a usage
+ * error for `vnflab serve`, an idle container under compose (idle-stage.ts), which starts every
+ * stage's service whichever chain file is active.
+ */
+export class StageNotInChainError extends UsageError {
+  constructor(
+    message: string,
+    readonly stage: string,
+    readonly chainName: string,
+  ) {
+    super(message);
+  }
+}
+
 export function resolveServiceSettings(
   flags: ServeFlags,
   env: NodeJS.ProcessEnv,
@@ -201,9 +216,10 @@ export function resolveServiceSettings(
   if (at < 0) {
     const why =
       byType.length > 1 ? `is used by ${byType.length} stages; give the stage's name` : 'is not a stage of this chain';
-    throw new UsageError(
-      `${stageP.from}: "${stageP.value}" ${why} (${configPath} has: ${base.stages.map((s) => s.name).join(', ')})`,
-    );
+    const message = `${stageP.from}: "${stageP.value}" ${why} (${configPath} has: ${base.stages.map((s) => s.name).join(', ')})`;
+    const known = registry.all().some((d) => d.stage === stageP.value);
+    if (byType.length === 0 && known) throw new StageNotInChainError(message, stageP.value, base.name);
+    throw new UsageError(message);
   }
 
   // variant and settings overrides go through the chain schema, so errors point at the key
