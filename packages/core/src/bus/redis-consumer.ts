@@ -17,6 +17,7 @@ import { reasonCode } from '../reasons';
 import { StatsLedger } from '../stats/stats-ledger';
 import type { BatchDedup } from './batch-dedup';
 import type { BusConsumer, Delivery } from './bus';
+import { CommitPipeline } from './commit-pipeline';
 import type { RedisBus } from './redis-bus';
 
 const DUPLICATE = reasonCode('duplicate');
@@ -43,6 +44,8 @@ export interface RedisConsumerOptions {
    */
   dedup?: BatchDedup;
   log?: { warn(o: object, msg: string): void };
+  /** Read ahead (see receive()); off by default, so a read happens when the stage asks for one. */
+  readAhead?: boolean;
 }
 
 type Entry = [Buffer, Buffer[] | null];
@@ -54,6 +57,10 @@ export class RedisConsumer implements BusConsumer {
   current: RedisDelivery | null = null;
   /** A producer forwards and acknowledges this consumer's batches (a middle stage). */
   tied = false;
+  /** Where this consumer's acknowledgements queue; a tied producer's forwards queue here too. */
+  readonly commits: CommitPipeline;
+  /** A read started while the stage works on what the previous one delivered (read-ahead). */
+  private reading: Promise<void> | null = null;
   /** Batches taken over from other consumers. */
   claimed = 0;
   /** Entries that were not a valid batch: acknowledged and dropped, logged. */
@@ -75,6 +82,9 @@ export class RedisConsumer implements BusConsumer {
   private readonly heartbeat: NodeJS.Timeout;
   private heartbeatBusy = false;
 
+  /** Read the next batches while the stage works on the last of a read (see receive()). */
+  readAhead: boolean;
+
   constructor(
     private readonly bus: RedisBus,
     readonly hop: string,
@@ -82,8 +92,11 @@ export class RedisConsumer implements BusConsumer {
     readonly name: string,
     private readonly opts: RedisConsumerOptions,
   ) {
+    this.readAhead = opts.readAhead ?? false;
     this.stream = bus.streamKey(hop);
     this.ledger = opts.ledger ?? new StatsLedger('', null);
+    this.commits = new CommitPipeline(bus, this.ledger, opts.cpu);
+    this.commits.input = { stream: this.stream, group, consumer: name };
     this.conn = bus.blockingConnection(name);
     this.endHops = (opts.endHops ?? [{ hop, group }]).map((h) => ({ stream: bus.streamKey(h.hop), group: h.group }));
     this.heartbeat = setInterval(() => void this.beat(), Math.max(50, bus.claimIdleMs / 3));
@@ -111,7 +124,8 @@ export class RedisConsumer implements BusConsumer {
 
   private unsettled(): RedisDelivery[] {
     const out = [...this.done, ...this.queue];
-    if (this.current && !this.current.settled && !this.done.includes(this.current)) out.push(this.current);
+    for (const x of this.commits.held()) if (!out.includes(x as RedisDelivery)) out.push(x as RedisDelivery);
+    if (this.current && !this.current.settled && !out.includes(this.current)) out.push(this.current);
     return out;
   }
 
@@ -122,6 +136,7 @@ export class RedisConsumer implements BusConsumer {
 
   async receive(timeoutMs: number): Promise<Delivery | null> {
     this.current = null;
+    if (this.reading) await this.reading;
     if (this.queue.length === 0 && !this.isEnded && !this.stopped) {
       if (!this.bus.epoch) await this.bus.whenReady();
       await this.fill(timeoutMs);
@@ -130,39 +145,38 @@ export class RedisConsumer implements BusConsumer {
     }
     const d = this.queue.shift() ?? null;
     this.current = d;
+    // read ahead: the next read is on its way while the stage works on this batch (its entries
+    // are pending for this consumer from then on, kept alive by the heartbeat)
+    if (d && this.queue.length === 0 && !this.stopped && this.readAhead) {
+      this.reading = this.fill(this.bus.blockMs).finally(() => (this.reading = null));
+    }
     return d;
   }
 
   /**
    * Acknowledges a batch that goes nowhere. At a last stage it waits until the rest of its read
-   * is processed too, and one commit acknowledges them all (a read returns up to `prefetch`
-   * batches). A middle stage commits at once: its next forward writes a ledger that counts this
-   * batch, so this batch's acknowledgement must not come after it.
+   * is processed too (or a read's worth is done), and one commit acknowledges them all. A middle
+   * stage queues it behind the forwards it made before (its tied producer's commits), so the
+   * ledger that counts it is never written before its acknowledgement.
    */
   async ack(d: Delivery): Promise<void> {
     const rd = d as RedisDelivery;
     if (rd.settled) return;
+    if (this.tied) {
+      await this.commits.push({ input: rd, bytes: null, produced: 0, share: this.ledger.take() });
+      return;
+    }
     this.done.push(rd);
-    if (!this.tied && this.queue.length > 0) return;
-    // one take() filled the queue, so everything in `done` was read in the same epoch
+    if (this.queue.length > 0 && this.done.length < this.bus.prefetch) return;
     const done = this.done.splice(0);
-    let packets = 0;
-    for (const x of done) packets += x.packets;
-    await this.bus.commit({
-      input: {
-        stream: this.stream,
-        group: this.group,
-        consumer: this.name,
-        ids: done.map((x) => x.id),
-        epoch: done[0].epoch,
-      },
-      output: null,
-      ledger: this.ledger,
-      addProduced: 0,
-      addConsumed: packets,
-      cpu: this.opts.cpu,
-    });
-    for (const x of done) x.settled = true;
+    const share = this.ledger.take();
+    // the batches' counts are in one share: the group commits as one (one epoch: see headGroup)
+    const last = done.length - 1;
+    await Promise.all(
+      done.map((x, i) =>
+        this.commits.push({ input: x, bytes: null, produced: 0, share: i === last ? share : new Float64Array(share.length) }),
+      ),
+    );
   }
 
   /** One read: own pending batches first (after a restart), then take-overs, then new batches. */
