@@ -153,6 +153,7 @@ async function runtimeHop(url, size, seconds) {
     ledger: new core.StatsLedger(bus.ledgerKey('sink'), sinkStats),
     cpu: sinkStats.cpu,
     dedup: new core.BatchDedup(),
+    readAhead: true, // as a service reads (packages/runtime/src/service/stage-service.ts)
   });
   const sink = { stage: 'backends', variant: 'sink', process: () => {} };
   const runner = new StageRunner({
@@ -161,16 +162,23 @@ async function runtimeHop(url, size, seconds) {
     input: consumer,
     output: null,
     stageIndex: 1,
+    inFlight: core.MAX_GROUP,
   });
   const batch = makeBatch(size);
   let id = 1;
   const pps = await timed(seconds, async (st) => {
     const produce = (async () => {
+      // up to MAX_GROUP sends on their way, as the service's SourceRunner keeps them
+      const sending = new Set();
       while (!st.stop) {
         batch.batchId = id++;
         genStats.packetsOut += size;
-        await producer.send(batch);
+        const p = producer.send(batch);
+        sending.add(p);
+        void p.finally(() => sending.delete(p));
+        if (sending.size >= core.MAX_GROUP) await Promise.race(sending);
       }
+      await Promise.all(sending);
       await producer.end();
     })();
     const counting = setInterval(() => (st.packets = sinkStats.packetsOut), 5);

@@ -159,15 +159,16 @@ export class CommitPipeline {
     const withLedger = ledger.key !== '';
     let produced = ledger.produced;
     let consumed = ledger.consumed;
-    const shares: Float64Array[] = [];
+    // the counters once each batch is done: the committed ones plus the shares up to it
+    const v = withLedger ? ledger.after([]) : null;
     const items = group.map((b) => {
       produced += b.bytes ? b.produced : 0;
       consumed += b.input ? b.input.packets : 0;
-      shares.push(b.share);
+      if (v) for (let i = 0; i < b.share.length; i++) v[i] += b.share[i];
       return {
         id: b.input ? b.input.id : (b.batchId ?? ''),
         bytes: b.bytes,
-        value: withLedger ? ledger.valueOf(ledger.after(shares), produced, consumed) : '',
+        value: v ? ledger.valueOf(v, produced, consumed) : '',
       };
     });
     const head = group[0].input;
@@ -187,7 +188,7 @@ export class CommitPipeline {
         addProduced += b.bytes ? b.produced : 0;
         addConsumed += b.input ? b.input.packets : 0;
       }
-      ledger.committedAt(ledger.after(shares.slice(0, done.length)), addProduced, addConsumed);
+      ledger.committedAt(ledger.after(done.map((b) => b.share)), addProduced, addConsumed);
       this.queue.splice(0, done.length);
       this.settledBatches += done.length;
       const now = performance.now();
@@ -257,7 +258,11 @@ export class CommitPipeline {
         b.refused(reason);
         const d = this.ledger.counters();
         for (let i = 0; i < d.length; i++) d[i] -= before[i];
-        for (let i = 0; i < d.length; i++) b.share[i] += d[i];
+        // the refusal's counts join the batch's share (which may be shorter: see take())
+        const share = new Float64Array(Math.max(b.share.length, d.length));
+        share.set(b.share);
+        for (let i = 0; i < d.length; i++) share[i] += d[i];
+        b.share = share;
         this.ledger.addToTaken(d);
         b.bytes = null;
         b.produced = 0;

@@ -68,13 +68,37 @@ export class StatsLedger {
   /**
    * What the counters changed by since the last take(): one batch's share, taken when the batch
    * is handed to its commit, so a commit stores the counts of exactly the batches it settles.
+   * Shorter than the full vector when the drops past its end did not change.
    */
   take(): Float64Array {
-    const now = this.counters();
-    const d = now.slice();
+    const s = this.stats;
+    if (!s) return new Float64Array(0);
     const t = this.takenVec;
-    for (let i = 0; i < d.length; i++) d[i] -= t[i];
-    this.takenVec = now;
+    // most batches change no drop count: their share is the six counters alone
+    let len = VEC_DROPS;
+    const drops = s.drops;
+    for (let i = drops.length - 1; i >= 0; i--)
+      if (drops[i] !== t[VEC_DROPS + i]) {
+        len = VEC_DROPS + i + 1;
+        break;
+      }
+    const d = new Float64Array(len);
+    d[0] = s.packetsIn - t[0];
+    d[1] = s.packetsOut - t[1];
+    d[2] = s.bytesIn - t[2];
+    d[3] = s.bytesOut - t[3];
+    d[4] = s.originated - t[4];
+    d[5] = s.delivered - t[5];
+    t[0] = s.packetsIn;
+    t[1] = s.packetsOut;
+    t[2] = s.bytesIn;
+    t[3] = s.bytesOut;
+    t[4] = s.originated;
+    t[5] = s.delivered;
+    for (let i = VEC_DROPS; i < len; i++) {
+      d[i] = drops[i - VEC_DROPS] - t[i];
+      t[i] = drops[i - VEC_DROPS];
+    }
     return d;
   }
 
