@@ -18,6 +18,7 @@
 // queued behind it commits first), or when its send() resolves false.
 
 import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Redis as RedisClient } from 'ioredis';
 import type { StatsLedger } from '../stats/stats-ledger';
 import type { CpuMeter } from '../cpu/cpu-meter';
@@ -57,6 +58,7 @@ export interface QueuedBatch {
 
 interface Queued extends QueuedBatch {
   resolve: (ok: boolean) => void;
+  reject: (e: Error) => void;
   refusedAs: BusRefusal | null;
   waitedFrom: number;
 }
@@ -103,8 +105,8 @@ export class CommitPipeline {
    * when it was refused.
    */
   push(b: QueuedBatch): Promise<boolean> {
-    return new Promise<boolean>((resolve) => {
-      this.queue.push({ ...b, resolve, refusedAs: null, waitedFrom: 0 });
+    return new Promise<boolean>((resolve, reject) => {
+      this.queue.push({ ...b, resolve, reject, refusedAs: null, waitedFrom: 0 });
       this.running ??= this.run();
     });
   }
@@ -124,6 +126,10 @@ export class CommitPipeline {
   private async run(): Promise<void> {
     try {
       while (this.queue.length > 0) await this.commitHead();
+    } catch (e) {
+      // the bus was closed under it (a commit is otherwise tried until it goes through): what is
+      // queued was not committed, and Redis keeps its inputs pending for a later consumer
+      for (const b of this.queue.splice(0)) b.reject(e as Error);
     } finally {
       this.running = null;
     }
@@ -282,6 +288,12 @@ export class CommitPipeline {
    */
   private async waitForRoom(roomKey: string): Promise<void> {
     this.roomConn ??= this.bus.blockingConnection(`room-${this.output?.stream ?? ''}`);
-    await this.roomConn.blpop(roomKey, ROOM_WAIT_S);
+    try {
+      await this.roomConn.blpop(roomKey, ROOM_WAIT_S);
+    } catch (e) {
+      // Redis away: the commit that follows waits through the reconnection
+      if (this.bus.isClosed) throw e;
+      await delay(ROOM_WAIT_S * 1000);
+    }
   }
 }

@@ -230,6 +230,11 @@ export class RedisBus implements Bus {
     return this.epochKnown;
   }
 
+  /** close() was called. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Connected on every connection (readiness). */
   get connected(): boolean {
     return this.epoch !== '' && this.conns.every((c) => c.status === 'ready');
