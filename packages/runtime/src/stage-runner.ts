@@ -97,7 +97,7 @@ export class StageRunner {
   }
 
   async handle(d: Delivery): Promise<void> {
-    const { element, ctx, output } = this.o;
+    const { element, ctx } = this.o;
     const stats = ctx.stats;
     const b = d.batch;
     const n = b.count;

@@ -141,12 +141,7 @@ export class CommitPipeline {
     const adds = q[0].bytes !== null;
     const epoch = q[0].input?.epoch ?? null;
     let n = 1;
-    while (
-      n < q.length &&
-      n < MAX_GROUP &&
-      (q[n].bytes !== null) === adds &&
-      (q[n].input?.epoch ?? null) === epoch
-    )
+    while (n < q.length && n < MAX_GROUP && (q[n].bytes !== null) === adds && (q[n].input?.epoch ?? null) === epoch)
       n++;
     return q.slice(0, n);
   }

@@ -174,7 +174,12 @@ export class RedisConsumer implements BusConsumer {
     const last = done.length - 1;
     await Promise.all(
       done.map((x, i) =>
-        this.commits.push({ input: x, bytes: null, produced: 0, share: i === last ? share : new Float64Array(share.length) }),
+        this.commits.push({
+          input: x,
+          bytes: null,
+          produced: 0,
+          share: i === last ? share : new Float64Array(share.length),
+        }),
       ),
     );
   }

@@ -1,10 +1,10 @@
 // The sending end of a Redis hop. A middle stage's producer is tied to its consumer: sending the
-// output batch and acknowledging the input batch it came from are one atomic commit. At the
-// bound, policy `block` waits for room (backpressure, counted as waits and wait time) and policy
-// `drop` returns false so the caller counts the packets as bus_full. When Redis answers out of
-// memory, policy `drop` returns false at once and `block` waits as at the bound, but only for
-// OOM_PATIENCE_MS per episode: memory something else holds must not stop the chain, so after that
-// the batches are refused (the caller counts bus_oom, `lastRefusal`) until an add succeeds again.
+// output batch and acknowledging the input batch it came from are one atomic commit. Sends queue
+// in a CommitPipeline (commit-pipeline.ts), which keeps them in flight and commits what queued
+// meanwhile in one script call, and which owns the bound: policy `block` waits for room
+// (backpressure, counted as waits and wait time), policy `drop` refuses so the packets are
+// counted as bus_full; out of memory, `drop` refuses at once and `block` waits for
+// OOM_PATIENCE_MS per episode, then refuses (bus_oom, `lastRefusal`) until an add succeeds again.
 
 import type { Batch } from '../batch/batch';
 import { encodeBatch } from '../batch/wire';
