@@ -192,6 +192,29 @@ async function runtimeHop(url, size, seconds) {
   return pps;
 }
 
+/**
+ * Runs `body` (which returns packets/s) and pushes the CPU it cost per packet, in microseconds:
+ * this process's (both ends of the hop run here) plus Redis's (INFO cpu), over the packets of the
+ * whole call (packets/s times its length: the warm-up runs at the same rate).
+ */
+async function cpuPerPacket(url, into, body) {
+  const r = new IORedis(url);
+  const redisCpu = async () => {
+    const info = await r.info('cpu');
+    return Number(/used_cpu_user:([\d.]+)/.exec(info)[1]) + Number(/used_cpu_sys:([\d.]+)/.exec(info)[1]);
+  };
+  const r0 = await redisCpu();
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const pps = await body();
+  const c = process.cpuUsage(c0);
+  const seconds = (performance.now() - t0) / 1e3;
+  const redisUs = ((await redisCpu()) - r0) * 1e6;
+  r.disconnect();
+  into.push((c.user + c.system + redisUs) / (pps * seconds));
+  return pps;
+}
+
 async function pingUs(url, n) {
   const r = new IORedis(url);
   await r.ping();
@@ -232,14 +255,26 @@ module.exports = async function bus({ quick, log }) {
       log(`raw loop and runtime hop, batch ${size}, ${ROUNDS} alternating rounds of ${seconds} s ...`);
       const raws = [];
       const hops = [];
+      const rawCpu = [];
+      const hopCpu = [];
       for (let i = 0; i < ROUNDS; i++) {
-        raws.push(await rawLoop(url, size, seconds));
-        hops.push(await runtimeHop(url, size, seconds));
+        raws.push(await cpuPerPacket(url, rawCpu, () => rawLoop(url, size, seconds)));
+        hops.push(await cpuPerPacket(url, hopCpu, () => runtimeHop(url, size, seconds)));
       }
+      // CPU per packet (this process and Redis) does not depend on how much of the machine the
+      // run got, as packets/s does on a shared machine
+      const cpuRaw = median(rawCpu);
+      const cpuHop = median(hopCpu);
       const raw = median(raws);
       const hop = median(hops);
       const ratio = median(hops.map((h, i) => h / raws[i]));
-      data.hop[size] = { raw_pps: raw, hop_pps: hop, ratio, rounds: { raw: raws, hop: hops } };
+      data.hop[size] = {
+        raw_pps: raw,
+        hop_pps: hop,
+        ratio,
+        rounds: { raw: raws, hop: hops },
+        cpu_us_per_packet: { raw: cpuRaw, hop: cpuHop },
+      };
       const target = size === 64 ? ` (target >= 90 % ${ratio >= 0.9 ? 'met' : 'NOT MET'})` : '';
       rows.push([
         `batch ${size} x 64 B: raw loop: XADD / XREADGROUP + one XACK per read`,
@@ -250,6 +285,11 @@ module.exports = async function bus({ quick, log }) {
         `batch ${size} x 64 B: one runtime hop (commit script, ledger, StageRunner)`,
         `${(hop / 1e3).toFixed(1)} kpps`,
         `${(ratio * 100).toFixed(1)} % of raw, median of ${ROUNDS} paired rounds (${hops.map((h, i) => `${((h / raws[i]) * 100).toFixed(0)}`).join('/')} %)${target}`,
+      ]);
+      rows.push([
+        `batch ${size} x 64 B: CPU per packet, client + Redis: raw loop / runtime hop`,
+        `${cpuRaw.toFixed(2)} / ${cpuHop.toFixed(2)} us`,
+        `the raw loop's CPU is ${((cpuRaw / cpuHop) * 100).toFixed(0)} % of the hop's (medians of ${ROUNDS}): packets/s per core as a ratio that the machine's load does not move`,
       ]);
     }
     log(`chain ${count} packets embedded ...`);
