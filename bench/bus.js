@@ -62,75 +62,98 @@ function makeBatch(n) {
   return b;
 }
 
-/** Runs for `seconds`, counting packets consumed after a warm-up; returns packets/s. */
-async function timed(seconds, body) {
+/**
+ * Runs for `seconds`, counting packets consumed after a warm-up; returns packets/s. With `cpu`
+ * (an array and the Redis URL) it also pushes the CPU each packet of that window cost, in
+ * microseconds: this process's (both ends of the hop run here) plus Redis's (INFO cpu). CPU per
+ * packet does not depend on how much of the machine the run got, as packets/s does.
+ */
+async function timed(seconds, body, cpu) {
   const state = { stop: false, packets: 0 };
   const warm = Math.min(0.5, seconds / 4);
   const running = body(state);
   await delay(warm * 1000);
+  const r = cpu ? new IORedis(cpu.url) : null;
+  const redisCpu = async () => {
+    const info = await r.info('cpu');
+    return Number(/used_cpu_user:([\d.]+)/.exec(info)[1]) + Number(/used_cpu_sys:([\d.]+)/.exec(info)[1]);
+  };
+  const r0 = r ? await redisCpu() : 0;
+  const c0 = process.cpuUsage();
   const p0 = state.packets;
   const t0 = performance.now();
   await delay((seconds - warm) * 1000);
-  const pps = ((state.packets - p0) / (performance.now() - t0)) * 1e3;
+  const packets = state.packets - p0;
+  const pps = (packets / (performance.now() - t0)) * 1e3;
+  const c = process.cpuUsage(c0);
+  if (r) {
+    const redisUs = ((await redisCpu()) - r0) * 1e6;
+    r.disconnect();
+    cpu.into.push((c.user + c.system + redisUs) / Math.max(1, packets));
+  }
   state.stop = true;
   await running;
   return pps;
 }
 
-async function rawLoop(url, size, seconds) {
+async function rawLoop(url, size, seconds, cpu) {
   const a = new IORedis(url);
   const c = new IORedis(url);
   const key = `raw:${size}:${Date.now()}`;
   await a.xgroup('CREATE', key, 'g', '0', 'MKSTREAM');
   const bytes = core.encodeBatch(makeBatch(size)); // the bytes the runtime puts on the wire
-  const pps = await timed(seconds, async (st) => {
-    let inFlight = 0; // sent and not yet acknowledged: the same bound the runtime keeps
-    const produce = (async () => {
-      while (!st.stop) {
-        if (inFlight >= BOUND) {
-          await delay(0);
-          continue;
+  const pps = await timed(
+    seconds,
+    async (st) => {
+      let inFlight = 0; // sent and not yet acknowledged: the same bound the runtime keeps
+      const produce = (async () => {
+        while (!st.stop) {
+          if (inFlight >= BOUND) {
+            await delay(0);
+            continue;
+          }
+          inFlight++;
+          // approximate trimming far behind the reader keeps Redis's memory flat, as the runtime's bound does
+          await a.xadd(key, 'MAXLEN', '~', 1000, '*', 'b', bytes);
         }
-        inFlight++;
-        // approximate trimming far behind the reader keeps Redis's memory flat, as the runtime's bound does
-        await a.xadd(key, 'MAXLEN', '~', 1000, '*', 'b', bytes);
-      }
-    })();
-    const consume = (async () => {
-      while (!st.stop) {
-        const r = await c.callBuffer(
-          'XREADGROUP',
-          'GROUP',
-          'g',
-          'c',
-          'COUNT',
-          PREFETCH,
-          'BLOCK',
-          50,
-          'STREAMS',
-          key,
-          '>',
-        );
-        if (!r) continue;
-        const ids = [];
-        for (const [id, fields] of r[0][1]) {
-          core.decodeBatch(fields[1]); // the runtime decodes each batch it receives
-          ids.push(id);
+      })();
+      const consume = (async () => {
+        while (!st.stop) {
+          const r = await c.callBuffer(
+            'XREADGROUP',
+            'GROUP',
+            'g',
+            'c',
+            'COUNT',
+            PREFETCH,
+            'BLOCK',
+            50,
+            'STREAMS',
+            key,
+            '>',
+          );
+          if (!r) continue;
+          const ids = [];
+          for (const [id, fields] of r[0][1]) {
+            core.decodeBatch(fields[1]); // the runtime decodes each batch it receives
+            ids.push(id);
+          }
+          // one XACK for what the read returned, as the runtime's last stage acknowledges a read
+          await c.xack(key, 'g', ...ids);
+          inFlight -= ids.length;
+          st.packets += size * ids.length;
         }
-        // one XACK for what the read returned, as the runtime's last stage acknowledges a read
-        await c.xack(key, 'g', ...ids);
-        inFlight -= ids.length;
-        st.packets += size * ids.length;
-      }
-    })();
-    await Promise.all([produce, consume]);
-  });
+      })();
+      await Promise.all([produce, consume]);
+    },
+    cpu,
+  );
   a.disconnect();
   c.disconnect();
   return pps;
 }
 
-async function runtimeHop(url, size, seconds) {
+async function runtimeHop(url, size, seconds, cpu) {
   // two stages, each with its own bus and connections, as two services have (the raw loop's
   // producer and consumer have their own connections too)
   const prefix = `vnflab:bench:${size}:${Date.now()}`;
@@ -167,51 +190,32 @@ async function runtimeHop(url, size, seconds) {
   });
   const batch = makeBatch(size);
   let id = 1;
-  const pps = await timed(seconds, async (st) => {
-    const produce = (async () => {
-      // up to MAX_GROUP sends on their way, as the service's SourceRunner keeps them
-      const sending = new Set();
-      while (!st.stop) {
-        batch.batchId = id++;
-        genStats.packetsOut += size;
-        const p = producer.send(batch);
-        sending.add(p);
-        void p.finally(() => sending.delete(p));
-        if (sending.size >= core.MAX_GROUP) await Promise.race(sending);
-      }
-      await Promise.all(sending);
-      await producer.end();
-    })();
-    const counting = setInterval(() => (st.packets = sinkStats.packetsOut), 5);
-    await Promise.all([produce, runner.start()]);
-    clearInterval(counting);
-    st.packets = sinkStats.packetsOut;
-  });
+  const pps = await timed(
+    seconds,
+    async (st) => {
+      const produce = (async () => {
+        // up to MAX_GROUP sends on their way, as the service's SourceRunner keeps them
+        const sending = new Set();
+        while (!st.stop) {
+          batch.batchId = id++;
+          genStats.packetsOut += size;
+          const p = producer.send(batch);
+          sending.add(p);
+          void p.finally(() => sending.delete(p));
+          if (sending.size >= core.MAX_GROUP) await Promise.race(sending);
+        }
+        await Promise.all(sending);
+        await producer.end();
+      })();
+      const counting = setInterval(() => (st.packets = sinkStats.packetsOut), 5);
+      await Promise.all([produce, runner.start()]);
+      clearInterval(counting);
+      st.packets = sinkStats.packetsOut;
+    },
+    cpu,
+  );
   consumer.close();
   await Promise.all([bus.close(), genBus.close()]);
-  return pps;
-}
-
-/**
- * Runs `body` (which returns packets/s) and pushes the CPU it cost per packet, in microseconds:
- * this process's (both ends of the hop run here) plus Redis's (INFO cpu), over the packets of the
- * whole call (packets/s times its length: the warm-up runs at the same rate).
- */
-async function cpuPerPacket(url, into, body) {
-  const r = new IORedis(url);
-  const redisCpu = async () => {
-    const info = await r.info('cpu');
-    return Number(/used_cpu_user:([\d.]+)/.exec(info)[1]) + Number(/used_cpu_sys:([\d.]+)/.exec(info)[1]);
-  };
-  const r0 = await redisCpu();
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  const pps = await body();
-  const c = process.cpuUsage(c0);
-  const seconds = (performance.now() - t0) / 1e3;
-  const redisUs = ((await redisCpu()) - r0) * 1e6;
-  r.disconnect();
-  into.push((c.user + c.system + redisUs) / (pps * seconds));
   return pps;
 }
 
@@ -258,8 +262,8 @@ module.exports = async function bus({ quick, log }) {
       const rawCpu = [];
       const hopCpu = [];
       for (let i = 0; i < ROUNDS; i++) {
-        raws.push(await cpuPerPacket(url, rawCpu, () => rawLoop(url, size, seconds)));
-        hops.push(await cpuPerPacket(url, hopCpu, () => runtimeHop(url, size, seconds)));
+        raws.push(await rawLoop(url, size, seconds, { url, into: rawCpu }));
+        hops.push(await runtimeHop(url, size, seconds, { url, into: hopCpu }));
       }
       // CPU per packet (this process and Redis) does not depend on how much of the machine the
       // run got, as packets/s does on a shared machine
