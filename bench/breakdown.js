@@ -35,7 +35,7 @@ module.exports = async function breakdown({ quick, log }) {
       rows.push([
         `${size} B, ${profile}: kernel mode CPU share (pkt I/O / kernel / TCP/IP / app)`,
         k ? `${pct(k.packet_io)} / ${pct(k.kernel_without_tcpip)} / ${pct(k.tcpip)} / ${pct(k.application)}` : '-',
-        'mTCP Fig. 1 (recalled): 4 / 45 / 34 / 17 %, kernel 83 %',
+        'mTCP Fig. 1 (Linux 3.10, lighttpd): 4.5 / 45.3 / 33.6 / 16.7 %, kernel 83.3 %',
       ]);
       rows.push([
         `${size} B, ${profile}: bypass / kernel`,

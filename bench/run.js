@@ -21,6 +21,11 @@ const SUITES = [
     'Where the CPU goes: vnflab breakdown on the default chain (full tables in packages/lab/BREAKDOWN-RESULTS.md)',
     () => require('./breakdown'),
   ],
+  [
+    'web',
+    'The web workload: mTCP Figure 1 on short HTTP connections, per kernel-path preset (chains/web.yaml)',
+    () => require('./web'),
+  ],
   ['reproduce', 'Reproducing the papers: vnflab reproduce all', () => require('./reproduce')],
   ['lb', 'Load balancer: Maglev, conntrack, table builds', () => require('./lb')],
   ['bus', 'Redis Streams bus: one hop versus a raw ioredis loop, and the chain as services', () => require('./bus')],
@@ -29,6 +34,13 @@ const SUITES = [
     'compose',
     'docker compose: start-up, container memory, a live swap through the controller',
     () => require('./compose'),
+  ],
+  [
+    'swarm',
+    'Docker Swarm: the chain packets/s with kernel-path at 1 and 3 replicas',
+    () =>
+      ({ quick, log }) =>
+        require('@vnflab/lab').swarmBench({ quick, log, root: join(__dirname, '..') }),
   ],
   // a stage may carry its own benchmark: package.json "vnflab": { "bench": "<export>" }, an
   // export ({ quick, log }) => { title, rows, data }; found here like the stages themselves

@@ -14,7 +14,8 @@ function stageLists(registry) {
   const all = registry.all();
   const names = (f) => all.filter(f).map((d) => d.stage);
   return {
-    source: names((d) => d.role === 'source')[0],
+    // every source: whichever the chain starts with (traffic-gen, http-client) is what was sent
+    sources: names((d) => d.role === 'source').join('|'),
     sink: names((d) => d.role === 'sink')[0],
     ends: names((d) => d.role !== 'element').join('|'),
     withRing: names((d) => (d.metrics ?? []).some((m) => m.name === 'vnflab_ring_occupancy')).join('|'),
@@ -158,7 +159,7 @@ function dashboards(registry) {
         'stat',
         'Sent, received, dropped (since start)',
         [
-          [`sum(vnflab_packets_total{stage="${S.source}", direction="out"})`, 'sent'],
+          [`sum(vnflab_packets_total{stage=~"${S.sources}", direction="out"})`, 'sent'],
           [`sum(vnflab_packets_total{stage="${S.sink}", direction="out"})`, 'received'],
           ['sum(vnflab_drops_total) or on() vector(0)', 'dropped'],
         ],
@@ -194,6 +195,26 @@ function dashboards(registry) {
         repeatDirection: 'h',
         maxPerRow: 3,
       },
+      // mTCP Figure 1 as the paper draws it, a bar of the four groups, beside the paper's Linux
+      // 3.10 bar; with VNFLAB_CHAIN=web it is the web server's (the client is a source, left out)
+      panel(
+        'bargauge',
+        'Figure 1 bar: ours (stages under test) and the paper (lighttpd, Linux 3.10)',
+        [
+          // the guest's four groups only, as the paper's bar: the lab transport and host threads left out
+          [
+            `sum by (group) (stage:vnflab_cpu_group_seconds:rate30s{stage!~"${S.ends}", group!~"lab_transport|host"}) / ignoring (group) group_left sum (stage:vnflab_cpu_group_seconds:rate30s{stage!~"${S.ends}", group!~"lab_transport|host"})`,
+            'ours: {{group}}',
+          ],
+          ...[
+            ['packet_io', 0.045],
+            ['kernel_without_tcpip', 0.453],
+            ['tcpip', 0.336],
+            ['application', 0.167],
+          ].map(([g, v]) => [`label_replace(vector(${v}), "group", "${g}", "", "")`, `mTCP: {{group}}`]),
+        ],
+        { unit: 'percentunit', min: 0, max: 1, w: 16, h: 10 },
+      ),
       panel(
         'timeseries',
         'Kernel versus application share over time',

@@ -82,12 +82,12 @@ function composeStages(registry, defaultChainStages) {
       `      VNFLAB_STAGE: ${s}`,
     );
     if (d.role === 'source') {
-      // the offered load, from .env (TRAFFIC_RATE=... docker compose up -d)
-      out.push(
-        '      VNFLAB_TRAFFIC_RATE: ${TRAFFIC_RATE:-10000}',
-        '      VNFLAB_TRAFFIC_SIZE: ${TRAFFIC_SIZE:-64}',
-        '      VNFLAB_TRAFFIC_COUNT: ${TRAFFIC_COUNT:-0}',
-      );
+      // the offered load, from .env (TRAFFIC_RATE=... docker compose up -d), for the settings
+      // this source has (an HTTP client has a rate and a count but no frame size)
+      const has = (key) => Boolean(d.settings.properties && d.settings.properties[key]);
+      if (has('rate')) out.push('      VNFLAB_TRAFFIC_RATE: ${TRAFFIC_RATE:-10000}');
+      if (has('size')) out.push('      VNFLAB_TRAFFIC_SIZE: ${TRAFFIC_SIZE:-64}');
+      if (has('count')) out.push('      VNFLAB_TRAFFIC_COUNT: ${TRAFFIC_COUNT:-0}');
       // the source starts once the far end reads
       if (sink)
         out.push(

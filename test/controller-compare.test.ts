@@ -47,7 +47,14 @@ test('report.json has the documented structure, one result per variant and size'
     variants: ['passthrough', 'virtio', 'emulated'],
     sizes: [64, 1500],
   });
-  expect(report.settings).toEqual({ rate_pps: 0, ndr: null, warmup_s: 0.2, duration_s: 0.4, batch_size: 64, repeat: 1 });
+  expect(report.settings).toEqual({
+    rate_pps: 0,
+    ndr: null,
+    warmup_s: 0.2,
+    duration_s: 0.4,
+    batch_size: 64,
+    repeat: 1,
+  });
   expect(report.results.map((r) => `${r.variant}/${r.size}`)).toEqual([
     'passthrough/64',
     'passthrough/1500',
@@ -145,6 +152,13 @@ test.each([
     /^vnflab: --variants: nic has no variant "turbo" \(variants: passthrough, native, virtio, emulated\)\n$/,
   ],
   [['--stage', 'nic', '--rate', '1000', '--ndr'], /give --rate or --ndr, not both/],
+  [['--stage', 'nic', '--pdr', '1.5'], /--pdr: 1.5 is above the maximum 1/],
+  [['--stage', 'nic', '--pdr', '0'], /--pdr: 0 is not a fraction between 0 and 1/],
+  [['--stage', 'nic', '--ndr', '--pdr', '0.01'], /give --ndr \(no loss\) or --pdr RATIO \(a fraction lost\), not both/],
+  [
+    ['--stage', 'nic', '--rate', '1000', '--max-latency', '5'],
+    /give --rate or a search \(--ndr, --pdr, --max-latency\), not both/,
+  ],
   [['--stage', 'nic', '--size', '64,9000'], /--size: 9000 is above the maximum 1518/],
   [
     ['--stage', 'nic', '--controller', 'http://127.0.0.1:1'],

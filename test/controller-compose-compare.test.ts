@@ -1,6 +1,7 @@
 // `vnflab compare` in compose mode, end to end except Docker: a stand-in controller (the real
-// one's API shape: GET /chain, POST /swap with the token) and a real Prometheus scraping a
-// running chain. The report has the embedded report's structure, its numbers from PromQL.
+// one's API shape: GET /chain, POST /swap with the token, PUT /traffic relayed to the running
+// chain's generator) and a real Prometheus scraping a running chain. The report has the embedded
+// report's structure, its numbers from PromQL.
 
 import Fastify, { type FastifyInstance } from 'fastify';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -22,10 +23,15 @@ d('compare --controller --prometheus', () => {
   let prom: RunningPrometheus;
   let run: ReturnType<typeof vnflabAsync>;
   const swaps: { auth: string | undefined; body: unknown }[] = [];
+  const traffics: { auth: string | undefined; body: unknown }[] = [];
+  let runUrl: string;
 
   beforeAll(async () => {
     const port = await freePort();
-    run = vnflabAsync(['run', '--duration', '120', '--rate', '20000', '--quiet', '--metrics-port', String(port)]);
+    runUrl = `http://127.0.0.1:${port}`;
+    run = vnflabAsync(['run', '--duration', '120', '--rate', '20000', '--quiet', '--metrics-port', String(port)], {
+      env: { VNFLAB_CONTROL_TOKEN: TOKEN },
+    });
     prom = await startPrometheus([`127.0.0.1:${port}`]);
     ctl = Fastify();
     ctl.get('/chain', async (): Promise<ChainView> => ({
@@ -75,6 +81,17 @@ d('compare --controller --prometheus', () => {
         unchanged: ['stand-in-nic-1'],
         accounting: { old_packets_in: null, new_packets_in: null, all_drained_gracefully: true },
       };
+    });
+    // as the controller relays it (services/controller/src/traffic-relay.ts): to the generator, with the token
+    ctl.put('/traffic', async (req, reply) => {
+      traffics.push({ auth: req.headers.authorization, body: req.body });
+      const r = await fetch(`${runUrl}/traffic`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify(req.body),
+      });
+      reply.code(r.status);
+      return r.json();
     });
     ctlUrl = await ctl.listen({ port: 0, host: '127.0.0.1' });
     await waitFor(
@@ -208,6 +225,51 @@ d('compare --controller --prometheus', () => {
     );
     expect(Date.now() - t0).toBeGreaterThanOrEqual(2000);
   }, 30000);
+
+  test("--ndr --max-latency in compose: each trial sets the generator's rate through the controller, then its own rate is put back", async () => {
+    const out = join(dir, 'ndr');
+    const r = await vnflabAsync([
+      'compare',
+      '--stage',
+      'nic',
+      '--variants',
+      'passthrough',
+      '--controller',
+      ctlUrl,
+      '--prometheus',
+      prom.url,
+      '--token',
+      TOKEN,
+      '--ndr',
+      '--max-latency',
+      '50',
+      '--max-iterations',
+      '2',
+      '--warmup',
+      '0',
+      '--duration',
+      '2',
+      '--out',
+      out,
+    ]).done;
+    if (r.status !== 0) throw new Error(`compare failed (${r.status}): ${r.stderr}`);
+    expect(r.stderr).toMatch(
+      /NDR with p99 <= 50\.00 ms search, steering the traffic-gen container's rate through the controller/,
+    );
+    const rep = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as CompareReport;
+    expect(rep.settings.ndr).toEqual({ resolution: 0.02, max_iterations: 2, max_latency_s: 0.05 });
+    const n = rep.results[0].ndr!;
+    expect(n.max_latency_s).toBe(0.05);
+    expect(n.max_pps).toBeGreaterThan(0);
+    expect(n.trials.length).toBeGreaterThan(0);
+    // the unlimited trial, each search trial's rate, then the generator's own 20,000 back
+    const rates = traffics.map((t) => (t.body as { rate: number }).rate);
+    expect(rates).toEqual([0, ...n.trials.map((t) => t.rate_pps), 20000]);
+    expect(traffics.every((t) => t.auth === `Bearer ${TOKEN}`)).toBe(true);
+    for (const t of n.trials) if (t.drops > 0 || t.not_sent > 0) expect(t.passed).toBe(false);
+    const now = (await (await fetch(`${runUrl}/traffic`)).json()) as { rate: number; running: boolean };
+    expect(now).toMatchObject({ rate: 20000, running: true });
+  }, 120000);
 
   test('compose mode refuses the embedded-only traffic flags, and says when the controller is away', async () => {
     const nobody = `http://127.0.0.1:${await freePort()}`;

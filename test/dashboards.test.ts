@@ -129,14 +129,8 @@ describe('against a real Prometheus scraping a running chain', () => {
     }
   });
 
-  test('every recording rule and every panel query returns data', async () => {
-    // wait until the slowest rules (rates over 30 s windows on recorded series) have data
-    await waitFor(
-      'recording rules',
-      async () => ((await prom.query('chain:vnflab_cpu_group_share:ratio30s')).length > 0 ? true : undefined),
-      60000,
-      1000,
-    );
+  /** The rules, variables and panel queries that return no data now. */
+  async function emptyQueries(): Promise<string[]> {
     const empty: string[] = [];
     for (const r of rules) if ((await prom.query(r.record)).length === 0) empty.push(`rule ${r.record}`);
     for (const d of dashboards) {
@@ -164,6 +158,18 @@ describe('against a real Prometheus scraping a running chain', () => {
         }
       }
     }
+    return empty;
+  }
+
+  test('every recording rule and every panel query returns data', async () => {
+    // Rules over 30 s windows on recorded series fill in at different evaluations, later on a busy
+    // machine: ask again until nothing is empty, and report what still is after two minutes.
+    const deadline = Date.now() + 120000;
+    let empty = await emptyQueries();
+    while (empty.length > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 2000));
+      empty = await emptyQueries();
+    }
     expect(empty).toEqual([]);
-  }, 120000);
+  }, 180000);
 });

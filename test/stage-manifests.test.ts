@@ -29,7 +29,8 @@ describe.each(registry.all().map((d) => [d.stage, d] as const))('%s', (stage, de
         expect(f.values.split('|')).toEqual([...def.variants]);
         continue;
       }
-      const good = f.values.split('|')[0].replace(':N', ':8');
+      // N stands for a number: napi:N, or a count flag's N
+      const good = f.values.split('|')[0].replace(':N', ':8').replace(/^N$/, '8');
       const settings = f.toSettings!(good);
       expect([...Value.Errors(def.settings, settings)]).toEqual([]);
       expect(() => f.toSettings!('no-such-value')).toThrow(new RegExp(`^--${f.name}: "no-such-value"`));

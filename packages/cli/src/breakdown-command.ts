@@ -5,12 +5,23 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadChainFile, loadProfile, type StageEntry } from '@vnflab/core';
-import { BREAKDOWN_FINDINGS, formatBreakdown, formatReproduceRows, runBreakdown, runReproduce } from '@vnflab/lab';
+import {
+  BREAKDOWN_FINDINGS,
+  HTTP_PRESETS,
+  formatBreakdown,
+  formatHttpBreakdown,
+  formatReproduceRows,
+  renderHttpBreakdownHtml,
+  runBreakdown,
+  runHttpBreakdown,
+  runReproduce,
+} from '@vnflab/lab';
 import { createRegistry } from './registry';
-import { DEFAULT_CHAIN, UsageError, num } from '@vnflab/runtime';
+import { checkJsonPath } from './summary-table';
+import { DEFAULT_CHAIN, UsageError, WEB_CHAIN, num } from '@vnflab/runtime';
 
 export const BREAKDOWN_USAGE =
-  'vnflab breakdown [--size 64|imix] [--duration S per row] [--profile NAME] [--config FILE] [--json FILE]';
+  'vnflab breakdown [--workload udp|http] [--size 64|imix] [--duration S per row] [--profile NAME] [--config FILE] [--connections N (http)] [--json FILE] [--html FILE (http)]';
 
 export async function breakdownCommand(argv: string[]): Promise<number> {
   const { values: f } = parseArgs({
@@ -22,8 +33,16 @@ export async function breakdownCommand(argv: string[]): Promise<number> {
       profile: { type: 'string' },
       config: { type: 'string' },
       json: { type: 'string' },
+      workload: { type: 'string' },
+      connections: { type: 'string' },
+      html: { type: 'string' },
     },
   });
+  if (f.workload !== undefined && f.workload !== 'udp' && f.workload !== 'http')
+    throw new UsageError(`--workload must be udp or http (got "${f.workload}")`);
+  if (f.workload === 'http') return httpBreakdown(f);
+  if (f.connections !== undefined) throw new UsageError('--connections applies to --workload http');
+  if (f.html !== undefined) throw new UsageError('--html applies to --workload http');
   const size = f.size === 'imix' ? 'imix' : (num('size', f.size, { min: 64, max: 1518, integer: true }) ?? 64);
   const durationS = num('duration', f.duration, { min: 0.05, max: 600 }) ?? 1;
   const registry = createRegistry();
@@ -71,4 +90,40 @@ export async function breakdownCommand(argv: string[]): Promise<number> {
   );
   if (f.json) writeFileSync(f.json, JSON.stringify({ ...report, reproduce: repro.rows }, null, 2) + '\n');
   return 0;
+}
+
+/** `--workload http`: mTCP Figure 1 on the web workload, one row per kernel-path preset. */
+async function httpBreakdown(f: Record<string, string | undefined>): Promise<number> {
+  if (f.size !== undefined)
+    throw new UsageError('--size does not apply to --workload http (the file size is web-server file_size)');
+  const durationS = num('duration', f.duration, { min: 0.1, max: 600 }) ?? 2;
+  const connections = num('connections', f.connections, { min: 1, max: 65536, integer: true });
+  checkJsonPath(f.json);
+  checkJsonPath(f.html, 'html');
+  const registry = createRegistry();
+  const config = f.config ?? WEB_CHAIN;
+  try {
+    if (f.profile) loadProfile(f.profile);
+    loadChainFile(config, registry);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  process.stderr.write(
+    `vnflab: breakdown, web workload (${config}), ${durationS} s per preset: ${HTTP_PRESETS.join(', ')}\n`,
+  );
+  const report = await runHttpBreakdown({
+    registry,
+    config,
+    durationS,
+    profile: f.profile,
+    connections,
+    onRow: (r) =>
+      process.stderr.write(
+        `  ${r.preset.padEnd(9)} ${r.transactions} transactions, ${r.cpu_us_per_transaction.toFixed(1)} µs of server CPU each\n`,
+      ),
+  });
+  process.stdout.write(formatHttpBreakdown(report) + '\n');
+  if (f.json) writeFileSync(f.json, JSON.stringify(report, null, 2) + '\n');
+  if (f.html) writeFileSync(f.html, renderHttpBreakdownHtml(report));
+  return report.rows.every((r) => r.accounting_closed) ? 0 : 1;
 }

@@ -26,7 +26,7 @@ import { ProgressBar } from './progress-bar';
 import { createRegistry } from './registry';
 import { DEFAULT_CHAIN, UsageError, num } from '@vnflab/runtime';
 
-export const COMPARE_USAGE = `vnflab compare --stage STAGE [--variants A,B,...] [--rate PPS | --ndr] [--size 64,1500|imix]
+export const COMPARE_USAGE = `vnflab compare --stage STAGE [--variants A,B,...] [--rate PPS | --ndr | --pdr RATIO] [--max-latency MS] [--size 64,1500|imix]
            [--warmup S] [--duration S] [--repeat N] [--out DIR] [--config FILE] [--profile NAME] [--resolution R] [--max-iterations N]
            [--baseline REPORT.json --max-regression PCT] [--controller URL --prometheus URL [--token T]]`;
 
@@ -35,6 +35,8 @@ const OPTIONS = {
   variants: { type: 'string' },
   rate: { type: 'string' },
   ndr: { type: 'boolean' },
+  pdr: { type: 'string' },
+  'max-latency': { type: 'string' },
   size: { type: 'string' },
   warmup: { type: 'string' },
   duration: { type: 'string' },
@@ -68,12 +70,19 @@ function resultLine(r: CompareReport['results'][number]): string {
   return `${pps(r.packets_per_second)}pps${r.ndr ? `, NDR ${pps(r.ndr.rate_pps)}pps` : ''}, p99 ${seconds(r.latency_seconds.p99)}`;
 }
 
+/** What the search looked for: NDR, PDR RATIO, and/or a p99 bound. */
+function searchName(n: NonNullable<CompareReport['settings']['ndr']>): string {
+  const loss = n.loss_tolerance === undefined ? 'NDR' : n.loss_tolerance === null ? '' : `PDR ${n.loss_tolerance}`;
+  const lat = n.max_latency_s !== undefined ? `p99 <= ${seconds(n.max_latency_s)}` : '';
+  return [loss, lat].filter(Boolean).join(' with ');
+}
+
 function summaryTable(r: CompareReport): string {
   const head = [
     'variant',
     'size',
     'packets/s',
-    ...(r.settings.ndr ? ['NDR pps'] : []),
+    ...(r.settings.ndr ? [`${searchName(r.settings.ndr)} pps`] : []),
     'drops',
     'p50',
     'p99',
@@ -98,8 +107,11 @@ function summaryTable(r: CompareReport): string {
 }
 
 /** The banner's traffic: the rate actually offered (compose: the generator container's own). */
-function trafficLine(ndr: boolean, compose: boolean, rate: number, b: CompareBackend): string {
-  if (ndr) return 'NDR search';
+function trafficLine(search: string | null, compose: boolean, rate: number, b: CompareBackend): string {
+  if (search)
+    return compose
+      ? `${search} search, steering the traffic-gen container's rate through the controller`
+      : `${search} search`;
   if (compose) {
     if (b.trafficRate === null || b.trafficRate === undefined)
       return `the traffic-gen container's own rate (not known: ${b.trafficRateUnknown ?? 'no answer'})`;
@@ -144,7 +156,8 @@ export async function compareCommand(argv: string[]): Promise<number> {
   const def = registry.get(entry.stage);
   const variants =
     f.variants === undefined
-      ? [...def.variants]
+      ? // variants that answer their peer run only in a closed-loop chain
+        def.variants.filter((v) => base.loop === true || !(def.loopVariants ?? []).includes(v))
       : f.variants
           .split(',')
           .map((s) => s.trim())
@@ -157,11 +170,24 @@ export async function compareCommand(argv: string[]): Promise<number> {
     throw new UsageError(`--variants: "${f.variants}" names a variant twice`);
 
   if (f.rate !== undefined && f.ndr) throw new UsageError('give --rate or --ndr, not both');
+  const pdr = num('pdr', f.pdr, { min: 0, max: 1 });
+  if (pdr !== undefined && !(pdr > 0 && pdr < 1))
+    throw new UsageError(
+      `--pdr: ${pdr} is not a fraction between 0 and 1 (e.g. 0.001: 0.1 % of the offered packets may be lost)`,
+    );
+  if (pdr !== undefined && f.ndr)
+    throw new UsageError('give --ndr (no loss) or --pdr RATIO (a fraction lost), not both');
+  const maxLatencyMs = num('max-latency', f['max-latency'], { min: 0.001, max: 3_600_000 });
+  const search = f.ndr === true || pdr !== undefined || maxLatencyMs !== undefined;
+  if (f.rate !== undefined && search)
+    throw new UsageError('give --rate or a search (--ndr, --pdr, --max-latency), not both');
+  // --max-latency alone: the highest rate whose p99 stays under the bound, whatever is lost
+  const lossTolerance = f.ndr ? 0 : (pdr ?? (maxLatencyMs !== undefined ? Infinity : 0));
   const warmupS = num('warmup', f.warmup, { min: 0, max: 3600 }) ?? 1;
   const durationS = num('duration', f.duration, { min: compose ? 1 : 0.05, max: 3600 }) ?? 3;
   const resolution = num('resolution', f.resolution, { min: 0.001, max: 0.5 }) ?? 0.02;
   const maxIterations = num('max-iterations', f['max-iterations'], { min: 1, max: 30, integer: true }) ?? 8;
-  if (!f.ndr && (f.resolution !== undefined || f['max-iterations'] !== undefined))
+  if (!search && (f.resolution !== undefined || f['max-iterations'] !== undefined))
     throw new UsageError('--resolution and --max-iterations belong to --ndr');
   const out = f.out ?? `compare-${entry.name}`;
   const repeat = num('repeat', f.repeat, { min: 1, max: 100, integer: true }) ?? 1;
@@ -188,10 +214,10 @@ export async function compareCommand(argv: string[]): Promise<number> {
   let sizes: FrameSize[];
   let rate = 0;
   if (compose) {
-    for (const k of ['rate', 'ndr', 'size'] as const) {
+    for (const k of ['rate', 'size'] as const) {
       if (f[k] !== undefined)
         throw new UsageError(
-          `--${k}: in compose mode the traffic is the traffic-gen container's own (TRAFFIC_RATE and TRAFFIC_SIZE in .env); --rate, --ndr and --size apply to embedded runs`,
+          `--${k}: in compose mode the traffic is the traffic-gen container's own (TRAFFIC_RATE and TRAFFIC_SIZE in .env); --rate and --size apply to embedded runs (a search, --ndr, --pdr or --max-latency, steers the container's rate)`,
         );
     }
     try {
@@ -201,6 +227,7 @@ export async function compareCommand(argv: string[]): Promise<number> {
         stage: entry.stage,
         warmupS,
         durationS,
+        steer: search,
       });
     } catch (e) {
       throw new UsageError((e as Error).message);
@@ -217,9 +244,17 @@ export async function compareCommand(argv: string[]): Promise<number> {
     }
   }
 
+  const searchPlan = search
+    ? {
+        resolution,
+        maxIterations,
+        lossTolerance,
+        ...(maxLatencyMs !== undefined ? { maxLatencyS: maxLatencyMs / 1e3 } : {}),
+      }
+    : null;
   const bar = new ProgressBar('compare');
   process.stderr.write(
-    `vnflab: comparing ${entry.name} ${variants.join(', ')} (${compose ? 'compose, via the controller' : `embedded, chain ${base.name}`}), ${trafficLine(f.ndr === true, compose, rate, backend)}\n`,
+    `vnflab: comparing ${entry.name} ${variants.join(', ')} (${compose ? 'compose, via the controller' : `embedded, chain ${base.name}`}), ${trafficLine(searchPlan ? searchName(searchSettings(searchPlan)) : null, compose, rate, backend)}\n`,
   );
   let report: CompareReport;
   try {
@@ -229,7 +264,7 @@ export async function compareCommand(argv: string[]): Promise<number> {
         variants,
         sizes,
         rate,
-        ndr: f.ndr ? { resolution, maxIterations } : null,
+        ndr: searchPlan,
         warmupS,
         durationS,
         repeat,
@@ -257,6 +292,19 @@ export async function compareCommand(argv: string[]): Promise<number> {
   process.stderr.write(`vnflab: wrote ${files.join(', ')}\n`);
   if (baseline) return regressionGate(report, baseline, f.baseline!, maxRegression!);
   return 0;
+}
+
+/** The report's form of a search plan (as runCompare writes it), for its name. */
+function searchSettings(p: {
+  lossTolerance: number;
+  maxLatencyS?: number;
+}): NonNullable<CompareReport['settings']['ndr']> {
+  return {
+    resolution: 0,
+    max_iterations: 0,
+    ...(p.lossTolerance ? { loss_tolerance: p.lossTolerance === Infinity ? null : p.lossTolerance } : {}),
+    ...(p.maxLatencyS !== undefined ? { max_latency_s: p.maxLatencyS } : {}),
+  };
 }
 
 /** Exit 1 with one line per figure worse than the baseline by more than the limit, else 0. */

@@ -10,12 +10,13 @@ import { StartError, startControllerServer } from '@vnflab/controller';
 import { createRegistry } from './registry';
 import { DEFAULT_CHAIN, UsageError, num } from '@vnflab/runtime';
 
-export const CONTROLLER_USAGE = `vnflab controller [--config FILE] [--project NAME] [--port N] [--host ADDR] [--docker-socket PATH]
-           [--ready-timeout S] [--drain-timeout S]   (env: VNFLAB_CONFIG, VNFLAB_COMPOSE_PROJECT, VNFLAB_PORT, VNFLAB_CONTROL_TOKEN)`;
+export const CONTROLLER_USAGE = `vnflab controller [--config FILE] [--project NAME | --swarm STACK] [--port N] [--host ADDR] [--docker-socket PATH]
+           [--ready-timeout S] [--drain-timeout S]   (env: VNFLAB_CONFIG, VNFLAB_COMPOSE_PROJECT, VNFLAB_SWARM_STACK, VNFLAB_PORT, VNFLAB_CONTROL_TOKEN)`;
 
 const OPTIONS = {
   config: { type: 'string' },
   project: { type: 'string' },
+  swarm: { type: 'string' },
   port: { type: 'string' },
   host: { type: 'string' },
   'docker-socket': { type: 'string' },
@@ -58,6 +59,11 @@ export async function controllerCommand(argv: string[], env: NodeJS.ProcessEnv =
     throw new UsageError(
       `--project: "${project}" is not a compose project name (lowercase letters, digits, '_' and '-')`,
     );
+  const swarmStack = pick('swarm', 'VNFLAB_SWARM_STACK');
+  if (swarmStack !== undefined && !/^[a-z0-9][a-z0-9_-]*$/.test(swarmStack))
+    throw new UsageError(`--swarm: "${swarmStack}" is not a stack name (lowercase letters, digits, '_' and '-')`);
+  if (swarmStack !== undefined && project !== undefined)
+    throw new UsageError('--swarm and --project: a controller drives either a Swarm stack or a compose project');
   let token = env.VNFLAB_CONTROL_TOKEN;
   const log = pino({ base: { stage: 'controller', variant: 'dockerode' }, level: env.VNFLAB_LOG_LEVEL || 'info' });
   if (!token) {
@@ -71,6 +77,7 @@ export async function controllerCommand(argv: string[], env: NodeJS.ProcessEnv =
       chain,
       chainSource: configPath,
       project,
+      swarmStack,
       token,
       port,
       host: pick('host', 'VNFLAB_HOST'),

@@ -1,6 +1,7 @@
 // The `vnflab` command line: dispatches subcommands; a usage mistake is one line and exit 2.
 
 import { ConfigError, PcapError } from '@vnflab/core';
+import { autoscaleCommand, AUTOSCALE_USAGE } from './autoscale-command';
 import { breakdownCommand, BREAKDOWN_USAGE } from './breakdown-command';
 import { compareCommand, COMPARE_USAGE } from './compare-command';
 import { controllerCommand, CONTROLLER_USAGE, servesController } from './controller-command';
@@ -12,6 +13,7 @@ import { reproduceCommand, REPRODUCE_USAGE } from './reproduce-command';
 import { runCommand, runUsage } from './run-command';
 import { serveCommand } from './service/serve-command';
 import { swapCommand, SWAP_USAGE } from './swap-command';
+import { trafficCommand, TRAFFIC_USAGE } from './traffic-command';
 import { SERVE_USAGE, UsageError } from '@vnflab/runtime';
 
 const help = (): string => `vnflab: emulated VNF chains with their overheads made visible
@@ -20,11 +22,13 @@ const help = (): string => `vnflab: emulated VNF chains with their overheads mad
   ${GEN_USAGE}
   ${SERVE_USAGE}
   ${LB_USAGE}
+  ${TRAFFIC_USAGE}
   ${BREAKDOWN_USAGE}
   ${REPRODUCE_USAGE}
   ${COMPARE_USAGE}
   ${SWAP_USAGE}
   ${CONTROLLER_USAGE}
+  ${AUTOSCALE_USAGE}
   vnflab stages      list stages and their variants
   vnflab profiles    list cost profiles (--sources: where each constant comes from; --measure: this machine's)
 
@@ -48,12 +52,16 @@ export async function main(argv: string[]): Promise<number> {
         return await reproduceCommand(rest);
       case 'lb':
         return await lbCommand(rest);
+      case 'traffic':
+        return await trafficCommand(rest);
       case 'compare':
         return await compareCommand(rest);
       case 'swap':
         return await swapCommand(rest);
       case 'controller':
         return await controllerCommand(rest);
+      case 'autoscale':
+        return await autoscaleCommand(rest);
       case 'stages':
         for (const d of createRegistry().all())
           console.log(`${d.stage.padEnd(12)} ${d.role.padEnd(8)} ${d.variants.join(', ').padEnd(36)} ${d.description}`);

@@ -178,12 +178,19 @@ export function resolveChain(f: RunFlags, registry: StageRegistry): ResolvedChai
     profile: f.profile ?? base.profile,
     batch_size: num('batch', f.batch, { min: 1, max: 1024, integer: true }) ?? base.batchSize,
     bus: busSection(base.bus),
+    // a closed loop stays one on the command line (a loop chain's last element is not a sink)
+    ...(base.loop ? { loop: true } : {}),
+    ...(base.memoryBudget !== undefined ? { memory_budget: base.memoryBudget } : {}),
     stages: base.stages.map((s, i) => ({
       stage: s.stage,
       variant: variants.get(s.name) ?? variants.get(s.stage) ?? s.variant,
       name: s.name,
       replicas: s.replicas,
-      settings: i === 0 ? withoutConflicts({ ...s.settings }, over) : { ...s.settings, ...flagged.get(s.stage) },
+      // the source takes the traffic flags and, like every stage, its own flags (--connections)
+      settings:
+        i === 0
+          ? { ...withoutConflicts({ ...s.settings }, over), ...flagged.get(s.stage) }
+          : { ...s.settings, ...flagged.get(s.stage) },
     })),
   };
   return validateChain(raw, registry, f.config ?? 'chain');

@@ -17,6 +17,10 @@ export function formatSummary(s: RunSummary): string {
     l.push(
       `sent ${s.sent}  originated ${s.originated}  delivered ${s.delivered}${s.loop ? '' : `  received ${s.received}`}  dropped ${s.drops_total}  duplicates ${s.duplicates}  -> accounting ${s.accounting_closed ? 'closes' : 'DOES NOT CLOSE'} (sent + originated = delivered + ${s.loop ? '' : 'received + '}drops${s.loop ? `; back at the source ${s.received}` : ''})`,
     );
+  if (s.offered !== undefined && s.not_sent !== undefined)
+    l.push(
+      `offered ${s.offered}, sent ${s.sent}, not sent ${s.not_sent}${s.not_sent > 0 ? ' (the chain held the generator back)' : ''}`,
+    );
   l.push(
     `throughput ${(s.throughput_pps / 1e6).toFixed(3)} Mpps   end-to-end latency p50 ${fmtSeconds(s.latency_seconds.p50)}  p90 ${fmtSeconds(s.latency_seconds.p90)}  p99 ${fmtSeconds(s.latency_seconds.p99)}  max ${fmtSeconds(s.latency_seconds.max)}`,
   );
@@ -51,6 +55,9 @@ export function formatSummary(s: RunSummary): string {
         `${''.padEnd(14)} guest ${per(tot - host - (st.cpu_seconds.bus ?? 0))} ns/pkt, host ${per(host)} ns/pkt (KVM's host threads: vhost-net or QEMU, the host NIC driver), lab transport ${per(st.cpu_seconds.bus ?? 0)} ns/pkt`,
       );
     }
+    // a stage's own one-line result, from its describe(): the HTTP client's transactions/s and latencies
+    const headline = st.details?.headline;
+    if (typeof headline === 'string') l.push(`${''.padEnd(14)} ${headline}`);
   }
   const sh = s.cpu_share;
   if (Object.values(sh).some((v) => v > 0)) {
@@ -67,7 +74,7 @@ export function formatSummary(s: RunSummary): string {
  * Checks before a run that `--json FILE` can be written (its folder exists and is writable, the
  * name is not a folder), so a long run never ends in a raw ENOENT.
  */
-export function checkJsonPath(jsonFile: string | undefined): void {
+export function checkJsonPath(jsonFile: string | undefined, flag = 'json'): void {
   if (jsonFile === undefined) return;
   try {
     if (existsSync(jsonFile) && statSync(jsonFile).isDirectory())
@@ -75,7 +82,7 @@ export function checkJsonPath(jsonFile: string | undefined): void {
     accessSync(dirname(resolve(jsonFile)), constants.W_OK);
   } catch (e) {
     throw new UsageError(
-      `--json: cannot write ${jsonFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      `--${flag}: cannot write ${jsonFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
     );
   }
 }

@@ -12,6 +12,11 @@ const s = (ms: number): string => `${(ms / 1e3).toFixed(2)} s`;
 
 export function formatSwap(r: SwapReport): string {
   const l: string[] = [];
+  if (r.service) {
+    const v = r.service;
+    const codes = v.old_exit_codes.map((c) => (c === null ? '?' : c)).join(', ');
+    return `swapped ${r.stage} to ${r.variant} in ${s(r.duration_ms)} (stack ${r.project}): service ${v.service} updated start-first from ${v.old_variant ?? 'its default'}, ${v.tasks_after.length} task(s) running after ${s(v.converged_ms)}; old tasks exited ${codes || '-'}${r.accounting.all_drained_gracefully ? '' : ', NOT all graceful'}`;
+  }
   if (r.replicas.length === 0)
     l.push(`${r.stage} already runs ${r.variant} (${r.unchanged.join(', ')}): nothing swapped`);
   else l.push(`swapped ${r.stage} to ${r.variant} in ${s(r.duration_ms)} (project ${r.project})`);

@@ -89,6 +89,18 @@ export interface Source {
   stop(): void;
   readonly sent: number;
   /**
+   * Continues a run an earlier instance of this source began (a restarted service): `sentBefore`
+   * packets were sent; the count goes on from there and new packets must not look like copies of
+   * earlier ones; `state` is what the earlier source's sequenceState() gave, when it was taken at
+   * exactly `sentBefore`. Called before the first fill.
+   */
+  resume?(sentBefore: number, state?: Uint8Array): void;
+  /**
+   * What a successor needs to continue exactly where this source stopped (the generator: each
+   * flow's next sequence number), handed over by the service host; undefined: nothing.
+   */
+  sequenceState?(): Uint8Array | undefined;
+  /**
    * A loop chain's packets that came back to the source. Every packet still alive afterwards
    * counts as `delivered` at the source; the source may drop or deliver them itself.
    */

@@ -5,6 +5,7 @@
 // live swap those benchmarks time.
 export * from './breakdown/published';
 export * from './breakdown/breakdown';
+export * from './breakdown/http-breakdown';
 export * from './reproduce/index';
 export * from './compare/index';
 export * from './swap/swappable-element';
@@ -13,3 +14,5 @@ export * from './bench/kernel-path-bench';
 export { nicBench, NIC_BENCH_CASES, type NicBenchPoint, type NicBenchOptions } from './bench/nic-bench';
 export * from './bench/lb-bench';
 export * from './bench/swap-bench';
+export * from './swarm/swarm-stack';
+export * from './bench/swarm-bench';

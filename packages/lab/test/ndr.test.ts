@@ -1,7 +1,7 @@
 // The NDR search against a stand-in chain with a known capacity: it converges within the
 // resolution, never runs more trials than its bound, and never reports a rate that lost packets.
 
-import { ndrTrialBound, searchNdr, type CompareResult } from '@vnflab/lab';
+import { ndrTrialBound, searchNdr, trialPassed, type CompareResult } from '@vnflab/lab';
 
 function fakeChain(capacity: number): (rate: number) => Promise<CompareResult> {
   return async (rate) => {
@@ -66,4 +66,47 @@ test('the iteration bound holds, and a chain that loses at every rate has NDR 0'
   expect(outcome.rate_pps).toBe(0);
   expect(best.rate_pps).toBe(0); // the unlimited run's row
   await expect(searchNdr(f, { resolution: 0, maxIterations: 3 })).rejects.toThrow(/resolution/);
+});
+
+test('PDR: a trial may lose up to the ratio of what it offered; the outcome names the ratio', async () => {
+  const f = fakeChain(1e6);
+  // beyond 500 kpps the chain loses 0.05 % of what it is offered; beyond 800 kpps 1 %
+  const lossy = async (rate: number): Promise<CompareResult> => {
+    const r = await f(rate);
+    const loss = rate > 800_000 ? 0.01 : rate > 500_000 ? 0.0005 : 0;
+    return { ...r, drops_total: Math.round(rate * loss) };
+  };
+  const ndr = await searchNdr(lossy, { resolution: 0.01, maxIterations: 10 });
+  expect(ndr.outcome.rate_pps).toBeLessThanOrEqual(500_000);
+  expect(ndr.outcome.loss_tolerance).toBeUndefined();
+  const pdr = await searchNdr(lossy, { resolution: 0.01, maxIterations: 10, lossTolerance: 0.001 });
+  expect(pdr.outcome.rate_pps).toBeGreaterThan(790_000);
+  expect(pdr.outcome.rate_pps).toBeLessThanOrEqual(800_000);
+  expect(pdr.outcome.loss_tolerance).toBe(0.001);
+});
+
+test('max latency: the highest rate whose p99 stays under the bound; a window with nothing received fails it', async () => {
+  const f = fakeChain(1e6);
+  // p99 grows with the rate: 1 ms at 100 kpps, 10 ms at 1 Mpps
+  const queued = async (rate: number): Promise<CompareResult> => {
+    const r = await f(rate);
+    const p99 = (rate > 0 ? rate : 1e6) / 1e8;
+    return { ...r, latency_seconds: { ...r.latency_seconds, p99, count: 100 } };
+  };
+  const { outcome } = await searchNdr(queued, {
+    resolution: 0.01,
+    maxIterations: 10,
+    lossTolerance: Infinity,
+    maxLatencyS: 0.004,
+  });
+  expect(outcome.rate_pps).toBeLessThanOrEqual(400_000);
+  expect(outcome.rate_pps).toBeGreaterThan(390_000);
+  expect(outcome).toMatchObject({ loss_tolerance: null, max_latency_s: 0.004 });
+  // packets lost do not matter to the latency-only search, but nothing received fails it
+  const r = await queued(1000);
+  expect(trialPassed({ ...r, drops_total: 999 }, Infinity, 0.004)).toBe(true);
+  expect(trialPassed({ ...r, latency_seconds: { ...r.latency_seconds, count: 0, p99: 0 } }, Infinity, 0.004)).toBe(
+    false,
+  );
+  expect(trialPassed({ ...r, drops_total: 1 }, 0, 0.004)).toBe(false);
 });

@@ -5,9 +5,11 @@
 import { StageRegistry } from '@vnflab/core';
 import { backendsStage } from '@vnflab/backends';
 import { firewallStage } from '@vnflab/firewall';
+import { httpClientStage } from '@vnflab/http-client';
 import { kernelPathStage } from '@vnflab/kernel-path';
 import { nicStage } from '@vnflab/nic';
 import { trafficGenStage } from '@vnflab/traffic-gen';
+import { webServerStage } from '@vnflab/web-server';
 import {
   FINDING_NAMES,
   FINDINGS,
@@ -28,7 +30,10 @@ const registry = (): StageRegistry =>
     .register(nicStage)
     .register(kernelPathStage)
     .register(firewallStage)
-    .register(backendsStage);
+    .register(backendsStage)
+    // the web workload (mtcp-figure1)
+    .register(httpClientStage)
+    .register(webServerStage);
 
 describe('runReproduce --quick, every finding', () => {
   let report: ReproduceReport;
@@ -108,9 +113,13 @@ describe('runReproduce --quick, every finding', () => {
     expect(Number(hashModN?.[1])).toBeGreaterThan(80);
   });
 
-  it('mtcp-figure1 says the lab has no TCP server yet', () => {
-    expect(rows['mtcp-figure1'].explanation).toContain('no TCP server yet');
-    expect(rows['mtcp-figure1'].unit).toContain('%');
+  it('mtcp-figure1 runs the web workload and compares each of the four groups with the paper', () => {
+    const r = rows['mtcp-figure1'];
+    expect(r.setup).toContain('chains/web.yaml');
+    expect(r.setup).toMatch(/[1-9]\d* transactions/);
+    for (const g of ['packet I/O', 'kernel w/o TCP/IP', 'TCP/IP', 'application'])
+      expect(r.explanation).toMatch(new RegExp(`${g} \\d+\\.\\d % \\(paper \\d+\\.\\d %\\)`));
+    expect(r.unit).toContain('%');
   });
 
   it('the HTML report has one chart per row, each with its band shaded and a bar for the lab', () => {

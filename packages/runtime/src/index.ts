@@ -25,3 +25,4 @@ export * from './outbox';
 export * from './origin-sender';
 export * from './element-ticker';
 export * from './service/heartbeat-file';
+export * from './service/source-epoch';

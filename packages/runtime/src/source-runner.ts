@@ -30,6 +30,8 @@ export class SourceRunner {
   /** Sends not yet settled that the source goes on past (see inFlight()). */
   private window = 1;
   private readonly sending = new Set<Promise<void>>();
+  /** Whether the source's end ends its output (the run's end); see leaveOpen. */
+  private endsOutput = true;
 
   /**
    * @param firstBatchId where batch ids start; a service gives each start its own range, so a
@@ -69,6 +71,19 @@ export class SourceRunner {
   inFlight(n: number): this {
     this.window = Math.max(1, n);
     return this;
+  }
+
+  /**
+   * When the source stops, leave its output open: the run goes on without this source (a
+   * generator service stopped by SIGTERM, which a new one replaces), so the stages keep running.
+   */
+  leaveOpen(): void {
+    this.endsOutput = false;
+  }
+
+  /** Whether the source's end ended its output (false: left open, see leaveOpen). */
+  get endedOutput(): boolean {
+    return this.endsOutput;
   }
 
   async run(): Promise<void> {
@@ -152,6 +167,7 @@ export class SourceRunner {
       }
     }
     while (this.sending.size > 0) await Promise.all(this.sending);
+    if (!this.endsOutput) return; // a loop's answers still on their way stay pending for the next source
     await output.end();
     if (!returns) return;
     // the end travels down the chain and back: take everything still coming until it arrives

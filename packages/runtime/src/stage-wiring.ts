@@ -41,6 +41,7 @@ export function wireStage(
       chain: chain.name,
       provided: neighbourValues(registry, chain.stages, index),
       memoryBudget: memoryBudget(chain),
+      loop: chain.loop === true,
     });
   } catch (e) {
     // a setting the schema let through but the stage refuses (a bad address, a table size that

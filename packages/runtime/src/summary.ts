@@ -23,6 +23,12 @@ export interface RunSummary {
   profile: string;
   duration_s: number;
   sent: number;
+  /**
+   * With a rate: what the generator's schedule offered, and what of it the chain held back so it
+   * was never sent (offered = sent + not_sent), so "zero drops" never hides a shortfall.
+   */
+  offered?: number;
+  not_sent?: number;
   received: number;
   duplicates: number;
   drops: Record<string, Record<string, number>>;
@@ -54,6 +60,20 @@ export interface RunSummary {
     details?: Record<string, unknown>;
   }[];
   process_cpu_seconds: { user: number; system: number };
+}
+
+/** The source's offered and not-sent packets, from its describe() (summed over replicas), when it has a rate. */
+function shortfall(source: Source): { offered: number; not_sent: number } | undefined {
+  const d = source.describe?.() ?? {};
+  const each = Array.isArray(d.replicas) ? (d.replicas as Record<string, unknown>[]) : [d];
+  let offered = 0;
+  let notSent = 0;
+  for (const r of each) {
+    if (typeof r.offered !== 'number' || typeof r.not_sent !== 'number') return undefined;
+    offered += r.offered;
+    notSent += r.not_sent;
+  }
+  return { offered, not_sent: notSent };
 }
 
 /** Reasons that are not losses: a duplicate is a redelivered copy of a packet already counted. */
@@ -105,6 +125,7 @@ export function summarize(
     profile,
     duration_s: durationS,
     sent: source.sent,
+    ...shortfall(source),
     received,
     duplicates,
     drops,

@@ -565,7 +565,7 @@ export class TcpEndpoint implements TimerHandler {
     // Linux __tcp_ack_snd_check: ACK at once when more than one full segment is unacknowledged
     // or a hole was just filled; otherwise the delayed-ACK timer
     const pending = seqDiff(t.lastAckSent, t.rcvNxt);
-    if (filled || pending > this.settings.mss - (t.tsOk ? 12 : 0)) this.sendAck(t);
+    if (filled || !this.settings.delayedAck || pending > this.settings.mss - (t.tsOk ? 12 : 0)) this.sendAck(t);
     else if (pending > 0 && !this.wheel.armed(this.timer(t, TIMER_DELACK)))
       this.wheel.schedule(this.timer(t, TIMER_DELACK), this.nowMs + this.settings.delayedAckMs);
     return 0;

@@ -2,8 +2,11 @@
 // receiving allocates nothing. IP and TCP checksums are verified with core's helpers; options
 // are read as RFC 9293 §3.2 lays them out (kind, length, value; NOP and EOL single bytes).
 
-import { ParsedFrame, PROTO_TCP, parseEthernet, parseIpv4, parseL4 } from '@vnflab/core';
+import * as core from '@vnflab/core';
 import { TcpReason } from './reasons';
+
+// Bound once at load (docs/architecture.md, "Hot-path imports").
+const { ParsedFrame, PROTO_TCP, parseEthernet, parseIpv4, parseL4 } = core;
 
 export const FIN = 0x01;
 export const SYN = 0x02;

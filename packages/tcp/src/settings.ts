@@ -30,6 +30,8 @@ export interface TcpSettings {
   rtoMaxMs: number;
   /** Delayed ACK timeout: 40 ms (TCP_DELACK_MIN); a second full segment is ACKed at once. */
   delayedAckMs: number;
+  /** Delayed ACKs on (Linux's default); false ACKs every segment at once (TCP_QUICKACK). */
+  delayedAck: boolean;
   /** TIME_WAIT length, 2 MSL: 60 s (TCP_TIMEWAIT_LEN). */
   timeWaitMs: number;
   /** How long FIN_WAIT_2 waits for the peer's FIN: 60 s (TCP_FIN_TIMEOUT). */
@@ -90,6 +92,7 @@ export const DEFAULT_TCP_SETTINGS: Omit<TcpSettings, 'localIp' | 'issFor'> = {
   rtoMinMs: 200,
   rtoMaxMs: 120_000,
   delayedAckMs: 40,
+  delayedAck: true,
   timeWaitMs: 60_000,
   finTimeoutMs: 60_000,
   synRetries: 6,

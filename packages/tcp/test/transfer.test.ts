@@ -12,7 +12,7 @@ function bytes(n: number, seed = 0): Buffer {
 }
 
 /** A client->server segment built by hand (for sequence numbers this library would not send). */
-function clientSegment(seq: number, ack: number, flags: number, payload = Buffer.alloc(0)): Buffer {
+function clientSegment(seq: number, ack: number, flags: number, payload: Buffer = Buffer.alloc(0)): Buffer {
   const sp = Object.assign(new SegmentSpec(), {
     srcIp: CLIENT_IP,
     dstIp: SERVER_IP,
@@ -31,6 +31,17 @@ function clientSegment(seq: number, ack: number, flags: number, payload = Buffer
 }
 
 describe('data transfer', () => {
+  test('delayedAck false: every in-order segment is acknowledged at once, no delayed-ACK timer', () => {
+    const p = pair({}, { delayedAck: false });
+    const { c } = establish(p);
+    expect(p.client.send(c, bytes(100, 1), 0, 100, T0 + 10 * MS)).toBe(100);
+    expect(p.toServer(p.cw.take(), T0 + 10 * MS)).toEqual([0]);
+    expect(brief(p.sw.take())).toEqual([['A', 5001, 1101, 0]]); // not held for 40 ms
+    p.server.tick(T0 + 60 * MS);
+    expect(p.sw.take()).toEqual([]);
+    expect(p.server.stats.delayedAcks).toBe(0);
+  });
+
   test('request and response: piggybacked ACK one way, delayed ACK (40 ms) the other', () => {
     const p = pair();
     const { c, s } = establish(p);

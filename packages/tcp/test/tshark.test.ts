@@ -4,30 +4,15 @@
 // (Wireshark's TCP analysis flags bad sequence numbers, ACKs of unseen segments, window
 // violations, resets and retransmissions).
 
-import { spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { PcapWriter } from '@vnflab/core';
 import { type FrameSlot, TcpEndpoint, type TcpEvents, type TcpSink } from '@vnflab/tcp';
 import { CLIENT_IP, MS, SERVER_IP, T0 } from './helpers';
+import { checkedFields, describeWithTshark, tcpConversations } from '../../../test/helpers/tshark';
 
-function onPath(cmd: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    try {
-      accessSync(join(dir, cmd), constants.X_OK);
-      return join(dir, cmd);
-    } catch {
-      /* not here */
-    }
-  }
-  return null;
-}
-
-const TSHARK = onPath('tshark');
-if (!TSHARK)
-  console.warn('tcp tshark.test.ts skipped: tshark is not on PATH (install it with `apt-get install tshark`)');
-const maybe = TSHARK ? describe : describe.skip;
+const maybe = describeWithTshark('tcp tshark.test.ts');
 
 /** Frames one endpoint transmits, queued for the other. */
 class Queue implements TcpSink {
@@ -136,41 +121,15 @@ maybe('tshark reads a client<->server exchange of this library', () => {
     const file = join(dir, 'tcp.pcap');
     expect(run(file, 3)).toEqual({ served: 3, closed: 3 });
 
-    const conv = spawnSync(TSHARK!, ['-n', '-r', file, '-q', '-z', 'conv,tcp'], { encoding: 'utf8' });
-    expect(conv.status).toBe(0);
-    const rows = conv.stdout.split('\n').filter((l) => l.includes('<->'));
+    const rows = tcpConversations(file);
     expect(rows).toHaveLength(3);
     for (const r of rows) expect(r).toMatch(/^10\.0\.0\.1:\d+\s+<->\s+10\.0\.0\.2:80\s/);
 
-    const fields = spawnSync(
-      TSHARK!,
-      [
-        '-n',
-        '-r',
-        file,
-        '-d',
-        'tcp.port==80,data', // judge TCP, not the HTTP-looking bytes
-        '-o',
-        'ip.check_checksum:TRUE',
-        '-o',
-        'tcp.check_checksum:TRUE',
-        '-T',
-        'fields',
-        '-E',
-        'separator=\t',
-        '-e',
-        'ip.checksum.status',
-        '-e',
-        'tcp.checksum.status',
-        '-e',
-        '_ws.expert.severity',
-        '-e',
-        '_ws.expert.message',
-      ],
-      { encoding: 'utf8' },
+    const lines = checkedFields(
+      file,
+      ['ip.checksum.status', 'tcp.checksum.status', '_ws.expert.severity', '_ws.expert.message'],
+      ['-d', 'tcp.port==80,data'], // judge TCP, not the HTTP-looking bytes
     );
-    expect(fields.status).toBe(0);
-    const lines = fields.stdout.split('\n').filter((l) => l.length > 0);
     expect(lines.length).toBeGreaterThan(3 * 10); // handshake, request, 4 data segments, FINs, ACKs each
     const problems: string[] = [];
     for (const l of lines) {

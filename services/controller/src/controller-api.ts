@@ -3,6 +3,8 @@
 //   GET  /chain    the chain's containers by stage, allowed variants, the swap in progress
 //   GET  /stats/:stage  each running container of the stage: its /stats
 //   POST /swap     {stage, variant, container?}: blue/green swap; Bearer token; 409 while one runs
+//   GET  /traffic  the generator's traffic (rate, size, flows, running; offered, sent, not sent)
+//   PUT  /traffic  {rate?, size?, flows?, running?, end?}: relayed to the generator; Bearer token
 //   GET  /healthz  the process is alive
 //   GET  /readyz   the Docker engine answers
 //   GET  /metrics  Prometheus text format
@@ -29,6 +31,18 @@ export const SwapBody = Type.Object(
   { additionalProperties: false },
 );
 export type SwapBodyT = Static<typeof SwapBody>;
+
+/** PUT /traffic's body, shaped here only so far that nothing but these fields is relayed. */
+export const TrafficBody = Type.Object(
+  {
+    rate: Type.Optional(Type.Number()),
+    size: Type.Optional(Type.Union([Type.Integer(), Type.Literal('imix')])),
+    flows: Type.Optional(Type.Integer()),
+    running: Type.Optional(Type.Boolean()),
+    end: Type.Optional(Type.Literal(true)),
+  },
+  { additionalProperties: false },
+);
 
 const SWAP_AUTH: AuthMessages = {
   missing: 'a swap changes the chain and needs the header "authorization: Bearer <VNFLAB_CONTROL_TOKEN>"',
@@ -60,7 +74,7 @@ export function buildControllerApi(o: ControllerApiOptions): HttpApp {
   app.setNotFoundHandler((req, reply) =>
     reply.code(404).send({
       error: 'not_found',
-      message: `no route ${req.method} ${req.url} (routes: GET /chain, GET /stats/:stage, POST /swap, GET /healthz, /readyz, /metrics)`,
+      message: `no route ${req.method} ${req.url} (routes: GET /chain, GET /stats/:stage, POST /swap, GET|PUT /traffic, GET /healthz, /readyz, /metrics)`,
     }),
   );
 
@@ -86,6 +100,11 @@ export function buildControllerApi(o: ControllerApiOptions): HttpApp {
         async (req) => controller.stageStats(req.params.stage),
       );
       w.post('/swap', { schema: { body: SwapBody } }, async (req) => controller.swap(req.body));
+      w.get('/traffic', async () => controller.traffic());
+      // the body is the generator's to check (its own schema answers 400 through the relay)
+      w.put('/traffic', { schema: { body: TrafficBody } }, async (req) =>
+        controller.traffic({ body: req.body, token: o.token }),
+      );
     },
   });
   return app;

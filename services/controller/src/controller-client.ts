@@ -3,6 +3,7 @@
 
 import type { ChainView, SwapReport } from './controller';
 import type { StageStatsView } from './stage-stats';
+import type { TrafficRelayView } from './traffic-relay';
 
 export class ControllerClientError extends Error {
   constructor(
@@ -32,12 +33,14 @@ export class ControllerClient {
     this.base = url.replace(/\/+$/, '');
   }
 
-  private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  private async call<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (method !== 'GET') {
       if (!this.token)
-        throw new ControllerClientError('a swap needs the control token (--token or VNFLAB_CONTROL_TOKEN)');
+        throw new ControllerClientError(
+          `${path === '/swap' ? 'a swap' : `${method} ${path}`} needs the control token (--token or VNFLAB_CONTROL_TOKEN)`,
+        );
       headers.authorization = `Bearer ${this.token}`;
     }
     let res: Response;
@@ -75,6 +78,21 @@ export class ControllerClient {
 
   stageStats(stage: string): Promise<StageStatsView> {
     return this.call<StageStatsView>('GET', `/stats/${encodeURIComponent(stage)}`);
+  }
+
+  /** The generator's traffic, through the controller. */
+  traffic(): Promise<TrafficRelayView> {
+    return this.call<TrafficRelayView>('GET', '/traffic');
+  }
+
+  /** Changes the generator's traffic (rate 0: as fast as the chain takes), through the controller. */
+  setTraffic(change: {
+    rate?: number;
+    size?: number | 'imix';
+    flows?: number;
+    running?: boolean;
+  }): Promise<TrafficRelayView> {
+    return this.call<TrafficRelayView>('PUT', '/traffic', change);
   }
 
   swap(stage: string, variant: string, container?: string): Promise<SwapReport> {

@@ -4,7 +4,7 @@
 // the project's labels.
 
 import type Docker from 'dockerode';
-import { silentLogger, type Logger, type ResolvedChain } from '@vnflab/core';
+import { silentLogger, type ControllerVariant, type Logger, type ResolvedChain } from '@vnflab/core';
 import { Allowlist } from './allowlist';
 import { blueGreenSwap, type ReplicaSwapReport } from './blue-green';
 import type { ControllerMetrics } from './controller-metrics';
@@ -12,12 +12,16 @@ import { listChainContainers, projectContainer, type StageContainer } from './di
 import { ControllerError } from './errors';
 import { LABEL_PROJECT, LABEL_STAGE, LABEL_VARIANT } from './labels';
 import { readStageStats, type StageStatsView } from './stage-stats';
+import { relayTraffic, type TrafficRelayView } from './traffic-relay';
 import { SwapLock, type SwapInProgress } from './swap-lock';
+import { SwarmBackend, type SwarmServiceView, type SwarmSwapReport } from './swarm-backend';
 
 export interface ControllerOptions {
   docker: Docker;
-  /** The compose project whose containers this controller manages. */
+  /** The compose project whose containers this controller manages (on a Swarm: the stack). */
   project: string;
+  /** On a Docker Swarm: stages are the services of the stack `project` (swarm-backend.ts). */
+  swarm?: boolean;
   chain: ResolvedChain;
   /** Where the chain came from, for messages (e.g. chains/default.yaml). */
   chainSource?: string;
@@ -50,6 +54,8 @@ export interface SwapReport {
   unchanged: string[];
   /** Packets the old containers had taken in when last seen, and the new ones right after. */
   accounting: { old_packets_in: number | null; new_packets_in: number | null; all_drained_gracefully: boolean };
+  /** On a Swarm: the service updated (replicas then stays empty: Swarm replaced the tasks). */
+  service?: SwarmSwapReport;
 }
 
 export interface ChainView {
@@ -63,6 +69,8 @@ export interface ChainView {
     variants: string[];
     allowed_variants: string[];
     containers: StageContainer[];
+    /** On a Swarm: the stage's service. */
+    service?: SwarmServiceView | null;
   }[];
 }
 
@@ -71,12 +79,16 @@ export class Controller {
   readonly lock = new SwapLock();
   private last: SwapReport | null = null;
   private readonly log: Logger;
+  private readonly swarm?: SwarmBackend;
 
   constructor(readonly o: ControllerOptions) {
     if (!/^[a-z0-9][a-z0-9_-]*$/.test(o.project))
-      throw new Error(`"${o.project}" is not a compose project name (lowercase letters, digits, '_' and '-')`);
+      throw new Error(
+        `"${o.project}" is not a ${o.swarm ? 'stack' : 'compose project'} name (lowercase letters, digits, '_' and '-')`,
+      );
     this.allowlist = new Allowlist(o.chain, o.chainSource);
     this.log = o.log ?? silentLogger;
+    if (o.swarm) this.swarm = new SwarmBackend(o.docker, o.project, this.log);
   }
 
   get project(): string {
@@ -93,6 +105,7 @@ export class Controller {
   }
 
   async chainView(): Promise<ChainView> {
+    if (this.swarm) return this.swarmView(this.swarm);
     const containers = await listChainContainers(this.o.docker, this.o.project);
     const seen = new Set<string>();
     const stages: ChainView['stages'] = this.o.chain.stages.map((s) => {
@@ -132,9 +145,42 @@ export class Controller {
     };
   }
 
+  private async swarmView(swarm: SwarmBackend): Promise<ChainView> {
+    const stages: ChainView['stages'] = [];
+    for (const s of this.o.chain.stages) {
+      const service = await swarm.view(s.name);
+      stages.push({
+        stage: s.stage,
+        name: s.name,
+        variants: service?.variant ? [service.variant] : [],
+        allowed_variants: this.allowedFor(s.name, s.stage),
+        containers: [],
+        service,
+      });
+    }
+    return {
+      project: this.o.project,
+      chain: this.o.chain.name,
+      swap_in_progress: this.lock.held,
+      last_swap: this.last,
+      stages,
+    };
+  }
+
   /** The running containers of a stage answer their /stats (the project's only). */
   stageStats(stage: string): Promise<StageStatsView> {
+    if (this.swarm)
+      throw new ControllerError(
+        501,
+        'not_on_swarm',
+        `GET /stats/${stage} reads compose containers; on a Swarm read each task's /stats on the overlay network (docker service ps ${this.swarm.serviceName(stage)})`,
+      );
     return readStageStats(this.o.docker, this.o.project, stage, this.o.networks ?? []);
+  }
+
+  /** The generator's /traffic (GET), or a change to it (PUT, with the token the caller showed). */
+  traffic(change?: { body: unknown; token: string }): Promise<TrafficRelayView> {
+    return relayTraffic(this.o.docker, this.o.project, this.o.chain.stages[0].stage, this.o.networks ?? [], change);
   }
 
   private allowedFor(name: string, type: string): string[] {
@@ -157,6 +203,13 @@ export class Controller {
     const t0 = performance.now();
     const started = new Date().toISOString();
     try {
+      if (this.swarm) {
+        const report = await this.swarmSwap(this.swarm, req, spec, t0, started);
+        this.last = report;
+        count('ok');
+        if (report.service) m?.duration.observe({ stage: req.stage, variant: req.variant }, report.duration_ms / 1e3);
+        return report;
+      }
       const targets = await this.targets(req);
       const replicas: ReplicaSwapReport[] = [];
       const unchanged: string[] = [];
@@ -202,6 +255,44 @@ export class Controller {
       this.lock.release();
       m?.inProgress.set(0);
     }
+  }
+
+  /** A swap on a Swarm: the stage's service updated start-first, unless it runs the variant already. */
+  private async swarmSwap(
+    swarm: SwarmBackend,
+    req: SwapRequest,
+    spec: ControllerVariant,
+    t0: number,
+    started: string,
+  ): Promise<SwapReport> {
+    if (req.container)
+      throw new ControllerError(
+        400,
+        'not_on_swarm',
+        'on a Swarm the controller updates a whole service; "container" cannot name one task',
+      );
+    const current = await swarm.variantOf(req.stage);
+    const service =
+      current === req.variant
+        ? undefined
+        : await swarm.swap(req.stage, req.variant, spec, { timeoutMs: this.o.readyTimeoutMs ?? 60000 });
+    return {
+      project: this.o.project,
+      stage: req.stage,
+      variant: req.variant,
+      started_at: started,
+      finished_at: new Date().toISOString(),
+      duration_ms: performance.now() - t0,
+      replicas: [],
+      unchanged: service ? [] : [swarm.serviceName(req.stage)],
+      // the old tasks drain on SIGTERM (their stop grace period); their counts live in the ledgers
+      accounting: {
+        old_packets_in: null,
+        new_packets_in: null,
+        all_drained_gracefully: service ? service.old_exit_codes.every((c) => c === 0) : true,
+      },
+      service,
+    };
   }
 
   /** The running containers a swap replaces; only the project's, only the stage's. */

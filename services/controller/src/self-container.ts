@@ -9,11 +9,14 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type Docker from 'dockerode';
 import { LABEL_PROJECT } from './labels';
+import { LABEL_STACK, LABEL_SWARM_SERVICE } from './swarm-backend';
 
 export interface Self {
   /** The controller's own container (name without '/'), or undefined on the host. */
   container: string | undefined;
   project: string | undefined;
+  /** The Swarm stack when the container is a task of a stack's service (docker stack deploy). */
+  stack?: string;
   networks: string[];
 }
 
@@ -47,6 +50,7 @@ export function selfFromInspect(info: Docker.ContainerInspectInfo): Self {
   return {
     container: info.Name?.replace(/^\//, '') || info.Id.slice(0, 12),
     project: info.Config?.Labels?.[LABEL_PROJECT] || undefined,
+    stack: (info.Config?.Labels?.[LABEL_SWARM_SERVICE] && info.Config.Labels[LABEL_STACK]) || undefined,
     networks: Object.keys(info.NetworkSettings?.Networks ?? {}),
   };
 }

@@ -16,6 +16,11 @@ export interface ControllerServerOptions {
   chainSource?: string;
   /** Compose project: needed on the host; in a container its own project label decides, and this must agree. */
   project?: string;
+  /**
+   * A Docker Swarm stack whose services to drive (swarm-backend.ts); a controller that runs as a
+   * task of a stack drives its own stack without it (and one given must agree).
+   */
+  swarmStack?: string;
   token: string;
   port: number;
   host?: string;
@@ -46,13 +51,24 @@ export async function startControllerServer(o: ControllerServerOptions): Promise
     );
   }
   const self = await inspectSelf(docker);
-  const settled = settleProject(o.project, self);
-  if ('error' in settled) throw new StartError(settled.error);
-  const { project } = settled;
+  const swarm = o.swarmStack !== undefined || self.stack !== undefined;
+  let project: string;
+  if (swarm) {
+    if (o.swarmStack !== undefined && self.stack !== undefined && o.swarmStack !== self.stack)
+      throw new StartError(
+        `--swarm says "${o.swarmStack}" but the controller runs as a task of stack "${self.stack}"; it drives only its own stack`,
+      );
+    project = (o.swarmStack ?? self.stack)!;
+  } else {
+    const settled = settleProject(o.project, self);
+    if ('error' in settled) throw new StartError(settled.error);
+    project = settled.project;
+  }
   const metrics = new ControllerMetrics();
   const controller = new Controller({
     docker,
     project,
+    swarm,
     chain: o.chain,
     chainSource: o.chainSource,
     networks: self.networks,

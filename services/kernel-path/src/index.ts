@@ -10,3 +10,8 @@ export * from './irq';
 export * from './kernel-path';
 export * from './stage';
 export * from './sockets';
+export * from './loop-seam';
+export * from './cpu-split';
+export * from './tx-skbs';
+export * from './tcp-server';
+export * from './app-thread';

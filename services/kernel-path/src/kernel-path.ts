@@ -11,21 +11,34 @@
 // The kernel side finishes a round before the application drains it, as softirqs run ahead of
 // the receiving thread; so a socket queue fills when one round holds more packets for it than
 // its bound. Packets the application received stay alive in the batch, in their slots.
+//
+// With `stack: tcp` (variants linux and user-tcp, a loop chain) the stage is a TCP endpoint: the
+// protocol step hands each segment to TCP (./tcp-server.ts), which terminates it (delivered) or
+// drops it with a reason and answers through ctx.out.back(); after the rounds the application's
+// thread makes its calls (./app-thread.ts) and hands what it read to the next stage as records
+// through ctx.out.forward(). processReturn takes the application's answers (writev, close) and
+// tick runs TCP's timers.
 
 import * as core from '@vnflab/core';
 import type { Batch, CustomMetricSpec, Element, ElementContext } from '@vnflab/core';
 import { createAllocator, type Allocator, type SkBuff } from './alloc';
+import { AppThread } from './app-thread';
 import { copyKernelToUser, copyRingToKernel } from './copies';
 import { IrqTotals, createNotifier, type Notifier } from './irq';
+import { outboxOf } from './loop-seam';
 import { resolve } from './presets';
 import { Harvest, RxQueue } from './rx-queue';
 import { formatToggles, type Resolved, type Toggles } from './settings';
 import { SocketTable } from './socket-queues';
 import { Stack } from './stack';
 import { SyscallPath } from './syscall';
+import { TcpServer } from './tcp-server';
 
 // Bound once at load (docs/architecture.md, "Hot-path imports").
-const { Cat, RING_OCCUPANCY_METRIC } = core;
+const { Cat, RING_OCCUPANCY_METRIC, monoNs } = core;
+
+/** How often TCP's timers run (stack tcp): delayed ACKs and retransmissions go out within this. */
+export const TCP_TICK_MS = 5;
 
 export class KernelPath implements Element {
   readonly stage = 'kernel-path';
@@ -48,6 +61,13 @@ export class KernelPath implements Element {
   nicInterrupts = 0;
   /** napi: batches no NIC had counted interrupts for, taken on this ring's own interrupt. */
   ownRingBatches = 0;
+  /** stack tcp: the endpoint and the application's thread, made at the first pass. */
+  private tcpServer: TcpServer | null = null;
+  private app: AppThread | null = null;
+  /** stack tcp only (a loop chain's way back, and TCP's timers); absent otherwise. */
+  readonly processReturn?: Element['processReturn'];
+  readonly tick?: Element['tick'];
+  readonly tickIntervalMs?: number;
 
   constructor(
     readonly variant: string,
@@ -56,6 +76,11 @@ export class KernelPath implements Element {
   ) {
     this.raw = { ...settings };
     this.apply(resolve(variant, this.raw, defaultSockets));
+    if (this.cfg.toggles.stack === 'tcp') {
+      this.processReturn = (batch, ctx) => this.tcpReturn(batch, ctx);
+      this.tick = (nowNs, ctx) => this.tcpTick(nowNs, ctx);
+      this.tickIntervalMs = TCP_TICK_MS;
+    }
   }
 
   get toggles(): Toggles {
@@ -71,8 +96,9 @@ export class KernelPath implements Element {
       this.delivered = new Array<SkBuff | null>(r.ringSize).fill(null);
     }
     if (ringChanged || !this.allocator || this.allocator.mode !== r.toggles.alloc) {
-      // a pool sized for one round in flight never has to grow
+      // a pool sized for one round in flight never has to grow (transmit skbs are freed at once)
       this.allocator = createAllocator(r.toggles.alloc, this.rx.bytes, r.ringSize);
+      this.tcpServer?.useAllocator(this.allocator);
     }
     this.notifier = createNotifier(r.toggles.irq, this.irqTotals);
     this.sockets = new SocketTable(r.sockets, r.socketQueue);
@@ -85,6 +111,20 @@ export class KernelPath implements Element {
   configure(settings: Record<string, unknown>): void {
     const raw = { ...this.raw, ...settings };
     const r = resolve(this.variant, raw, this.defaultSockets);
+    const tcp = this.cfg.toggles.stack === 'tcp';
+    if ((r.toggles.stack === 'tcp') !== tcp)
+      throw new Error('kernel-path settings.stack: tcp is chosen when the stage starts, not at run time');
+    if (tcp) {
+      // the endpoint's tables and sockets are sized once: a change would lose its connections
+      const a = this.cfg;
+      const same = JSON.stringify([a.tcp, a.sockets]) === JSON.stringify([r.tcp, r.sockets]);
+      if (!same)
+        throw new Error(
+          'kernel-path settings: sockets, backlog, syn_backlog, max_connections, time_wait_ms, max_tw_buckets and delayed_ack are fixed while stack tcp runs',
+        );
+      if ((r.toggles.syscall.kind === 'none') !== (a.toggles.syscall.kind === 'none'))
+        throw new Error('kernel-path settings.syscall: stack tcp chooses system calls or library calls at start');
+    }
     this.raw = raw;
     this.pending = r;
   }
@@ -126,10 +166,44 @@ export class KernelPath implements Element {
         }
         this.kernel(batch, ctx);
       }
+      if (this.tcpServer !== null) {
+        // the application's thread: its calls, and what it read forward as records
+        const out = outboxOf(ctx);
+        this.tcpServer.use(ctx, out);
+        (this.app as AppThread).run(out);
+        return;
+      }
       // handed on to the application, which sleeps once it has drained its sockets
       this.syscalls.block(this.sockets.queues);
     };
     return next();
+  }
+
+  /** stack tcp: the endpoint, made once with this stage's first context (start-up, not billed). */
+  private ensureTcp(ctx: ElementContext): TcpServer {
+    if (this.tcpServer === null) {
+      const c = this.cfg;
+      this.tcpServer = new TcpServer(c.tcp, c.sockets, this.allocator, c.toggles.syscall.kind !== 'none', ctx);
+      this.app = new AppThread(this.tcpServer);
+    }
+    return this.tcpServer;
+  }
+
+  /** The application's answers (write, close, write_close records), then its thread goes on. */
+  private tcpReturn(batch: Batch, ctx: ElementContext): void {
+    const out = outboxOf(ctx);
+    this.ensureTcp(ctx).use(ctx, out);
+    (this.app as AppThread).returned(batch, out);
+  }
+
+  /** TCP's timers; a socket they made ready (a reset, say) wakes the sleeping thread. */
+  private tcpTick(nowNs: number, ctx: ElementContext): void {
+    const server = this.tcpServer;
+    if (server === null) return;
+    const out = outboxOf(ctx);
+    server.use(ctx, out);
+    server.tick(nowNs);
+    if (server.sockets.sleeping && server.readyCount > 0) (this.app as AppThread).run(out);
   }
 
   /** The lab's transport: the NIC's DMA into the ring, not a modelled cost. */
@@ -171,8 +245,14 @@ export class KernelPath implements Element {
       cpu.end(Cat.copy, t);
     }
 
-    // protocol: drops are marked in the batch; survivors are queued (full) or listed (l3, none)
     let nd = 0;
+    if (stack === 'tcp') {
+      nd = this.tcpSegments(batch, ctx, n);
+      this.finishRound(n, nd, ctx);
+      return;
+    }
+
+    // protocol: drops are marked in the batch; survivors are queued (full) or listed (l3, none)
     t = cpu.begin();
     for (let k = 0; k < n; k++) {
       const skb = skbs[k];
@@ -193,9 +273,38 @@ export class KernelPath implements Element {
       copyKernelToUser(delivered, nd, batch, stats);
       cpu.end(Cat.copy, t);
     }
+    this.finishRound(n, nd, ctx);
+  }
 
+  /**
+   * stack tcp's protocol step: each segment through TCP (billed protocol by the endpoint, its
+   * answers' skbs alloc); consumed ones are delivered here, the rest dropped with TCP's reason.
+   * Returns the segments consumed.
+   */
+  private tcpSegments(batch: Batch, ctx: ElementContext, n: number): number {
+    const server = this.ensureTcp(ctx);
+    server.use(ctx, outboxOf(ctx));
+    const skbs = this.skbs as SkBuff[];
+    const now = monoNs();
+    let consumed = 0;
+    for (let k = 0; k < n; k++) {
+      const skb = skbs[k];
+      const r = server.input(skb.buf, skb.off, skb.len, now);
+      if (r === 0) {
+        batch.deliver(skb.idx);
+        consumed++;
+      } else batch.drop(skb.idx, r);
+    }
+    return consumed;
+  }
+
+  /** Frees the round's skbs and gives its ring buffers back. */
+  private finishRound(n: number, nd: number, ctx: ElementContext): void {
+    const cpu = ctx.stats.cpu;
+    const h = this.harvestBuf;
+    const skbs = this.skbs as SkBuff[];
     // free: every skb of the round, delivered or dropped
-    t = cpu.begin();
+    let t = cpu.begin();
     for (let k = 0; k < n; k++) {
       this.allocator.put(skbs[k]);
       this.skbs[k] = null;
@@ -244,6 +353,27 @@ export class KernelPath implements Element {
       rx: this.rx.describe(),
       alloc: this.allocator.describe(),
       ...this.sockets.describe(),
+      ...this.tcpDescribe(),
+    };
+  }
+
+  /** stack tcp: the endpoint, the socket layer's totals and the application's calls. */
+  private tcpDescribe(): Record<string, unknown> {
+    const server = this.tcpServer;
+    if (server === null) return {};
+    const sl = server.sockets;
+    return {
+      tcp_endpoint: server.describe(),
+      app: (this.app as AppThread).describe(),
+      socket_calls: {
+        calls: sl.calls,
+        sleeps: sl.sleeps,
+        context_switches: sl.contextSwitches,
+        bytes_copied: sl.bytesCopied,
+        emfile: sl.emfile,
+        enfile: sl.enfile,
+        fd_words_scanned: sl.fds.wordsScanned,
+      },
     };
   }
 }

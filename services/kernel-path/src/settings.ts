@@ -33,16 +33,60 @@ export const KernelPathSettingsSchema = Type.Object(
       }),
     ),
     stack: Type.Optional(
-      Type.Union([Type.Literal('full'), Type.Literal('l3'), Type.Literal('none')], {
+      Type.Union([Type.Literal('full'), Type.Literal('l3'), Type.Literal('none'), Type.Literal('tcp')], {
         description:
-          'protocol processing: full (Ethernet, IPv4, UDP/TCP checksums, sockets), l3 (Ethernet and IPv4), none',
+          'protocol processing: full (Ethernet, IPv4, UDP/TCP checksums, sockets), l3 (Ethernet and IPv4), none, or tcp (a TCP endpoint: @vnflab/tcp under the socket layer, the application a web server in a loop chain)',
       }),
     ),
     sockets: Type.Optional(
       Type.Array(Type.Integer({ minimum: 1, maximum: 65535 }), {
         minItems: 1,
         maxItems: 1024,
-        description: 'destination ports with an open socket (default: the traffic generator destination port, else 80)',
+        description:
+          'destination ports with an open socket; with stack tcp the listening ports (default: the destination port the source provides, else 80)',
+      }),
+    ),
+    backlog: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 65535,
+        description: 'stack tcp: accept queue of each listening socket (listen() backlog; somaxconn 128 in Linux 3.10)',
+      }),
+    ),
+    syn_backlog: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 65535,
+        description:
+          'stack tcp: tcp_max_syn_backlog (1024); the SYN queue is roundup_pow_of_two(max(min(backlog, syn_backlog), 8) + 1)',
+      }),
+    ),
+    max_connections: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 65536,
+        description:
+          'stack tcp: connections open at once, each a socket, an fd and a receive buffer (RLIMIT_NOFILE 1024 by default)',
+      }),
+    ),
+    time_wait_ms: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 3600000,
+        description: 'stack tcp: TIME_WAIT length, 2 MSL (TCP_TIMEWAIT_LEN 60000)',
+      }),
+    ),
+    max_tw_buckets: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 1048576,
+        description:
+          'stack tcp: connections kept in TIME_WAIT at most (tcp_max_tw_buckets 16384); beyond, counted and freed',
+      }),
+    ),
+    delayed_ack: Type.Optional(
+      Type.Boolean({
+        description: 'stack tcp: delayed ACKs (40 ms, or every second full segment); false ACKs every segment at once',
       }),
     ),
     socket_queue: Type.Optional(
@@ -63,7 +107,7 @@ export type KernelPathSettings = Static<typeof KernelPathSettingsSchema>;
 export type IrqMode = { kind: 'per-packet' } | { kind: 'napi'; budget: number } | { kind: 'poll'; burst: number };
 export type AllocMode = 'per-packet' | 'pool';
 export type SyscallMode = { kind: 'per-packet' } | { kind: 'batch'; n: number } | { kind: 'none' };
-export type StackMode = 'full' | 'l3' | 'none';
+export type StackMode = 'full' | 'l3' | 'none' | 'tcp';
 export interface CopyMode {
   ringToKernel: boolean;
   kernelToUser: boolean;
@@ -78,12 +122,33 @@ export interface Toggles {
   stack: StackMode;
 }
 
+/** The TCP endpoint's sizes and timers (stack tcp). */
+export interface TcpEndpointSettings {
+  backlog: number;
+  synBacklog: number;
+  maxConnections: number;
+  timeWaitMs: number;
+  maxTwBuckets: number;
+  delayedAck: boolean;
+}
+
 export interface Resolved {
   toggles: Toggles;
   sockets: number[];
   socketQueue: number;
   ringSize: number;
+  tcp: TcpEndpointSettings;
 }
+
+/** Linux 3.10's values (include/net/tcp.h, SOMAXCONN, RLIMIT_NOFILE's default soft limit). */
+export const TCP_ENDPOINT_DEFAULTS: TcpEndpointSettings = {
+  backlog: 128,
+  synBacklog: 1024,
+  maxConnections: 1024,
+  timeWaitMs: 60_000,
+  maxTwBuckets: 16384,
+  delayedAck: true,
+};
 
 export const DEFAULT_POLL_BURST = 32;
 export const DEFAULT_SOCKET_QUEUE = 256;

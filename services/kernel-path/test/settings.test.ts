@@ -15,7 +15,7 @@ describe('settings', () => {
     [{ syscall: 'batch:0' }, /settings\.syscall: batch 0/],
     [{ copies: 'some' }, /settings\.copies/],
     [{ alloc: 'slab' }, /settings\.alloc/],
-    [{ stack: 'tcp' }, /settings\.stack/],
+    [{ stack: 'udp' }, /settings\.stack/],
     [{ ring_size: 100 }, /settings\.ring_size: 100 must be a power of two/],
     [{ sockets: [80, 80] }, /settings\.sockets: a port is listed twice/],
     [{ sockets: [0] }, /settings\.sockets\[0\]/], // the one schema-error format (packages/core/src/chain/schema-errors.ts)
@@ -26,7 +26,9 @@ describe('settings', () => {
   });
 
   it('an unknown variant names the known ones', () => {
-    expect(() => new KernelPath('dpdk')).toThrow(/variant "dpdk" is unknown \(known: kernel, bypass\)/);
+    expect(() => new KernelPath('dpdk')).toThrow(
+      /variant "dpdk" is unknown \(known: kernel, bypass, linux, user-tcp\)/,
+    );
   });
 
   it('a chain file error points at the stage and key', () => {
@@ -109,7 +111,7 @@ describe('settingsFromFlags', () => {
     expect(() => settingsFromFlags({ irq: 'napi:0' })).toThrow(
       /^--irq: "napi:0": budget 0 must be an integer 1\.\.1024$/,
     );
-    expect(() => settingsFromFlags({ stack: 'tcp' })).toThrow(/^--stack: "tcp": /);
+    expect(() => settingsFromFlags({ stack: 'udp' })).toThrow(/^--stack: "udp": /);
     expect(() => settingsFromFlags({ syscall: 'sometimes' })).toThrow(/^--syscall: "sometimes": /);
   });
 });

@@ -62,13 +62,13 @@ describe('irq toggle', () => {
     });
   });
 
-  it('per-packet interrupts wait on the event loop (process returns a promise); poll does not', () => {
+  it('per-packet interrupts wait on the event loop (process returns a promise); poll does not', async () => {
     const b1 = batchOf(frames(4));
     const r1 = new KernelPath('kernel', { irq: 'per-packet' }).process(b1, ctxFor());
     expect(r1).toBeInstanceOf(Promise);
     const r2 = new KernelPath('kernel', { irq: 'poll' }).process(batchOf(frames(4)), ctxFor());
     expect(r2).toBeUndefined();
-    return r1;
+    await r1;
   });
 
   it('per-packet: one real event-loop hop per packet (other macrotasks run between packets)', async () => {

@@ -3,29 +3,15 @@
 // core's PcapWriter. (The `vnflab gen --capture` path is checked once the CLI has it.)
 
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { PcapWriter, ipToString, wallTime } from '@vnflab/core';
 import { LoadBalancer } from '@vnflab/lb';
 import { batchOf, flow, makeCtx, type FlowSpec } from './helpers';
+import { TSHARK, describeWithTshark } from '../../../test/helpers/tshark';
 
-function onPath(cmd: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    try {
-      accessSync(join(dir, cmd), constants.X_OK);
-      return join(dir, cmd);
-    } catch {
-      /* not here */
-    }
-  }
-  return null;
-}
-
-const TSHARK = onPath('tshark');
-if (!TSHARK)
-  console.warn('lb-tshark.test.ts skipped: tshark is not on PATH (install it with `apt-get install tshark`)');
-const maybe = TSHARK ? describe : describe.skip;
+const maybe = describeWithTshark('lb-tshark.test.ts');
 
 const SIZES = [60, 64, 200, 570, 1514];
 const GOOD = '1'; // tshark's checksum status: 0 bad, 1 good, 2 unverified

@@ -117,7 +117,9 @@ describe('host threads bill to host', () => {
     // the spin is calibrated, so allow its per-pass slack, not a whole cost's worth
     expect(ns[Cat.host]).toBeGreaterThan(0.9 * model);
     expect(ns[Cat.vm_exit]).toBeGreaterThan(0.9 * exits);
-    expect(ns[Cat.vm_exit]).toBeLessThan(exits + 0.5 * model);
+    // the device model is not billed to vm_exit as well: compared as a ratio of the two spins, which
+    // a preempted (busy) machine stretches alike, with the line halfway between once and twice
+    expect(ns[Cat.vm_exit] / ns[Cat.host]).toBeLessThan((exits + 0.5 * model) / model);
   });
 
   test.each(['native', 'passthrough'])('%s: no host threads on the path, nothing billed to host', (mode) => {

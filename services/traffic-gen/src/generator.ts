@@ -27,29 +27,80 @@ function checkReplaySpan(records: readonly PcapRecord[], speed: number, path: st
   }
 }
 
+/** How long a paused generator waits before it looks again (the source runner's longest step). */
+const PAUSED_WAIT_MS = 50;
+
 /** How far the schedule may fall behind its flush interval before it skips (timer slack it absorbs). */
 const SLACK_MS = 2;
 
 type Resolved = Required<Omit<GeneratorSettings, 'pcap_in'>> & { pcap_in?: string };
 
+/** A run-time change of the traffic (PUT /traffic): each field optional, applied before the next batch. */
+export interface TrafficChange {
+  rate?: number;
+  size?: number | 'imix';
+  flows?: number;
+  /** false pauses sending (the run goes on); true resumes it */
+  running?: boolean;
+  /** true ends the run: the generator is done, and the chain drains and finishes */
+  end?: boolean;
+}
+
+/** A change the generator refuses (answered 400 by the control API, see control-api.ts). */
+export class TrafficError extends Error {
+  readonly status = 400;
+  readonly code = 'bad_traffic';
+}
+
+/** What GET /traffic answers: the traffic now, and what was offered, sent and not sent so far. */
+export interface TrafficState {
+  variant: string;
+  rate: number;
+  size: number | 'imix';
+  flows: number;
+  running: boolean;
+  done: boolean;
+  offered: number;
+  sent: number;
+  not_sent: number;
+}
+
+/** The generator's own metrics (stage manifest `metrics`). */
+export const GENERATOR_METRICS = [
+  {
+    name: 'vnflab_generator_packets_total',
+    help: 'Packets the generator offered (its rate schedule; without a rate, what it sent) and offered but could not send (the chain held it back)',
+    type: 'counter',
+  },
+] as const;
+
 export class TrafficGenerator implements Source {
   readonly stage = 'traffic-gen';
   readonly variant: string;
-  readonly s: Resolved;
+  s: Resolved;
   sent = 0;
   private stopped = false;
+  /** Paused by PUT /traffic {running: false}: not done, sends nothing until resumed. */
+  private paused = false;
   private startNs = -1;
-  /** With a rate: the schedule packets fall due on (pacer.ts). */
-  private readonly pacer?: Pacer;
+  /** With a rate: the schedule packets fall due on (pacer.ts); a new one at each rate change or resume. */
+  private pacer?: Pacer;
+  /** Packets earlier schedules (before a rate change or a pause) skipped. */
+  private notSentBefore = 0;
+  /**
+   * Where every flow's sequence numbers start: 0, or for a generator that continues a run another
+   * one began (resume), the packets sent before it, above any sequence number they used.
+   */
+  private seqBase = 0;
   /** Slots of the last batch filled: how many packets make a full one. */
   private capacity = 64;
   private readonly rng: core.Rng;
-  // synthetic traffic
-  private readonly factory?: FrameFactory;
-  private readonly sizes: Int32Array; // frame lengths without FCS, cycled per packet
+  // synthetic traffic (rebuilt by setTraffic when the size or the flows change)
+  private factory?: FrameFactory;
+  private sizes: Int32Array; // frame lengths without FCS, cycled per packet
   private sizeIdx = 0;
-  private readonly seqs?: Uint32Array;
-  private readonly zipfCdf?: Float64Array;
+  private seqs?: Uint32Array;
+  private zipfCdf?: Float64Array;
   // replay
   private readonly records?: PcapRecord[];
   /** Per record, the reason it is dropped when sent (0: it is replayed), e.g. a link type that is not Ethernet. */
@@ -74,7 +125,7 @@ export class TrafficGenerator implements Source {
     this.s = { ...GENERATOR_DEFAULTS, ...settings } as Resolved;
     const s = this.s;
     this.rng = new Rng(s.seed + 1);
-    if (s.rate > 0) this.pacer = new Pacer(s.rate, s.flush_ms * 1e6, (s.flush_ms + SLACK_MS) * 1e6);
+    if (s.rate > 0) this.pacer = this.newPacer(s.rate);
     if (s.pcap_in) {
       const cap = readCapture(s.pcap_in);
       this.records = cap.records;
@@ -87,12 +138,23 @@ export class TrafficGenerator implements Source {
       return;
     }
     this.variant = s.proto;
+    this.sizes = new Int32Array(0);
+    this.build(s.flows, s.size);
+  }
+
+  /**
+   * The frame factory, the size cycle and the flow distribution for `flows` flows of `size`;
+   * throws before changing anything when the size is too small. A flow keeps its sequence
+   * numbers across a rebuild (flow i is the same 5-tuple for any flow count).
+   */
+  private build(flows: number, size: number | 'imix'): void {
+    const s = this.s;
     const dst = parseHostPort(s.dst);
-    this.factory = new FrameFactory(makeFlows(s.flows, s.src_net, dst.ip, dst.port, s.proto), s.proto);
-    const wire = s.size === 'imix' ? IMIX.map((w) => Math.max(w, this.factory!.minWireSize)) : [s.size];
-    if (wire[0] < this.factory.minWireSize) {
-      throw new Error(
-        `--size ${wire[0]} is too small for ${s.proto}: a frame needs ${this.factory.minWireSize} B (headers, the 18 B probe and the FCS)`,
+    const factory = new FrameFactory(makeFlows(flows, s.src_net, dst.ip, dst.port, s.proto), s.proto);
+    const wire = size === 'imix' ? IMIX.map((w) => Math.max(w, factory.minWireSize)) : [size];
+    if (wire[0] < factory.minWireSize) {
+      throw new TrafficError(
+        `--size ${wire[0]} is too small for ${s.proto}: a frame needs ${factory.minWireSize} B (headers, the 18 B probe and the FCS)`,
       );
     }
     // shuffle IMIX order once so sizes interleave like real traffic, reproducibly
@@ -101,15 +163,106 @@ export class TrafficGenerator implements Source {
       const j = this.rng.below(i + 1);
       [arr[i], arr[j]] = [arr[j], arr[i]];
     }
+    this.factory = factory;
     this.sizes = arr;
-    this.seqs = new Uint32Array(s.flows);
+    this.sizeIdx = 0;
+    const seqs = new Uint32Array(flows).fill(this.seqBase);
+    if (this.seqs) seqs.set(this.seqs.subarray(0, Math.min(flows, this.seqs.length)));
+    this.seqs = seqs;
+    this.zipfCdf = undefined;
     if (s.distribution === 'zipf') {
-      const cdf = new Float64Array(s.flows);
+      const cdf = new Float64Array(flows);
       let acc = 0;
-      for (let i = 0; i < s.flows; i++) cdf[i] = acc += 1 / Math.pow(i + 1, s.zipf_s);
-      for (let i = 0; i < s.flows; i++) cdf[i] /= acc;
+      for (let i = 0; i < flows; i++) cdf[i] = acc += 1 / Math.pow(i + 1, s.zipf_s);
+      for (let i = 0; i < flows; i++) cdf[i] /= acc;
       this.zipfCdf = cdf;
     }
+  }
+
+  /**
+   * Continues a run an earlier generator began (a restarted service): `sentBefore` packets were
+   * sent, so the count goes on from there. With the earlier generator's `state` (each flow's next
+   * sequence number, see sequenceState) every flow continues exactly; without it, this
+   * generator's probes take sequence numbers above every earlier one (each flow starts at
+   * `sentBefore`), so the backends never take them for duplicates or reordered packets. Called
+   * before the first batch.
+   */
+  resume(sentBefore: number, state?: Uint8Array): void {
+    if (!(sentBefore > 0) || this.sent > 0) return;
+    this.sent = sentBefore;
+    this.seqBase = sentBefore >>> 0 === sentBefore ? sentBefore : 0;
+    const seqs = this.seqs;
+    if (!seqs) return;
+    seqs.fill(this.seqBase);
+    if (state && state.byteLength % 4 === 0) {
+      const earlier = new Uint32Array(state.byteLength / 4);
+      new Uint8Array(earlier.buffer).set(state);
+      seqs.set(earlier.subarray(0, Math.min(earlier.length, seqs.length)));
+    }
+  }
+
+  /** Each flow's next sequence number, for a generator that continues this one's run. */
+  sequenceState(): Uint8Array | undefined {
+    return this.seqs ? new Uint8Array(this.seqs.buffer.slice(0)) : undefined;
+  }
+
+  /** The traffic now (GET /traffic). */
+  traffic(): TrafficState {
+    const notSent = this.notSent();
+    return {
+      variant: this.variant,
+      rate: this.s.rate,
+      size: this.s.size,
+      flows: this.s.flows,
+      running: !this.paused && !this.done,
+      done: this.done,
+      offered: this.sent + notSent,
+      sent: this.sent,
+      not_sent: notSent,
+    };
+  }
+
+  /**
+   * Changes the traffic (PUT /traffic). It runs on the event loop between two batches, so the
+   * next batch has the new traffic; a size or flow change builds the new factory here, off the
+   * fill path. A new rate (or a resume) starts a new schedule from now, so a pause or a slower
+   * past is never counted as not sent. Refused whole (nothing changes) when a field cannot apply.
+   */
+  setTraffic(c: TrafficChange): TrafficState {
+    if (this.done && (c.rate !== undefined || c.size !== undefined || c.flows !== undefined || c.running))
+      throw new TrafficError('the generator is done: its run has ended');
+    if (this.records && (c.size !== undefined || c.flows !== undefined))
+      throw new TrafficError('a replayed capture has its own sizes and flows: only rate and running can change');
+    if (c.size !== undefined || c.flows !== undefined) {
+      const flows = c.flows ?? this.s.flows;
+      const size = c.size ?? this.s.size;
+      this.build(flows, size);
+      this.s = { ...this.s, flows, size };
+    }
+    let reschedule = false;
+    if (c.rate !== undefined && c.rate !== this.s.rate) {
+      this.s = { ...this.s, rate: c.rate };
+      reschedule = true;
+    }
+    if (c.running !== undefined && c.running === this.paused) {
+      this.paused = !c.running;
+      reschedule = true;
+    }
+    if (reschedule) {
+      this.notSentBefore += this.pacer?.notSent ?? 0;
+      this.pacer = this.s.rate > 0 ? this.newPacer(this.s.rate) : undefined;
+    }
+    if (c.end) this.stopped = true;
+    return this.traffic();
+  }
+
+  private newPacer(rate: number): Pacer {
+    return new Pacer(rate, this.s.flush_ms * 1e6, (this.s.flush_ms + SLACK_MS) * 1e6);
+  }
+
+  /** Packets every schedule so far offered and could not send. */
+  private notSent(): number {
+    return this.notSentBefore + (this.pacer?.notSent ?? 0);
   }
 
   get done(): boolean {
@@ -158,6 +311,11 @@ export class TrafficGenerator implements Source {
 
   waitMs(nowNs: number): number {
     this.begin(nowNs);
+    if (this.paused) {
+      // a pause does not stop the clock of a run with a duration
+      if (this.s.duration > 0 && nowNs - this.startNs >= this.s.duration * 1e9) this.stopped = true;
+      return this.stopped ? 0 : PAUSED_WAIT_MS;
+    }
     if (this.records && this.s.pcap_timing === 'original') {
       const r = this.records[this.recIdx];
       if (!r) return 0;
@@ -170,7 +328,7 @@ export class TrafficGenerator implements Source {
   }
 
   fill(batch: Batch, nowNs: number, ctx: ElementContext): number {
-    if (this.done) return 0;
+    if (this.done || this.paused) return 0;
     return this.records ? this.fillReplay(batch, nowNs, ctx) : this.fillSynthetic(batch, nowNs);
   }
 
@@ -309,15 +467,49 @@ export class TrafficGenerator implements Source {
     if (!udpNoCsum) buf.writeUInt16BE(p.proto === 17 && c === 0 ? 0xffff : c, csumOff);
   }
 
+  /**
+   * Run-time settings (POST /control on the service): only `rate`, and only between positive rates
+   * (a paced generator stays paced): e.g. raised and lowered to make a stage's lag rise and fall.
+   */
+  configure(settings: Record<string, unknown>): void {
+    for (const k of Object.keys(settings))
+      if (k !== 'rate') throw new Error(`settings.${k}: cannot change at run time (only settings.rate can)`);
+    const rate = settings.rate;
+    if (typeof rate !== 'number' || !(rate > 0)) throw new Error(`settings.rate: ${String(rate)} must be a number > 0`);
+    if (!this.pacer)
+      throw new Error(
+        'settings.rate: this generator runs unpaced (rate 0, or a replay); start it with a rate to change it',
+      );
+    this.pacer.setRate(rate);
+    this.s.rate = rate;
+  }
+
   describe(): Record<string, unknown> {
     return {
       sent: this.sent,
       // with a rate: what the schedule offered, and what fell behind it and was never sent
-      offered: this.pacer ? this.sent + this.pacer.notSent : undefined,
-      not_sent: this.pacer?.notSent,
+      offered: this.s.rate > 0 || this.notSent() > 0 ? this.sent + this.notSent() : undefined,
+      not_sent: this.s.rate > 0 || this.notSent() > 0 ? this.notSent() : undefined,
+      running: !this.paused && !this.done,
+      // a generator that continues an earlier one's run: where its sequence numbers began
+      seq_base: this.seqBase > 0 ? this.seqBase : undefined,
       settings: this.s,
       replay_records: this.records?.length,
       replay_repeats: this.records ? this.repeats : undefined,
     };
+  }
+
+  metrics(): core.CustomMetricSpec[] {
+    const notSent = this.notSent();
+    const labels = (kind: string) => ({ stage: this.stage, variant: this.variant, kind });
+    return [
+      {
+        ...GENERATOR_METRICS[0],
+        samples: [
+          { labels: labels('offered'), value: this.sent + notSent },
+          { labels: labels('not_sent'), value: notSent },
+        ],
+      },
+    ];
   }
 }

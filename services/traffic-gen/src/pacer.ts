@@ -12,16 +12,26 @@
 export class Pacer {
   /** When the next packet falls due (CLOCK_MONOTONIC ns); -1 before the first call. */
   private nextDueNs = -1;
-  private readonly intervalNs: number;
+  private intervalNs: number;
   /** Packets the schedule skipped because the sender fell behind by more than the slack. */
   notSent = 0;
 
   constructor(
-    readonly rate: number,
+    public rate: number,
     readonly flushNs: number,
     readonly slackNs: number,
   ) {
     if (!(rate > 0)) throw new RangeError(`pacer rate ${rate} must be > 0`);
+    this.intervalNs = 1e9 / rate;
+  }
+
+  /**
+   * A new rate from the next packet on (POST /control): the packet already scheduled keeps its
+   * time, the ones after it fall due at the new interval, so nothing offered is lost or doubled.
+   */
+  setRate(rate: number): void {
+    if (!(rate > 0)) throw new RangeError(`pacer rate ${rate} must be > 0`);
+    this.rate = rate;
     this.intervalNs = 1e9 / rate;
   }
 

@@ -2,8 +2,9 @@
 // to, which the guest kernel path opens a socket on when the chain file names none.
 
 import type { StageDefinition } from '@vnflab/core';
+import { TRAFFIC_AUTH_MESSAGES, trafficControlPlugin } from './control-api';
 import { EVENTS } from './events';
-import { TrafficGenerator } from './generator';
+import { GENERATOR_METRICS, TrafficGenerator } from './generator';
 import { GeneratorSettingsSchema, type GeneratorSettings } from './settings';
 
 /** The port of `dst` ("A.B.C.D:PORT"), when it has a valid one. */
@@ -21,6 +22,14 @@ export const trafficGenStage: StageDefinition = {
   description: 'Generates probe-carrying Ethernet/IPv4/UDP|TCP frames, or replays a capture',
   defaultCategory: 'app',
   events: EVENTS,
+  metrics: GENERATOR_METRICS,
   provides: { destination_port: destinationPort },
   create: (_variant, settings) => new TrafficGenerator(settings as GeneratorSettings),
+  controlRoutes: (element) => ({
+    prefix: '/traffic',
+    routes: async (app) => {
+      await app.register(trafficControlPlugin, { generator: element as TrafficGenerator });
+    },
+    auth: TRAFFIC_AUTH_MESSAGES,
+  }),
 };

@@ -83,3 +83,26 @@ describe('TrafficGenerator with a rate', () => {
     expect(g.describe().not_sent).toBeUndefined();
   });
 });
+
+describe('a rate changed at run time', () => {
+  test('the packets after the one scheduled fall due at the new interval; none is skipped', () => {
+    const p = new Pacer(1_000, 2 * MS, 4 * MS);
+    const t0 = 10 * MS;
+    expect(p.due(t0)).toBe(1);
+    expect(p.take()).toBe(t0); // next due at t0 + 1 ms
+    p.setRate(10_000);
+    expect(p.take()).toBe(t0 + 1 * MS);
+    expect(p.take()).toBeCloseTo(t0 + 1.1 * MS, 0);
+    expect(p.notSent).toBe(0);
+    expect(() => p.setRate(0)).toThrow(/must be > 0/);
+  });
+
+  test('the generator takes settings.rate only, only between positive rates', () => {
+    const g = new TrafficGenerator({ rate: 1_000 });
+    g.configure({ rate: 50_000 });
+    expect(g.s.rate).toBe(50_000);
+    expect(() => g.configure({ size: 128 })).toThrow(/settings\.size: cannot change at run time/);
+    expect(() => g.configure({ rate: 0 })).toThrow(/settings\.rate: 0 must be a number > 0/);
+    expect(() => new TrafficGenerator({ rate: 0 }).configure({ rate: 10 })).toThrow(/runs unpaced/);
+  });
+});

@@ -110,7 +110,7 @@ export function parseHead(buf: Buffer, s: number, e: number, out: RequestHead): 
   out.connectionClose = out.connectionKeepAlive = out.hasBody = false;
   out.hosts = 0;
   // field-name ":" OWS field-value OWS, up to the empty line
-  for (let ls = le + 2; ls < e - 2; ) {
+  for (let ls = le + 2; ls < e - 2;) {
     const fe = findCrlf(buf, ls, e);
     if (fe < 0) return 'bad_header';
     let c = ls;
@@ -120,7 +120,7 @@ export function parseHead(buf: Buffer, s: number, e: number, out: RequestHead): 
     const ve = trimOwsEnd(buf, vs2, fe);
     if (eqLower(buf, ls, c, 'connection')) {
       // a list of options: close, keep-alive, or others this server ignores
-      for (let o = vs2; o < ve; ) {
+      for (let o = vs2; o < ve;) {
         let oe = o;
         while (oe < ve && buf[oe] !== 0x2c) oe++;
         const a = skipOws(buf, o, oe);

@@ -25,14 +25,10 @@ export const WebServerSettingsSchema = Type.Object(
       }),
     ),
     docroot: Type.Optional(
-      Type.Record(
-        Type.String(),
-        Type.Integer({ minimum: 0, maximum: MAX_FILE_SIZE }),
-        {
-          maxProperties: MAX_DOCROOT_FILES,
-          description: 'the files served, path -> size in bytes (default {"/index.html": file_size})',
-        },
-      ),
+      Type.Record(Type.String(), Type.Integer({ minimum: 0, maximum: MAX_FILE_SIZE }), {
+        maxProperties: MAX_DOCROOT_FILES,
+        description: 'the files served, path -> size in bytes (default {"/index.html": file_size})',
+      }),
     ),
     max_request_bytes: Type.Optional(
       Type.Integer({

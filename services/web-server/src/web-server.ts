@@ -29,7 +29,10 @@ export const WEB_REASONS = [
   'unknown_connection',
   'unexpected_record',
 ] as const;
-const R = Object.fromEntries(WEB_REASONS.map((r) => [r, reasonCode(r)])) as Record<(typeof WEB_REASONS)[number], number>;
+const R = Object.fromEntries(WEB_REASONS.map((r) => [r, reasonCode(r)])) as Record<
+  (typeof WEB_REASONS)[number],
+  number
+>;
 
 /** What a response is counted under, with its status. */
 export const RESPONSE_REASONS = [
@@ -280,11 +283,12 @@ export class WebServer implements Element {
       total -= n;
       const sink = out.back();
       const i = sink.append(RECORD_HEADER_LEN + n);
-      if (i < 0) throw new Error(`web-server: ctx.out.back() gave a batch without room for ${RECORD_HEADER_LEN + n} bytes`);
+      if (i < 0)
+        throw new Error(`web-server: ctx.out.back() gave a batch without room for ${RECORD_HEADER_LEN + n} bytes`);
       const o = sink.offset(i);
       writeRecordHeader(sink.buf, o, total === 0 && !keep ? RecordOp.write_close : RecordOp.write, c.fd, c.conn);
       // gather the pieces into the payload (the iovec lighttpd hands writev)
-      for (let w = o + RECORD_HEADER_LEN, left = n; left > 0; ) {
+      for (let w = o + RECORD_HEADER_LEN, left = n; left > 0;) {
         const src = p[piece];
         const m = Math.min(left, src.length - at);
         src.copy(sink.buf, w, at, at + m);

@@ -6,7 +6,8 @@ import { RECORD_HEADER_LEN, RecordOp, RecordView, readRecord, writeRecordHeader,
 import type { WebServer } from '../src';
 
 export function rec(op: RecordOp, fd: number, conn: number, payload?: string | Buffer): Buffer {
-  const p = payload === undefined ? Buffer.alloc(0) : Buffer.isBuffer(payload) ? payload : Buffer.from(payload, 'latin1');
+  const p =
+    payload === undefined ? Buffer.alloc(0) : Buffer.isBuffer(payload) ? payload : Buffer.from(payload, 'latin1');
   const b = Buffer.alloc(RECORD_HEADER_LEN + p.length);
   writeRecordHeader(b, 0, op, fd, conn);
   p.copy(b, RECORD_HEADER_LEN);
@@ -15,6 +16,9 @@ export function rec(op: RecordOp, fd: number, conn: number, payload?: string | B
 
 export class FakeOutbox implements RecordOutbox {
   readonly batches: Batch[] = [];
+  forward(): Batch {
+    throw new Error('the web server sends nothing forward: its answers go back toward the client');
+  }
   back(): Batch {
     let b = this.batches[this.batches.length - 1];
     if (b === undefined || b.full) {
@@ -30,7 +34,12 @@ export class FakeOutbox implements RecordOutbox {
     for (const b of this.batches)
       for (let i = 0; i < b.count; i++) {
         expect(readRecord(b.buf, b.offset(i), b.length(i), v)).toBeNull();
-        out.push({ op: v.op, fd: v.fd, conn: v.conn, payload: b.buf.toString('latin1', v.payloadOff, v.payloadOff + v.payloadLen) });
+        out.push({
+          op: v.op,
+          fd: v.fd,
+          conn: v.conn,
+          payload: b.buf.toString('latin1', v.payloadOff, v.payloadOff + v.payloadLen),
+        });
       }
     this.batches.length = 0;
     return out;
@@ -64,7 +73,8 @@ export function harness(ws: WebServer): Harness {
       ws.process(b, ctx);
       b.compact((reason) => stats.drop(reason));
       const drops: Record<string, number> = {};
-      for (const [k, v] of Object.entries(stats.dropsByReason())) if (v !== (before[k] ?? 0)) drops[k] = v - (before[k] ?? 0);
+      for (const [k, v] of Object.entries(stats.dropsByReason()))
+        if (v !== (before[k] ?? 0)) drops[k] = v - (before[k] ?? 0);
       return { delivered, drops };
     },
     events: () => stats.eventsByName(),

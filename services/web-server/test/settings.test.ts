@@ -13,7 +13,9 @@ describe('settings', () => {
 
   test('docroot gives every file its size', () => {
     const ws = new WebServer('lighttpd', { docroot: { '/a.txt': 3, '/big.bin': 1 << 20 } });
-    expect(ws.docroot.lookup('/a.txt')?.head[1].toString()).toContain('Content-Type: text/plain\r\nContent-Length: 3\r\n');
+    expect(ws.docroot.lookup('/a.txt')?.head[1].toString()).toContain(
+      'Content-Type: text/plain\r\nContent-Length: 3\r\n',
+    );
     expect(ws.docroot.lookup('/big.bin')?.body.length).toBe(1 << 20);
     expect(ws.docroot.lookup('/index.html')).toBeUndefined();
   });

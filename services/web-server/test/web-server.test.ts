@@ -83,7 +83,9 @@ describe('responses', () => {
   test('unknown path is 404 and the connection goes on; / serves index.html; HEAD has no body', () => {
     const { ws, h, open } = server();
     open();
-    h.run([rec(RecordOp.data, 5, 77, GET('/nope.html') + GET('/?x=1') + `HEAD /index.html HTTP/1.1\r\nHost: a\r\n\r\n`)]);
+    h.run([
+      rec(RecordOp.data, 5, 77, GET('/nope.html') + GET('/?x=1') + `HEAD /index.html HTTP/1.1\r\nHost: a\r\n\r\n`),
+    ]);
     const [nf, root, head] = h.out.take();
     expect(nf.op).toBe(RecordOp.write);
     expect(nf.payload.startsWith('HTTP/1.1 404 Not Found\r\n')).toBe(true);

@@ -25,6 +25,8 @@ export interface StageEnv {
   provided: Readonly<Record<string, unknown>>;
   /** The chain's memory budget (memory-budget.ts), for settings a stage changes at run time. */
   memoryBudget?: MemoryBudget;
+  /** The chain is a closed loop (`loop: true`): what this stage sends back reaches the source. */
+  loop?: boolean;
 }
 
 /** A command-line flag a stage offers to `vnflab run` (and the commands built on it). */
@@ -58,7 +60,7 @@ export interface MemoryUse {
 export interface MetricDeclaration {
   name: string;
   help: string;
-  type: 'counter' | 'gauge';
+  type: 'counter' | 'gauge' | 'histogram';
 }
 
 export interface StageDefinition {
@@ -66,6 +68,8 @@ export interface StageDefinition {
   role: StageRole;
   /** Variants, the first being the default. */
   variants: readonly string[];
+  /** Variants that answer their peer (a TCP endpoint): they run only in a closed-loop chain. */
+  loopVariants?: readonly string[];
   /** Settings each variant stands for, where a variant is a preset of settings (for `vnflab stages`). */
   presets?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   /** Settings schema (additionalProperties: false so unknown keys are errors). */

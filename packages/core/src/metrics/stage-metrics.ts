@@ -84,8 +84,9 @@ export interface MetricsSource {
 export interface CustomMetricSpec {
   name: string;
   help: string;
-  type: 'counter' | 'gauge';
-  samples: { labels: Labels; value: number }[];
+  /** A histogram's samples name their series (`_bucket`, `_sum`, `_count`): histogramSamples. */
+  type: 'counter' | 'gauge' | 'histogram';
+  samples: { labels: Labels; value: number; metricName?: string }[];
 }
 
 /** Builds the process's one registry with every vnflab metric and Node's default metrics. */

@@ -424,6 +424,8 @@ function compare(rows: BreakdownRow[]): BreakdownReport['comparison'] {
 }
 
 const pct = (x: number): string => `${(x * 100).toFixed(0)} %`;
+/** The paper's figures, to the tenth the figure gives. */
+const pct1 = (x: number): string => `${(x * 100).toFixed(1)} %`;
 const GROUP_LABEL: Record<MtcpGroup, string> = {
   packet_io: 'packet I/O',
   kernel_without_tcpip: 'kernel without TCP/IP',
@@ -604,7 +606,7 @@ export function formatBreakdown(r: BreakdownReport): string {
   const pub = c.mtcp.published;
   const ours = c.mtcp.ours_kernel_mode;
   lines.push(
-    `  mTCP Fig. 1 (recalled): packet I/O ${pct(pub.packet_io)}, kernel w/o TCP/IP ${pct(pub.kernel_without_tcpip)}, TCP/IP ${pct(pub.tcpip)}, application ${pct(pub.application)}; kernel ${pct(pub.kernel)}`,
+    `  mTCP Fig. 1 (Linux 3.10): packet I/O ${pct1(pub.packet_io)}, kernel w/o TCP/IP ${pct1(pub.kernel_without_tcpip)}, TCP/IP ${pct1(pub.tcpip)}, application ${pct1(pub.application)}; kernel ${pct1(pub.kernel)}`,
   );
   if (ours)
     lines.push(

@@ -12,7 +12,7 @@ export interface ComparePlan {
   sizes: FrameSize[];
   /** Packets/s; 0 = as fast as the chain takes; ignored with ndr. */
   rate: number;
-  ndr: { resolution: number; maxIterations: number; lossTolerance?: number } | null;
+  ndr: { resolution: number; maxIterations: number; lossTolerance?: number; maxLatencyS?: number } | null;
   warmupS: number;
   durationS: number;
   /** Trials per variant and size; their medians and spread are reported (default 1). */
@@ -31,6 +31,8 @@ export interface CompareBackend {
   /** Puts the variant in place before its trials (compose: a swap through the controller). */
   prepare?(variant: string): Promise<SwapNote | null>;
   measure(variant: string, size: FrameSize, rate: number): Promise<CompareResult>;
+  /** After the last trial, whatever happened (compose: the generator's own rate put back after a search). */
+  finish?(): Promise<void>;
 }
 
 export interface CompareProgress {
@@ -60,53 +62,60 @@ export async function runCompare(
   const swaps: SwapNote[] = [];
   const sizeLabel = (s: FrameSize): string => (s === 'imix' ? 'IMIX' : `${s} B`);
   onProgress({ done, total, stepS, label: 'starting' });
-  for (const variant of plan.variants) {
-    if (backend.prepare) {
-      onProgress({ done, total, stepS, label: `${plan.stage} -> ${variant}: swapping` });
-      const note = await backend.prepare(variant);
-      if (note) swaps.push(note);
-    }
-    for (const size of plan.sizes) {
-      const cell = `${plan.stage}=${variant} ${sizeLabel(size)}`;
-      const trials: CompareResult[] = [];
-      for (let k = 0; k < repeat; k++) {
-        const cellK = repeat > 1 ? `${cell} (trial ${k + 1}/${repeat})` : cell;
-        if (plan.ndr) {
-          let steps = 0;
-          const { best } = await searchNdr(
-            (rate) => {
-              onProgress({
-                done,
-                total,
-                stepS,
-                label: `${cellK} NDR ${rate > 0 ? `trial at ${Math.round(rate)} pps` : 'upper bound (unlimited)'}`,
-              });
-              return backend.measure(variant, size, rate);
-            },
-            plan.ndr,
-            (r) => {
-              steps++;
-              done++;
-              onProgress({ done, total, stepS, label: cellK, last: r });
-            },
-          );
-          // the search may stop before its bound: the total shrinks by what it did not need
-          total -= perCell - steps;
-          trials.push(best);
-        } else {
-          onProgress({
-            done,
-            total,
-            stepS,
-            label: `${cellK} at ${plan.rate > 0 ? `${plan.rate} pps` : 'full speed'}`,
-          });
-          const r = await backend.measure(variant, size, plan.rate);
-          done++;
-          trials.push(r);
-          onProgress({ done, total, stepS, label: cellK, last: r });
-        }
+  try {
+    await compareCells();
+  } finally {
+    await backend.finish?.();
+  }
+  async function compareCells(): Promise<void> {
+    for (const variant of plan.variants) {
+      if (backend.prepare) {
+        onProgress({ done, total, stepS, label: `${plan.stage} -> ${variant}: swapping` });
+        const note = await backend.prepare(variant);
+        if (note) swaps.push(note);
       }
-      results.push(aggregateTrials(trials));
+      for (const size of plan.sizes) {
+        const cell = `${plan.stage}=${variant} ${sizeLabel(size)}`;
+        const trials: CompareResult[] = [];
+        for (let k = 0; k < repeat; k++) {
+          const cellK = repeat > 1 ? `${cell} (trial ${k + 1}/${repeat})` : cell;
+          if (plan.ndr) {
+            let steps = 0;
+            const { best } = await searchNdr(
+              (rate) => {
+                onProgress({
+                  done,
+                  total,
+                  stepS,
+                  label: `${cellK} NDR ${rate > 0 ? `trial at ${Math.round(rate)} pps` : 'upper bound (unlimited)'}`,
+                });
+                return backend.measure(variant, size, rate);
+              },
+              plan.ndr,
+              (r) => {
+                steps++;
+                done++;
+                onProgress({ done, total, stepS, label: cellK, last: r });
+              },
+            );
+            // the search may stop before its bound: the total shrinks by what it did not need
+            total -= perCell - steps;
+            trials.push(best);
+          } else {
+            onProgress({
+              done,
+              total,
+              stepS,
+              label: `${cellK} at ${plan.rate > 0 ? `${plan.rate} pps` : 'full speed'}`,
+            });
+            const r = await backend.measure(variant, size, plan.rate);
+            done++;
+            trials.push(r);
+            onProgress({ done, total, stepS, label: cellK, last: r });
+          }
+        }
+        results.push(aggregateTrials(trials));
+      }
     }
   }
   return {
@@ -121,7 +130,16 @@ export async function runCompare(
     sizes: plan.sizes,
     settings: {
       rate_pps: plan.ndr ? null : backend.mode === 'compose' ? (backend.trafficRate ?? null) : plan.rate,
-      ndr: plan.ndr ? { resolution: plan.ndr.resolution, max_iterations: plan.ndr.maxIterations } : null,
+      ndr: plan.ndr
+        ? {
+            resolution: plan.ndr.resolution,
+            max_iterations: plan.ndr.maxIterations,
+            ...(plan.ndr.lossTolerance
+              ? { loss_tolerance: plan.ndr.lossTolerance === Infinity ? null : plan.ndr.lossTolerance }
+              : {}),
+            ...(plan.ndr.maxLatencyS !== undefined ? { max_latency_s: plan.ndr.maxLatencyS } : {}),
+          }
+        : null,
       warmup_s: plan.warmupS,
       duration_s: plan.durationS,
       batch_size: backend.batchSize,

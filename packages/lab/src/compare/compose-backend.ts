@@ -2,7 +2,9 @@
 // the controller swaps the stage's containers (blue/green); the first window after a swap starts
 // once Prometheus has scraped the new variant (scrape-wait.ts) and the warm-up has passed since
 // the swap, then the window is read from Prometheus. The traffic is the generator container's own;
-// its rate is read once from the generator's /stats through the controller.
+// its rate is read once from the generator's /stats through the controller. A search (NDR, PDR,
+// max latency) steers it instead: each trial sets the generator's rate through the controller
+// (PUT /traffic), waits as after a swap, and the generator's own rate is put back at the end.
 
 import type { ControllerClient } from '@vnflab/controller';
 import type { CompareBackend } from './compare';
@@ -21,6 +23,8 @@ export interface ComposeBackendOptions {
   durationS: number;
   /** How long to wait for Prometheus to scrape a new variant before failing; default 60 s. */
   scrapeTimeoutS?: number;
+  /** Set the generator's rate for each trial (a search); otherwise its own rate is measured as it is. */
+  steer?: boolean;
 }
 
 /** The generator's offered rate: the sum of its running containers' `rate` settings, or why not known. */
@@ -54,8 +58,10 @@ export async function composeBackend(o: ComposeBackendOptions): Promise<CompareB
   }
   const source = view.stages[0]?.stage ?? 'traffic-gen';
   const traffic = await generatorRate(o.controller, source);
-  // Unix seconds at the end of the last swap whose first window has not started yet
+  // Unix seconds at the end of the last swap (or rate change) whose first window has not started yet
   let swappedAt: number | null = null;
+  // the rate the generator was last set to by a trial (null: its own)
+  let steered: number | null = null;
   return {
     mode: 'compose',
     chain: view.chain,
@@ -68,7 +74,12 @@ export async function composeBackend(o: ComposeBackendOptions): Promise<CompareB
       swappedAt = Date.now() / 1e3;
       return { variant, duration_ms: r.replicas.length ? r.duration_ms : null, unchanged: r.replicas.length === 0 };
     },
-    async measure(variant) {
+    async measure(variant, _size, rate) {
+      if (o.steer && rate !== steered) {
+        await o.controller.setTraffic({ rate });
+        steered = rate;
+        swappedAt = Date.now() / 1e3; // the window starts once Prometheus has seen the new rate, as after a swap
+      }
       if (swappedAt !== null) {
         const since = swappedAt;
         await Promise.all([
@@ -84,7 +95,13 @@ export async function composeBackend(o: ComposeBackendOptions): Promise<CompareB
         end: Date.now() / 1e3,
         windowS: o.durationS,
       });
-      return { ...r, rate_pps: traffic.rate ?? 0 };
+      return { ...r, rate_pps: o.steer ? rate : (traffic.rate ?? 0) };
+    },
+    async finish() {
+      // the generator goes back to its own rate (TRAFFIC_RATE) after a search
+      if (steered !== null && traffic.rate !== null && steered !== traffic.rate)
+        await o.controller.setTraffic({ rate: traffic.rate });
+      steered = null;
     },
   };
 }

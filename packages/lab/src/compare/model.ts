@@ -47,6 +47,10 @@ export interface NdrOutcome {
   /** The chain's packets/s with no rate limit: the search's upper bound. */
   max_pps: number;
   resolution: number;
+  /** PDR: the fraction of offered packets a trial may lose (null: loss was no criterion, only latency). Absent: NDR, none. */
+  loss_tolerance?: number | null;
+  /** --max-latency: the p99 end-to-end latency a trial had to stay under, seconds. */
+  max_latency_s?: number;
   trials: NdrTrial[];
 }
 
@@ -108,7 +112,13 @@ export interface CompareReport {
   settings: {
     /** null when --ndr searched the rate; compose: the generator container's own rate, null when its /stats did not say. */
     rate_pps: number | null;
-    ndr: { resolution: number; max_iterations: number } | null;
+    ndr: {
+      resolution: number;
+      max_iterations: number;
+      /** --pdr's ratio (null: --max-latency alone, loss no criterion); absent for NDR. */
+      loss_tolerance?: number | null;
+      max_latency_s?: number;
+    } | null;
     warmup_s: number;
     duration_s: number;
     batch_size: number;

@@ -77,18 +77,21 @@ export async function prometheusResult(
     return out;
   };
   const UNDER_TEST = 'stage!~"traffic-gen|backends"';
-  const [sent, sentBytes, received, cpuRows, inRows, events, seen, e2eBuckets, e2eSum, dropRows] = await Promise.all([
-    one(`sum(${inc('vnflab_packets_total{stage="traffic-gen",direction="out"}')})`),
-    one(`sum(${inc('vnflab_bytes_total{stage="traffic-gen",direction="out"}')})`),
-    one(`sum(${inc('vnflab_packets_total{stage="backends",direction="out"}')})`),
-    p.query(`sum by (stage, category) (${inc(`vnflab_cpu_seconds_total{${UNDER_TEST}}`)})`, w.end),
-    p.query(`sum by (stage) (${inc(`vnflab_packets_total{${UNDER_TEST},direction="in"}`)})`, w.end),
-    by(`sum by (event) (${inc(`vnflab_events_total{stage=${st}}`)})`, 'event'),
-    by(`sum by (variant) (${inc(`vnflab_packets_total{stage=${st},direction="in"}`)})`, 'variant'),
-    p.query(`sum by (le) (${inc('vnflab_e2e_latency_seconds_bucket')})`, w.end),
-    one(`sum(${inc('vnflab_e2e_latency_seconds_sum')})`),
-    p.query(`sum by (stage, reason) (${inc('vnflab_drops_total{reason!="duplicate"}')})`, w.end),
-  ]);
+  const [sent, sentBytes, received, cpuRows, inRows, events, seen, e2eBuckets, e2eSum, dropRows, notSent] =
+    await Promise.all([
+      one(`sum(${inc('vnflab_packets_total{stage="traffic-gen",direction="out"}')})`),
+      one(`sum(${inc('vnflab_bytes_total{stage="traffic-gen",direction="out"}')})`),
+      one(`sum(${inc('vnflab_packets_total{stage="backends",direction="out"}')})`),
+      p.query(`sum by (stage, category) (${inc(`vnflab_cpu_seconds_total{${UNDER_TEST}}`)})`, w.end),
+      p.query(`sum by (stage) (${inc(`vnflab_packets_total{${UNDER_TEST},direction="in"}`)})`, w.end),
+      by(`sum by (event) (${inc(`vnflab_events_total{stage=${st}}`)})`, 'event'),
+      by(`sum by (variant) (${inc(`vnflab_packets_total{stage=${st},direction="in"}`)})`, 'variant'),
+      p.query(`sum by (le) (${inc('vnflab_e2e_latency_seconds_bucket')})`, w.end),
+      one(`sum(${inc('vnflab_e2e_latency_seconds_sum')})`),
+      p.query(`sum by (stage, reason) (${inc('vnflab_drops_total{reason!="duplicate"}')})`, w.end),
+      // what the generator's schedule offered and the chain held back (services/traffic-gen/src/generator.ts)
+      one(`sum(${inc('vnflab_generator_packets_total{kind="not_sent"}')})`),
+    ]);
   // every stage under test: CPU seconds by category and packets in; the chain's is their sum
   const stages: Record<string, { seconds: Record<string, number>; packetsIn: number }> = {};
   const stageOf = (name: string): { seconds: Record<string, number>; packetsIn: number } =>
@@ -128,7 +131,7 @@ export async function prometheusResult(
     packets_per_second: received / w.windowS,
     drops,
     drops_total: dropsTotal,
-    not_sent: 0,
+    not_sent: Math.round(notSent),
     cpu: cpuWindow({ stageSeconds: stageCpu, stageIn, chainSeconds: chainCpu, stages }),
     events_per_packet: eventsPer,
     latency_seconds: latencyFromCumulative(buckets, e2eSum),

@@ -16,6 +16,19 @@ function table(head: string[], rows: string[][]): string[] {
 }
 
 export function rateSetting(r: CompareReport): string {
+  const n = r.settings.ndr;
+  if (n && (n.loss_tolerance !== undefined || n.max_latency_s !== undefined || r.mode === 'compose')) {
+    // what a trial had to meet (--ndr, --pdr, --max-latency) and, in compose, how the rate was set
+    const what =
+      n.loss_tolerance === undefined
+        ? 'NDR'
+        : n.loss_tolerance === null
+          ? 'The highest rate under the latency bound'
+          : `PDR (at most ${+(n.loss_tolerance * 100).toPrecision(3)} % of the offered packets lost)`;
+    const lat = n.max_latency_s !== undefined ? `, p99 at most ${seconds(n.max_latency_s)}` : '';
+    const how = r.mode === 'compose' ? ", the traffic-gen container's rate set through the controller per trial" : '';
+    return `${what} by binary search (resolution ${pct(n.resolution)}, at most ${n.max_iterations} trials after an unlimited one${lat}${how})`;
+  }
   if (r.mode === 'compose') {
     const rate = r.settings.rate_pps;
     const what = rate === null ? 'at its own rate' : rate > 0 ? `at ${rate} packets/s` : 'as fast as the chain takes';

@@ -1,7 +1,8 @@
 // One stage of a chain as its own process on the Redis bus, with its HTTP endpoints (see
 // http-api.ts). It keeps serving /stats after its input has ended, until SIGTERM or SIGINT: then
 // it drains (reads nothing new, forwards and acknowledges what it holds) and resolves 0, or 1 if
-// something was still in hand when the drain timeout ran out.
+// something was still in hand when the drain timeout ran out. A generator that drains leaves the
+// run open for the next one (StageService.stopEndsRun).
 
 import type { AddressInfo } from 'node:net';
 import type { StageRegistry } from '@vnflab/core';
@@ -30,6 +31,9 @@ export async function serveStage(cfg: ServiceSettings, registry: StageRegistry):
     throw new UsageError(`${entry.name}: ${(e as Error).message}`);
   }
   const service = svc;
+  // started by `vnflab run --bus`, whose run this is: a stopped generator ends it (Ctrl-C drains
+  // the chain); otherwise a generator stopped by SIGTERM leaves the run to the next one
+  service.stopEndsRun = process.env.VNFLAB_EXIT_WITH_PARENT === '1';
   const app = await startHttpApi(service, { port: cfg.port, host: cfg.host, token: cfg.controlToken });
   const port = (app.server.address() as AddressInfo).port;
   log.info({ port, host: cfg.host, bus: service.snapshot().bus.url, prefix: cfg.prefix }, 'listening');

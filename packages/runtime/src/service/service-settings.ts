@@ -228,6 +228,9 @@ export function resolveServiceSettings(
         profile: base.profile,
         batch_size: base.batchSize,
         bus: busSection(base.bus),
+        // a closed loop and the budget survive the rebuild (the last element of a loop is no sink)
+        ...(base.loop ? { loop: true } : {}),
+        ...(base.memoryBudget !== undefined ? { memory_budget: base.memoryBudget } : {}),
         stages: base.stages.map((s, i) => ({
           stage: s.stage,
           name: s.name,

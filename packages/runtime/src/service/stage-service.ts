@@ -39,6 +39,7 @@ import { ElementTicker } from '../element-ticker';
 import { OriginSender, originIdBase } from '../origin-sender';
 import { RunnerOutbox } from '../outbox';
 import { SourceRunner } from '../source-runner';
+import { loadSourceState, saveSourceState } from './source-epoch';
 import { StageRunner } from '../stage-runner';
 import { isSource, wireStage } from '../stage-wiring';
 import type { ServiceSettings } from './service-settings';
@@ -79,6 +80,13 @@ export class StageService {
   private readonly originProducers: RedisProducer[] = [];
   private done?: Promise<void>;
   private closed = false;
+  /**
+   * Whether stopping the generator (drain) ends the run. Off in a service: a generator stopped by
+   * SIGTERM (a container recreated with new traffic) leaves the run open and the next generator
+   * continues it; only a generator that finished its count or duration, or was told to end
+   * (PUT /traffic {end: true}), declares the end. On under `vnflab run --bus`, which owns the run.
+   */
+  stopEndsRun = false;
 
   constructor(
     readonly cfg: ServiceSettings,
@@ -248,12 +256,21 @@ export class StageService {
     await this.bus.checkMemory(this.cfg.chain.stages.length - 1, hopBoundBytes(this.cfg.chain));
     const stored = await this.bus.readLedger(this.ledger.key);
     if (isSource(this.element)) {
-      // the generator's sequence numbers and sent count live in it: a restart cannot continue them
-      if (Object.keys(stored).length)
-        this.log.warn(
-          { ledger: this.ledger.key },
-          "the generator of this run was started before: its earlier packets are not in this instance's count",
-        );
+      // a generator that replaces an earlier one continues its run: the counts go on from the
+      // ledger, and the source numbers its packets past the earlier ones (a new epoch; its batch
+      // ids are a range of their own, see the constructor)
+      if (Object.keys(stored).length) {
+        this.ledger.seed(stored);
+        const before = this.stats.packetsOut;
+        if (this.element.resume)
+          this.element.resume(before, await loadSourceState(this.bus, before).catch(() => undefined));
+        else
+          this.log.warn(
+            { ledger: this.ledger.key },
+            "this source cannot continue an earlier one: the earlier packets' sequence numbers may repeat",
+          );
+        this.log.info({ sent_before: before }, 'a generator of this run ran before: continuing its run');
+      }
     } else if (Object.keys(stored).length) {
       this.ledger.seed(stored);
       this.log.info(
@@ -267,7 +284,15 @@ export class StageService {
     this.log.info({ input: this.consumer?.stream ?? null, output: this.producer?.stream ?? null }, 'running');
     this.ticker?.start();
     if (this.runner) await Promise.all([this.runner.start(), this.returnRunner?.start()]);
-    else await this.sourceRunner!.run();
+    else {
+      await this.sourceRunner!.run();
+      // the run goes on without this generator: its successor continues each flow's sequence
+      // (best effort: without it the successor numbers past every earlier packet, see source-epoch.ts)
+      if (!this.sourceRunner!.endedOutput && this.bus.connected)
+        await saveSourceState(this.bus, this.element as Source).catch((e: Error) =>
+          this.log.warn({ err: e.message }, "the generator's sequence state was not saved for its successor"),
+        );
+    }
     this.finishedMonoNs = monoNs();
     if (this.state === 'running') {
       this.state = 'finished';
@@ -288,8 +313,10 @@ export class StageService {
     const was = this.state;
     this.state = 'draining';
     if (was === 'starting' || !this.done) return true;
-    if (isSource(this.element)) this.element.stop();
-    else {
+    if (isSource(this.element)) {
+      if (!this.stopEndsRun) this.sourceRunner!.leaveOpen();
+      this.element.stop();
+    } else {
       this.consumer!.stop();
       this.runner!.stop();
       // a loop chain's way back keeps reading until its producer ends it: it still carries the

@@ -152,13 +152,21 @@ export class Epoll {
   /** Takes an item out of the middle of the ready list (EPOLL_CTL_DEL, close: rare). */
   private unlink(it: EpItem): void {
     const cap = this.rdl.length;
-    let w = 0;
+    // read and write positions step round the ring with a compare, not a division per item
+    let r = this.rdHead;
+    let w = this.rdHead;
+    let kept = 0;
     for (let k = 0; k < this.rdLen; k++) {
-      const e = this.rdl[(this.rdHead + k) % cap];
-      if (e !== it) this.rdl[(this.rdHead + w++) % cap] = e;
+      const e = this.rdl[r];
+      if (++r === cap) r = 0;
+      if (e !== it) {
+        this.rdl[w] = e;
+        if (++w === cap) w = 0;
+        kept++;
+      }
     }
-    this.rdl[(this.rdHead + w) % cap] = null;
-    this.rdLen = w;
+    this.rdl[w] = null;
+    this.rdLen = kept;
     it.ready = false;
   }
 }

@@ -26,7 +26,8 @@ export class FdTable<T> {
     readonly maxFds: number,
     reserved = 3,
   ) {
-    if (!Number.isInteger(maxFds) || maxFds < 1) throw new RangeError(`fd table: maxFds ${maxFds} must be a positive integer`);
+    if (!Number.isInteger(maxFds) || maxFds < 1)
+      throw new RangeError(`fd table: maxFds ${maxFds} must be a positive integer`);
     if (!Number.isInteger(reserved) || reserved < 0 || reserved >= maxFds)
       throw new RangeError(`fd table: reserved ${reserved} must be in 0..${maxFds - 1}`);
     this.bits = new Uint32Array(Math.ceil(maxFds / WORD));

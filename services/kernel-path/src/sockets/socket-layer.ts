@@ -26,7 +26,11 @@ import { Socket, SocketKind, SocketPool } from './socket';
 // Bound once at load (docs/architecture.md, "Hot-path imports").
 const { Cat } = core;
 
-/** The TCP side of a connected socket, implemented by the TCP glue. */
+/**
+ * The TCP side of a connected socket, implemented by the TCP glue. writev and close stop their
+ * own measurement around these calls: TCP's work (segments, checksums, their sk_buffs) is billed
+ * by the implementation where it happens (protocol, alloc), not as the system call's.
+ */
 export interface TcpSendPath {
   /**
    * Queues `len` bytes of `buf` from `off` for sending; returns how many it took. It must take
@@ -221,7 +225,10 @@ export class SocketLayer {
       t = cpu.end(Cat.copy, t);
       let total = 0;
       for (let k = 0; k < iovcnt; k++) total += iov[k].length;
+      t = cpu.end(this.workCat, t);
+      // TCP's segmentation and transmission bill themselves (TcpSendPath)
       const took = n > 0 ? this.tcp.send(s.conn, this.sndBuf, 0, n) : 0;
+      t = cpu.begin();
       if (took < total) s.setWritable(false);
       rc = took > 0 || total === 0 ? took : EAGAIN;
     }
@@ -242,6 +249,9 @@ export class SocketLayer {
         const it = f.watchers[f.watchers.length - 1];
         it.epoll.remove(it.fd);
       }
+      // TCP's FIN (or the never-accepted connections' FINs) bills itself (TcpSendPath)
+      const cpu = this.ctx.stats.cpu;
+      cpu.end(this.workCat, t);
       if (f.kind === SocketKind.Connected) {
         if (!f.isReset) this.tcp.close(f.conn);
       } else {
@@ -251,7 +261,10 @@ export class SocketLayer {
           this.pool.put(a);
         }
       }
+      const t2 = cpu.begin();
       this.pool.put(f);
+      this.leave(t2);
+      return rc;
     }
     this.leave(t);
     return rc;

@@ -185,12 +185,14 @@ export class SocketPool {
     readonly size: number,
     readonly rcvBufBytes: number,
   ) {
-    if (!Number.isInteger(size) || size < 1) throw new RangeError(`socket pool: size ${size} must be a positive integer`);
+    if (!Number.isInteger(size) || size < 1)
+      throw new RangeError(`socket pool: size ${size} must be a positive integer`);
     if (!Number.isInteger(rcvBufBytes) || rcvBufBytes < 1)
       throw new RangeError(`socket pool: rcvBufBytes ${rcvBufBytes} must be a positive integer`);
     const slab = Buffer.alloc(size * rcvBufBytes);
     this.all = [];
-    for (let k = 0; k < size; k++) this.all.push(new Socket(this, k, slab.subarray(k * rcvBufBytes, (k + 1) * rcvBufBytes)));
+    for (let k = 0; k < size; k++)
+      this.all.push(new Socket(this, k, slab.subarray(k * rcvBufBytes, (k + 1) * rcvBufBytes)));
     // popped from the end: socket 0 first
     this.free = this.all.slice().reverse();
   }
