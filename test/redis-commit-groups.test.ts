@@ -2,9 +2,20 @@
 // middle stage that goes on past unsettled sends commits them in groups, in order, each batch's
 // input acknowledged with its forward; a group the hop only partly takes commits a prefix, and a
 // stage that dies then restarts from a ledger that counts exactly what was acknowledged; a batch
-// refused at a full hop keeps its place and is acknowledged with its drops counted.
+// refused at a full hop keeps its place and is acknowledged with its drops counted; a restarted
+// stage that reads ahead takes its own pending batches back once each; a batch another consumer
+// took over is left to it while the batches around it in the same group commit.
 
-import { Batch, MAX_GROUP, RedisBus, StageStats, StatsLedger, reasonCode, type RedisConsumer } from '@vnflab/core';
+import {
+  Batch,
+  BatchDedup,
+  MAX_GROUP,
+  RedisBus,
+  StageStats,
+  StatsLedger,
+  reasonCode,
+  type RedisConsumer,
+} from '@vnflab/core';
 import { TestRedis } from './helpers/redis';
 
 let redis: TestRedis;
@@ -172,5 +183,85 @@ describe('commits kept in flight', () => {
     expect(fwd.ledger.produced).toBe(16);
     expect(MAX_GROUP).toBeGreaterThan(1);
     mid.close();
+  });
+
+  test('a restarted stage that reads ahead takes back each of its own pending batches once, though they stay pending while in flight', async () => {
+    const prefix = `vnflab:groups:${process.pid}-${++n}`;
+    const b1 = bus(prefix, { prefetch: 4 });
+    await b1.whenReady();
+    const gen = b1.producer('mid');
+    for (let i = 1; i <= 12; i++) expect(await gen.send(batch(i))).toBe(true);
+    await b1.createGroup(b1.streamKey('last'), 'last');
+    // the first life reads all twelve and dies before committing any
+    const mid1 = b1.consumer('mid', 'mid', 'm1', {});
+    let read = 0;
+    while (read < 12) if (await mid1.receive(50)) read++;
+    mid1.close();
+    await b1.close();
+
+    const b2 = bus(prefix, { prefetch: 4 });
+    await b2.whenReady();
+    expect((await b2.cmd.xpending(b2.streamKey('mid'), 'mid'))[0]).toBe(12);
+    const stats = new StageStats('mid', 'x', 'm1');
+    const mid2 = b2.consumer('mid', 'mid', 'm1', {
+      ledger: new StatsLedger(b2.ledgerKey('m1'), stats),
+      readAhead: true,
+      dedup: new BatchDedup(),
+    });
+    const fwd = b2.producer('last', { acks: mid2 });
+    const got: number[] = [];
+    const sends: Promise<boolean>[] = [];
+    for (let tries = 0; tries < 200 && got.length < 12; tries++) {
+      const d = await mid2.receive(50);
+      if (!d) continue;
+      got.push(d.batch.batchId);
+      count(stats, d.batch);
+      sends.push(fwd.send(d.batch)); // in flight: its input stays pending while the next read goes
+    }
+    expect(await Promise.all(sends)).toEqual(Array(12).fill(true));
+    expect(got).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    expect(mid2.duplicateBatches).toBe(0);
+    expect((await b2.cmd.xpending(b2.streamKey('mid'), 'mid'))[0]).toBe(0);
+    expect(await b2.cmd.xlen(b2.streamKey('last'))).toBe(12);
+    mid2.close();
+  });
+
+  test('a batch another consumer took over is left to it; the batches before and after it in the group commit', async () => {
+    const prefix = `vnflab:groups:${process.pid}-${++n}`;
+    const b = bus(prefix, { prefetch: 4 });
+    await b.whenReady();
+    const gen = b.producer('mid');
+    for (let i = 1; i <= 4; i++) expect(await gen.send(batch(i))).toBe(true);
+    await b.createGroup(b.streamKey('last'), 'last');
+    const stats = new StageStats('mid', 'x', 'm1');
+    const mid = b.consumer('mid', 'mid', 'm1', { ledger: new StatsLedger(b.ledgerKey('m1'), stats) });
+    const fwd = b.producer('last', { acks: mid });
+    const held: { id: string; batch: Batch }[] = [];
+    const sends: Promise<boolean>[] = [];
+    while (sends.length < 4) {
+      const d = await mid.receive(50);
+      if (!d) continue;
+      held.push(d as unknown as { id: string; batch: Batch });
+      if (held.length === 3) {
+        // m2 takes batch 3 over while it is in m1's hand (as XAUTOCLAIM does after a stall)
+        await b.cmd.xclaim(b.streamKey('mid'), 'mid', 'm2', 0, held[2].id);
+      }
+      count(stats, d.batch);
+      sends.push(fwd.send(d.batch));
+    }
+    expect(await Promise.all(sends)).toEqual([true, true, true, true]);
+    const out = (await b.cmd.xrange(b.streamKey('last'), '-', '+')).length;
+    expect(out).toBe(3);
+    const last = b.consumer('last', 'last', 'l1');
+    expect(await ids(last, 3)).toEqual([1, 2, 4]);
+    const pending = (await b.cmd.xpending(b.streamKey('mid'), 'mid')) as [number, string, string, [string, string][]];
+    expect(pending[0]).toBe(1);
+    expect(pending[3]).toEqual([['m2', '1']]); // m1 acknowledged its three; the fourth is m2's
+    const stored = new StageStats('mid', 'x', 'm1');
+    new StatsLedger('k', stored).seed(await b.readLedger(b.ledgerKey('m1')));
+    expect([stored.packetsIn, stored.packetsOut]).toEqual([24, 24]); // batch 3 is m2's to count
+    expect([stats.packetsIn, stats.packetsOut]).toEqual([24, 24]);
+    mid.close();
+    last.close();
   });
 });

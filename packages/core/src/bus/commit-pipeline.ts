@@ -54,6 +54,11 @@ export interface QueuedBatch {
   share: Float64Array;
   /** Counts a refusal at once (see the file comment). */
   refused?: (reason: BusRefusal) => void;
+  /**
+   * Batches acknowledged together whose counts are all in the last one's share (a last stage's
+   * read): they are refused together too, or the share would count the refused batch.
+   */
+  joint?: object;
 }
 
 interface Queued extends QueuedBatch {
@@ -206,15 +211,20 @@ export class CommitPipeline {
     const rest = group.slice(r.done);
     if (rest.length === 0) return;
     switch (r.status) {
-      case CommitStatus.Refused:
-        // another consumer owns an input now: these batches are its to count
-        this.queue.splice(0, rest.length);
-        for (const b of rest) {
+      case CommitStatus.Refused: {
+        // another consumer owns this batch's input now: it is that consumer's to count; the
+        // batches behind it are still this one's (their inputs are checked again next call),
+        // but for those sharing its counts (see QueuedBatch.joint)
+        const joint = rest[0].joint;
+        let k = 1;
+        while (joint && k < this.queue.length && this.queue[k].joint === joint) k++;
+        for (const b of this.queue.splice(0, k)) {
           ledger.forget(b.share);
           if (b.input) b.input.settled = true;
           b.resolve(true);
         }
         return;
+      }
       case CommitStatus.Full:
         if (!block) return this.refuse(rest, 'bus_full');
         this.startWait(rest[0]);

@@ -73,6 +73,12 @@ export class RedisConsumer implements BusConsumer {
   private readonly conn: RedisClient;
   private readonly endHops: { stream: string; group: string }[];
   private ownPendingRead = false;
+  /**
+   * Where the read of this consumer's own pending entries goes on from: the last one it took.
+   * Reading from '0' each time would hand out again the entries still in hand (read ahead, or
+   * in a commit in flight), which are pending until their commit.
+   */
+  private pendingFrom = '0';
   private lastClaim = 0;
   private claimCursor = '0-0';
   private isEnded = false;
@@ -172,6 +178,7 @@ export class RedisConsumer implements BusConsumer {
     const share = this.ledger.take();
     // the batches' counts are in one share: the group commits as one (one epoch: see headGroup)
     const last = done.length - 1;
+    const joint = {};
     await Promise.all(
       done.map((x, i) =>
         this.commits.push({
@@ -179,6 +186,7 @@ export class RedisConsumer implements BusConsumer {
           bytes: null,
           produced: 0,
           share: i === last ? share : new Float64Array(share.length),
+          joint,
         }),
       ),
     );
@@ -189,20 +197,18 @@ export class RedisConsumer implements BusConsumer {
     const n = this.bus.prefetch;
     try {
       if (!this.ownPendingRead) {
-        if (
-          (await this.read(this.bus.cmd, [
-            'XREADGROUP',
-            'GROUP',
-            this.group,
-            this.name,
-            'COUNT',
-            n,
-            'STREAMS',
-            this.stream,
-            '0',
-          ])) > 0
-        )
-          return;
+        const entries = await this.read(this.bus.cmd, [
+          'XREADGROUP',
+          'GROUP',
+          this.group,
+          this.name,
+          'COUNT',
+          n,
+          'STREAMS',
+          this.stream,
+          this.pendingFrom,
+        ]);
+        if (entries > 0) return;
         this.ownPendingRead = true;
       }
       const now = performance.now();
@@ -239,6 +245,7 @@ export class RedisConsumer implements BusConsumer {
     }
   }
 
+  /** One XREADGROUP; returns the entries it read (malformed ones included). */
   private async read(conn: RedisClient, args: (string | number)[]): Promise<number> {
     const cpu = this.opts.cpu;
     const t0 = cpu?.begin() ?? 0;
@@ -246,7 +253,11 @@ export class RedisConsumer implements BusConsumer {
     cpu?.end(Cat.bus, t0);
     const reply = await p;
     if (!reply || reply.length === 0) return 0;
-    return this.take(reply[0][1]);
+    const entries = reply[0][1];
+    if (entries.length === 0) return 0;
+    if (!this.ownPendingRead) this.pendingFrom = entries[entries.length - 1][0].toString();
+    await this.take(entries);
+    return entries.length;
   }
 
   private async claim(): Promise<number> {

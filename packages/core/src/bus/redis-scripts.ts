@@ -97,7 +97,7 @@ end
  * counting those a resent command finds already committed (the ledger's last_id names the last
  * one done). Status: 1 committed, 2 already committed, 3 committed as an orphan (Redis lost
  * input entries: forwarded, nothing to acknowledge for them), 0 refused (another consumer owns
- * an input entry now: nothing more done), -1 the output is full before the batch after the
+ * the input entry of the batch after the prefix now: the prefix is committed, nothing more), -1 the output is full before the batch after the
  * prefix, -2 Redis is out of memory (nothing more done but a trim of acknowledged entries).
  * At its bound (in entries or bytes) the output is trimmed of what every group has acknowledged
  * before the script gives up, so a producer waits for room only when the hop really is full. A
@@ -130,16 +130,23 @@ end
 if first > n then return {2, n, 0} end
 local status = 1
 local owned = {}
+-- another consumer took an input over: the batches before it still commit, it and the rest not
+local refusedAt = nil
 if inS ~= '' then
-  local missing = false
+  local missing = nil
   for i = first, n do
     local id = idOf(i)
     local ok, p = pcall(redis.call, 'XPENDING', inS, group, id, id, 1)
-    if ok and p[1] and p[1][2] == me then owned[i] = true else missing = true end
+    if ok and p[1] and p[1][2] == me then owned[i] = true elseif missing == nil then missing = i end
   end
   if missing then
-    if redis.call('GET', epochKey) == epoch then return {0, first - 1, 0} end
-    status = 3
+    if redis.call('GET', epochKey) == epoch then
+      if missing == first then return {0, first - 1, 0} end
+      refusedAt = missing
+      n = missing - 1
+    else
+      status = 3
+    end
   end
 end
 local outLen, held, added = 0, 0, 0
@@ -201,6 +208,7 @@ if #acks > 0 then
   end
 end
 if ledger ~= '' then redis.call('HSET', ledger, 'last_id', idOf(done), 'v', ARGV[7 + 3 * done]) end
+if refusedAt and done == n then status = 0 end
 return {status, done, outLen}
 `;
 
