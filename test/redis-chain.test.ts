@@ -39,6 +39,19 @@ function files(): { chain: string; json: string; log: string } {
   };
 }
 
+/**
+ * Waits until the generator has sent its first packets: on a loaded machine the stages take tens
+ * of seconds to start and become ready, so a wait for traffic through a stage starts here.
+ */
+async function trafficStarted(run: ServicesRun): Promise<void> {
+  const gen = await run.started(defaultStages()[0].name, 1, 90000);
+  await waitFor(
+    'the generator sending',
+    async () => ((await stats(gen.port)).stats.packets_out > 0 ? true : undefined),
+    90000,
+  );
+}
+
 async function finish(run: ServicesRun, json: string): Promise<Summary> {
   const r = await run.done;
   if (r.status !== 0) throw new Error(`vnflab run --bus exited ${r.status}\n${r.stderr.slice(-3000)}`);
@@ -87,6 +100,7 @@ describe('vnflab run --bus', () => {
     writeChain(f.chain, { traffic: { rate: 25000, duration: 7 } });
     const run = new ServicesRun(['--bus', redis.url, '--config', f.chain, '--json', f.json, '--quiet']);
     const first = await run.started(victim);
+    await trafficStarted(run);
     await waitFor('packets through the victim', async () =>
       (await stats(first.port)).stats.packets_in > 20000 ? true : undefined,
     );
@@ -143,6 +157,7 @@ describe('vnflab run --bus', () => {
     const run = new ServicesRun(['--bus', redis.url, '--config', f.chain, '--json', f.json, '--quiet']);
     const a = await run.started(`${stage}-0`);
     const b = await run.started(`${stage}-1`);
+    await trafficStarted(run);
     await waitFor('both replicas busy', async () => {
       const [x, y] = await Promise.all([stats(a.port), stats(b.port)]);
       return x.stats.packets_in > 5000 && y.stats.packets_in > 5000 ? true : undefined;
