@@ -28,6 +28,9 @@ export class SourceRunner {
   private returns: BusConsumer | null = null;
   private releaseReturn?: (b: Batch) => void;
   private readonly countRemoved: (reason: number) => void;
+  /** Sends not yet settled that the source goes on past (see inFlight()). */
+  private window = 1;
+  private readonly sending = new Set<Promise<void>>();
   /** Whether the source's end ends its output (the run's end); see leaveOpen. */
   private endsOutput = true;
 
@@ -59,6 +62,15 @@ export class SourceRunner {
   takeReturns(input: BusConsumer, release?: (b: Batch) => void): this {
     this.returns = input;
     this.releaseReturn = release;
+    return this;
+  }
+
+  /**
+   * Lets up to `n` batches be on their way at once (default 1: each send is awaited). On Redis
+   * the bus commits what queued meanwhile together (packages/core/src/bus/commit-pipeline.ts).
+   */
+  inFlight(n: number): this {
+    this.window = Math.max(1, n);
     return this;
   }
 
@@ -136,15 +148,26 @@ export class SourceRunner {
       b.createdNs = now;
       b.enqueueNs = monoNs();
       const alive = b.count;
-      if (alive === 0 || !(await output.send(b))) {
-        if (alive > 0) stats.drop(output.lastRefusal === 'bus_oom' ? Reason.bus_oom : Reason.bus_full, alive);
-        pool.put(b);
+      if (alive === 0) pool.put(b);
+      else {
+        const sent = output.send(b).then((ok) => {
+          if (ok) return;
+          stats.drop(output.lastRefusal === 'bus_oom' ? Reason.bus_oom : Reason.bus_full, alive);
+          pool.put(b);
+        });
+        if (this.window <= 1) await sent;
+        else {
+          this.sending.add(sent);
+          void sent.finally(() => this.sending.delete(sent));
+          if (this.sending.size >= this.window) await Promise.race(this.sending);
+        }
       }
       if (performance.now() - lastYield > 5) {
         await yieldToLoop();
         lastYield = performance.now();
       }
     }
+    while (this.sending.size > 0) await Promise.all(this.sending);
     if (!this.endsOutput) return; // a loop's answers still on their way stay pending for the next source
     await output.end();
     if (!returns) return;

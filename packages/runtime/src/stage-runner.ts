@@ -39,6 +39,12 @@ export interface StageRunnerOptions {
   origin?: OriginSender;
   /** Ends the output instead of output.end() (a loop chain orders its ends; see embedded-chain.ts). */
   end?: () => Promise<void>;
+  /**
+   * Batches handed downstream and not yet settled that the runner goes on past (default 1: it
+   * waits for each). On Redis more than one keeps the hop from being bound to a round trip per
+   * batch: the bus commits what queued meanwhile together (packages/core/src/bus/commit-pipeline.ts).
+   */
+  inFlight?: number;
 }
 
 export class StageRunner {
@@ -51,6 +57,7 @@ export class StageRunner {
   private readonly countDrop: (reason: number) => void;
   private readonly outbox: RunnerOutbox | null;
   private readonly returning: boolean;
+  private readonly settling = new Set<Promise<void>>();
 
   constructor(o: StageRunnerOptions) {
     this.o = o;
@@ -85,12 +92,13 @@ export class StageRunner {
       }
       await this.handle(d);
     }
+    while (this.settling.size > 0) await Promise.all(this.settling);
     if (this.o.end) await this.o.end();
     else if (output) await output.end();
   }
 
   async handle(d: Delivery): Promise<void> {
-    const { element, ctx, output } = this.o;
+    const { element, ctx } = this.o;
     const stats = ctx.stats;
     const b = d.batch;
     const n = b.count;
@@ -139,14 +147,31 @@ export class StageRunner {
     // the input, and a downstream stage may take its input for ended once nothing is pending here
     if (this.outbox?.used) await this.o.origin!.send(this.outbox);
 
+    const settled = this.settle(d, b, out);
+    if ((this.o.inFlight ?? 1) <= 1) return settled;
+    this.settling.add(settled);
+    void settled.finally(() => this.settling.delete(settled));
+    if (this.settling.size >= this.o.inFlight!) await Promise.race(this.settling);
+  }
+
+  /** Hands the survivors downstream and acknowledges the input (on Redis, both in the same commit). */
+  private async settle(d: Delivery, b: Batch, out: number): Promise<void> {
+    const { ctx, output } = this.o;
+    const stats = ctx.stats;
     if (output) {
       b.stageIndex = this.o.stageIndex;
       b.enqueueNs = monoNs();
-      const ok = out > 0 ? await output.send(b) : true;
-      if (!ok) {
-        stats.drop(output.lastRefusal === 'bus_oom' ? Reason.bus_oom : Reason.bus_full, out);
+      // a refusal is counted when the bus decides it, before anything queued behind this batch
+      // commits (the bus then acknowledges the input itself); a bus that refuses at once
+      // resolves false without calling it
+      let counted = false;
+      const refused = (reason: string): void => {
+        counted = true;
+        stats.drop(reason === 'bus_oom' ? Reason.bus_oom : Reason.bus_full, out);
         stats.packetsOut -= out;
-      }
+      };
+      const ok = out > 0 ? await output.send(b, refused) : true;
+      if (!ok && !counted) refused(output.lastRefusal ?? 'bus_full');
       if (!ok || out === 0) this.o.release?.(b);
     } else {
       this.o.release?.(b);

@@ -21,8 +21,11 @@ export interface BusProducer {
    * full and the policy is `drop`, or Redis was out of memory (the caller counts the packets as
    * dropped, reason `lastRefusal`: bus_full when absent).
    * The bus must not keep a reference to `batch` after resolving unless it owns it (memory bus).
+   * `refused`, when given, counts a refusal at the moment the bus decides it; the bus then also
+   * acknowledges the input the batch came from, so the caller neither counts nor acknowledges it
+   * again (the memory bus refuses at once and never calls it).
    */
-  send(batch: Batch): Promise<boolean>;
+  send(batch: Batch, refused?: (reason: BusRefusal) => void): Promise<boolean>;
   /** Why the last send that resolved false refused its batch (the drop reason to count). */
   readonly lastRefusal?: BusRefusal;
   /** Tells consumers nothing more will come on this stream. */

@@ -21,7 +21,7 @@ import type { Redis as RedisClient, RedisOptions } from 'ioredis';
 import { Cat } from '../cpu/categories';
 import type { CpuMeter } from '../cpu/cpu-meter';
 import { silentLogger, type Logger } from '../logger';
-import type { LedgerHash, StatsLedger } from '../stats/stats-ledger';
+import type { LedgerHash } from '../stats/stats-ledger';
 import type { Bus, OverflowPolicy } from './bus';
 import { formatBytes } from '../chain/byte-size';
 import { ConfigError } from '../chain/config';
@@ -66,27 +66,37 @@ export interface RedisBusOptions {
 }
 
 export interface CommitResult {
+  /** For the batches after the prefix `done`: see CommitStatus. */
   status: CommitStatus;
+  /** Batches of the group done (a prefix; committed before by a resent command included). */
+  done: number;
   /** Entries on the output stream after the commit (acknowledged ones trimmed when it was full). */
   outputLength: number;
 }
 
+/** One batch of a commit group (see COMMIT_LUA). */
+export interface CommitItem {
+  /** The input entry it came from, or with no input (the generator) its batch id. */
+  id: string;
+  /** Its wire form going downstream; null for an acknowledgement only. */
+  bytes: Buffer | null;
+  /** The ledger value once it is done ('' without a ledger). */
+  value: string;
+}
+
 export interface CommitRequest {
-  /** The input entries being acknowledged, if any (all read in the same epoch). */
-  input: { stream: string; group: string; consumer: string; ids: string[]; epoch: string } | null;
-  /** The batch going downstream, if any. */
-  output: { stream: string; group: string; bytes: Buffer } | null;
-  /** With no input (the generator): its batch id, which makes a resent commit recognisable. */
-  batchId?: string;
-  ledger: StatsLedger;
-  addProduced: number;
-  addConsumed: number;
+  /** The input the items' ids are entries of (all read in the same epoch), or null. */
+  input: { stream: string; group: string; consumer: string; epoch: string } | null;
+  /** Where the items' bytes go; null when no item has bytes. */
+  output: { stream: string; group: string } | null;
+  ledgerKey: string;
+  items: CommitItem[];
   cpu?: CpuMeter;
 }
 
 interface ScriptedRedis extends RedisClient {
-  vnflabCommit(...args: (string | Buffer | number)[]): Promise<[number, number]>;
-  vnflabAck(...args: (string | Buffer | number)[]): Promise<[number, number]>;
+  vnflabCommit(...args: (string | Buffer | number)[]): Promise<[number, number, number]>;
+  vnflabAck(...args: (string | Buffer | number)[]): Promise<[number, number, number]>;
   vnflabDeclareEnd(key: string): Promise<number>;
   vnflabCreateGroup(stream: string, group: string): Promise<number>;
   vnflabEpoch(key: string, mine: string): Promise<string>;
@@ -239,6 +249,11 @@ export class RedisBus implements Bus {
     return this.epochKnown;
   }
 
+  /** close() was called. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Connected on every connection (readiness). */
   get connected(): boolean {
     return this.epoch !== '' && this.conns.every((c) => c.status === 'ready');
@@ -279,10 +294,9 @@ export class RedisBus implements Bus {
   }
 
   /**
-   * Forwards, acknowledges and counts one batch in one atomic step (COMMIT_LUA), billing the
-   * client-side work of the round trip to the bus CPU category. Updates the ledger: committed
-   * on success, rolled back when another consumer owns the input now. A commit that fails on
-   * the way is tried again: the script recognises a commit that already happened.
+   * Forwards, acknowledges and counts a group of batches in one atomic step (COMMIT_LUA), billing
+   * the client-side work of the round trip to the bus CPU category. A commit that fails on the
+   * way is tried again: the script recognises what its first attempt already did.
    */
   async commit(r: CommitRequest): Promise<CommitResult> {
     for (let attempt = 1; ; attempt++) {
@@ -298,31 +312,27 @@ export class RedisBus implements Bus {
 
   private async commitOnce(r: CommitRequest): Promise<CommitResult> {
     const t0 = r.cpu?.begin() ?? 0;
-    // with nothing to add, the script that Redis runs even out of memory (see ACK_LUA)
-    const reply = (r.output ? this.cmd.vnflabCommit : this.cmd.vnflabAck).call(
-      this.cmd,
+    const args: (string | Buffer | number)[] = [
       r.input?.stream ?? '',
       r.output?.stream ?? '',
-      r.ledger.key,
+      r.ledgerKey,
       this.key('epoch'),
       r.input ? this.roomKey(r.input.stream) : '',
       r.output && this.boundBytes > 0 ? this.bytesKey(r.output.stream) : '',
       r.input?.group ?? '',
       r.input?.consumer ?? '',
-      r.input ? r.input.ids.join(' ') : (r.batchId ?? ''),
       r.input?.epoch ?? '',
       r.output?.group ?? '',
       this.bound,
-      r.output?.bytes ?? '',
-      r.ledger.key ? r.ledger.value(r.output ? r.addProduced : 0, r.addConsumed) : '',
       this.boundBytes,
-    );
+      r.items.length,
+    ];
+    for (const it of r.items) args.push(it.id, it.bytes ?? '', it.value);
+    // with nothing to add, the script that Redis runs even out of memory (see ACK_LUA)
+    const reply = (r.output ? this.cmd.vnflabCommit : this.cmd.vnflabAck).apply(this.cmd, args);
     r.cpu?.end(Cat.bus, t0);
-    const [status, outputLength] = await reply;
-    if (status === CommitStatus.Refused) r.ledger.rollback();
-    else if (status !== CommitStatus.Full && status !== CommitStatus.OutOfMemory)
-      r.ledger.committed(r.output ? r.addProduced : 0, r.addConsumed);
-    return { status: status as CommitStatus, outputLength };
+    const [status, done, outputLength] = await reply;
+    return { status: status as CommitStatus, done, outputLength };
   }
 
   /**

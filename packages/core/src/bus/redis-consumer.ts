@@ -18,6 +18,7 @@ import { reasonCode } from '../reasons';
 import { StatsLedger } from '../stats/stats-ledger';
 import type { BatchDedup } from './batch-dedup';
 import type { BusConsumer, Delivery } from './bus';
+import { CommitPipeline } from './commit-pipeline';
 import type { RedisBus } from './redis-bus';
 
 const DUPLICATE = reasonCode('duplicate');
@@ -44,6 +45,8 @@ export interface RedisConsumerOptions {
    */
   dedup?: BatchDedup;
   log?: { warn(o: object, msg: string): void };
+  /** Read ahead (see receive()); off by default, so a read happens when the stage asks for one. */
+  readAhead?: boolean;
 }
 
 type Entry = [Buffer, Buffer[] | null];
@@ -55,6 +58,10 @@ export class RedisConsumer implements BusConsumer {
   current: RedisDelivery | null = null;
   /** A producer forwards and acknowledges this consumer's batches (a middle stage). */
   tied = false;
+  /** Where this consumer's acknowledgements queue; a tied producer's forwards queue here too. */
+  readonly commits: CommitPipeline;
+  /** A read started while the stage works on what the previous one delivered (read-ahead). */
+  private reading: Promise<void> | null = null;
   /** Batches taken over from other consumers. */
   claimed = 0;
   /** Entries that were not a valid batch: acknowledged and dropped, logged. */
@@ -67,6 +74,12 @@ export class RedisConsumer implements BusConsumer {
   private readonly conn: RedisClient;
   private readonly endHops: { stream: string; group: string }[];
   private ownPendingRead = false;
+  /**
+   * Where the read of this consumer's own pending entries goes on from: the last one it took.
+   * Reading from '0' each time would hand out again the entries still in hand (read ahead, or
+   * in a commit in flight), which are pending until their commit.
+   */
+  private pendingFrom = '0';
   private lastClaim = 0;
   private claimCursor = '0-0';
   private isEnded = false;
@@ -76,6 +89,9 @@ export class RedisConsumer implements BusConsumer {
   private readonly heartbeat: NodeJS.Timeout;
   private heartbeatBusy = false;
 
+  /** Read the next batches while the stage works on the last of a read (see receive()). */
+  readAhead: boolean;
+
   constructor(
     private readonly bus: RedisBus,
     readonly hop: string,
@@ -83,8 +99,11 @@ export class RedisConsumer implements BusConsumer {
     readonly name: string,
     private readonly opts: RedisConsumerOptions,
   ) {
+    this.readAhead = opts.readAhead ?? false;
     this.stream = bus.streamKey(hop);
     this.ledger = opts.ledger ?? new StatsLedger('', null);
+    this.commits = new CommitPipeline(bus, this.ledger, opts.cpu);
+    this.commits.input = { stream: this.stream, group, consumer: name };
     this.conn = bus.blockingConnection(name);
     this.endHops = (opts.endHops ?? [{ hop, group }]).map((h) => ({ stream: bus.streamKey(h.hop), group: h.group }));
     this.heartbeat = setInterval(() => void this.beat(), Math.max(50, bus.claimIdleMs / 3));
@@ -112,7 +131,8 @@ export class RedisConsumer implements BusConsumer {
 
   private unsettled(): RedisDelivery[] {
     const out = [...this.done, ...this.queue];
-    if (this.current && !this.current.settled && !this.done.includes(this.current)) out.push(this.current);
+    for (const x of this.commits.held()) if (!out.includes(x as RedisDelivery)) out.push(x as RedisDelivery);
+    if (this.current && !this.current.settled && !out.includes(this.current)) out.push(this.current);
     return out;
   }
 
@@ -123,6 +143,7 @@ export class RedisConsumer implements BusConsumer {
 
   async receive(timeoutMs: number): Promise<Delivery | null> {
     this.current = null;
+    if (this.reading) await this.reading;
     if (this.queue.length === 0 && !this.isEnded && !this.stopped) {
       if (!this.bus.epoch) await this.bus.whenReady();
       await this.fill(timeoutMs);
@@ -131,39 +152,45 @@ export class RedisConsumer implements BusConsumer {
     }
     const d = this.queue.shift() ?? null;
     this.current = d;
+    // read ahead: the next read is on its way while the stage works on this batch (its entries
+    // are pending for this consumer from then on, kept alive by the heartbeat)
+    if (d && this.queue.length === 0 && !this.stopped && this.readAhead) {
+      this.reading = this.fill(this.bus.blockMs).finally(() => (this.reading = null));
+    }
     return d;
   }
 
   /**
    * Acknowledges a batch that goes nowhere. At a last stage it waits until the rest of its read
-   * is processed too, and one commit acknowledges them all (a read returns up to `prefetch`
-   * batches). A middle stage commits at once: its next forward writes a ledger that counts this
-   * batch, so this batch's acknowledgement must not come after it.
+   * is processed too (or a read's worth is done), and one commit acknowledges them all. A middle
+   * stage queues it behind the forwards it made before (its tied producer's commits), so the
+   * ledger that counts it is never written before its acknowledgement.
    */
   async ack(d: Delivery): Promise<void> {
     const rd = d as RedisDelivery;
     if (rd.settled) return;
+    if (this.tied) {
+      await this.commits.push({ input: rd, bytes: null, produced: 0, share: this.ledger.take() });
+      return;
+    }
     this.done.push(rd);
-    if (!this.tied && this.queue.length > 0) return;
-    // one take() filled the queue, so everything in `done` was read in the same epoch
+    if (this.queue.length > 0 && this.done.length < this.bus.prefetch) return;
     const done = this.done.splice(0);
-    let packets = 0;
-    for (const x of done) packets += x.packets;
-    await this.bus.commit({
-      input: {
-        stream: this.stream,
-        group: this.group,
-        consumer: this.name,
-        ids: done.map((x) => x.id),
-        epoch: done[0].epoch,
-      },
-      output: null,
-      ledger: this.ledger,
-      addProduced: 0,
-      addConsumed: packets,
-      cpu: this.opts.cpu,
-    });
-    for (const x of done) x.settled = true;
+    const share = this.ledger.take();
+    // the batches' counts are in one share: the group commits as one (one epoch: see headGroup)
+    const last = done.length - 1;
+    const joint = {};
+    await Promise.all(
+      done.map((x, i) =>
+        this.commits.push({
+          input: x,
+          bytes: null,
+          produced: 0,
+          share: i === last ? share : new Float64Array(share.length),
+          joint,
+        }),
+      ),
+    );
   }
 
   /** One read: own pending batches first (after a restart), then take-overs, then new batches. */
@@ -171,20 +198,18 @@ export class RedisConsumer implements BusConsumer {
     const n = this.bus.prefetch;
     try {
       if (!this.ownPendingRead) {
-        if (
-          (await this.read(this.bus.cmd, [
-            'XREADGROUP',
-            'GROUP',
-            this.group,
-            this.name,
-            'COUNT',
-            n,
-            'STREAMS',
-            this.stream,
-            '0',
-          ])) > 0
-        )
-          return;
+        const entries = await this.read(this.bus.cmd, [
+          'XREADGROUP',
+          'GROUP',
+          this.group,
+          this.name,
+          'COUNT',
+          n,
+          'STREAMS',
+          this.stream,
+          this.pendingFrom,
+        ]);
+        if (entries > 0) return;
         this.ownPendingRead = true;
       }
       const now = performance.now();
@@ -215,6 +240,7 @@ export class RedisConsumer implements BusConsumer {
     }
   }
 
+  /** One XREADGROUP; returns the entries it read (malformed ones included). */
   private async read(conn: RedisClient, args: (string | number)[]): Promise<number> {
     const cpu = this.opts.cpu;
     const t0 = cpu?.begin() ?? 0;
@@ -222,7 +248,11 @@ export class RedisConsumer implements BusConsumer {
     cpu?.end(Cat.bus, t0);
     const reply = await p;
     if (!reply || reply.length === 0) return 0;
-    return this.take(reply[0][1]);
+    const entries = reply[0][1];
+    if (entries.length === 0) return 0;
+    if (!this.ownPendingRead) this.pendingFrom = entries[entries.length - 1][0].toString();
+    await this.take(entries);
+    return entries.length;
   }
 
   private async claim(): Promise<number> {

@@ -1,27 +1,22 @@
 // The sending end of a Redis hop. A middle stage's producer is tied to its consumer: sending the
-// output batch and acknowledging the input batch it came from are one atomic commit. At the
-// bound, policy `block` waits for room (backpressure, counted as waits and wait time) and policy
-// `drop` returns false so the caller counts the packets as bus_full. When Redis answers out of
-// memory, policy `drop` returns false at once and `block` waits as at the bound, but only for
-// OOM_PATIENCE_MS per episode: memory something else holds must not stop the chain, so after that
-// the batches are refused (the caller counts bus_oom, `lastRefusal`) until an add succeeds again.
+// output batch and acknowledging the input batch it came from are one atomic commit. Sends queue
+// in a CommitPipeline (commit-pipeline.ts), which keeps them in flight and commits what queued
+// meanwhile in one script call, and which owns the bound: policy `block` waits for room
+// (backpressure, counted as waits and wait time), policy `drop` refuses so the packets are
+// counted as bus_full; out of memory, `drop` refuses at once and `block` waits for
+// OOM_PATIENCE_MS per episode, then refuses (bus_oom, `lastRefusal`) until an add succeeds again.
 
-import { performance } from 'node:perf_hooks';
-import type { Redis as RedisClient } from 'ioredis';
 import type { Batch } from '../batch/batch';
-import { BatchEncoder } from '../batch/wire';
+import { encodeBatch } from '../batch/wire';
 import { Cat } from '../cpu/categories';
 import type { CpuMeter } from '../cpu/cpu-meter';
 import { StatsLedger } from '../stats/stats-ledger';
 import type { BusProducer, BusRefusal, OverflowPolicy } from './bus';
+import { CommitPipeline } from './commit-pipeline';
 import type { RedisBus } from './redis-bus';
 import type { RedisConsumer } from './redis-consumer';
-import { CommitStatus } from './redis-scripts';
 
-/** Longest wait for a wake-up before trying again (seconds, as BLPOP takes it). */
-const ROOM_WAIT_S = 0.05;
-/** Longest backpressure on out-of-memory answers before batches are dropped as bus_oom. */
-export const OOM_PATIENCE_MS = 1000;
+export { OOM_PATIENCE_MS } from './commit-pipeline';
 
 export interface RedisProducerOptions {
   /** Consumer group of the downstream stage (default: the hop name). */
@@ -46,25 +41,9 @@ export class RedisProducer implements BusProducer {
   readonly stream: string;
   readonly group: string;
   readonly ledger: StatsLedger;
-  /** Sends that found the hop full and waited (policy block). */
-  waits = 0;
-  waitNs = 0;
-  /** Sends refused at the bound (policy drop). */
-  refused = 0;
-  /** Sends refused because Redis was out of memory (counted as bus_oom by the caller). */
-  oomRefused = 0;
-  /** Out-of-memory answers from Redis (each trims what it can; see COMMIT_LUA). */
-  oomAnswers = 0;
-  lastRefusal: BusRefusal = 'bus_full';
-  /** When the current run of out-of-memory answers began (0: none). */
-  private oomSince = 0;
+  /** The commits in flight: the tied consumer's (its acknowledgements queue there too) or its own. */
+  readonly commits: CommitPipeline;
   private endDeclared = false;
-  private readonly policy: OverflowPolicy;
-  private readonly roomKey: string;
-  private roomConn?: RedisClient;
-  /** The last commit left the hop at its bound. */
-  private full = false;
-  private readonly encoder = new BatchEncoder();
 
   constructor(
     private readonly bus: RedisBus,
@@ -73,82 +52,70 @@ export class RedisProducer implements BusProducer {
   ) {
     this.stream = bus.streamKey(hop);
     this.group = opts.group ?? hop;
-    this.ledger = opts.ledger ?? opts.acks?.ledger ?? new StatsLedger('', null);
-    this.policy = opts.policy ?? bus.policy;
-    this.roomKey = bus.roomKey(this.stream);
-    if (opts.acks) opts.acks.tied = true;
+    const policy = opts.policy ?? bus.policy;
+    if (opts.acks) {
+      opts.acks.tied = true;
+      this.commits = opts.acks.commits;
+    } else {
+      this.commits = new CommitPipeline(bus, opts.ledger ?? new StatsLedger('', null), opts.cpu);
+    }
+    this.ledger = this.commits.ledger;
+    this.commits.output = { stream: this.stream, group: this.group, policy, roomKey: bus.roomKey(this.stream) };
   }
 
-  async send(b: Batch): Promise<boolean> {
+  /** Sends that found the hop full and waited (policy block). */
+  get waits(): number {
+    return this.commits.waits;
+  }
+  get waitNs(): number {
+    return this.commits.waitNs;
+  }
+  /** Sends refused at the bound (policy drop). */
+  get refused(): number {
+    return this.commits.refused;
+  }
+  /** Sends refused because Redis was out of memory (counted as bus_oom by the caller). */
+  get oomRefused(): number {
+    return this.commits.oomRefused;
+  }
+  /** Out-of-memory answers from Redis (each trims what it can; see COMMIT_LUA). */
+  get oomAnswers(): number {
+    return this.commits.oomAnswers;
+  }
+  get lastRefusal(): BusRefusal {
+    return this.commits.lastRefusal;
+  }
+
+  /**
+   * Queues the batch for the next commit (with the tied consumer's batch in hand, which that
+   * commit acknowledges) and resolves once it is committed, or false when refused. The batch is
+   * copied into its wire form first, so the caller may go on with the next one meanwhile.
+   * @param refused counts a refusal at once (see commit-pipeline.ts): the input is then
+   *   acknowledged by the pipeline and the caller must not count or acknowledge it again
+   */
+  send(b: Batch, refused?: (reason: BusRefusal) => void): Promise<boolean> {
     const acks = this.opts.acks;
     const d = acks?.current ?? null;
     if (acks && (!d || d.settled)) throw new Error('RedisProducer.send: the tied consumer has no batch in hand');
     const cpu = this.opts.cpu;
     const t0 = cpu?.begin() ?? 0;
-    const output = { stream: this.stream, group: this.group, bytes: this.encoder.encode(b) };
+    const bytes = encodeBatch(b);
     cpu?.end(Cat.bus, t0);
-    let waitedFrom = 0;
-    if (this.full && this.policy === 'block') {
-      // the last commit filled the hop: wait for an acknowledgement before sending the bytes
-      waitedFrom = performance.now();
-      this.waits++;
-      await this.waitForRoom();
-    }
-    for (;;) {
-      const { status, outputLength } = await this.bus.commit({
-        input:
-          d && acks
-            ? { stream: acks.stream, group: acks.group, consumer: acks.name, ids: [d.id], epoch: d.epoch }
-            : null,
-        output,
-        batchId: String(b.batchId),
-        ledger: this.ledger,
-        addProduced: b.count,
-        addConsumed: d ? d.packets : 0,
-        cpu: this.opts.cpu,
-      });
-      if (status === CommitStatus.OutOfMemory) {
-        this.oomAnswers++;
-        const now = performance.now();
-        if (this.oomSince === 0) this.oomSince = now;
-        if (this.policy === 'drop' || now - this.oomSince >= OOM_PATIENCE_MS) {
-          if (waitedFrom) this.waitNs += (now - waitedFrom) * 1e6;
-          this.oomRefused++;
-          this.lastRefusal = 'bus_oom';
-          return false;
-        }
-      } else if (status === CommitStatus.Full) {
-        if (this.policy === 'drop') {
-          this.refused++;
-          this.lastRefusal = 'bus_full';
-          return false;
-        }
-      }
-      if (status === CommitStatus.Full || status === CommitStatus.OutOfMemory) {
-        if (waitedFrom === 0) {
-          waitedFrom = performance.now();
-          this.waits++;
-        }
-        await this.waitForRoom();
-        continue;
-      }
-      this.oomSince = 0;
-      this.full = outputLength >= this.bus.bound;
-      if (waitedFrom) this.waitNs += (performance.now() - waitedFrom) * 1e6;
-      if (d) d.settled = true;
-      if (status !== CommitStatus.Refused) this.opts.release?.(b);
-      return true;
-    }
-  }
-
-  /**
-   * Waits for the next acknowledgement downstream (each leaves a token in the hop's room list)
-   * with a blocking pop and a short timeout, so a lost wake-up costs one timeout: a wait for
-   * room, not a modelled cost.
-   */
-  private async waitForRoom(): Promise<void> {
-    this.roomConn ??= this.bus.blockingConnection(`room-${this.hop}`);
-    await this.roomConn.blpop(this.roomKey, ROOM_WAIT_S);
+    const release = this.opts.release;
+    const done = this.commits.push({
+      input: d,
+      batchId: String(b.batchId),
+      bytes,
+      produced: b.count,
+      share: this.ledger.take(),
+      refused,
+    });
+    return release
+      ? done.then((ok) => {
+          if (ok) release(b);
+          return ok;
+        })
+      : done;
   }
 
   /**
@@ -156,8 +123,10 @@ export class RedisProducer implements BusProducer {
    * Redis restart without persistence forgets it. Other stages never end a hop: the end travels
    * from the generator through the hops (see ENDED_LUA), so a replica that leaves ends nothing —
    * except a loop chain's way back, whose one producer sets the hop's own flag (`endFlag`).
+   * Whatever is still queued is committed first.
    */
   async end(): Promise<void> {
+    await this.commits.idle();
     const flag = this.opts.endFlag;
     if (flag === null || (this.opts.acks && flag === undefined) || this.endDeclared) return;
     this.endDeclared = true;

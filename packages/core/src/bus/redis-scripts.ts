@@ -2,7 +2,7 @@
 // forwarded, acknowledged and counted in one step — never forwarded without its acknowledgement
 // or acknowledged without being forwarded, whatever process dies when.
 
-/** Outcome of a commit, as COMMIT_LUA reports it. */
+/** Outcome of a commit, as COMMIT_LUA reports it (for the batches after the prefix it did). */
 export const CommitStatus = {
   /** Redis is out of memory (maxmemory): nothing was done but a trim of acknowledged entries. */
   OutOfMemory: -2,
@@ -80,98 +80,136 @@ end
 `;
 
 /**
- * Commit one batch.
+ * Commit a group of batches, in order: each forwards one batch (or nothing: an acknowledgement
+ * only) and acknowledges the input entry it came from, and the ledger takes the value of the
+ * last one done. A stage keeps batches in flight (commit-pipeline.ts) and settles what it
+ * processed meanwhile in one call: N XADDs, one XACK, one ledger write.
  *   KEYS: input stream ('' for the generator), output stream ('' when nothing goes out),
  *         ledger hash ('' for none), epoch key, the input's "room" list ('' for none: an
  *         acknowledgement leaves one token there to wake a producer waiting for room), the
  *         output's byte count hash ('' when nothing goes out, or bytes are not tracked: with the
  *         default bound_bytes the entry bound implies the byte bound, and tracking would cost
  *         every commit a hash read and write and every trim a read of the first entry)
- *   ARGV: input group, consumer, ids (the input entry ids, space-separated: one for a stage that
- *         forwards, all that one read delivered for a last stage; the batch id for the
- *         generator), epoch the input was read under, output group, bound, batch bytes,
- *         ledger value, bound in bytes
- * Returns {status, output length}: 1 committed, 2 already committed (a resent command),
- * 3 committed as an orphan (Redis lost the input entries: forwarded, nothing to acknowledge),
- * 0 refused (another consumer owns an input entry now), -1 output full (nothing done),
- * -2 Redis is out of memory (nothing done but a trim of acknowledged entries).
- * When the output reaches its bound (in entries or bytes) the script trims what every group has
- * acknowledged before it reports the length, so a producer waits for room only when the hop
- * really is full. A batch larger than the byte bound still goes onto an empty hop.
+ *   ARGV: input group, consumer, epoch the inputs were read under, output group, bound, bound in
+ *         bytes, N, then per batch: its id (the input entry id; the batch id for the generator),
+ *         its bytes ('' for an acknowledgement only), the ledger value once it is done
+ * Returns {status, batches done, output length}. The batches done are a prefix of the group,
+ * counting those a resent command finds already committed (the ledger's last_id names the last
+ * one done). Status: 1 committed, 2 already committed, 3 committed as an orphan (Redis lost
+ * input entries: forwarded, nothing to acknowledge for them), 0 refused (another consumer owns
+ * the input entry of the batch after the prefix now: the prefix is committed, nothing more), -1 the output is full before the batch after the
+ * prefix, -2 Redis is out of memory (nothing more done but a trim of acknowledged entries).
+ * At its bound (in entries or bytes) the output is trimmed of what every group has acknowledged
+ * before the script gives up, so a producer waits for room only when the hop really is full. A
+ * batch larger than the byte bound still goes onto an empty hop.
  *
  * Out of memory (maxmemory with noeviction): Redis refuses a script's first write that may grow
  * memory, and lets every write after its first one through (a script cannot stop half-way). So
- * the add is this script's first write, made with pcall: when Redis refuses it, nothing was done
- * and the script trims the acknowledged entries (XTRIM is never refused) to free memory. The
- * acknowledgement comes after the add and is itself never refused (XACK does not grow memory);
- * a commit with nothing to add runs as ACK_LUA, which may write whatever the memory.
- * (The batch's bytes pass through Lua, which hashes every byte of a string it is given: about
- * 1.3 us of Redis CPU per KiB, 7.5 us for 64 packets of 64 B in wire form. A MULTI of a plain
- * XADD and a byte-free script avoids that, but costs more client CPU than it saves: +30 us per
- * commit with ioredis's multi(), +12 us with the four commands written by hand in one write.)
+ * the first add is this script's first write, made with pcall: when Redis refuses it, nothing was
+ * done and the script trims the acknowledged entries (XTRIM is never refused) to free memory. The
+ * acknowledgement comes after the adds and is itself never refused (XACK does not grow memory);
+ * a group with nothing to add runs as ACK_LUA, which may write whatever the memory.
+ * (The batches' bytes pass through Lua, which hashes every string it is given: about 1.3 us of
+ * Redis CPU per KiB, 7.5 us for 64 packets of 64 B in wire form. A MULTI of a plain XADD and a
+ * byte-free script avoids that, but costs more client CPU than it saves: +30 us per commit with
+ * ioredis's multi(), +12 us with the four commands written by hand in one write.)
  */
 export const COMMIT_LUA = `${TRIM_ACKED}
 local inS, outS, ledger, epochKey, room, bytesKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
-local group, me, ids, epoch, outGroup, bound, batch = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6]), ARGV[7]
-local boundBytes = tonumber(ARGV[9])
-local last = string.match(ids, '(%S+)$')
+local group, me, epoch, outGroup = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local bound, boundBytes, n = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local function idOf(i) return ARGV[5 + 3 * i] end
+-- a resent command: the ledger names the last batch its first attempt did
+local first = 1
+if ledger ~= '' then
+  local lastId = redis.call('HGET', ledger, 'last_id')
+  if lastId then
+    for i = n, 1, -1 do if idOf(i) == lastId then first = i + 1 break end end
+  end
+end
+if first > n then return {2, n, 0} end
 local status = 1
 local owned = {}
+-- another consumer took an input over: the batches before it still commit, it and the rest not
+local refusedAt = nil
 if inS ~= '' then
-  local n = 0
-  for id in string.gmatch(ids, '%S+') do
-    n = n + 1
+  local missing = nil
+  for i = first, n do
+    local id = idOf(i)
     local ok, p = pcall(redis.call, 'XPENDING', inS, group, id, id, 1)
-    if ok and p[1] and p[1][2] == me then owned[#owned + 1] = id end
+    if ok and p[1] and p[1][2] == me then owned[i] = true elseif missing == nil then missing = i end
   end
-  if #owned < n then
-    if ledger ~= '' and redis.call('HGET', ledger, 'last_id') == last then return {2, 0} end
-    if redis.call('GET', epochKey) == epoch then return {0, 0} end
-    status = 3
+  if missing then
+    if redis.call('GET', epochKey) == epoch then
+      if missing == first then return {0, first - 1, 0} end
+      refusedAt = missing
+      n = missing - 1
+    else
+      status = 3
+    end
   end
-elseif ledger ~= '' and redis.call('HGET', ledger, 'last_id') == last then
-  return {2, 0}
 end
-local outLen = 0
+local outLen, held, added = 0, 0, 0
+local oom = function(r) return type(r) == 'table' and r.err and string.find(r.err, 'OOM', 1, true) end
 if outS ~= '' then
-  local oom = function(r) return type(r) == 'table' and r.err and string.find(r.err, 'OOM', 1, true) end
   outLen = redis.call('XLEN', outS)
   if outLen == 0 and redis.call('EXISTS', outS) == 0 then
     local r = redis.pcall('XGROUP', 'CREATE', outS, outGroup, '0', 'MKSTREAM')
-    if oom(r) then return {-2, 0} end
+    if oom(r) then return {-2, first - 1, 0} end
   end
-  local held, added = heldBytes(bytesKey)
-  if outLen >= bound or (bytesKey ~= '' and held > 0 and held + #batch > boundBytes) then
-    trimAcked(outS, bytesKey)
-    outLen = redis.call('XLEN', outS)
-    held, added = heldBytes(bytesKey)
-    if outLen >= bound or (bytesKey ~= '' and held > 0 and held + #batch > boundBytes) then return {-1, outLen} end
+  held, added = heldBytes(bytesKey)
+end
+local function full(size)
+  return outLen >= bound or (bytesKey ~= '' and held > 0 and held + size > boundBytes)
+end
+local done = first - 1
+local wrote = false
+for i = first, n do
+  local batch = ARGV[6 + 3 * i]
+  if batch ~= '' then
+    if full(#batch) then
+      trimAcked(outS, bytesKey)
+      outLen = redis.call('XLEN', outS)
+      held, added = heldBytes(bytesKey)
+      if full(#batch) then break end
+    end
+    local r
+    if bytesKey == '' then r = redis.pcall('XADD', outS, '*', 'b', batch)
+    else r = redis.pcall('XADD', outS, '*', 'c', added, 'b', batch) end
+    if oom(r) then
+      -- only the first write can be refused, so nothing was done
+      trimAcked(outS, bytesKey)
+      return {-2, first - 1, redis.call('XLEN', outS)}
+    elseif type(r) == 'table' and r.err then
+      return redis.error_reply(r.err)
+    end
+    wrote = true
+    added = added + #batch
+    held = held + #batch
+    outLen = outLen + 1
   end
-  local r
-  if bytesKey == '' then r = redis.pcall('XADD', outS, '*', 'b', batch)
-  else r = redis.pcall('XADD', outS, '*', 'c', added, 'b', batch) end
-  if oom(r) then
-    trimAcked(outS, bytesKey)
-    return {-2, redis.call('XLEN', outS)}
-  elseif type(r) == 'table' and r.err then
-    return redis.error_reply(r.err)
-  end
-  if bytesKey ~= '' then redis.call('HSET', bytesKey, 'added', added + #batch) end
-  outLen = outLen + 1
-  if outLen >= bound or (bytesKey ~= '' and held + #batch >= boundBytes) then
+  done = i
+end
+if wrote then
+  if bytesKey ~= '' then redis.call('HSET', bytesKey, 'added', added) end
+  if outLen >= bound or (bytesKey ~= '' and held >= boundBytes) then
     trimAcked(outS, bytesKey)
     outLen = redis.call('XLEN', outS)
   end
 end
-if #owned > 0 then
-  redis.call('XACK', inS, group, unpack(owned))
+if done < first then return {-1, done, outLen} end
+local acks = {}
+for i = first, done do if owned[i] then acks[#acks + 1] = idOf(i) end end
+if #acks > 0 then
+  redis.call('XACK', inS, group, unpack(acks))
   if room ~= '' then
     redis.call('RPUSH', room, 1)
     redis.call('LTRIM', room, -1, -1)
   end
 end
-if ledger ~= '' then redis.call('HSET', ledger, 'last_id', last, 'v', ARGV[8]) end
-return {status, outLen}
+if ledger ~= '' then redis.call('HSET', ledger, 'last_id', idOf(done), 'v', ARGV[7 + 3 * done]) end
+if refusedAt and done == n then status = 0 end
+return {status, done, outLen}
 `;
 
 /**

@@ -15,6 +15,7 @@ import {
   StageStats,
   StatsLedger,
   checkStageMemoryBudget,
+  MAX_GROUP,
   hopBoundBytes,
   histogramToJson,
   loadProfile,
@@ -132,6 +133,7 @@ export class StageService {
         endFlag: this.bus.endKey(backHop(i)),
         dedup: new BatchDedup(),
         log,
+        readAhead: true,
       });
     const outbox = (): RunnerOutbox => new RunnerOutbox(this.pool, index > 0 && !last, index > 0 && loop, entry.name);
     const ctxOf = (out: RunnerOutbox): ElementContext & { out: RunnerOutbox } => ({ ...this.ctx, out });
@@ -142,7 +144,14 @@ export class StageService {
         release,
       });
       // a fresh batch id range per start (see batch-dedup.ts)
-      this.sourceRunner = new SourceRunner(element, ctxOf(outbox()), this.pool, this.producer, 0, Date.now() * 1000);
+      this.sourceRunner = new SourceRunner(
+        element,
+        ctxOf(outbox()),
+        this.pool,
+        this.producer,
+        0,
+        Date.now() * 1000,
+      ).inFlight(MAX_GROUP);
       if (loop) {
         this.returnConsumer = backConsumer(0);
         this.sourceRunner.takeReturns(this.returnConsumer);
@@ -155,6 +164,7 @@ export class StageService {
       endHops: chain.stages.slice(1, index + 1).map((s) => ({ hop: s.name, group: s.name })),
       dedup: new BatchDedup(),
       log,
+      readAhead: true,
     });
     // packets the element originates go on untied producers: they acknowledge no input
     const untied = (hop: string): RedisProducer => {
@@ -173,7 +183,8 @@ export class StageService {
     );
     const ticker = element.tick ? new ElementTicker(element, ctxOf(outbox()), origin, wired.defaultCategory) : null;
     this.ticker = ticker;
-    const common = { element, stageIndex: index, defaultCategory: wired.defaultCategory, origin };
+    // batches in flight: as many as one commit settles (see commit-pipeline.ts)
+    const common = { element, stageIndex: index, defaultCategory: wired.defaultCategory, origin, inFlight: MAX_GROUP };
     if (last) {
       // the last stage's survivors turn around (loop) or are received (open)
       const backOut = loop
