@@ -8,31 +8,17 @@ import {
   Costs,
   StageStats,
   UNTIMED_OTHER_HOST,
-  buildFrame,
   loadProfile,
   monoNs,
   silentLogger,
-  writeProbe,
 } from '@vnflab/core';
 import { Backends } from '../src/backends';
+import { probedBatch } from './helpers';
 
 function probed(n: number, createdClock: number): Batch {
-  const b = Batch.allocate(n);
-  b.createdNs = monoNs(); // the source's stamp ...
+  const b = probedBatch(n, (i) => i, monoNs() - 1e5); // probes sent 100 us ago ...
+  b.createdNs = monoNs(); // ... by a source that stamped the batch ...
   b.createdClock = createdClock; // ... on the clock it was read on
-  for (let i = 0; i < n; i++) {
-    const f = buildFrame({
-      srcIp: 0x0a010001,
-      dstIp: 0x0a000101,
-      proto: 'udp',
-      srcPort: 40000 + i,
-      dstPort: 8080,
-      frameLen: 60,
-    });
-    const at = b.append(f.length);
-    f.copy(b.buf, b.offset(at));
-    writeProbe(b.buf, b.offset(at) + 42, i, 0, monoNs() - 1e5); // the probe's send time, 100 us ago
-  }
   return b;
 }
 

@@ -44,6 +44,7 @@ export class E1000ModelTx implements TxDeviceSide {
     const host = this.host;
     const hostBytes = host.bytes;
     const buf = batch.buf;
+    const timedHere = batch.createdHere; // the wire times are on this host's clock
     let interrupts = 0;
     let sent = 0;
     for (let s = dev.fetch(); s >= 0; s = dev.fetch()) {
@@ -56,7 +57,7 @@ export class E1000ModelTx implements TxDeviceSide {
         host.wire(buf, batch.offset(i), r);
       }
       // every DD write-back is a completion for the interrupt logic
-      interrupts += irq.writeBack(batch.createdHere ? batch.genNs(i) : 0, now);
+      interrupts += irq.writeBack(timedHere ? batch.genNs(i) : 0, now);
     }
     interrupts += irq.idle();
     b.interrupts += interrupts;

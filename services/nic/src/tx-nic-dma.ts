@@ -39,6 +39,7 @@ export class NicDmaTx implements TxDeviceSide {
     const irq = this.irq;
     const tag = this.tag;
     const buf = batch.buf;
+    const timedHere = batch.createdHere; // the wire times are on this host's clock
     let interrupts = 0;
     let sent = 0;
     for (let s = dev.fetch(); s >= 0; s = dev.fetch()) {
@@ -47,7 +48,7 @@ export class NicDmaTx implements TxDeviceSide {
       if (dev.send(s, buf, batch.offset(i)) === TX_FAULT) batch.drop(i, IOMMU_FAULT_REASON);
       else sent++;
       // every DD write-back is a completion for the interrupt logic
-      interrupts += irq.writeBack(batch.createdHere ? batch.genNs(i) : 0, now);
+      interrupts += irq.writeBack(timedHere ? batch.genNs(i) : 0, now);
     }
     interrupts += irq.idle();
     b.interrupts += interrupts;
