@@ -172,7 +172,8 @@ describe('interrupt billing', () => {
     const perIrq = ctx.stats.cpu.ns[Cat.irq] / interrupts;
     // low side loose: a spin this short is measured less a clock read, which is slow on some hosts
     expect(perIrq).toBeGreaterThan(0.25 * entryNs);
-    expect(perIrq).toBeLessThan(entryNs + 25_000); // room for a preemption, far below a turn
+    // an average over 40: one 4 ms preemption adds 100 us to it; a billed turn would add 500 us to each
+    expect(perIrq).toBeLessThan(entryNs + 250_000);
     expect(ctx.stats.cpu.totalNs() - ctx.stats.cpu.ns[Cat.irq] - ctx.stats.cpu.ns[Cat.packet_io]).toBeCloseTo(0, 3); // nothing else billed
     // the unbilled neighbour's turns were set aside, not left for anyone to bill
     if (!billed) expect(processSetAsideNs() - before).toBeGreaterThanOrEqual(39 * ns);
