@@ -290,7 +290,7 @@ function sortedData(files) {
 
 /** The stream into a stage and its consumer group, as packages/core/src/bus/redis-bus.ts names them. */
 function hopOf(chain, entry, run = 'main') {
-  return { stream: `vnflab:${chain.name}:${run}:hop:${entry.name}`, consumerGroup: entry.name };
+  return { stream: `{vnflab:${chain.name}:${run}:hop:${entry.name}}`, consumerGroup: entry.name };
 }
 
 /** KEDA ScaledObject: a middle stage's replicas follow its consumer group's lag (redis-streams scaler). */

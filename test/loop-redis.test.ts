@@ -85,7 +85,7 @@ describe('closed-loop chain on Redis', () => {
     expect(s.bus.lost).toEqual({});
     for (const svc of services) expect(svc.state).toBe('finished');
     // the return hops were Redis streams of their own
-    expect(relay.returnConsumer!.stream).toBe('vnflab:loop:r1:hop:relay-a:return');
+    expect(relay.returnConsumer!.stream).toBe('{vnflab:loop:r1:hop:relay-a:return}');
   });
 
   test('return-path drops and ticks are accounted; a client that gives up ends the run', async () => {

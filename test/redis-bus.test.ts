@@ -119,7 +119,7 @@ describe('redis bus', () => {
     await b.whenReady();
     const stream = b.streamKey('sink');
     const stats = new StageStats('backends', 'sink');
-    const c = b.consumer('sink', 'sink', 'c1', { ledger: new StatsLedger(b.ledgerKey('c1'), stats) });
+    const c = b.consumer('sink', 'sink', 'c1', { ledger: new StatsLedger(b.ledgerKey('c1', 'sink'), stats) });
     const p = b.producer('sink');
     for (let i = 1; i <= 3; i++) await p.send(batch(i));
     const pending = async () => ((await b.cmd.xpending(stream, 'sink')) as [number])[0];
@@ -159,8 +159,8 @@ describe('redis bus', () => {
     await b.whenReady();
     const statsA = new StageStats('lb', 'x', 'a');
     const statsB = new StageStats('lb', 'x', 'b');
-    const a = b.consumer('mid', 'mid', 'a', { ledger: new StatsLedger(b.ledgerKey('a'), statsA) });
-    const bb = b.consumer('mid', 'mid', 'b', { ledger: new StatsLedger(b.ledgerKey('b'), statsB) });
+    const a = b.consumer('mid', 'mid', 'a', { ledger: new StatsLedger(b.ledgerKey('a', 'mid'), statsA) });
+    const bb = b.consumer('mid', 'mid', 'b', { ledger: new StatsLedger(b.ledgerKey('b', 'mid'), statsB) });
     const outA = b.producer('sink', { acks: a });
     const outB = b.producer('sink', { acks: bb });
     await b.producer('mid').send(batch(1));
@@ -204,7 +204,7 @@ describe('redis bus', () => {
     const stats = new StageStats('backends', 'sink');
     const c = b.consumer('sink', 'sink', 'c1', {
       dedup: new BatchDedup(),
-      ledger: new StatsLedger(b.ledgerKey('c1'), stats),
+      ledger: new StatsLedger(b.ledgerKey('c1', 'sink'), stats),
     });
     const p = b.producer('sink');
     await p.send(batch(42));

@@ -68,7 +68,7 @@ describe('commits kept in flight', () => {
     const gen = b.producer('mid');
     for (let i = 1; i <= 24; i++) expect(await gen.send(batch(i))).toBe(true);
     const stats = new StageStats('mid', 'x', 'm1');
-    const mid = b.consumer('mid', 'mid', 'm1', { ledger: new StatsLedger(b.ledgerKey('m1'), stats), readAhead: true });
+    const mid = b.consumer('mid', 'mid', 'm1', { ledger: new StatsLedger(b.ledgerKey('m1', 'mid'), stats), readAhead: true });
     const fwd = b.producer('last', { acks: mid });
     const last = b.consumer('last', 'last', 'l1');
     await last.receive(10); // makes the group downstream
@@ -85,7 +85,7 @@ describe('commits kept in flight', () => {
     expect(await ids(last, 24)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
     expect((await b.cmd.xpending(b.streamKey('mid'), 'mid'))[0]).toBe(0);
     const stored = new StageStats('mid', 'x', 'm1');
-    new StatsLedger('k', stored).seed(await b.readLedger(b.ledgerKey('m1')));
+    new StatsLedger('k', stored).seed(await b.readLedger(b.ledgerKey('m1', 'mid')));
     expect([stored.packetsIn, stored.packetsOut]).toEqual([24 * 8, 24 * 8]);
     mid.close();
     last.close();
@@ -103,7 +103,7 @@ describe('commits kept in flight', () => {
     // processed only a prefix of 5 can commit and the rest wait for room when it dies
     const b1 = bus(prefix, { bound: 5, prefetch: 12 });
     const stats1 = new StageStats('mid', 'x', 'm1');
-    const mid1 = b1.consumer('mid', 'mid', 'm1', { ledger: new StatsLedger(b1.ledgerKey('m1'), stats1) });
+    const mid1 = b1.consumer('mid', 'mid', 'm1', { ledger: new StatsLedger(b1.ledgerKey('m1', 'mid'), stats1) });
     const fwd1 = b1.producer('last', { acks: mid1 });
     const sends: Promise<boolean>[] = [];
     while (sends.length < 12) {
@@ -125,8 +125,8 @@ describe('commits kept in flight', () => {
     // the restarted instance seeds its counters from the ledger and takes back its own 7
     const b2 = bus(prefix, { bound: 64 });
     const stats2 = new StageStats('mid', 'x', 'm1');
-    const ledger2 = new StatsLedger(b2.ledgerKey('m1'), stats2);
-    ledger2.seed(await b2.readLedger(b2.ledgerKey('m1')));
+    const ledger2 = new StatsLedger(b2.ledgerKey('m1', 'mid'), stats2);
+    ledger2.seed(await b2.readLedger(b2.ledgerKey('m1', 'mid')));
     expect(stats2.packetsIn).toBe(5 * 8); // exactly the acknowledged prefix
     const mid2 = b2.consumer('mid', 'mid', 'm1', { ledger: ledger2 });
     const fwd2 = b2.producer('last', { acks: mid2 });
@@ -157,7 +157,7 @@ describe('commits kept in flight', () => {
     for (let i = 1; i <= 6; i++) expect(await g.send(batch(i))).toBe(true);
     await b.createGroup(b.streamKey('last'), 'last');
     const stats = new StageStats('mid', 'x', 'm1');
-    const mid = b.consumer('mid', 'mid', 'm1', { ledger: new StatsLedger(b.ledgerKey('m1'), stats) });
+    const mid = b.consumer('mid', 'mid', 'm1', { ledger: new StatsLedger(b.ledgerKey('m1', 'mid'), stats) });
     const fwd = b.producer('last', { acks: mid });
     const full = reasonCode('bus_full');
     const sends: Promise<boolean>[] = [];
@@ -178,7 +178,7 @@ describe('commits kept in flight', () => {
     expect((await b.cmd.xpending(b.streamKey('mid'), 'mid'))[0]).toBe(0); // all six acknowledged
     expect(await b.cmd.xlen(b.streamKey('last'))).toBe(2);
     const stored = new StageStats('mid', 'x', 'm1');
-    new StatsLedger('k', stored).seed(await b.readLedger(b.ledgerKey('m1')));
+    new StatsLedger('k', stored).seed(await b.readLedger(b.ledgerKey('m1', 'mid')));
     expect([stored.packetsIn, stored.packetsOut, stored.drops[full]]).toEqual([48, 16, 32]);
     expect(fwd.ledger.produced).toBe(16);
     expect(MAX_GROUP).toBeGreaterThan(1);
@@ -204,7 +204,7 @@ describe('commits kept in flight', () => {
     expect((await b2.cmd.xpending(b2.streamKey('mid'), 'mid'))[0]).toBe(12);
     const stats = new StageStats('mid', 'x', 'm1');
     const mid2 = b2.consumer('mid', 'mid', 'm1', {
-      ledger: new StatsLedger(b2.ledgerKey('m1'), stats),
+      ledger: new StatsLedger(b2.ledgerKey('m1', 'mid'), stats),
       readAhead: true,
       dedup: new BatchDedup(),
     });
@@ -234,7 +234,7 @@ describe('commits kept in flight', () => {
     for (let i = 1; i <= 4; i++) expect(await gen.send(batch(i))).toBe(true);
     await b.createGroup(b.streamKey('last'), 'last');
     const stats = new StageStats('mid', 'x', 'm1');
-    const mid = b.consumer('mid', 'mid', 'm1', { ledger: new StatsLedger(b.ledgerKey('m1'), stats) });
+    const mid = b.consumer('mid', 'mid', 'm1', { ledger: new StatsLedger(b.ledgerKey('m1', 'mid'), stats) });
     const fwd = b.producer('last', { acks: mid });
     const held: { id: string; batch: Batch }[] = [];
     const sends: Promise<boolean>[] = [];
@@ -258,7 +258,7 @@ describe('commits kept in flight', () => {
     expect(pending[0]).toBe(1);
     expect(pending[3]).toEqual([['m2', '1']]); // m1 acknowledged its three; the fourth is m2's
     const stored = new StageStats('mid', 'x', 'm1');
-    new StatsLedger('k', stored).seed(await b.readLedger(b.ledgerKey('m1')));
+    new StatsLedger('k', stored).seed(await b.readLedger(b.ledgerKey('m1', 'mid')));
     expect([stored.packetsIn, stored.packetsOut]).toEqual([24, 24]); // batch 3 is m2's to count
     expect([stats.packetsIn, stats.packetsOut]).toEqual([24, 24]);
     mid.close();

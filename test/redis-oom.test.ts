@@ -90,7 +90,7 @@ describe('redis at maxmemory', () => {
     await b.whenReady();
     const gen = b.producer('mid');
     const mid = b.consumer('mid', 'mid', 'm1', {
-      ledger: new StatsLedger(b.ledgerKey('m1'), new StageStats('x', 'y', 'm1')),
+      ledger: new StatsLedger(b.ledgerKey('m1', 'mid'), new StageStats('x', 'y', 'm1')),
     });
     const fwd = b.producer('last', { acks: mid });
     const last = b.consumer('last', 'last', 'l1');
@@ -111,7 +111,7 @@ describe('redis at maxmemory', () => {
     // the caller drops it and acknowledges its input: never refused, whatever the memory
     await mid.ack(d!);
     expect((await b.cmd.xpending(b.streamKey('mid'), 'mid'))[0]).toBe(2);
-    expect(await b.cmd.hget(b.ledgerKey('m1'), 'last_id')).toBe(d!.id);
+    expect(await b.cmd.hget(b.ledgerKey('m1', 'mid'), 'last_id')).toBe(d!.id);
     // the next refused add trims what was acknowledged: memory is freed, not only promised
     expect(await gen.send(batch(5))).toBe(false);
     expect(await b.cmd.xlen(b.streamKey('mid'))).toBe(2);

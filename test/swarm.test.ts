@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import IORedis from 'ioredis';
-import { loadChainFile, silentLogger } from '@vnflab/core';
+import { hopStreamKey, loadChainFile, silentLogger } from '@vnflab/core';
 import { createRegistry } from '@vnflab/cli';
 import { readGroupLag, startControllerServer, type RunningController, type SwapReport } from '@vnflab/controller';
 import { SwarmStack, dockerCli, staleImages, swarmState, type LedgerCounts } from '@vnflab/lab';
@@ -259,7 +259,7 @@ maybe('the chain on a Docker Swarm', () => {
     const g = await waitFor(
       'three consumers in the group',
       async () => {
-        const lag = await readGroupLag(redis, `${PREFIX}:hop:kernel-path`, 'kernel-path');
+        const lag = await readGroupLag(redis, hopStreamKey(PREFIX, 'kernel-path'), 'kernel-path');
         return lag && lag.consumers >= 3 ? lag : undefined;
       },
       60000,
@@ -354,7 +354,7 @@ maybe('the chain on a Docker Swarm', () => {
       'every hop drained',
       async () => {
         for (const s of STAGES.slice(1)) {
-          const g = await readGroupLag(redis, `${PREFIX}:hop:${s}`, s);
+          const g = await readGroupLag(redis, hopStreamKey(PREFIX, s), s);
           if (!g || g.lag !== 0 || g.pending !== 0) return undefined;
         }
         const ls = await swarm.ledgers(call, PREFIX);

@@ -5,7 +5,7 @@
 
 import Docker from 'dockerode';
 import IORedis from 'ioredis';
-import { silentLogger, type Logger } from '@vnflab/core';
+import { hopStreamKey, silentLogger, type Logger } from '@vnflab/core';
 import { Autoscaler, type AutoscalePolicy, type ScaleDecision } from './autoscaler';
 import { readGroupLag } from './stream-lag';
 import { SwarmBackend } from './swarm-backend';
@@ -26,7 +26,7 @@ export async function connectDocker(socketPath?: string): Promise<Docker> {
 export interface AutoscaleLoopOptions {
   docker: Docker;
   stack: string;
-  /** The stage's name in the chain: its service is <stack>_<stage>, its input hop <prefix>:hop:<stage>. */
+  /** The stage's name in the chain: its service is <stack>_<stage>, its input hop {<prefix>:hop:<stage>} (hopStreamKey). */
   stage: string;
   redisUrl: string;
   /** The run's key prefix on Redis (vnflab:<chain>:<run>). */
@@ -52,7 +52,7 @@ export function startAutoscaleLoop(o: AutoscaleLoopOptions): AutoscaleLoop {
   const scaler = new Autoscaler(o.policy);
   const redis = new IORedis(o.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: false });
   redis.on('error', () => undefined); // a reading that fails says why; ioredis reconnects by itself
-  const stream = `${o.prefix}:hop:${o.stage}`;
+  const stream = hopStreamKey(o.prefix, o.stage);
   let stopped = false;
   let wake: (() => void) | undefined;
   const pause = (ms: number): Promise<void> =>

@@ -1,5 +1,5 @@
 // A stage's backlog on Redis: its consumer group's lag on the hop into it (the stream
-// `<prefix>:hop:<stage>`, group `<stage>`; packages/core/src/bus/redis-bus.ts names them) —
+// `{<prefix>:hop:<stage>}`, group `<stage>`; packages/core/src/bus/redis-bus.ts names them) —
 // batches produced onto the hop that no replica has been handed yet. XINFO GROUPS reports it
 // (Redis 7); where it cannot (an older Redis, or entries deleted past the group's position) the
 // entries after the group's last-delivered id are counted (a hop holds at most bus.bound).

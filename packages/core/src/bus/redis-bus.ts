@@ -1,23 +1,28 @@
 // The bus on Redis Streams (ioredis): one stream per hop, read by the downstream stage's consumer
-// group. This file owns the connections (reconnect with backoff, readiness), the keys of a chain
-// run, the Redis "epoch" (which Redis lifetime a batch was read in) and the one atomic commit
-// every producer and consumer goes through; redis-producer.ts and redis-consumer.ts are the two
-// ends of a hop.
+// group. This file owns the connections (reconnect with backoff, readiness; one Redis, or a Redis
+// Cluster for a redis+cluster:// URL), the keys of a chain run, the Redis "epoch" (which Redis
+// lifetime a batch was read in) and the commit every producer and consumer goes through;
+// redis-producer.ts and redis-consumer.ts are the two ends of a hop.
 //
-// Keys, all under the run's prefix (e.g. vnflab:default:main):
-//   <prefix>:hop:<stage>      the stream into <stage>; its consumer group is named <stage>
-//   <prefix>:hop:<stage>:bytes the batch bytes that stream holds (see heldBytes in redis-scripts.ts)
-//   <prefix>:ledger:<inst>    an instance's committed accounting (see stats-ledger.ts)
-//   <prefix>:end              set by the generator when it has sent its last batch
-//   <prefix>:end:<hop>        a loop chain's way back: set by the one producer of <hop> when it
-//                             has sent its last batch (see endKey)
-//   <prefix>:epoch            a random value set once per Redis lifetime: when Redis restarts
-//                             without persistence the value changes, which tells a stage that a
-//                             batch in its hand was lost from Redis and must be forwarded anyway
+// Keys, all under the run's prefix (e.g. vnflab:default:main). A hop's keys share the hash tag
+// {<prefix>:hop:<stage>}, so a Redis Cluster keeps each hop whole in one slot (and spreads the
+// hops over its masters), and one script may touch all of them:
+//   {<prefix>:hop:<stage>}        the stream into <stage>; its consumer group is named <stage>
+//   {<prefix>:hop:<stage>}:bytes  the batch bytes that stream holds (see heldBytes in redis-scripts.ts)
+//   {<prefix>:hop:<stage>}:room   a token after each acknowledgement (wakes a producer waiting for room)
+//   {<prefix>:hop:<stage>}:epoch  a random value set once per lifetime of the Redis holding the hop:
+//                                 when it restarts without persistence the value changes, which tells
+//                                 a stage that a batch in its hand was lost and must be forwarded anyway
+//   {<prefix>:hop:<stage>}:ledger:<inst>  the committed accounting (see stats-ledger.ts) of an
+//                                 instance reading this hop (the generator's: of the hop it feeds)
+//   {<prefix>:hop:<stage>}:sent   each sender's last add when its commit is split (FORWARD_LUA)
+//   <prefix>:end                  set by the generator when it has sent its last batch
+//   <prefix>:end:<hop>            a loop chain's way back: set by the one producer of <hop> when it
+//                                 has sent its last batch (see endKey)
 
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Redis as RedisClient, RedisOptions } from 'ioredis';
+import type { Cluster, ClusterOptions, Redis as RedisClient, RedisOptions } from 'ioredis';
 import { Cat } from '../cpu/categories';
 import type { CpuMeter } from '../cpu/cpu-meter';
 import { silentLogger, type Logger } from '../logger';
@@ -33,13 +38,16 @@ import {
   DECLARE_END_LUA,
   ENDED_LUA,
   EPOCH_LUA,
+  FORWARD_LUA,
   HEARTBEAT_LUA,
+  HOP_DRAINED_LUA,
 } from './redis-scripts';
+import { keySlot } from './key-slot';
 import { RedisConsumer, type RedisConsumerOptions } from './redis-consumer';
 import { RedisProducer, type RedisProducerOptions } from './redis-producer';
 
 export interface RedisBusOptions {
-  /** redis://[user:password@]host:port[/db] */
+  /** redis://[user:password@]host:port[/db], or redis+cluster://[user:password@]host:port for a Redis Cluster (any one node). */
   url: string;
   /** Key namespace of one chain run, e.g. `vnflab:default:main`. */
   prefix: string;
@@ -97,6 +105,8 @@ export interface CommitRequest {
 interface ScriptedRedis extends RedisClient {
   vnflabCommit(...args: (string | Buffer | number)[]): Promise<[number, number, number]>;
   vnflabAck(...args: (string | Buffer | number)[]): Promise<[number, number, number]>;
+  vnflabForward(...args: (string | Buffer | number)[]): Promise<[number, number, number]>;
+  vnflabHopDrained(stream: string, group: string): Promise<number>;
   vnflabDeclareEnd(key: string): Promise<number>;
   vnflabCreateGroup(stream: string, group: string): Promise<number>;
   vnflabEpoch(key: string, mine: string): Promise<string>;
@@ -126,6 +136,23 @@ export function redactUrl(url: string): string {
   return url.replace(/\/\/([^@/]*)@/, '//***@');
 }
 
+/** The scheme that names a Redis Cluster: redis+cluster://host:port (any one of its nodes). */
+export const CLUSTER_SCHEME = 'redis+cluster:';
+
+export function isClusterUrl(url: string): boolean {
+  return url.startsWith(`${CLUSTER_SCHEME}//`);
+}
+
+/** The node a redis+cluster:// URL names, as a plain redis:// URL (for INFO and probes). */
+export function seedUrl(url: string): string {
+  return isClusterUrl(url) ? `redis://${url.slice(CLUSTER_SCHEME.length + 2)}` : url;
+}
+
+/** The stream of hop `hop` in the run `prefix`: every key of the hop carries this as its hash tag. */
+export function hopStreamKey(prefix: string, hop: string): string {
+  return `{${prefix}:hop:${hop}}`;
+}
+
 export class RedisBus implements Bus {
   readonly kind = 'redis' as const;
   readonly bound: number;
@@ -141,11 +168,16 @@ export class RedisBus implements Bus {
    */
   blockTickMs = DEFAULT_BLOCK_TICK_MS;
   readonly log: Logger;
+  /** On a Redis Cluster (redis+cluster:// URL): hops may be in different slots. */
+  readonly cluster: boolean;
   /** Commands and scripts; blocking reads get their own connections. */
   readonly cmd: ScriptedRedis;
   private readonly conns: RedisClient[] = [];
-  /** The epoch of the Redis this bus last connected to ('' until known). */
-  epoch = '';
+  /** The epoch of each hop this bus reads, by stream, as last read (see readEpoch). */
+  private readonly hopEpochs = new Map<string, string>();
+  /** A random token of this bus, so a resent split commit recognises its own add (FORWARD_LUA). */
+  readonly token = randomBytes(6).toString('hex');
+  private ready = false;
   reconnects = 0;
   private epochKnown!: Promise<void>;
   private markEpochKnown!: () => void;
@@ -161,10 +193,14 @@ export class RedisBus implements Bus {
     this.blockMs = opts.blockMs ?? 100;
     this.prefetch = opts.prefetch ?? 4;
     this.log = opts.log ?? silentLogger;
+    this.cluster = isClusterUrl(opts.url);
     this.epochKnown = new Promise((r) => (this.markEpochKnown = r));
     this.cmd = this.connect('cmd') as ScriptedRedis;
-    this.cmd.defineCommand('vnflabCommit', { numberOfKeys: 6, lua: COMMIT_LUA });
-    this.cmd.defineCommand('vnflabAck', { numberOfKeys: 6, lua: ACK_LUA });
+    // the commit takes only the keys it uses, so it says how many (see COMMIT_LUA)
+    this.cmd.defineCommand('vnflabCommit', { lua: COMMIT_LUA });
+    this.cmd.defineCommand('vnflabAck', { lua: ACK_LUA });
+    this.cmd.defineCommand('vnflabForward', { lua: FORWARD_LUA });
+    this.cmd.defineCommand('vnflabHopDrained', { numberOfKeys: 1, lua: HOP_DRAINED_LUA });
     this.cmd.defineCommand('vnflabDeclareEnd', { numberOfKeys: 1, lua: DECLARE_END_LUA });
     this.cmd.defineCommand('vnflabCreateGroup', { numberOfKeys: 1, lua: CREATE_GROUP_LUA });
     this.cmd.defineCommand('vnflabEpoch', { numberOfKeys: 1, lua: EPOCH_LUA });
@@ -185,9 +221,10 @@ export class RedisBus implements Bus {
       connectTimeout: 2000,
       enableReadyCheck: true,
     };
-    const c = new IORedis(this.opts.url, options);
+    const c = this.cluster ? this.connectCluster(IORedis.Cluster, options) : new IORedis(this.opts.url, options);
     c.on('reconnecting', () => this.reconnects++);
-    c.on('connect', () => this.meterReplies(c));
+    if (this.cluster) (c as unknown as Cluster).on('+node', (n: RedisClient) => n.on('connect', () => this.meterReplies(n)));
+    else c.on('connect', () => this.meterReplies(c));
     c.on('error', (e: Error) => {
       const now = Date.now();
       if (now - this.lastErrorLog > 5000) {
@@ -197,6 +234,27 @@ export class RedisBus implements Bus {
     });
     this.conns.push(c);
     return c;
+  }
+
+  /**
+   * A client of the Redis Cluster the URL names (one node of it: the client learns the rest and
+   * sends each command to the master of its key's slot, following MOVED when the slots move).
+   * Typed as a plain client: the bus uses only commands both kinds have.
+   */
+  private connectCluster(ClusterClass: typeof Cluster, options: RedisOptions): RedisClient {
+    const u = new URL(this.opts.url);
+    const clusterOptions: ClusterOptions = {
+      redisOptions: {
+        connectionName: options.connectionName,
+        connectTimeout: options.connectTimeout,
+        maxRetriesPerRequest: null,
+        username: u.username ? decodeURIComponent(u.username) : undefined,
+        password: u.password ? decodeURIComponent(u.password) : undefined,
+      },
+      clusterRetryStrategy: (attempt) => (this.closed ? null : reconnectDelayMs(attempt)),
+      enableReadyCheck: true,
+    };
+    return new ClusterClass([{ host: u.hostname, port: Number(u.port || 6379) }], clusterOptions) as unknown as RedisClient;
   }
 
   /**
@@ -222,21 +280,47 @@ export class RedisBus implements Bus {
 
   private async onReady(): Promise<void> {
     try {
-      const mine = randomBytes(8).toString('hex');
-      const e = await this.cmd.vnflabEpoch(this.key('epoch'), mine);
-      if (this.epoch && e !== this.epoch)
-        this.log.warn(
-          { epoch: e, was: this.epoch },
-          'redis lost its data (new epoch): batches that were on the bus are counted as bus_lost',
-        );
-      this.epoch = e;
+      for (const stream of this.hopEpochs.keys()) await this.readEpoch(stream);
       // before the first read waits: a Redis that hides INFO keeps the default tick
       this.blockTickMs = await this.cmd.info('server').then(serverTickMs, () => DEFAULT_BLOCK_TICK_MS);
+      this.ready = true;
       this.markEpochKnown();
       for (const h of this.readyHooks) await h();
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'redis ready handler failed; retrying on the next connection');
     }
+  }
+
+  /**
+   * Reads (setting it if missing) the epoch of the Redis that holds hop `stream`. Read after every
+   * reconnection, and after a commit found input entries gone (on a cluster one master may restart
+   * while the client stays connected to the others).
+   */
+  private async readEpoch(stream: string): Promise<string> {
+    const e = await this.cmd.vnflabEpoch(this.epochKey(stream), randomBytes(8).toString('hex'));
+    const was = this.hopEpochs.get(stream);
+    if (was && e !== was)
+      this.log.warn(
+        { epoch: e, was, stream },
+        'redis lost its data (new epoch): batches that were on the bus are counted as bus_lost',
+      );
+    this.hopEpochs.set(stream, e);
+    return e;
+  }
+
+  /** The epoch of hop `stream` a batch read now is read under; read once on first use. */
+  async hopEpoch(stream: string): Promise<string> {
+    return this.hopEpochs.get(stream) || this.readEpoch(stream);
+  }
+
+  /** The epoch of hop `stream` as last read ('' before hopEpoch()). */
+  epochOf(stream: string): string {
+    return this.hopEpochs.get(stream) ?? '';
+  }
+
+  /** The epochs of the hops this bus reads (for the stats). */
+  get epoch(): string {
+    return [...this.hopEpochs.values()].join(',');
   }
 
   /** Runs `f` after every (re)connection, e.g. to restore state Redis lost. */
@@ -256,7 +340,7 @@ export class RedisBus implements Bus {
 
   /** Connected on every connection (readiness). */
   get connected(): boolean {
-    return this.epoch !== '' && this.conns.every((c) => c.status === 'ready');
+    return this.ready && this.conns.every((c) => c.status === 'ready');
   }
 
   key(...parts: string[]): string {
@@ -264,7 +348,17 @@ export class RedisBus implements Bus {
   }
 
   streamKey(hop: string): string {
-    return this.key('hop', hop);
+    return hopStreamKey(this.opts.prefix, hop);
+  }
+
+  /** The epoch key of the Redis (or cluster slot) holding `stream` (see the file comment). */
+  epochKey(stream: string): string {
+    return `${stream}:epoch`;
+  }
+
+  /** Where each sender notes its last split add onto `stream` (see FORWARD_LUA). */
+  sentKey(stream: string): string {
+    return `${stream}:sent`;
   }
 
   /** A list that holds one token after each acknowledgement on `stream` (wakes a waiting producer). */
@@ -277,8 +371,12 @@ export class RedisBus implements Bus {
     return `${stream}:bytes`;
   }
 
-  ledgerKey(instance: string): string {
-    return this.key('ledger', instance);
+  /**
+   * The ledger of `instance`, kept with hop `hop` (in its slot): the hop the instance reads, or
+   * for the generator the hop it feeds, so a commit reaches the ledger with its input.
+   */
+  ledgerKey(instance: string, hop: string): string {
+    return `${this.streamKey(hop)}:ledger:${instance}`;
   }
 
   producer(hop: string, opts: RedisProducerOptions = {}): RedisProducer {
@@ -312,13 +410,23 @@ export class RedisBus implements Bus {
 
   private async commitOnce(r: CommitRequest): Promise<CommitResult> {
     const t0 = r.cpu?.begin() ?? 0;
-    const args: (string | Buffer | number)[] = [
+    if (this.cluster && r.input && r.output && keySlot(r.input.stream) !== keySlot(r.output.stream)) {
+      r.cpu?.end(Cat.bus, t0);
+      return this.commitSplit(r, r.input, r.output);
+    }
+    const keys = [
       r.input?.stream ?? '',
       r.output?.stream ?? '',
       r.ledgerKey,
-      this.key('epoch'),
+      r.input ? this.epochKey(r.input.stream) : '',
       r.input ? this.roomKey(r.input.stream) : '',
       r.output && this.boundBytes > 0 ? this.bytesKey(r.output.stream) : '',
+    ];
+    const given = keys.filter((k) => k !== '');
+    const args: (string | Buffer | number)[] = [
+      given.length,
+      ...given,
+      keys.map((k) => (k === '' ? '0' : '1')).join(''),
       r.input?.group ?? '',
       r.input?.consumer ?? '',
       r.input?.epoch ?? '',
@@ -332,7 +440,40 @@ export class RedisBus implements Bus {
     const reply = (r.output ? this.cmd.vnflabCommit : this.cmd.vnflabAck).apply(this.cmd, args);
     r.cpu?.end(Cat.bus, t0);
     const [status, done, outputLength] = await reply;
+    if (status === CommitStatus.Orphan && r.input) this.refreshEpoch(r.input.stream);
     return { status: status as CommitStatus, done, outputLength };
+  }
+
+  /**
+   * A commit whose input and output hops are in different cluster slots, in two scripts (see
+   * FORWARD_LUA): the adds on the output's master, then the acknowledgements and the ledger on the
+   * input's, for the batches the adds took.
+   */
+  private async commitSplit(
+    r: CommitRequest,
+    input: NonNullable<CommitRequest['input']>,
+    output: NonNullable<CommitRequest['output']>,
+  ): Promise<CommitResult> {
+    const t0 = r.cpu?.begin() ?? 0;
+    const tracked = this.boundBytes > 0;
+    const args: (string | Buffer | number)[] = [tracked ? 3 : 2, output.stream, this.sentKey(output.stream)];
+    if (tracked) args.push(this.bytesKey(output.stream));
+    args.push(output.group, this.bound, this.boundBytes, input.consumer, this.token, r.items.length);
+    for (const it of r.items) args.push(it.id, it.bytes ?? '');
+    const fwdReply = this.cmd.vnflabForward(...args);
+    r.cpu?.end(Cat.bus, t0);
+    const [fwdStatus, added, outputLength] = await fwdReply;
+    if (added === 0) return { status: fwdStatus as CommitStatus, done: 0, outputLength };
+    const items = r.items.slice(0, added).map((it) => ({ ...it, bytes: null }));
+    const ack = await this.commitOnce({ input, output: null, ledgerKey: r.ledgerKey, items, cpu: r.cpu });
+    // the acknowledgements' outcome, unless they all went through: then the adds' (full, out of memory)
+    const status = ack.done < added ? ack.status : added < r.items.length ? fwdStatus : ack.status;
+    return { status: status as CommitStatus, done: ack.done, outputLength };
+  }
+
+  /** Reads the epoch of `stream`'s Redis again (in the background: the commit goes on). */
+  private refreshEpoch(stream: string): void {
+    this.readEpoch(stream).catch((e: Error) => this.log.warn({ err: e.message, stream }, 'cannot read the hop epoch'));
   }
 
   /**
@@ -360,6 +501,15 @@ export class RedisBus implements Bus {
    * everything up to `hops` been committed past them?
    */
   async ended(hops: { stream: string; group: string }[], flag = this.key('end')): Promise<boolean> {
+    if (this.cluster && hops.some((h) => keySlot(h.stream) !== keySlot(flag))) {
+      // hops in different cluster slots, one at a time: the flag first (the generator sets it after
+      // its last add), then the hops from the first. A hop found drained gets nothing more, and
+      // everything that left it is on the next hop already (a split commit adds before it
+      // acknowledges), so a hop checked later cannot miss a batch that moved on meanwhile
+      if ((await this.cmd.exists(flag)) === 0) return false;
+      for (const h of hops) if ((await this.cmd.vnflabHopDrained(h.stream, h.group)) !== 1) return false;
+      return true;
+    }
     const r = await this.cmd.vnflabEnded(
       hops.length + 1,
       flag,
@@ -382,15 +532,24 @@ export class RedisBus implements Bus {
     await this.cmd.vnflabDeclareEnd(flag);
   }
 
-  /** Deletes every key of this run (after a run, so Redis does not keep old streams). */
+  /**
+   * Deletes every key of this run (after a run, so Redis does not keep old streams): the hops'
+   * keys ({<prefix>:hop:...}) and the flags (<prefix>:...), on every master of a cluster.
+   */
   async deleteRunKeys(): Promise<number> {
-    let cursor = '0';
+    const nodes = this.cluster ? (this.cmd as unknown as Cluster).nodes('master') : [this.cmd];
     let n = 0;
-    do {
-      const [next, keys] = await this.cmd.scan(cursor, 'MATCH', `${this.opts.prefix}:*`, 'COUNT', 200);
-      cursor = next;
-      if (keys.length) n += await this.cmd.del(...keys);
-    } while (cursor !== '0');
+    for (const node of nodes)
+      for (const pattern of [`{${this.opts.prefix}:hop:*`, `${this.opts.prefix}:*`]) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 200);
+          cursor = next;
+          // one key per DEL on a cluster: a multi-key DEL must stay in one slot
+          if (this.cluster) for (const k of keys) n += await node.del(k);
+          else if (keys.length) n += await node.del(...keys);
+        } while (cursor !== '0');
+      }
     return n;
   }
 
@@ -441,7 +600,8 @@ export function redisVersionRefusal(info: string, where: string): string | null 
 export async function checkRedisMemory(url: string, hops: number, boundBytes: number): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const IORedis = (require('ioredis') as typeof import('ioredis')).default;
-  const c = new IORedis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  // on a cluster: the node the URL names (the masters are alike in a cluster made for the chain)
+  const c = new IORedis(seedUrl(url), { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   c.on('error', () => undefined);
   try {
     await c.connect();
@@ -458,7 +618,7 @@ export async function checkRedisMemory(url: string, hops: number, boundBytes: nu
 export async function probeRedis(url: string, timeoutMs = 3000): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const IORedis = (require('ioredis') as typeof import('ioredis')).default;
-  const c = new IORedis(url, {
+  const c = new IORedis(seedUrl(url), {
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,

@@ -145,7 +145,10 @@ export class RedisConsumer implements BusConsumer {
     this.current = null;
     if (this.reading) await this.reading;
     if (this.queue.length === 0 && !this.isEnded && !this.stopped) {
-      if (!this.bus.epoch) await this.bus.whenReady();
+      if (!this.bus.epochOf(this.stream)) {
+        await this.bus.whenReady();
+        await this.bus.hopEpoch(this.stream);
+      }
       await this.fill(timeoutMs);
       if (this.queue.length === 0 && !this.stopped && (await this.bus.ended(this.endHops, this.opts.endFlag)))
         this.isEnded = true;
@@ -312,7 +315,7 @@ export class RedisConsumer implements BusConsumer {
         this.duplicateBatches++;
         packets = 0;
       }
-      this.queue.push({ id, batch, epoch: this.bus.epoch, packets, settled: false });
+      this.queue.push({ id, batch, epoch: this.bus.epochOf(this.stream), packets, settled: false });
       n++;
     }
     cpu?.end(Cat.bus, t0);

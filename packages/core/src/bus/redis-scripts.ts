@@ -80,19 +80,79 @@ end
 `;
 
 /**
+ * The adds of a commit: batches first..n onto a hop, up to its bound (see COMMIT_LUA), as one
+ * function so a commit split across two Redis Cluster slots (FORWARD_LUA) adds exactly the same
+ * way. Returns refusal, done, output length: refusal nil, or 'oom' (nothing was added), or the
+ * text of another error; done is the last batch added (or acknowledged only: '' bytes).
+ */
+const ADD_BATCHES = `${TRIM_ACKED}
+local function addBatches(outS, outGroup, bytesKey, bound, boundBytes, first, n, batchOf)
+  local oom = function(r) return type(r) == 'table' and r.err and string.find(r.err, 'OOM', 1, true) end
+  local outLen = redis.call('XLEN', outS)
+  if outLen == 0 and redis.call('EXISTS', outS) == 0 then
+    local r = redis.pcall('XGROUP', 'CREATE', outS, outGroup, '0', 'MKSTREAM')
+    if oom(r) then return 'oom', first - 1, 0 end
+  end
+  local held, added = heldBytes(bytesKey)
+  local function full(size)
+    return outLen >= bound or (bytesKey ~= '' and held > 0 and held + size > boundBytes)
+  end
+  local done = first - 1
+  local wrote = false
+  for i = first, n do
+    local batch = batchOf(i)
+    if batch ~= '' then
+      if full(#batch) then
+        trimAcked(outS, bytesKey)
+        outLen = redis.call('XLEN', outS)
+        held, added = heldBytes(bytesKey)
+        if full(#batch) then break end
+      end
+      local r
+      if bytesKey == '' then r = redis.pcall('XADD', outS, '*', 'b', batch)
+      else r = redis.pcall('XADD', outS, '*', 'c', added, 'b', batch) end
+      if oom(r) then
+        -- only the first write can be refused, so nothing was done
+        trimAcked(outS, bytesKey)
+        return 'oom', first - 1, redis.call('XLEN', outS)
+      elseif type(r) == 'table' and r.err then
+        return r.err, first - 1, outLen
+      end
+      wrote = true
+      added = added + #batch
+      held = held + #batch
+      outLen = outLen + 1
+    end
+    done = i
+  end
+  if wrote then
+    if bytesKey ~= '' then redis.call('HSET', bytesKey, 'added', added) end
+    if outLen >= bound or (bytesKey ~= '' and held >= boundBytes) then
+      trimAcked(outS, bytesKey)
+      outLen = redis.call('XLEN', outS)
+    end
+  end
+  return nil, done, outLen
+end
+`;
+
+/**
  * Commit a group of batches, in order: each forwards one batch (or nothing: an acknowledgement
  * only) and acknowledges the input entry it came from, and the ledger takes the value of the
  * last one done. A stage keeps batches in flight (commit-pipeline.ts) and settles what it
  * processed meanwhile in one call: N XADDs, one XACK, one ledger write.
- *   KEYS: input stream ('' for the generator), output stream ('' when nothing goes out),
- *         ledger hash ('' for none), epoch key, the input's "room" list ('' for none: an
+ *   KEYS: only those present, in this order (ARGV[1] says which; a Redis Cluster checks that
+ *         every key a script is given is in one slot, so an absent key cannot be a placeholder):
+ *         input stream (none for the generator), output stream (none when nothing goes out),
+ *         ledger hash, the input hop's epoch key (see redis-bus.ts), the input's "room" list (an
  *         acknowledgement leaves one token there to wake a producer waiting for room), the
- *         output's byte count hash ('' when nothing goes out, or bytes are not tracked: with the
- *         default bound_bytes the entry bound implies the byte bound, and tracking would cost
+ *         output's byte count hash (none when nothing goes out, or bytes are not tracked: with
+ *         the default bound_bytes the entry bound implies the byte bound, and tracking would cost
  *         every commit a hash read and write and every trim a read of the first entry)
- *   ARGV: input group, consumer, epoch the inputs were read under, output group, bound, bound in
- *         bytes, N, then per batch: its id (the input entry id; the batch id for the generator),
- *         its bytes ('' for an acknowledgement only), the ledger value once it is done
+ *   ARGV: a mask of six '0'/'1', one per key above ('1': given), input group, consumer, epoch
+ *         the inputs were read under, output group, bound, bound in bytes, N, then per batch:
+ *         its id (the input entry id; the batch id for the generator), its bytes ('' for an
+ *         acknowledgement only), the ledger value once it is done
  * Returns {status, batches done, output length}. The batches done are a prefix of the group,
  * counting those a resent command finds already committed (the ledger's last_id names the last
  * one done). Status: 1 committed, 2 already committed, 3 committed as an orphan (Redis lost
@@ -114,11 +174,15 @@ end
  * byte-free script avoids that, but costs more client CPU than it saves: +30 us per commit with
  * ioredis's multi(), +12 us with the four commands written by hand in one write.)
  */
-export const COMMIT_LUA = `${TRIM_ACKED}
-local inS, outS, ledger, epochKey, room, bytesKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
-local group, me, epoch, outGroup = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local bound, boundBytes, n = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
-local function idOf(i) return ARGV[5 + 3 * i] end
+export const COMMIT_LUA = `${ADD_BATCHES}
+local given, k = {}, 1
+for i = 1, 6 do
+  if string.sub(ARGV[1], i, i) == '1' then given[i] = KEYS[k] k = k + 1 else given[i] = '' end
+end
+local inS, outS, ledger, epochKey, room, bytesKey = given[1], given[2], given[3], given[4], given[5], given[6]
+local group, me, epoch, outGroup = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local bound, boundBytes, n = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
+local function idOf(i) return ARGV[6 + 3 * i] end
 -- a resent command: the ledger names the last batch its first attempt did
 local first = 1
 if ledger ~= '' then
@@ -149,53 +213,12 @@ if inS ~= '' then
     end
   end
 end
-local outLen, held, added = 0, 0, 0
-local oom = function(r) return type(r) == 'table' and r.err and string.find(r.err, 'OOM', 1, true) end
+local outLen, done = 0, n
 if outS ~= '' then
-  outLen = redis.call('XLEN', outS)
-  if outLen == 0 and redis.call('EXISTS', outS) == 0 then
-    local r = redis.pcall('XGROUP', 'CREATE', outS, outGroup, '0', 'MKSTREAM')
-    if oom(r) then return {-2, first - 1, 0} end
-  end
-  held, added = heldBytes(bytesKey)
-end
-local function full(size)
-  return outLen >= bound or (bytesKey ~= '' and held > 0 and held + size > boundBytes)
-end
-local done = first - 1
-local wrote = false
-for i = first, n do
-  local batch = ARGV[6 + 3 * i]
-  if batch ~= '' then
-    if full(#batch) then
-      trimAcked(outS, bytesKey)
-      outLen = redis.call('XLEN', outS)
-      held, added = heldBytes(bytesKey)
-      if full(#batch) then break end
-    end
-    local r
-    if bytesKey == '' then r = redis.pcall('XADD', outS, '*', 'b', batch)
-    else r = redis.pcall('XADD', outS, '*', 'c', added, 'b', batch) end
-    if oom(r) then
-      -- only the first write can be refused, so nothing was done
-      trimAcked(outS, bytesKey)
-      return {-2, first - 1, redis.call('XLEN', outS)}
-    elseif type(r) == 'table' and r.err then
-      return redis.error_reply(r.err)
-    end
-    wrote = true
-    added = added + #batch
-    held = held + #batch
-    outLen = outLen + 1
-  end
-  done = i
-end
-if wrote then
-  if bytesKey ~= '' then redis.call('HSET', bytesKey, 'added', added) end
-  if outLen >= bound or (bytesKey ~= '' and held >= boundBytes) then
-    trimAcked(outS, bytesKey)
-    outLen = redis.call('XLEN', outS)
-  end
+  local refusal
+  refusal, done, outLen = addBatches(outS, outGroup, bytesKey, bound, boundBytes, first, n, function(i) return ARGV[7 + 3 * i] end)
+  if refusal == 'oom' then return {-2, first - 1, outLen} end
+  if refusal then return redis.error_reply(refusal) end
 end
 if done < first then return {-1, done, outLen} end
 local acks = {}
@@ -207,9 +230,42 @@ if #acks > 0 then
     redis.call('LTRIM', room, -1, -1)
   end
 end
-if ledger ~= '' then redis.call('HSET', ledger, 'last_id', idOf(done), 'v', ARGV[7 + 3 * done]) end
+if ledger ~= '' then redis.call('HSET', ledger, 'last_id', idOf(done), 'v', ARGV[8 + 3 * done]) end
 if refusedAt and done == n then status = 0 end
 return {status, done, outLen}
+`;
+
+/**
+ * The first half of a commit whose input and output hops are in different Redis Cluster slots
+ * (one script may only touch one slot): the group's batches go onto the output hop exactly as
+ * COMMIT_LUA adds them; then ACK_LUA acknowledges their inputs and writes the ledger in the input
+ * hop's slot. A stage that dies between the two leaves its inputs pending: they are read and
+ * forwarded again, and the next stage's batch dedup (batch-dedup.ts) counts the copies as
+ * duplicates. The sender's last add is noted under its consumer name with a token of its
+ * process, so a resent call (its reply was lost) finds what its first attempt added and adds it
+ * no second time.
+ *   KEYS: output stream, the hop's note of each sender's last add, [its byte count hash]
+ *   ARGV: output group, bound, bound in bytes, sender, token, N, then per batch: its input entry
+ *         id and its bytes ('' for an acknowledgement only)
+ * Returns {status, batches done, output length} as COMMIT_LUA does (1, 2, -1 or -2).
+ */
+export const FORWARD_LUA = `${ADD_BATCHES}
+local outS, sent, bytesKey = KEYS[1], KEYS[2], KEYS[3] or ''
+local outGroup, bound, boundBytes = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local sender, token, n = ARGV[4], ARGV[5], tonumber(ARGV[6])
+local function idOf(i) return ARGV[5 + 2 * i] end
+local first = 1
+local last = redis.call('HGET', sent, sender)
+if last then
+  for i = n, 1, -1 do if last == token .. ' ' .. idOf(i) then first = i + 1 break end end
+end
+if first > n then return {2, n, redis.call('XLEN', outS)} end
+local refusal, done, outLen = addBatches(outS, outGroup, bytesKey, bound, boundBytes, first, n, function(i) return ARGV[6 + 2 * i] end)
+if refusal == 'oom' then return {-2, first - 1, outLen} end
+if refusal then return redis.error_reply(refusal) end
+if done < first then return {-1, done, outLen} end
+redis.call('HSET', sent, sender, token .. ' ' .. idOf(done))
+return {1, done, outLen}
 `;
 
 /**
@@ -263,28 +319,43 @@ end
 return n
 `;
 
+/** Has everything on hop stream `s` been delivered to group `want` and acknowledged? */
+const DRAINED = `${ID_HELPERS}
+local function drained(s, want)
+  if redis.call('EXISTS', s) == 0 then return true end
+  local found = false
+  for _, g in ipairs(groupsOf(s)) do
+    if g['name'] == want then
+      found = true
+      if g['pending'] > 0 then return false end
+      local last = redis.call('XREVRANGE', s, '+', '-', 'COUNT', 1)
+      if last[1] and less(g['last-delivered-id'], last[1][1]) then return false end
+    end
+  end
+  return found or redis.call('XLEN', s) == 0
+end
+`;
+
 /**
  * Has the stream into a stage ended? True when the generator has declared its end and every hop
  * from the generator to this stage has nothing undelivered and nothing pending: every packet has
  * been committed past this stage's input, so nothing more can arrive.
  *   KEYS: end flag, hop streams from the first to this stage's input   ARGV: their groups
  */
-export const ENDED_LUA = `${ID_HELPERS}
+export const ENDED_LUA = `${DRAINED}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 for i = 2, #KEYS do
-  local s, want = KEYS[i], ARGV[i - 1]
-  if redis.call('EXISTS', s) == 1 then
-    local found = false
-    for _, g in ipairs(groupsOf(s)) do
-      if g['name'] == want then
-        found = true
-        if g['pending'] > 0 then return 0 end
-        local last = redis.call('XREVRANGE', s, '+', '-', 'COUNT', 1)
-        if last[1] and less(g['last-delivered-id'], last[1][1]) then return 0 end
-      end
-    end
-    if not found and redis.call('XLEN', s) > 0 then return 0 end
-  end
+  if not drained(KEYS[i], ARGV[i - 1]) then return 0 end
 end
 return 1
+`;
+
+/**
+ * ENDED_LUA one hop at a time, for hops in different Redis Cluster slots: 1 when the hop is
+ * drained (see redis-bus.ts's ended() for why checking them in order from the first is enough).
+ *   KEYS: hop stream   ARGV: its group
+ */
+export const HOP_DRAINED_LUA = `${DRAINED}
+if drained(KEYS[1], ARGV[1]) then return 1 end
+return 0
 `;

@@ -188,7 +188,8 @@ export class SwarmStack {
   /** Every instance's committed ledger under the run's prefix (packages/core/src/stats/stats-ledger.ts's format). */
   async ledgers(redisCli: (args: string[]) => Promise<unknown>, prefix: string): Promise<LedgerCounts[]> {
     {
-      const keys = (await redisCli(['KEYS', `${prefix}:ledger:*`])) as string[];
+      // kept with the hop each instance reads (packages/core/src/bus/redis-bus.ts names them)
+      const keys = (await redisCli(['KEYS', `{${prefix}:hop:*}:ledger:*`])) as string[];
       const out: LedgerCounts[] = [];
       for (const k of keys) {
         const v = (await redisCli(['HGET', k, 'v'])) as string | null;
@@ -196,7 +197,7 @@ export class SwarmStack {
         const m = /^(\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (.*)$/.exec(v);
         if (!m) throw new Error(`ledger ${k}: unexpected value "${v.slice(0, 80)}"`);
         out.push({
-          instance: k.slice(`${prefix}:ledger:`.length),
+          instance: k.slice(k.indexOf('}:ledger:') + '}:ledger:'.length),
           produced: Number(m[1]),
           consumed: Number(m[2]),
           packets_in: Number(m[3]),

@@ -109,11 +109,14 @@ export function checkBusUrl(url: string, from: string): string {
   try {
     u = new URL(url);
   } catch {
-    throw new UsageError(`${from}: "${url}" is not a URL (want redis://HOST:PORT)`);
+    throw new UsageError(`${from}: "${url}" is not a URL (want redis://HOST:PORT or redis+cluster://HOST:PORT)`);
   }
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:')
-    throw new UsageError(`${from}: "${url}" is not a redis:// URL`);
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:' && u.protocol !== 'redis+cluster:')
+    throw new UsageError(`${from}: "${url}" is not a redis:// or redis+cluster:// URL`);
   if (!u.hostname) throw new UsageError(`${from}: "${url}" has no host`);
+  // a Redis Cluster has database 0 only
+  if (u.protocol === 'redis+cluster:' && u.pathname.replace(/^\/0?$/, '') !== '')
+    throw new UsageError(`${from}: "${url}" names a database; a Redis Cluster has only database 0`);
   return url;
 }
 

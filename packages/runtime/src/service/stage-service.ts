@@ -118,7 +118,9 @@ export class StageService {
       log,
       cpu: this.stats.cpu,
     });
-    this.ledger = new StatsLedger(this.bus.ledgerKey(cfg.instance), this.stats);
+    // kept with the hop the instance reads (the generator: the hop it feeds), in that hop's slot
+    const ledgerHop = isSource(element) ? chain.stages[1].name : entry.name;
+    this.ledger = new StatsLedger(this.bus.ledgerKey(cfg.instance, ledgerHop), this.stats);
     const last = index === chain.stages.length - 1;
     const loop = chain.loop === true;
     const cpu = this.stats.cpu;
@@ -127,7 +129,7 @@ export class StageService {
     const backHop = (i: number): string => `${chain.stages[i].name}:return`;
     const backConsumer = (i: number): RedisConsumer =>
       this.bus.consumer(backHop(i), backHop(i), cfg.instance, {
-        ledger: new StatsLedger(this.bus.ledgerKey(`${cfg.instance}:return`), null),
+        ledger: new StatsLedger(this.bus.ledgerKey(`${cfg.instance}:return`, backHop(i)), null),
         cpu,
         endHops: [{ hop: backHop(i), group: backHop(i) }],
         endFlag: this.bus.endKey(backHop(i)),
