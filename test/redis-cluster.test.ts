@@ -1,0 +1,152 @@
+// The bus on a Redis Cluster of three masters, started here on three free ports and removed
+// afterwards: `vnflab run --bus redis+cluster://…` carries the default chain with its accounting
+// closed exactly, the hops' keys land on more than one master (each hop whole in one slot: its
+// hash tag), and the run's keys are deleted from every master.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RedisBus, keySlot } from '@vnflab/core';
+import { createRegistry, type ServicesSummary } from '@vnflab/cli';
+import { vnflab } from './helpers/cli';
+import { freePort, waitFor } from './helpers/ports';
+import { REDIS_SERVER } from './helpers/redis';
+import { ServicesRun, defaultStages, writeChain } from './helpers/services';
+
+const dir = mkdtempSync(join(tmpdir(), 'vnflab-cluster-'));
+const servers: ChildProcess[] = [];
+let ports: number[] = [];
+
+createRegistry();
+
+function cli(port: number, ...args: string[]): string {
+  return spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' }).stdout ?? '';
+}
+
+/** Master port of every slot range, from CLUSTER NODES (asked of one node). */
+function slotOwners(): { from: number; to: number; port: number }[] {
+  const out: { from: number; to: number; port: number }[] = [];
+  // <id> <ip:port@cport> <flags> <master> <ping> <pong> <config-epoch> <link> <slot ranges...>
+  for (const line of cli(ports[0], 'CLUSTER', 'NODES').split('\n').filter(Boolean)) {
+    const f = line.split(' ');
+    if (!f[2].includes('master')) continue;
+    const port = Number(/:(\d+)@/.exec(f[1])![1]);
+    for (const range of f.slice(8)) {
+      const [from, to] = range.split('-').map(Number);
+      out.push({ from, to: to ?? from, port });
+    }
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  ports = [await freePort(), await freePort(), await freePort()];
+  for (const p of ports) {
+    servers.push(
+      spawn(
+        REDIS_SERVER,
+        [
+          '--port',
+          String(p),
+          '--bind',
+          '127.0.0.1',
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          join(dir, `nodes-${p}.conf`),
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          '--dir',
+          dir,
+        ],
+        { stdio: 'ignore' },
+      ),
+    );
+  }
+  for (const p of ports) await waitFor(`redis-server on ${p}`, async () => (cli(p, 'PING').trim() === 'PONG' ? true : undefined), 10000, 50);
+  const made = spawnSync(
+    'redis-cli',
+    ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'],
+    { encoding: 'utf8' },
+  );
+  if (made.status !== 0) throw new Error(`redis-cli --cluster create failed:\n${made.stdout}\n${made.stderr}`);
+  for (const p of ports)
+    await waitFor('cluster_state:ok', async () => (/cluster_state:ok/.test(cli(p, 'CLUSTER', 'INFO')) ? true : undefined), 20000, 100);
+}, 60000);
+
+afterAll(async () => {
+  await Promise.all(
+    servers.map(
+      (s) =>
+        new Promise((r) => {
+          if (s.exitCode !== null) return r(undefined);
+          s.once('exit', r);
+          s.kill('SIGKILL');
+        }),
+    ),
+  );
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the bus on a three-master Redis Cluster', () => {
+  test('keySlot agrees with CLUSTER KEYSLOT, hash tags included', () => {
+    for (const k of ['foo', '{vnflab:svc:r1:hop:nic}', '{vnflab:svc:r1:hop:nic}:ledger:nic', 'a{}b', '{}{x}', 'x{y}z'])
+      expect(`${k} ${keySlot(k)}`).toBe(`${k} ${cli(ports[0], 'CLUSTER', 'KEYSLOT', k).trim()}`);
+  });
+
+  test('vnflab run --bus redis+cluster://: the default chain closes its accounting exactly, its hops on different masters', async () => {
+    const chain = writeChain(join(dir, 'chain.json'), { traffic: { count: 20000 } });
+    const json = join(dir, 'summary.json');
+    // the keys stay after the run (VNFLAB_KEEP_KEYS), to see where they are
+    const run = new ServicesRun(['--bus', `redis+cluster://127.0.0.1:${ports[0]}`, '--config', chain, '--json', json, '--quiet'], {
+      VNFLAB_KEEP_KEYS: '1',
+    });
+    const r = await run.done;
+    if (r.status !== 0) throw new Error(`vnflab run --bus exited ${r.status}\n${r.stderr.slice(-3000)}`);
+    const s = JSON.parse(readFileSync(json, 'utf8')) as ServicesSummary;
+    expect(s.sent).toBe(20000);
+    expect(s.sent).toBe(s.received + s.drops_total);
+    expect(s.accounting_closed).toBe(true);
+    expect(s.bus.lost).toEqual({});
+
+    // every hop's stream, on the master that owns its slot, with its ledgers in the same slot
+    const owners = slotOwners();
+    expect(owners.reduce((n, o) => n + o.to - o.from + 1, 0)).toBe(16384);
+    const ownerOf = (slot: number): number => owners.find((o) => slot >= o.from && slot <= o.to)!.port;
+    const hops = defaultStages()
+      .slice(1)
+      .map((st) => st.name);
+    const streams = ports.flatMap((p) => cli(p, 'KEYS', '{vnflab:svc:*:hop:*}').split('\n').filter(Boolean));
+    expect(streams.sort()).toEqual(hops.map((h) => `{vnflab:svc:${s.bus.run}:hop:${h}}`).sort());
+    const masters = new Set<number>();
+    for (const k of streams) {
+      const slot = Number(cli(ports[0], 'CLUSTER', 'KEYSLOT', k).trim());
+      expect(slot).toBe(keySlot(k));
+      const port = ownerOf(slot);
+      expect(cli(port, 'EXISTS', k).trim()).toBe('1');
+      // the hop's stream, epoch and the ledgers of the instances reading it share the slot
+      expect(Number(cli(port, 'CLUSTER', 'COUNTKEYSINSLOT', String(slot)).trim())).toBeGreaterThanOrEqual(3);
+      masters.add(port);
+    }
+    expect(masters.size).toBeGreaterThanOrEqual(2);
+
+    // the run's keys go from every master
+    const bus = new RedisBus({ url: `redis+cluster://127.0.0.1:${ports[0]}`, prefix: `vnflab:svc:${s.bus.run}` });
+    try {
+      await bus.whenReady();
+      expect(await bus.deleteRunKeys()).toBeGreaterThan(streams.length);
+    } finally {
+      await bus.close();
+    }
+    for (const p of ports) expect(`${p}: ${cli(p, 'DBSIZE').trim()}`).toBe(`${p}: 0`);
+  }, 240000);
+
+  test('a redis+cluster:// URL naming a database is refused in one line (exit 2)', () => {
+    const r = vnflab(['run', '--bus', `redis+cluster://127.0.0.1:${ports[0]}/3`, '--json', join(dir, 'x.json')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^vnflab: --bus: .* names a database; a Redis Cluster has only database 0$/);
+  });
+});
