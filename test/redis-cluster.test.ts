@@ -7,7 +7,16 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RedisBus, keySlot } from '@vnflab/core';
+import {
+  Batch,
+  BatchDedup,
+  RedisBus,
+  StageStats,
+  StatsLedger,
+  encodeBatch,
+  keySlot,
+  type RedisDelivery,
+} from '@vnflab/core';
 import { createRegistry, type ServicesSummary } from '@vnflab/cli';
 import { vnflab } from './helpers/cli';
 import { freePort, waitFor } from './helpers/ports';
@@ -143,6 +152,78 @@ describe('the bus on a three-master Redis Cluster', () => {
     }
     for (const p of ports) expect(`${p}: ${cli(p, 'DBSIZE').trim()}`).toBe(`${p}: 0`);
   }, 240000);
+
+  test('a split commit: resent, it adds nothing twice; cut between its halves, the input is forwarded again and the copy counted duplicate', async () => {
+    const opts = { url: `redis+cluster://127.0.0.1:${ports[0]}`, prefix: `vnflab:split:${process.pid}`, claimIdleMs: 60000, blockMs: 20 };
+    const a = new RedisBus(opts);
+    const b = new RedisBus(opts);
+    try {
+      await a.whenReady();
+      const mid = a.streamKey('mid');
+      const last = a.streamKey('last');
+      expect(keySlot(mid)).not.toBe(keySlot(last)); // so its commits are split
+      const gen = a.producer('mid');
+      for (const id of [1, 2]) {
+        const x = Batch.allocate(8, 128);
+        for (let i = 0; i < 8; i++) x.append(60);
+        x.batchId = id;
+        expect(await gen.send(x)).toBe(true);
+      }
+      await a.createGroup(last, 'last');
+      const m1 = a.consumer('mid', 'mid', 'm1');
+      const d1 = (await m1.receive(200)) as RedisDelivery;
+      const d2 = (await m1.receive(200)) as RedisDelivery;
+      expect([d1.batch.batchId, d2.batch.batchId]).toEqual([1, 2]);
+      // the same commit twice, as after a reply lost on the way
+      const req = {
+        input: { stream: mid, group: 'mid', consumer: 'm1', epoch: d1.epoch },
+        output: { stream: last, group: 'last' },
+        ledgerKey: a.ledgerKey('m1', 'mid'),
+        items: [{ id: d1.id, bytes: encodeBatch(d1.batch), value: 'after batch 1' }],
+      };
+      expect(await a.commit(req)).toMatchObject({ status: 1, done: 1 });
+      expect(await a.commit(req)).toMatchObject({ status: 2, done: 1 });
+      expect(await a.cmd.xlen(last)).toBe(1);
+      expect(await a.cmd.hget(a.ledgerKey('m1', 'mid'), 'v')).toBe('after batch 1');
+      // batch 2: only the first half (the adds), then the process is gone
+      await a.cmd.vnflabForward(2, last, a.sentKey(last), 'last', 16, 0, 'm1', 'gone', 1, d2.id, encodeBatch(d2.batch));
+      m1.close();
+      expect(await a.cmd.xlen(last)).toBe(2);
+      expect((await a.cmd.xpending(mid, 'mid'))[0]).toBe(1);
+
+      // m1 again, a new process: it takes back batch 2 and forwards it with its acknowledgement
+      await b.whenReady();
+      const again = b.consumer('mid', 'mid', 'm1', { ledger: new StatsLedger(b.ledgerKey('m1', 'mid'), new StageStats('mid', 'x', 'm1')) });
+      const fwd = b.producer('last', { acks: again });
+      const d = await again.receive(200);
+      expect(d?.batch.batchId).toBe(2);
+      expect(await fwd.send(d!.batch)).toBe(true);
+      expect((await b.cmd.xpending(mid, 'mid'))[0]).toBe(0);
+      expect(again.ledger.consumed).toBe(8);
+
+      // downstream: batch 1, batch 2 and its copy; the copy is a duplicate, not consumed
+      const sink = b.consumer('last', 'last', 's1', {
+        dedup: new BatchDedup(),
+        ledger: new StatsLedger(b.ledgerKey('s1', 'last'), new StageStats('backends', 'sink')),
+      });
+      const seen: number[] = [];
+      for (let tries = 0; tries < 50 && seen.length < 3; tries++) {
+        const x = await sink.receive(50);
+        if (!x) continue;
+        seen.push(x.batch.batchId);
+        await sink.ack(x);
+      }
+      expect(seen).toEqual([1, 2, 2]);
+      expect(sink.duplicateBatches).toBe(1);
+      expect(sink.ledger.consumed).toBe(16);
+      again.close();
+      sink.close();
+      await b.deleteRunKeys();
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
 
   test('a redis+cluster:// URL naming a database is refused in one line (exit 2)', () => {
     const r = vnflab(['run', '--bus', `redis+cluster://127.0.0.1:${ports[0]}/3`, '--json', join(dir, 'x.json')]);

@@ -112,7 +112,7 @@ export function checkBusUrl(url: string, from: string): string {
     throw new UsageError(`${from}: "${url}" is not a URL (want redis://HOST:PORT or redis+cluster://HOST:PORT)`);
   }
   if (u.protocol !== 'redis:' && u.protocol !== 'rediss:' && u.protocol !== 'redis+cluster:')
-    throw new UsageError(`${from}: "${url}" is not a redis:// or redis+cluster:// URL`);
+    throw new UsageError(`${from}: "${url}" is not a redis:// URL (nor redis+cluster:// for a Redis Cluster)`);
   if (!u.hostname) throw new UsageError(`${from}: "${url}" has no host`);
   // a Redis Cluster has database 0 only
   if (u.protocol === 'redis+cluster:' && u.pathname.replace(/^\/0?$/, '') !== '')
