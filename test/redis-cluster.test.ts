@@ -75,7 +75,8 @@ beforeAll(async () => {
       ),
     );
   }
-  for (const p of ports) await waitFor(`redis-server on ${p}`, async () => (cli(p, 'PING').trim() === 'PONG' ? true : undefined), 10000, 50);
+  for (const p of ports)
+    await waitFor(`redis-server on ${p}`, async () => (cli(p, 'PING').trim() === 'PONG' ? true : undefined), 10000, 50);
   const made = spawnSync(
     'redis-cli',
     ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'],
@@ -83,7 +84,12 @@ beforeAll(async () => {
   );
   if (made.status !== 0) throw new Error(`redis-cli --cluster create failed:\n${made.stdout}\n${made.stderr}`);
   for (const p of ports)
-    await waitFor('cluster_state:ok', async () => (/cluster_state:ok/.test(cli(p, 'CLUSTER', 'INFO')) ? true : undefined), 20000, 100);
+    await waitFor(
+      'cluster_state:ok',
+      async () => (/cluster_state:ok/.test(cli(p, 'CLUSTER', 'INFO')) ? true : undefined),
+      20000,
+      100,
+    );
 }, 60000);
 
 afterAll(async () => {
@@ -110,9 +116,12 @@ describe('the bus on a three-master Redis Cluster', () => {
     const chain = writeChain(join(dir, 'chain.json'), { traffic: { count: 20000 } });
     const json = join(dir, 'summary.json');
     // the keys stay after the run (VNFLAB_KEEP_KEYS), to see where they are
-    const run = new ServicesRun(['--bus', `redis+cluster://127.0.0.1:${ports[0]}`, '--config', chain, '--json', json, '--quiet'], {
-      VNFLAB_KEEP_KEYS: '1',
-    });
+    const run = new ServicesRun(
+      ['--bus', `redis+cluster://127.0.0.1:${ports[0]}`, '--config', chain, '--json', json, '--quiet'],
+      {
+        VNFLAB_KEEP_KEYS: '1',
+      },
+    );
     const r = await run.done;
     if (r.status !== 0) throw new Error(`vnflab run --bus exited ${r.status}\n${r.stderr.slice(-3000)}`);
     const s = JSON.parse(readFileSync(json, 'utf8')) as ServicesSummary;
@@ -154,7 +163,12 @@ describe('the bus on a three-master Redis Cluster', () => {
   }, 240000);
 
   test('a split commit: resent, it adds nothing twice; cut between its halves, the input is forwarded again and the copy counted duplicate', async () => {
-    const opts = { url: `redis+cluster://127.0.0.1:${ports[0]}`, prefix: `vnflab:split:${process.pid}`, claimIdleMs: 60000, blockMs: 20 };
+    const opts = {
+      url: `redis+cluster://127.0.0.1:${ports[0]}`,
+      prefix: `vnflab:split:${process.pid}`,
+      claimIdleMs: 60000,
+      blockMs: 20,
+    };
     const a = new RedisBus(opts);
     const b = new RedisBus(opts);
     try {
@@ -193,7 +207,9 @@ describe('the bus on a three-master Redis Cluster', () => {
 
       // m1 again, a new process: it takes back batch 2 and forwards it with its acknowledgement
       await b.whenReady();
-      const again = b.consumer('mid', 'mid', 'm1', { ledger: new StatsLedger(b.ledgerKey('m1', 'mid'), new StageStats('mid', 'x', 'm1')) });
+      const again = b.consumer('mid', 'mid', 'm1', {
+        ledger: new StatsLedger(b.ledgerKey('m1', 'mid'), new StageStats('mid', 'x', 'm1')),
+      });
       const fwd = b.producer('last', { acks: again });
       const d = await again.receive(200);
       expect(d?.batch.batchId).toBe(2);

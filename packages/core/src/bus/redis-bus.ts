@@ -223,7 +223,8 @@ export class RedisBus implements Bus {
     };
     const c = this.cluster ? this.connectCluster(IORedis.Cluster, options) : new IORedis(this.opts.url, options);
     c.on('reconnecting', () => this.reconnects++);
-    if (this.cluster) (c as unknown as Cluster).on('+node', (n: RedisClient) => n.on('connect', () => this.meterReplies(n)));
+    if (this.cluster)
+      (c as unknown as Cluster).on('+node', (n: RedisClient) => n.on('connect', () => this.meterReplies(n)));
     else c.on('connect', () => this.meterReplies(c));
     c.on('error', (e: Error) => {
       const now = Date.now();
@@ -254,7 +255,10 @@ export class RedisBus implements Bus {
       clusterRetryStrategy: (attempt) => (this.closed ? null : reconnectDelayMs(attempt)),
       enableReadyCheck: true,
     };
-    return new ClusterClass([{ host: u.hostname, port: Number(u.port || 6379) }], clusterOptions) as unknown as RedisClient;
+    return new ClusterClass(
+      [{ host: u.hostname, port: Number(u.port || 6379) }],
+      clusterOptions,
+    ) as unknown as RedisClient;
   }
 
   /**
