@@ -68,7 +68,10 @@ describe('commits kept in flight', () => {
     const gen = b.producer('mid');
     for (let i = 1; i <= 24; i++) expect(await gen.send(batch(i))).toBe(true);
     const stats = new StageStats('mid', 'x', 'm1');
-    const mid = b.consumer('mid', 'mid', 'm1', { ledger: new StatsLedger(b.ledgerKey('m1', 'mid'), stats), readAhead: true });
+    const mid = b.consumer('mid', 'mid', 'm1', {
+      ledger: new StatsLedger(b.ledgerKey('m1', 'mid'), stats),
+      readAhead: true,
+    });
     const fwd = b.producer('last', { acks: mid });
     const last = b.consumer('last', 'last', 'l1');
     await last.receive(10); // makes the group downstream
