@@ -241,9 +241,24 @@ describe('the bus on a three-master Redis Cluster', () => {
     }
   });
 
-  test('a redis+cluster:// URL naming a database is refused in one line (exit 2)', () => {
+  test('a redis+cluster:// URL naming a database, or given to vnflab autoscale, is refused in one line (exit 2)', () => {
     const r = vnflab(['run', '--bus', `redis+cluster://127.0.0.1:${ports[0]}/3`, '--json', join(dir, 'x.json')]);
     expect(r.status).toBe(2);
     expect(r.stderr.trim()).toMatch(/^vnflab: --bus: .* names a database; a Redis Cluster has only database 0$/);
+    // vnflab autoscale reads one Redis: it says which master to give it
+    const a = vnflab([
+      'autoscale',
+      'kernel-path',
+      '--min',
+      '1',
+      '--max',
+      '3',
+      '--lag',
+      '4',
+      '--bus',
+      `redis+cluster://127.0.0.1:${ports[0]}`,
+    ]);
+    expect(a.status).toBe(2);
+    expect(a.stderr.trim()).toMatch(/^vnflab: --bus: autoscale reads one Redis, not a cluster .*CLUSTER KEYSLOT/);
   });
 });

@@ -5,7 +5,7 @@
 
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { loadChainFile } from '@vnflab/core';
+import { isClusterUrl, loadChainFile, redactUrl } from '@vnflab/core';
 import { connectDocker, inspectSelf, policyError, startAutoscaleLoop } from '@vnflab/controller';
 import { DEFAULT_CHAIN, UsageError, checkBusUrl, num, runPrefix } from '@vnflab/runtime';
 import { createRegistry } from './registry';
@@ -59,6 +59,11 @@ export async function autoscaleCommand(argv: string[], env: NodeJS.ProcessEnv = 
   if (!NAME.test(run))
     throw new UsageError(`--run: "${run}" is not a run name (lowercase letters, digits, '_' and '-')`);
   const bus = checkBusUrl(f.bus ?? (env.VNFLAB_BUS || 'redis://127.0.0.1:6379'), '--bus');
+  // the lag is read with a plain client: on a cluster, the master that holds the stage's hop answers
+  if (isClusterUrl(bus))
+    throw new UsageError(
+      `--bus: autoscale reads one Redis, not a cluster (${redactUrl(bus)}); give it the master that holds the stage's hop as redis://HOST:PORT (CLUSTER KEYSLOT of {<prefix>:hop:${stage}}, CLUSTER NODES)`,
+    );
   let docker;
   try {
     docker = await connectDocker(f['docker-socket']);
