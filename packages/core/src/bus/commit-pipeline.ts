@@ -8,7 +8,8 @@
 // queued) and a commit stores the committed counters plus the shares of exactly the batches it
 // settles, so a stage killed at any point restarts from counts that match what Redis
 // acknowledged. At-least-once: a batch's input is acknowledged in the same call that forwards it,
-// never before.
+// never before (on a Redis Cluster with the two hops in different slots, in a second script right
+// after it: RedisBus.commit).
 //
 // At the bound: policy `block` waits for room (an acknowledgement downstream leaves a token in
 // the hop's room list) and counts the wait; policy `drop` refuses. Out of memory: `drop` refuses

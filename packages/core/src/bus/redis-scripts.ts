@@ -1,6 +1,7 @@
 // The Redis side of the bus, as Lua scripts: each runs atomically in Redis, so a batch is
 // forwarded, acknowledged and counted in one step — never forwarded without its acknowledgement
-// or acknowledged without being forwarded, whatever process dies when.
+// or acknowledged without being forwarded, whatever process dies when. (On a Redis Cluster a
+// commit whose hops are in different slots is two steps, forward first: see FORWARD_LUA.)
 
 /** Outcome of a commit, as COMMIT_LUA reports it (for the batches after the prefix it did). */
 export const CommitStatus = {
