@@ -37,6 +37,7 @@ import {
 } from './redis-scripts';
 import { RedisConsumer, type RedisConsumerOptions } from './redis-consumer';
 import { RedisProducer, type RedisProducerOptions } from './redis-producer';
+import { ioredisTarget } from './redis-url';
 
 export interface RedisBusOptions {
   /** redis://[user:password@]host:port[/db] */
@@ -185,7 +186,7 @@ export class RedisBus implements Bus {
       connectTimeout: 2000,
       enableReadyCheck: true,
     };
-    const c = new IORedis(this.opts.url, options);
+    const c = new IORedis(ioredisTarget(this.opts.url), options);
     c.on('reconnecting', () => this.reconnects++);
     c.on('connect', () => this.meterReplies(c));
     c.on('error', (e: Error) => {
@@ -441,7 +442,7 @@ export function redisVersionRefusal(info: string, where: string): string | null 
 export async function checkRedisMemory(url: string, hops: number, boundBytes: number): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const IORedis = (require('ioredis') as typeof import('ioredis')).default;
-  const c = new IORedis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const c = new IORedis(ioredisTarget(url), { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   c.on('error', () => undefined);
   try {
     await c.connect();
@@ -458,7 +459,7 @@ export async function checkRedisMemory(url: string, hops: number, boundBytes: nu
 export async function probeRedis(url: string, timeoutMs = 3000): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const IORedis = (require('ioredis') as typeof import('ioredis')).default;
-  const c = new IORedis(url, {
+  const c = new IORedis(ioredisTarget(url), {
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,

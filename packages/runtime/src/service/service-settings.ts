@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import {
   ConfigError,
   busSection,
+  busUrlProblem,
   loadChainFile,
   validateChain,
   type ResolvedChain,
@@ -105,15 +106,8 @@ function checkedNum(
 }
 
 export function checkBusUrl(url: string, from: string): string {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new UsageError(`${from}: "${url}" is not a URL (want redis://HOST:PORT)`);
-  }
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:')
-    throw new UsageError(`${from}: "${url}" is not a redis:// URL`);
-  if (!u.hostname) throw new UsageError(`${from}: "${url}" has no host`);
+  const problem = busUrlProblem(url);
+  if (problem) throw new UsageError(`${from}: ${problem}`);
   return url;
 }
 
