@@ -41,9 +41,12 @@ async function startRedis(dir) {
   const socket = join(dir, 'redis.sock');
   const proc = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'].concat(
-      ['--unixsocket', socket, '--unixsocketperm', '700'],
-    ),
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'].concat([
+      '--unixsocket',
+      socket,
+      '--unixsocketperm',
+      '700',
+    ]),
     { stdio: 'ignore' },
   );
   const url = `redis://127.0.0.1:${port}`;
