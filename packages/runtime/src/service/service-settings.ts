@@ -15,7 +15,7 @@ import {
 import { DEFAULT_CHAIN } from '../paths';
 import { UsageError, num } from '../usage-error';
 
-export const SERVE_USAGE = `vnflab serve --stage NAME [--variant V] [--bus redis://HOST:PORT] [--config FILE] [--port N]
+export const SERVE_USAGE = `vnflab serve --stage NAME [--variant V] [--bus redis://HOST:PORT|unix:///PATH] [--config FILE] [--port N]
            [--host ADDR] [--replica I] [--run ID] [--capture FILE] [--log-level LEVEL]`;
 
 export const SERVE_OPTIONS = {
