@@ -10,7 +10,7 @@
 
 const { spawn, execFileSync } = require('node:child_process');
 const { mkdtempSync, readFileSync } = require('node:fs');
-const { createServer } = require('node:net');
+const { createConnection, createServer } = require('node:net');
 const { cpus, loadavg, tmpdir } = require('node:os');
 const { join } = require('node:path');
 const { setTimeout: delay } = require('node:timers/promises');
@@ -36,18 +36,24 @@ function freePort() {
   });
 }
 
-async function startRedis() {
+async function startRedis(dir) {
   const port = await freePort();
+  const socket = join(dir, 'redis.sock');
   const proc = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'].concat([
+      '--unixsocket',
+      socket,
+      '--unixsocketperm',
+      '700',
+    ]),
     { stdio: 'ignore' },
   );
   const url = `redis://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
     try {
       await core.probeRedis(url, 500);
-      return { url, proc };
+      return { url, unixUrl: `unix://${socket}`, port, socket, proc };
     } catch {
       await delay(50);
     }
@@ -229,6 +235,42 @@ async function pingUs(url, n) {
   return us;
 }
 
+/**
+ * CPU of one round trip (client process, user + system) when the client sleeps between round
+ * trips, as a stage does between batches at a paced rate, against back to back: the difference
+ * is what waking a sleeping process costs here. Raw RESP on a socket and ioredis, TCP and Unix.
+ */
+async function wakeCost(target, n, gapMs) {
+  const out = {};
+  const paced = async (once) => {
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < n; i++) {
+      await once();
+      if (gapMs > 0) await delay(gapMs);
+    }
+    const c = process.cpuUsage(c0);
+    return (c.user + c.system) / n;
+  };
+  const s = createConnection(target.socket ? { path: target.socket } : { port: target.port, host: '127.0.0.1' });
+  await new Promise((r) => s.once('connect', r));
+  let pending = null;
+  s.on('data', () => pending?.());
+  const rawPing = () =>
+    new Promise((r) => {
+      pending = r;
+      s.write('PING\r\n');
+    });
+  await paced(rawPing); // warm
+  out.raw = await paced(rawPing);
+  s.destroy();
+  const r = new IORedis(target.socket ?? target.url);
+  await r.ping();
+  await paced(() => r.ping());
+  out.ioredis = await paced(() => r.ping());
+  r.disconnect();
+  return out;
+}
+
 function chainRun(args, dir, name) {
   const json = join(dir, `${name}.json`);
   execFileSync(process.execPath, [BIN, 'run', '--quiet', '--json', json, ...args], {
@@ -242,8 +284,8 @@ module.exports = async function bus({ quick, log }) {
   const seconds = quick ? 1.5 : 3;
   const count = quick ? 100000 : 400000;
   const loadAtStart = loadavg()[0];
-  const { url, proc } = await startRedis();
   const dir = mkdtempSync(join(tmpdir(), 'vnflab-bench-bus-'));
+  const { url, unixUrl, port, socket, proc } = await startRedis(dir);
   const rows = [];
   const data = { hop: {}, chain: {} };
   try {
@@ -254,6 +296,28 @@ module.exports = async function bus({ quick, log }) {
       `${ping.toFixed(1)} us`,
       'the floor of any Redis round trip here',
     ]);
+    // a stage at 10 kpps sleeps between batches: each reply it waits for wakes it
+    log('round-trip CPU, back to back and with 2 ms sleeps between, TCP and Unix socket ...');
+    const n = quick ? 500 : 2000;
+    data.wake = {};
+    for (const [label, target] of [
+      ['loopback TCP', { url, port }],
+      ['Unix socket', { socket }],
+    ]) {
+      const busy = await wakeCost(target, n * 4, 0);
+      const slept = await wakeCost(target, n, 2);
+      data.wake[label] = { back_to_back_us: busy, after_sleep_us: slept };
+      rows.push([
+        `PING CPU per round trip over ${label}: raw RESP / ioredis, back to back`,
+        `${busy.raw.toFixed(0)} / ${busy.ioredis.toFixed(0)} us`,
+        'client process, user + system',
+      ]);
+      rows.push([
+        `PING CPU per round trip over ${label}: raw RESP / ioredis, 2 ms asleep before each`,
+        `${slept.raw.toFixed(0)} / ${slept.ioredis.toFixed(0)} us`,
+        `waking costs ${(slept.ioredis - busy.ioredis).toFixed(0)} us more per reply: a paced stage pays it for every reply it waits for`,
+      ]);
+    }
     for (const size of [1, 32, 64, 256]) {
       // alternating rounds, medians: this machine's noise is larger than the difference
       log(`raw loop and runtime hop, batch ${size}, ${ROUNDS} alternating rounds of ${seconds} s ...`);
@@ -300,6 +364,8 @@ module.exports = async function bus({ quick, log }) {
     const emb = chainRun(['--count', String(count)], dir, 'embedded');
     log(`chain ${count} packets as services on Redis ...`);
     const svc = chainRun(['--count', String(count), '--bus', url], dir, 'services');
+    log(`chain ${count} packets as services on Redis over its Unix socket ...`);
+    const svcUnix = chainRun(['--count', String(count), '--bus', unixUrl], dir, 'services-unix');
     data.chain = {
       embedded: {
         pps: emb.throughput_pps,
@@ -327,6 +393,17 @@ module.exports = async function bus({ quick, log }) {
       `chain as ${svc.stages.length} processes on Redis, same chain`,
       `${(svc.throughput_pps / 1e3).toFixed(1)} kpps`,
       `${lat(svc)}; lab transport ${(svc.cpu_share.lab_transport * 100).toFixed(0)} % of stage CPU`,
+    ]);
+    data.chain.services_unix = {
+      pps: svcUnix.throughput_pps,
+      p50_s: svcUnix.latency_seconds.p50,
+      p99_s: svcUnix.latency_seconds.p99,
+      closed: svcUnix.accounting_closed,
+    };
+    rows.push([
+      'same chain, processes reach Redis over its Unix socket (--bus unix:///PATH)',
+      `${(svcUnix.throughput_pps / 1e3).toFixed(1)} kpps`,
+      `${lat(svcUnix)}; ${((svcUnix.throughput_pps / svc.throughput_pps) * 100).toFixed(0)} % of the TCP run's packets/s`,
     ]);
     const share = svc.throughput_pps / emb.throughput_pps;
     rows.push([

@@ -32,7 +32,7 @@ export function runUsage(registry: StageRegistry): string {
            [--profile NAME] [--batch N] [--capture FILE] [--json FILE] [--metrics-port N [--host ADDR]] [--quiet]
            [--variant STAGE=VARIANT ...]
 ${lines.map((l) => `           ${l}`).join('\n')}
-           [--bus redis://HOST:PORT [--log-file FILE]]   (every stage its own process on Redis Streams)`;
+           [--bus redis://HOST:PORT|unix:///PATH [--log-file FILE]]   (every stage its own process on Redis Streams)`;
 }
 
 export interface RunFlags {

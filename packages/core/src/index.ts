@@ -26,6 +26,7 @@ export * from './bus/batch-dedup';
 export * from './bus/redis-scripts';
 export * from './bus/redis-bus';
 export * from './bus/key-slot';
+export * from './bus/redis-url';
 export * from './bus/redis-producer';
 export { CommitPipeline, MAX_GROUP } from './bus/commit-pipeline';
 export * from './bus/redis-consumer';

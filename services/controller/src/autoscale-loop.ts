@@ -5,7 +5,7 @@
 
 import Docker from 'dockerode';
 import IORedis from 'ioredis';
-import { hopStreamKey, silentLogger, type Logger } from '@vnflab/core';
+import { hopStreamKey, ioredisTarget, silentLogger, type Logger } from '@vnflab/core';
 import { Autoscaler, type AutoscalePolicy, type ScaleDecision } from './autoscaler';
 import { readGroupLag } from './stream-lag';
 import { SwarmBackend } from './swarm-backend';
@@ -50,7 +50,7 @@ export function startAutoscaleLoop(o: AutoscaleLoopOptions): AutoscaleLoop {
   const log = o.log ?? silentLogger;
   const swarm = new SwarmBackend(o.docker, o.stack, log);
   const scaler = new Autoscaler(o.policy);
-  const redis = new IORedis(o.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: false });
+  const redis = new IORedis(ioredisTarget(o.redisUrl), { maxRetriesPerRequest: 1, lazyConnect: false });
   redis.on('error', () => undefined); // a reading that fails says why; ioredis reconnects by itself
   const stream = hopStreamKey(o.prefix, o.stage);
   let stopped = false;

@@ -3,6 +3,7 @@
 // carry the project's labels before the controller will act on it.
 
 import type Docker from 'dockerode';
+import { containerUrl } from './container-address';
 import { ControllerError } from './errors';
 import { LABEL_PROJECT, LABEL_STAGE, LABEL_VARIANT } from './labels';
 
@@ -37,6 +38,27 @@ export async function listChainContainers(docker: Docker, project: string): Prom
       status: c.Status,
     }))
     .sort((a, b) => a.stage.localeCompare(b.stage) || a.name.localeCompare(b.name));
+}
+
+/** The running containers of one stage of `project`, with their network address; 404 when there are none. */
+export async function runningStageContainers(
+  docker: Docker,
+  project: string,
+  stage: string,
+  networks: string[],
+): Promise<(StageContainer & { url: string | null })[]> {
+  const running = (await listChainContainers(docker, project)).filter(
+    (c) => c.stage === stage && c.state === 'running',
+  );
+  if (running.length === 0)
+    throw new ControllerError(
+      404,
+      'no_container',
+      `no running ${stage} container in project ${project} (the controller looks for ${LABEL_PROJECT}=${project} and ${LABEL_STAGE}=${stage})`,
+    );
+  return Promise.all(
+    running.map(async (c) => ({ ...c, url: containerUrl(await docker.getContainer(c.id).inspect(), networks) })),
+  );
 }
 
 /**

@@ -3,11 +3,8 @@
 // learns the generator's rate (its settings) this way. Only the project's containers are read.
 
 import type Docker from 'dockerode';
-import { containerUrl } from './container-address';
-import { listChainContainers } from './discovery';
-import { ControllerError } from './errors';
+import { runningStageContainers } from './discovery';
 import { probe } from './http-probe';
-import { LABEL_PROJECT, LABEL_STAGE } from './labels';
 
 export interface StageStatsView {
   project: string;
@@ -28,26 +25,16 @@ export async function readStageStats(
   networks: string[],
   timeoutMs = 1000,
 ): Promise<StageStatsView> {
-  const running = (await listChainContainers(docker, project)).filter(
-    (c) => c.stage === stage && c.state === 'running',
-  );
-  if (running.length === 0)
-    throw new ControllerError(
-      404,
-      'no_container',
-      `no running ${stage} container in project ${project} (the controller looks for ${LABEL_PROJECT}=${project} and ${LABEL_STAGE}=${stage})`,
-    );
+  const running = await runningStageContainers(docker, project, stage, networks);
   const containers = await Promise.all(
-    running.map(async (c): Promise<StageStatsView['containers'][number]> => {
-      const url = containerUrl(await docker.getContainer(c.id).inspect(), networks);
-      if (!url) return { name: c.name, variant: c.variant, stats: null, error: 'no network address' };
+    running.map(async ({ name, variant, url }): Promise<StageStatsView['containers'][number]> => {
+      if (!url) return { name, variant, stats: null, error: 'no network address' };
       try {
         const r = await probe(`${url}/stats`, timeoutMs);
-        if (r.status !== 200)
-          return { name: c.name, variant: c.variant, stats: null, error: `/stats answered ${r.status}` };
-        return { name: c.name, variant: c.variant, stats: JSON.parse(r.body) as unknown };
+        if (r.status !== 200) return { name, variant, stats: null, error: `/stats answered ${r.status}` };
+        return { name, variant, stats: JSON.parse(r.body) as unknown };
       } catch (e) {
-        return { name: c.name, variant: c.variant, stats: null, error: (e as Error).message };
+        return { name, variant, stats: null, error: (e as Error).message };
       }
     }),
   );

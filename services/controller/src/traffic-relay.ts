@@ -6,10 +6,8 @@
 
 import { request } from 'node:http';
 import type Docker from 'dockerode';
-import { containerUrl } from './container-address';
-import { listChainContainers } from './discovery';
+import { runningStageContainers } from './discovery';
 import { ControllerError } from './errors';
-import { LABEL_PROJECT, LABEL_STAGE } from './labels';
 
 /** One generator's answer: what its /traffic said (TrafficState), or why it did not. */
 export interface TrafficRelayView {
@@ -54,22 +52,14 @@ export async function relayTraffic(
   change?: { body: unknown; token: string },
   timeoutMs = 2000,
 ): Promise<TrafficRelayView> {
-  const running = (await listChainContainers(docker, project)).filter(
-    (c) => c.stage === stage && c.state === 'running',
-  );
-  if (running.length === 0)
-    throw new ControllerError(
-      404,
-      'no_container',
-      `no running ${stage} container in project ${project} (the controller looks for ${LABEL_PROJECT}=${project} and ${LABEL_STAGE}=${stage})`,
-    );
+  const running = await runningStageContainers(docker, project, stage, networks);
   const body = change ? JSON.stringify(change.body) : undefined;
   const headers: Record<string, string> = change
     ? { 'content-type': 'application/json', authorization: `Bearer ${change.token}` }
     : {};
   const containers = await Promise.all(
     running.map(async (c) => {
-      const url = containerUrl(await docker.getContainer(c.id).inspect(), networks);
+      const url = c.url;
       if (!url) return { name: c.name, status: 502, traffic: { error: 'bad_gateway', message: 'no network address' } };
       let a: Answer;
       try {

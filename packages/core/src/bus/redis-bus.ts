@@ -45,6 +45,7 @@ import {
 import { keySlot } from './key-slot';
 import { RedisConsumer, type RedisConsumerOptions } from './redis-consumer';
 import { RedisProducer, type RedisProducerOptions } from './redis-producer';
+import { ioredisTarget } from './redis-url';
 
 export interface RedisBusOptions {
   /** redis://[user:password@]host:port[/db], or redis+cluster://[user:password@]host:port for a Redis Cluster (any one node). */
@@ -221,7 +222,7 @@ export class RedisBus implements Bus {
       connectTimeout: 2000,
       enableReadyCheck: true,
     };
-    const c = this.cluster ? this.connectCluster(IORedis.Cluster, options) : new IORedis(this.opts.url, options);
+    const c = this.cluster ? this.connectCluster(IORedis.Cluster, options) : new IORedis(ioredisTarget(this.opts.url), options);
     c.on('reconnecting', () => this.reconnects++);
     if (this.cluster)
       (c as unknown as Cluster).on('+node', (n: RedisClient) => n.on('connect', () => this.meterReplies(n)));
@@ -605,7 +606,7 @@ export async function checkRedisMemory(url: string, hops: number, boundBytes: nu
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const IORedis = (require('ioredis') as typeof import('ioredis')).default;
   // on a cluster: the node the URL names (the masters are alike in a cluster made for the chain)
-  const c = new IORedis(seedUrl(url), { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const c = new IORedis(ioredisTarget(seedUrl(url)), { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   c.on('error', () => undefined);
   try {
     await c.connect();
@@ -622,7 +623,7 @@ export async function checkRedisMemory(url: string, hops: number, boundBytes: nu
 export async function probeRedis(url: string, timeoutMs = 3000): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const IORedis = (require('ioredis') as typeof import('ioredis')).default;
-  const c = new IORedis(seedUrl(url), {
+  const c = new IORedis(ioredisTarget(seedUrl(url)), {
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,

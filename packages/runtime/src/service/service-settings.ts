@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import {
   ConfigError,
   busSection,
+  busUrlProblem,
   loadChainFile,
   validateChain,
   type ResolvedChain,
@@ -14,7 +15,7 @@ import {
 import { DEFAULT_CHAIN } from '../paths';
 import { UsageError, num } from '../usage-error';
 
-export const SERVE_USAGE = `vnflab serve --stage NAME [--variant V] [--bus redis://HOST:PORT] [--config FILE] [--port N]
+export const SERVE_USAGE = `vnflab serve --stage NAME [--variant V] [--bus redis://HOST:PORT|unix:///PATH] [--config FILE] [--port N]
            [--host ADDR] [--replica I] [--run ID] [--capture FILE] [--log-level LEVEL]`;
 
 export const SERVE_OPTIONS = {
@@ -105,18 +106,8 @@ function checkedNum(
 }
 
 export function checkBusUrl(url: string, from: string): string {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new UsageError(`${from}: "${url}" is not a URL (want redis://HOST:PORT or redis+cluster://HOST:PORT)`);
-  }
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:' && u.protocol !== 'redis+cluster:')
-    throw new UsageError(`${from}: "${url}" is not a redis:// URL (nor redis+cluster:// for a Redis Cluster)`);
-  if (!u.hostname) throw new UsageError(`${from}: "${url}" has no host`);
-  // a Redis Cluster has database 0 only
-  if (u.protocol === 'redis+cluster:' && u.pathname.replace(/^\/0?$/, '') !== '')
-    throw new UsageError(`${from}: "${url}" names a database; a Redis Cluster has only database 0`);
+  const problem = busUrlProblem(url);
+  if (problem) throw new UsageError(`${from}: ${problem}`);
   return url;
 }
 

@@ -1,0 +1,21 @@
+import { busUrlProblem, ioredisTarget } from '../src/bus/redis-url';
+
+describe('bus URLs', () => {
+  test('a Unix socket URL becomes the socket path ioredis connects to, with its db', () => {
+    expect(ioredisTarget('unix:///run/redis/redis.sock')).toBe('/run/redis/redis.sock');
+    expect(ioredisTarget('unix:///tmp/a%20b.sock?db=2')).toBe('/tmp/a b.sock?db=2');
+    expect(ioredisTarget('redis://:pw@10.0.0.1:6379/1')).toBe('redis://:pw@10.0.0.1:6379/1');
+  });
+
+  test('each malformed URL is refused with the reason', () => {
+    expect(busUrlProblem('redis://127.0.0.1:6379')).toBeNull();
+    expect(busUrlProblem('unix:///run/redis/redis.sock')).toBeNull();
+    expect(busUrlProblem('redis+cluster://127.0.0.1:7000')).toBeNull();
+    expect(busUrlProblem('127.0.0.1:6379')).toMatch(/not a redis:\/\/ URL|not a URL/);
+    expect(busUrlProblem('http://127.0.0.1:6379')).toMatch(/not a redis:\/\/ URL \(nor redis\+cluster/);
+    expect(busUrlProblem('redis+cluster://127.0.0.1:7000/2')).toMatch(/only database 0/);
+    expect(busUrlProblem('unix://redis/redis.sock')).toMatch(/three slashes/);
+    expect(busUrlProblem('unix:///')).toMatch(/no socket path/);
+    expect(busUrlProblem('redis://')).toMatch(/no host/);
+  });
+});
