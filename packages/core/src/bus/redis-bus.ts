@@ -222,7 +222,9 @@ export class RedisBus implements Bus {
       connectTimeout: 2000,
       enableReadyCheck: true,
     };
-    const c = this.cluster ? this.connectCluster(IORedis.Cluster, options) : new IORedis(ioredisTarget(this.opts.url), options);
+    const c = this.cluster
+      ? this.connectCluster(IORedis.Cluster, options)
+      : new IORedis(ioredisTarget(this.opts.url), options);
     c.on('reconnecting', () => this.reconnects++);
     if (this.cluster)
       (c as unknown as Cluster).on('+node', (n: RedisClient) => n.on('connect', () => this.meterReplies(n)));
@@ -606,7 +608,11 @@ export async function checkRedisMemory(url: string, hops: number, boundBytes: nu
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const IORedis = (require('ioredis') as typeof import('ioredis')).default;
   // on a cluster: the node the URL names (the masters are alike in a cluster made for the chain)
-  const c = new IORedis(ioredisTarget(seedUrl(url)), { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const c = new IORedis(ioredisTarget(seedUrl(url)), {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   c.on('error', () => undefined);
   try {
     await c.connect();
