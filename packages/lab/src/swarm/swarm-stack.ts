@@ -194,7 +194,9 @@ export class SwarmStack {
       for (const k of keys) {
         const v = (await redisCli(['HGET', k, 'v'])) as string | null;
         if (!v) continue;
-        const m = /^(\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (.*)$/.exec(v);
+        // `prod cons pin pout bin bout {drops} originated delivered` (StatsLedger.value; the last
+        // two absent from a ledger written before loop chains): the drops are the JSON object alone
+        const m = /^(\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\{.*\})(?: (\d+) (\d+))?$/.exec(v);
         if (!m) throw new Error(`ledger ${k}: unexpected value "${v.slice(0, 80)}"`);
         out.push({
           instance: k.slice(k.indexOf('}:ledger:') + '}:ledger:'.length),

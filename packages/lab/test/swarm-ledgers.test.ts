@@ -1,0 +1,47 @@
+// SwarmStack.ledgers reads the ledgers the stages commit to Redis, in the form StatsLedger writes
+// them now (drops, then a loop chain's originated and delivered) and the form before loop chains.
+// The real-Swarm test closes its accounting from these; no Docker engine is needed here.
+
+import { StageStats, StatsLedger, reasonCode } from '@vnflab/core';
+import { SwarmStack } from '@vnflab/lab';
+
+const PREFIX = 'vnflab:default:main';
+
+/** A fake redis.call over a map of ledger keys to their `v` field. */
+function fakeRedis(values: Record<string, string>): (args: string[]) => Promise<unknown> {
+  return async ([cmd, key]) => {
+    if (cmd === 'KEYS') return Object.keys(values);
+    if (cmd === 'HGET') return values[key] ?? null;
+    throw new Error(`unexpected ${cmd}`);
+  };
+}
+
+test('ledgers: counts and drops of every instance, in both ledger forms', async () => {
+  const s = new StageStats('nic', 'virtio');
+  s.packetsIn = 120;
+  s.packetsOut = 117;
+  s.originated = 4;
+  s.delivered = 3;
+  s.drop(reasonCode('bus_full'), 3);
+  const now = new StatsLedger(`${PREFIX}:ledger:nic-a1`, s).value(117, 120);
+  const swarm = new SwarmStack({ root: '/nonexistent', stack: 'unused', env: {} });
+  const ls = await swarm.ledgers(
+    fakeRedis({
+      [`${PREFIX}:ledger:nic-a1`]: now,
+      [`${PREFIX}:ledger:backends-b2`]: '0 50 50 50 3200 3200 {}', // written before loop chains
+      [`${PREFIX}:ledger:gone`]: '', // a key without a value is skipped
+    }),
+    PREFIX,
+  );
+  expect(ls).toEqual([
+    { instance: 'nic-a1', produced: 117, consumed: 120, packets_in: 120, packets_out: 117, drops: { bus_full: 3 } },
+    { instance: 'backends-b2', produced: 0, consumed: 50, packets_in: 50, packets_out: 50, drops: {} },
+  ]);
+});
+
+test('ledgers: a value in no known form is an error naming the key', async () => {
+  const swarm = new SwarmStack({ root: '/nonexistent', stack: 'unused', env: {} });
+  await expect(swarm.ledgers(fakeRedis({ [`${PREFIX}:ledger:x`]: '1 2 three' }), PREFIX)).rejects.toThrow(
+    `ledger ${PREFIX}:ledger:x: unexpected value "1 2 three"`,
+  );
+});
