@@ -98,15 +98,27 @@ export class SwarmStack {
     return this.o.stack;
   }
 
-  /** `docker swarm init --advertise-addr 127.0.0.1` unless the engine is in a swarm already. */
-  init(): void {
+  /**
+   * `docker swarm init --advertise-addr 127.0.0.1` unless the engine is in a swarm already: then it
+   * deploys there when `useExisting`, or returns false and does nothing (a swarm someone else
+   * created may be left under the stack at any time). Also false when another process made the
+   * engine a swarm between the check and the init.
+   */
+  init(useExisting = true): boolean {
     const state = swarmState();
     if (state === 'active') {
+      if (!useExisting) return false;
       this.log('the engine is in a swarm already: deploying there, leaving it as it is');
-      return;
+      return true;
     }
-    dockerCli(['swarm', 'init', '--advertise-addr', '127.0.0.1']);
+    try {
+      dockerCli(['swarm', 'init', '--advertise-addr', '127.0.0.1']);
+    } catch (e) {
+      if (!useExisting && swarmState() === 'active') return false;
+      throw e;
+    }
     this.joined = true;
+    return true;
   }
 
   deploy(env: Record<string, string> = {}): void {
@@ -194,7 +206,9 @@ export class SwarmStack {
       for (const k of keys) {
         const v = (await redisCli(['HGET', k, 'v'])) as string | null;
         if (!v) continue;
-        const m = /^(\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (.*)$/.exec(v);
+        // `prod cons pin pout bin bout {drops} originated delivered` (StatsLedger.value; the last
+        // two absent from a ledger written before loop chains): the drops are the JSON object alone
+        const m = /^(\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\{.*\})(?: (\d+) (\d+))?$/.exec(v);
         if (!m) throw new Error(`ledger ${k}: unexpected value "${v.slice(0, 80)}"`);
         out.push({
           instance: k.slice(k.indexOf('}:ledger:') + '}:ledger:'.length),
