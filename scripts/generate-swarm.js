@@ -8,6 +8,7 @@
 
 const { readdirSync } = require('node:fs');
 const { join } = require('node:path');
+const { HEALTHCHECK_CMD } = require('./heartbeat-check');
 
 /**
  * Every service answers by DNS round robin (its name resolves to its tasks' addresses) instead of
@@ -83,10 +84,11 @@ function stackFile(registry, chain, root, chainFile = 'default.yaml') {
     '  configs:',
     ...chains.flatMap((f) => mount(`chains/${f}`, `/app/chains/${f}`, '    ')),
     '  healthcheck:',
-    `    test: ["CMD", "node", "-e", "fetch('http://127.0.0.1:8080/readyz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]`,
-    '    # Swarm kills a task that turns unhealthy (compose only marks it), so the check is lenient:',
-    '    # on a loaded node (run queue 50) the check itself, a node process, took over 2 s, and a stage',
-    '    # 90 s to start listening; failures within the start period do not count',
+    `    test: ["CMD-SHELL", "${HEALTHCHECK_CMD}"]`,
+    "    # the heartbeat file's age, as in compose (a few ms of CPU; a node process fetching /readyz",
+    '    # cost 100-200 ms per check). Swarm kills a task that turns unhealthy (compose only marks it),',
+    '    # so the check is lenient: on a loaded node a stage took 90 s to start listening; failures',
+    '    # within the start period do not count',
     '    interval: 5s',
     '    timeout: 10s',
     '    retries: 12',
