@@ -497,6 +497,11 @@ export class TrafficGenerator implements Source {
       settings: this.s,
       replay_records: this.records?.length,
       replay_repeats: this.records ? this.repeats : undefined,
+      // the summary's line for a replay that sent frames more than once (each one received as sent)
+      headline:
+        this.records && this.repeats > 0
+          ? `replay: ${this.repeats} of ${this.sent} packets sent repeat an earlier frame (held twice in the capture, or a later pcap_loop)`
+          : undefined,
     };
   }
 
