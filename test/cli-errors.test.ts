@@ -54,6 +54,42 @@ describe('the CLI refuses bad input with one clear line', () => {
       ['run', '--config', badLb, '--count', '10'],
       /^vnflab: stages\[3\] \(lb\): .*table_size: 65536 is not prime/,
     );
+    // the issue's other construction errors, each exit 2 naming its stage and key
+    const cases: [string, string, RegExp][] = [
+      ['dst: 10.0.0.100:80', 'dst: "x:y"', /^vnflab: stages\[0\] \(traffic-gen\): dst: "x:y" is not address:port/],
+      [
+        'dst: 10.0.0.100:80',
+        'dst: 10.0.0.300:80',
+        /^vnflab: stages\[0\] \(traffic-gen\): dst: "10\.0\.0\.300" is not an IPv4 address/,
+      ],
+      [
+        'dst: 10.0.0.100:80',
+        'dst: 10.0.0.100:80\n      src_net: 10.1.0.0/16',
+        /^vnflab: stages\[0\] \(traffic-gen\): src_net: "10\.1\.0\.0\/16" is not an IPv4 address/,
+      ],
+      ['proto: udp', 'proto: tcp', /^vnflab: stages\[0\] \(traffic-gen\): size: 64 is too small for tcp/],
+      [
+        'address: 10.0.1.1,',
+        'address: 10.0.1.999,',
+        /^vnflab: stages\[3\] \(lb\): .*vips\[0\]\.backends\[0\]\.address: "10\.0\.1\.999" is not an IPv4 address/,
+      ],
+      [
+        'name: web-2, address: 10.0.1.2',
+        'name: web-1, address: 10.0.1.2',
+        /^vnflab: stages\[3\] \(lb\): .*vips\[0\]\.backends\[1\]\.name: "web-1" is used twice/,
+      ],
+      [
+        'ring_size: 512     #',
+        'ring_size: 500     #',
+        /^vnflab: stages\[1\] \(nic\): .*ring_size: 500 must be a power of two/,
+      ],
+    ];
+    cases.forEach(([from, to, message], i) => {
+      expect(chain).toContain(from);
+      const file = join(dir, `construction-${i}.yaml`);
+      writeFileSync(file, chain.replace(from, to));
+      expectUsageError(['run', '--config', file, '--count', '10'], message);
+    });
     // a replay whose original timing would wait 136 years
     const far = join(dir, 'far.pcap');
     const w = new PcapWriter(far);

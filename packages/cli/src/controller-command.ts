@@ -8,7 +8,7 @@ import pino from 'pino';
 import { loadChainFile, type ResolvedChain } from '@vnflab/core';
 import { StartError, startControllerServer } from '@vnflab/controller';
 import { createRegistry } from './registry';
-import { DEFAULT_CHAIN, UsageError, num } from '@vnflab/runtime';
+import { DEFAULT_CHAIN, UsageError, checkedControlToken, num } from '@vnflab/runtime';
 
 export const CONTROLLER_USAGE = `vnflab controller [--config FILE] [--project NAME | --swarm STACK] [--port N] [--host ADDR] [--docker-socket PATH]
            [--ready-timeout S] [--drain-timeout S]   (env: VNFLAB_CONFIG, VNFLAB_COMPOSE_PROJECT, VNFLAB_SWARM_STACK, VNFLAB_PORT, VNFLAB_CONTROL_TOKEN)`;
@@ -64,7 +64,7 @@ export async function controllerCommand(argv: string[], env: NodeJS.ProcessEnv =
     throw new UsageError(`--swarm: "${swarmStack}" is not a stack name (lowercase letters, digits, '_' and '-')`);
   if (swarmStack !== undefined && project !== undefined)
     throw new UsageError('--swarm and --project: a controller drives either a Swarm stack or a compose project');
-  let token = env.VNFLAB_CONTROL_TOKEN;
+  let token = checkedControlToken(env);
   const log = pino({ base: { stage: 'controller', variant: 'dockerode' }, level: env.VNFLAB_LOG_LEVEL || 'info' });
   if (!token) {
     // never open: without a chosen token, a random one, shown once

@@ -228,12 +228,15 @@ export async function runCommand(argv: string[]): Promise<number> {
   const metricsPort = num('metrics-port', f['metrics-port'], { min: 0, max: 65535, integer: true });
   let stops = 0;
   let ec: EmbeddedChain | undefined;
+  // a Ctrl-C before the chain has started is carried out once it has, rather than lost
+  let stopRequested = false;
   const onSigint = (): void => {
     if (++stops > 1) {
       process.stderr.write('vnflab: second Ctrl-C, exiting without the summary\n');
       process.exit(130);
     }
     process.stderr.write('\nvnflab: stopping, draining packets in flight (Ctrl-C again to abort)\n');
+    stopRequested = true;
     ec?.stop();
   };
   process.on('SIGINT', onSigint);
@@ -247,6 +250,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       onTick: (elapsedS) => table?.tick(elapsedS),
       onStart: (c) => {
         ec = c;
+        if (stopRequested) c.stop();
         if (!f.quiet) table = new LiveTable(c.stages);
         const tg = chain.stages[0].settings;
         if (!tg.count && !tg.duration && !tg.pcap_in) process.stderr.write('vnflab: running until Ctrl-C\n');

@@ -1,4 +1,5 @@
 export * from './usage-error';
+export * from './control-token';
 export * from './paths';
 export * from './stage-wiring';
 export * from './stage-runner';

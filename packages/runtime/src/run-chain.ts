@@ -16,10 +16,11 @@ import { EmbeddedChain } from './embedded-chain';
 import { startMetricsServer } from './metrics-server';
 import { summarize, type RunSummary } from './summary';
 import { UsageError } from './usage-error';
+import { checkedControlToken } from './control-token';
 
 /** The control token: VNFLAB_CONTROL_TOKEN, or a random one so writes are never open. */
 export function controlToken(): string {
-  return process.env.VNFLAB_CONTROL_TOKEN || randomBytes(12).toString('hex');
+  return checkedControlToken() ?? randomBytes(12).toString('hex');
 }
 
 export interface RunResult {
@@ -58,7 +59,8 @@ export async function runChain(
     }
     sink.element = new CaptureTap(sink.element as Element, w);
   }
-  const token = controlToken();
+  // only a served run has writes to guard: a token set for other commands does not stop a plain run
+  const token = opts.metricsPort !== undefined ? controlToken() : '';
   const mounts = ec.stages.flatMap((s) => {
     const m = registry.get(s.stage).controlRoutes?.(s.element);
     return m ? [m] : [];

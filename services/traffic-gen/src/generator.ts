@@ -6,7 +6,7 @@ import * as core from '@vnflab/core';
 import type { Batch, ElementContext, PcapRecord, Source } from '@vnflab/core';
 import { FrameFactory, makeFlows } from './frame-factory';
 import { Pacer } from './pacer';
-import { GENERATOR_DEFAULTS, IMIX, parseHostPort, type GeneratorSettings } from './settings';
+import { GENERATOR_DEFAULTS, IMIX, checkIpv4, parseHostPort, type GeneratorSettings } from './settings';
 import { Ev } from './events';
 
 // Bound once at load (docs/architecture.md, "Hot-path imports").
@@ -149,12 +149,13 @@ export class TrafficGenerator implements Source {
    */
   private build(flows: number, size: number | 'imix'): void {
     const s = this.s;
-    const dst = parseHostPort(s.dst);
-    const factory = new FrameFactory(makeFlows(flows, s.src_net, dst.ip, dst.port, s.proto), s.proto);
+    const dst = parseHostPort(s.dst, 'dst');
+    const srcNet = checkIpv4(s.src_net, 'src_net');
+    const factory = new FrameFactory(makeFlows(flows, srcNet, dst.ip, dst.port, s.proto), s.proto);
     const wire = size === 'imix' ? IMIX.map((w) => Math.max(w, factory.minWireSize)) : [size];
     if (wire[0] < factory.minWireSize) {
       throw new TrafficError(
-        `--size ${wire[0]} is too small for ${s.proto}: a frame needs ${factory.minWireSize} B (headers, the 18 B probe and the FCS)`,
+        `size: ${wire[0]} is too small for ${s.proto}: a frame needs ${factory.minWireSize} B (headers, the 18 B probe and the FCS)`,
       );
     }
     // shuffle IMIX order once so sizes interleave like real traffic, reproducibly
@@ -496,6 +497,11 @@ export class TrafficGenerator implements Source {
       settings: this.s,
       replay_records: this.records?.length,
       replay_repeats: this.records ? this.repeats : undefined,
+      // the summary's line for a replay that sent frames more than once (each one received as sent)
+      headline:
+        this.records && this.repeats > 0
+          ? `replay: ${this.repeats} of ${this.sent} packets sent repeat an earlier frame (held twice in the capture, or a later pcap_loop)`
+          : undefined,
     };
   }
 

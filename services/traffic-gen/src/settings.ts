@@ -1,6 +1,7 @@
 // Traffic generator settings: schema (TypeBox, for chain files and the CLI) and defaults.
 
 import { Type, type Static } from '@sinclair/typebox';
+import { ipFromString } from '@vnflab/core';
 
 export const GeneratorSettingsSchema = Type.Object(
   {
@@ -64,8 +65,19 @@ export const GENERATOR_DEFAULTS = {
 /** IMIX (simple, 7:4:1). */
 export const IMIX = [64, 64, 64, 64, 64, 64, 64, 570, 570, 570, 570, 1518];
 
-export function parseHostPort(s: string): { ip: string; port: number } {
-  const m = /^(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(s);
-  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new Error(`"${s}" is not address:port`);
-  return { ip: m[1], port: Number(m[2]) };
+/** "A.B.C.D:PORT"; a bad one throws naming its settings key, since a chain file's user must find it. */
+export function parseHostPort(s: string, key = 'dst'): { ip: string; port: number } {
+  const m = /^([^:]*):(\d+)$/.exec(s);
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new Error(`${key}: "${s}" is not address:port`);
+  return { ip: checkIpv4(m[1], key), port: Number(m[2]) };
+}
+
+/** A dotted-quad IPv4 address, or an error naming the settings key it came from. */
+export function checkIpv4(s: string, key: string): string {
+  try {
+    ipFromString(s);
+  } catch {
+    throw new Error(`${key}: "${s}" is not an IPv4 address`);
+  }
+  return s;
 }

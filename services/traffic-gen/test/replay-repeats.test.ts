@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PcapWriter, buildFrame, discoverStages, loadChainFile, readCapture, writeProbe } from '@vnflab/core';
 import { runChain } from '@vnflab/runtime';
+import { formatSummary } from '../../../packages/cli/src/summary-table';
 
 const CHAIN = join(__dirname, '..', '..', '..', 'chains', 'default.yaml');
 
@@ -57,4 +58,6 @@ test('a frame held twice and a second loop: every copy received, the repeats cou
   const gen = summary.stages[0].details as { replay_repeats: number };
   // the second copy in the first loop, and all four in the second
   expect(gen.replay_repeats).toBe(5);
+  // and the printed summary says so, not only the JSON
+  expect(formatSummary(summary)).toMatch(/^ +replay: 5 of 8 packets sent repeat an earlier frame/m);
 });

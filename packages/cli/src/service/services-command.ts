@@ -25,6 +25,9 @@ export async function runServicesCommand(chain: ResolvedChain, f: ServicesFlags)
   const metricsPort = num('metrics-port', f['metrics-port'], { min: 0, max: 65535, integer: true });
   let stop: (() => void) | undefined;
   let stops = 0;
+  // a Ctrl-C while the stages are still starting (tens of seconds on a loaded machine) is kept
+  // and carried out once the generator runs, rather than lost
+  let stopRequested = false;
   const onSigint = (): void => {
     if (++stops > 1) {
       process.stderr.write(
@@ -35,6 +38,7 @@ export async function runServicesCommand(chain: ResolvedChain, f: ServicesFlags)
     process.stderr.write(
       '\nvnflab: stopping the generator; the stages drain what is in flight (Ctrl-C again to abort)\n',
     );
+    stopRequested = true;
     stop?.();
   };
   process.on('SIGINT', onSigint);
@@ -51,6 +55,7 @@ export async function runServicesCommand(chain: ResolvedChain, f: ServicesFlags)
       onTick: (elapsedS) => table?.tick(elapsedS),
       onStart: (s, rows) => {
         stop = s;
+        if (stopRequested) s();
         if (!f.quiet) table = new LiveTable(rows);
         const tg = chain.stages[0].settings;
         if (!tg.count && !tg.duration && !tg.pcap_in) process.stderr.write('vnflab: running until Ctrl-C\n');

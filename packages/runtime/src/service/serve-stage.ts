@@ -34,41 +34,45 @@ export async function serveStage(cfg: ServiceSettings, registry: StageRegistry):
   // started by `vnflab run --bus`, whose run this is: a stopped generator ends it (Ctrl-C drains
   // the chain); otherwise a generator stopped by SIGTERM leaves the run to the next one
   service.stopEndsRun = process.env.VNFLAB_EXIT_WITH_PARENT === '1';
+  // signals are handled before the port is announced: `vnflab run --bus` may stop the generator
+  // as soon as it reads that line, and a SIGTERM before a handler exists kills the process outright
+  let stopping = false;
+  let resolveCode!: (code: number) => void;
+  const exitCode = new Promise<number>((resolve) => (resolveCode = resolve));
+  const onSignal = (signal: string): void => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting without draining');
+      resolveCode(1);
+      return;
+    }
+    stopping = true;
+    log.info({ signal, timeout_ms: cfg.drainTimeoutMs }, 'draining');
+    service.drain(cfg.drainTimeoutMs).then(
+      (clean) => resolveCode(clean ? 0 : 1),
+      () => resolveCode(1),
+    );
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
   const app = await startHttpApi(service, { port: cfg.port, host: cfg.host, token: cfg.controlToken });
   const port = (app.server.address() as AddressInfo).port;
   log.info({ port, host: cfg.host, bus: service.snapshot().bus.url, prefix: cfg.prefix }, 'listening');
   const heartbeat = heartbeatFromEnv(() => service.ready); // the container's healthcheck
-
-  const code = await new Promise<number>((resolve) => {
-    let stopping = false;
-    const onSignal = (signal: string): void => {
-      if (stopping) {
-        log.warn({ signal }, 'second signal: exiting without draining');
-        resolve(1);
-        return;
-      }
-      stopping = true;
-      log.info({ signal, timeout_ms: cfg.drainTimeoutMs }, 'draining');
-      service.drain(cfg.drainTimeoutMs).then(
-        (clean) => resolve(clean ? 0 : 1),
-        () => resolve(1),
-      );
-    };
-    process.on('SIGTERM', () => onSignal('SIGTERM'));
-    process.on('SIGINT', () => onSignal('SIGINT'));
-    if (process.env.VNFLAB_EXIT_WITH_PARENT === '1') {
-      // started by `vnflab run --bus`: its stdin closes when that process goes, however it goes
-      process.stdin
-        .on('end', () => onSignal('parent exited'))
-        .on('error', () => onSignal('parent exited'))
-        .resume();
-    }
+  if (process.env.VNFLAB_EXIT_WITH_PARENT === '1') {
+    // started by `vnflab run --bus`: its stdin closes when that process goes, however it goes
+    process.stdin
+      .on('end', () => onSignal('parent exited'))
+      .on('error', () => onSignal('parent exited'))
+      .resume();
+  }
+  // a signal while the server was starting has already drained (or begun) what there is
+  if (!stopping)
     service.start().catch((e: Error) => {
       service.state = 'failed';
       log.error({ err: e.message, stack: e.stack }, 'stage failed');
-      resolve(1);
+      resolveCode(1);
     });
-  });
+  const code = await exitCode;
   heartbeat?.stop();
   log.info({ final_stats: service.snapshot(), exit_code: code }, 'final stats');
   await app.close(); // closes the service too (its onClose hook)

@@ -14,6 +14,7 @@ import {
 } from '@vnflab/core';
 import { DEFAULT_CHAIN } from '../paths';
 import { UsageError, num } from '../usage-error';
+import { checkedControlToken } from '../control-token';
 
 export const SERVE_USAGE = `vnflab serve --stage NAME [--variant V] [--bus redis://HOST:PORT|unix:///PATH] [--config FILE] [--port N]
            [--host ADDR] [--replica I] [--run ID] [--capture FILE] [--log-level LEVEL]`;
@@ -280,9 +281,7 @@ export function resolveServiceSettings(
   if (capture && at !== chain.stages.length - 1)
     throw new UsageError('--capture: only the last stage (backends) writes a capture');
 
-  const token = env.VNFLAB_CONTROL_TOKEN;
-  if (token !== undefined && token !== '' && token.length < 8)
-    throw new UsageError('VNFLAB_CONTROL_TOKEN: use at least 8 characters');
+  const token = checkedControlToken(env);
 
   return {
     chain,
@@ -295,7 +294,7 @@ export function resolveServiceSettings(
     run,
     port,
     host,
-    controlToken: token || undefined,
+    controlToken: token,
     claimIdleMs: envNum(env, 'VNFLAB_CLAIM_IDLE_MS', 5000, 100, 3600000),
     blockMs: envNum(env, 'VNFLAB_BLOCK_MS', 100, 1, 10000),
     prefetch: envNum(env, 'VNFLAB_PREFETCH', 4, 1, 1024),

@@ -313,6 +313,12 @@ export class StageService {
   async drain(timeoutMs: number): Promise<boolean> {
     if (this.state === 'finished' || this.state === 'failed') return true;
     const was = this.state;
+    if (was === 'starting' && isSource(this.element) && this.stopEndsRun) {
+      // a Ctrl-C under `vnflab run --bus` can reach the generator before it began: it sends
+      // nothing but still ends the run, which the stages are waiting for
+      this.element.stop();
+      return Promise.race([this.start().then(() => true), delay(timeoutMs).then(() => false)]);
+    }
     this.state = 'draining';
     if (was === 'starting' || !this.done) return true;
     if (isSource(this.element)) {
