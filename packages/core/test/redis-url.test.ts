@@ -1,4 +1,4 @@
-import { busUrlProblem, ioredisTarget } from '../src/bus/redis-url';
+import { busUrlProblem, ioredisTarget, redactUrl, withBusPassword } from '../src/bus/redis-url';
 
 describe('bus URLs', () => {
   test('a Unix socket URL becomes the socket path ioredis connects to, with its db', () => {
@@ -17,5 +17,22 @@ describe('bus URLs', () => {
     expect(busUrlProblem('unix://redis/redis.sock')).toMatch(/three slashes/);
     expect(busUrlProblem('unix:///')).toMatch(/no socket path/);
     expect(busUrlProblem('redis://')).toMatch(/no host/);
+  });
+});
+
+describe('the bus password from the environment', () => {
+  const env = { VNFLAB_BUS_PASSWORD: 's3cr:t' };
+  test('goes into a URL that has none, for TCP, a cluster and a Unix socket', () => {
+    expect(withBusPassword('redis://127.0.0.1:6379', env)).toBe('redis://:s3cr%3At@127.0.0.1:6379');
+    expect(withBusPassword('redis+cluster://10.0.0.5:7000', env)).toBe('redis+cluster://:s3cr%3At@10.0.0.5:7000');
+    expect(ioredisTarget(withBusPassword('unix:///run/redis.sock', env))).toBe('/run/redis.sock?password=s3cr%3At');
+  });
+  test("never replaces the URL's own password, and is not needed when unset", () => {
+    expect(withBusPassword('redis://:mine@127.0.0.1:6379', env)).toBe('redis://:mine@127.0.0.1:6379');
+    expect(withBusPassword('redis://127.0.0.1:6379', {})).toBe('redis://127.0.0.1:6379');
+  });
+  test('is masked in what is logged', () => {
+    expect(redactUrl('redis://:s3cr%3At@127.0.0.1:6379')).toBe('redis://***@127.0.0.1:6379');
+    expect(redactUrl('unix:///run/redis.sock?db=1&password=s3cr%3At')).toBe('unix:///run/redis.sock?db=1&password=***');
   });
 });

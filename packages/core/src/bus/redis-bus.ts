@@ -45,7 +45,7 @@ import {
 import { keySlot } from './key-slot';
 import { RedisConsumer, type RedisConsumerOptions } from './redis-consumer';
 import { RedisProducer, type RedisProducerOptions } from './redis-producer';
-import { ioredisTarget } from './redis-url';
+import { ioredisTarget, redactUrl } from './redis-url';
 
 export interface RedisBusOptions {
   /** redis://[user:password@]host:port[/db], or redis+cluster://[user:password@]host:port for a Redis Cluster (any one node). */
@@ -132,10 +132,6 @@ export function serverTickMs(info: string): number {
   return hz > 0 ? Math.ceil(1000 / hz) : DEFAULT_BLOCK_TICK_MS;
 }
 
-/** The URL with any password masked, for logs and summaries. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^@/]*)@/, '//***@');
-}
 
 /** The scheme that names a Redis Cluster: redis+cluster://host:port (any one of its nodes). */
 export const CLUSTER_SCHEME = 'redis+cluster:';

@@ -35,3 +35,27 @@ export function busUrlProblem(url: string): string | null {
     return `"${url}" names a database; a Redis Cluster has only database 0`;
   return null;
 }
+
+/**
+ * The URL with the password from `VNFLAB_BUS_PASSWORD` put in, when it is set and the URL has
+ * none: a password typed in `--bus` is on the command line for every user of the machine to read
+ * (ps), one in the environment is not. A Unix socket URL takes it as its `password` option.
+ */
+export function withBusPassword(url: string, env: NodeJS.ProcessEnv = process.env): string {
+  const password = env.VNFLAB_BUS_PASSWORD;
+  if (!password || busUrlProblem(url)) return url;
+  const u = new URL(url);
+  if (u.protocol === 'unix:') {
+    if (u.searchParams.has('password')) return url;
+    u.searchParams.set('password', password);
+    return u.toString();
+  }
+  if (u.password) return url;
+  u.password = encodeURIComponent(password);
+  return u.toString();
+}
+
+/** The URL with any password masked, for logs and summaries. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^@/]*)@/, '//***@').replace(/([?&]password=)[^&]*/, '$1***');
+}

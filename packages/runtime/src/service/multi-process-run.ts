@@ -23,6 +23,7 @@ import {
   probeRedis,
   redactUrl,
   statsFromJson,
+  withBusPassword,
   type ResolvedChain,
 } from '@vnflab/core';
 import type { FastifyInstance } from 'fastify';
@@ -82,7 +83,11 @@ function say(m: string): void {
 }
 
 export async function runMultiProcess(chain: ResolvedChain, opts: MultiProcessOptions): Promise<ServicesSummary> {
-  const url = checkBusUrl(opts.busUrl, '--bus');
+  checkBusUrl(opts.busUrl, '--bus');
+  if (/\/\/[^@/]*:[^@/]+@/.test(opts.busUrl))
+    say('--bus: this password is on the command line, where every user of the machine reads it (ps); VNFLAB_BUS_PASSWORD keeps it in the environment');
+  // the children get the URL, password included, in their environment, never on their command line
+  const url = withBusPassword(opts.busUrl);
   try {
     await probeRedis(url);
   } catch (e) {

@@ -7,6 +7,7 @@ import {
   ConfigError,
   busSection,
   busUrlProblem,
+  withBusPassword,
   loadChainFile,
   validateChain,
   type ResolvedChain,
@@ -264,7 +265,7 @@ export function resolveServiceSettings(
     throw new UsageError(`${configPath}: stages[0].replicas: the generator runs as one instance`);
 
   const busP = pick(flags, env, 'bus');
-  const busUrl = checkBusUrl(busP.value ?? 'redis://127.0.0.1:6379', busP.from);
+  const busUrl = withBusPassword(checkBusUrl(busP.value ?? 'redis://127.0.0.1:6379', busP.from), env);
   const runP = pick(flags, env, 'run');
   const run = runP.value ?? 'main';
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(run))
