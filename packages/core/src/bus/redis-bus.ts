@@ -132,7 +132,6 @@ export function serverTickMs(info: string): number {
   return hz > 0 ? Math.ceil(1000 / hz) : DEFAULT_BLOCK_TICK_MS;
 }
 
-
 /** The scheme that names a Redis Cluster: redis+cluster://host:port (any one of its nodes). */
 export const CLUSTER_SCHEME = 'redis+cluster:';
 

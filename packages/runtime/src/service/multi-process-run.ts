@@ -85,7 +85,9 @@ function say(m: string): void {
 export async function runMultiProcess(chain: ResolvedChain, opts: MultiProcessOptions): Promise<ServicesSummary> {
   checkBusUrl(opts.busUrl, '--bus');
   if (/\/\/[^@/]*:[^@/]+@/.test(opts.busUrl))
-    say('--bus: this password is on the command line, where every user of the machine reads it (ps); VNFLAB_BUS_PASSWORD keeps it in the environment');
+    say(
+      '--bus: this password is on the command line, where every user of the machine reads it (ps); VNFLAB_BUS_PASSWORD keeps it in the environment',
+    );
   // the children get the URL, password included, in their environment, never on their command line
   const url = withBusPassword(opts.busUrl);
   try {
