@@ -17,7 +17,7 @@ beforeAll(async () => {
   redis = await TestRedis.start(['--requirepass', password]);
 });
 afterAll(async () => {
-  await redis.stop();
+  await redis?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 

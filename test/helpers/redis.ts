@@ -50,9 +50,11 @@ export class TestRedis {
     await waitFor('redis-server', async () => (this.cli('PING').trim() === 'PONG' ? true : undefined), 10000, 50);
   }
 
-  /** Runs a redis-cli command and returns its output. */
+  /** Runs a redis-cli command and returns its output (authenticated when the server has `--requirepass`). */
   cli(...args: string[]): string {
-    return spawnSync('redis-cli', ['-p', String(this.port), ...args], { encoding: 'utf8' }).stdout ?? '';
+    const pw = this.extraArgs[this.extraArgs.indexOf('--requirepass') + 1];
+    const env = this.extraArgs.includes('--requirepass') ? { ...process.env, REDISCLI_AUTH: pw } : process.env;
+    return spawnSync('redis-cli', ['-p', String(this.port), ...args], { encoding: 'utf8', env }).stdout ?? '';
   }
 
   /** Kills it at once (no save, no goodbye): everything it held is gone. */
