@@ -5,9 +5,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ServicesSummary } from '@vnflab/cli';
 import { TestRedis } from './helpers/redis';
-import { ServicesRun, writeChain } from './helpers/services';
+import { ServicesRun, finishedSummary, writeChain } from './helpers/services';
 
 const dir = mkdtempSync(join(tmpdir(), 'vnflab-pw-'));
 const password = `pw-${process.pid}-${Date.now()}`;
@@ -42,8 +41,7 @@ test('VNFLAB_BUS_PASSWORD: the run authenticates, closes its accounting, and no 
   }, 200);
   const r = await run.done;
   clearInterval(watch);
-  if (r.status !== 0) throw new Error(`vnflab run --bus exited ${r.status}\n${r.stderr.slice(-3000)}`);
-  const s = JSON.parse(readFileSync(json, 'utf8')) as ServicesSummary;
+  const s = await finishedSummary(run, json);
   expect(s.sent).toBe(5000);
   expect(s.received + s.drops_total).toBe(s.sent);
   expect(seen).toContain('serve --stage'); // the watch read the children's command lines

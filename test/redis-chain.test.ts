@@ -10,7 +10,15 @@ import { MAX_GROUP, knownReasons } from '@vnflab/core';
 import { createRegistry, type ServicesSummary } from '@vnflab/cli';
 import { waitFor } from './helpers/ports';
 import { TestRedis } from './helpers/redis';
-import { ServicesRun, defaultStages, readyz, stats, victimStage, writeChain } from './helpers/services';
+import {
+  ServicesRun,
+  defaultStages,
+  finishedSummary,
+  readyz,
+  stats,
+  victimStage,
+  writeChain,
+} from './helpers/services';
 
 const dir = mkdtempSync(join(tmpdir(), 'vnflab-redis-'));
 let redis: TestRedis;
@@ -52,12 +60,6 @@ async function trafficStarted(run: ServicesRun): Promise<void> {
   );
 }
 
-async function finish(run: ServicesRun, json: string): Promise<Summary> {
-  const r = await run.done;
-  if (r.status !== 0) throw new Error(`vnflab run --bus exited ${r.status}\n${r.stderr.slice(-3000)}`);
-  return JSON.parse(readFileSync(json, 'utf8')) as Summary;
-}
-
 beforeAll(async () => {
   redis = await TestRedis.start();
 });
@@ -71,7 +73,7 @@ describe('vnflab run --bus', () => {
     const f = files();
     writeChain(f.chain, { traffic: { count: 60000 } });
     const run = new ServicesRun(['--bus', redis.url, '--config', f.chain, '--json', f.json, '--log-file', f.log]);
-    const s = await finish(run, f.json);
+    const s = await finishedSummary(run, f.json);
     expectClosed(s);
     expect(s.sent).toBe(60000);
     expect(s.bus.lost).toEqual({});
@@ -107,7 +109,7 @@ describe('vnflab run --bus', () => {
     process.kill(first.pid, 'SIGKILL');
     const second = await run.started(victim, 2);
     expect(second.pid).not.toBe(first.pid);
-    const s = await finish(run, f.json);
+    const s = await finishedSummary(run, f.json);
     expectClosed(s);
     expect(s.restarts[victim]).toBe(1);
     expect(s.bus.lost).toEqual({}); // no packet lost: the restarted stage took back what it held
@@ -138,7 +140,7 @@ describe('vnflab run --bus', () => {
     await new Promise((r) => setTimeout(r, 1000));
     await redis.up();
     await waitFor('/readyz true again', async () => ((await readyz(v.port)) === 200 ? true : undefined), 15000, 100);
-    const s = await finish(run, f.json);
+    const s = await finishedSummary(run, f.json);
     expectClosed(s, ['bus_lost']);
     expect(s.restarts).toEqual({}); // nobody crashed: they rode it out
     expect(s.stages.find((x) => x.instance === victim)!.bus.reconnects).toBeGreaterThan(0);
@@ -169,7 +171,7 @@ describe('vnflab run --bus', () => {
       30000,
       50,
     );
-    const s = await finish(run, f.json);
+    const s = await finishedSummary(run, f.json);
     expectClosed(s);
     expect(s.bus.lost).toEqual({});
     const rows = s.stages.filter(
@@ -191,7 +193,7 @@ describe('vnflab run --bus', () => {
       (await stats(b.port)).stats.packets_in > 10000 ? true : undefined,
     );
     run.child.kill('SIGINT');
-    const s = await finish(run, f.json);
+    const s = await finishedSummary(run, f.json);
     expectClosed(s);
     expect(s.bus.lost).toEqual({});
     expect(s.stages.find((x) => x.instance === defaultStages()[0].name)!.left).toBe(true); // the generator drained and exited 0
@@ -217,7 +219,7 @@ describe('vnflab run --bus', () => {
       expect(argv.join(' ')).not.toContain(redis.url);
     }
     process.kill(-run.child.pid!, 'SIGINT'); // what the terminal sends on Ctrl-C
-    const s = await finish(run, f.json);
+    const s = await finishedSummary(run, f.json);
     expectClosed(s);
     expect(s.restarts).toEqual({});
     expect(s.bus.lost).toEqual({});
@@ -242,7 +244,7 @@ describe('vnflab run --bus', () => {
     ]);
     if (timedOut) process.kill(-run.child.pid!, 'SIGINT'); // a second Ctrl-C: exits, taking the stages along
     expect(timedOut).toBe(false);
-    const s = await finish(run, f.json);
+    const s = await finishedSummary(run, f.json);
     expect(s.sent).toBeLessThan(count);
     expect(s.sent).toBe(s.received + s.drops_total);
     expect(s.accounting_closed).toBe(true);
@@ -291,7 +293,7 @@ describe('vnflab run --bus', () => {
       );
       samples.push({ t: (Date.now() - t0) / 1e3, redis: redis.usedMemory(), rss });
     }
-    const s = await finish(run, f.json);
+    const s = await finishedSummary(run, f.json);
     expectClosed(s);
     // Redis holds at most `bound` batches per hop (64 packets of 64 B: about 8 KiB each)
     const hops = names.length - 1;

@@ -4,7 +4,7 @@
 // hash tag), and the run's keys are deleted from every master.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -17,11 +17,11 @@ import {
   keySlot,
   type RedisDelivery,
 } from '@vnflab/core';
-import { createRegistry, type ServicesSummary } from '@vnflab/cli';
+import { createRegistry } from '@vnflab/cli';
 import { vnflab } from './helpers/cli';
 import { freePort, waitFor } from './helpers/ports';
 import { REDIS_SERVER } from './helpers/redis';
-import { ServicesRun, defaultStages, writeChain } from './helpers/services';
+import { ServicesRun, defaultStages, finishedSummary, writeChain } from './helpers/services';
 
 const dir = mkdtempSync(join(tmpdir(), 'vnflab-cluster-'));
 const servers: ChildProcess[] = [];
@@ -122,9 +122,7 @@ describe('the bus on a three-master Redis Cluster', () => {
         VNFLAB_KEEP_KEYS: '1',
       },
     );
-    const r = await run.done;
-    if (r.status !== 0) throw new Error(`vnflab run --bus exited ${r.status}\n${r.stderr.slice(-3000)}`);
-    const s = JSON.parse(readFileSync(json, 'utf8')) as ServicesSummary;
+    const s = await finishedSummary(run, json);
     expect(s.sent).toBe(20000);
     expect(s.sent).toBe(s.received + s.drops_total);
     expect(s.accounting_closed).toBe(true);

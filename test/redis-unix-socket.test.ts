@@ -1,12 +1,11 @@
 // The bus over a Unix socket (`--bus unix:///PATH`): the whole chain runs across processes on a
 // redis-server reached only through its socket file, and the accounting closes.
 
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ServicesSummary } from '@vnflab/cli';
 import { TestRedis } from './helpers/redis';
-import { ServicesRun, writeChain } from './helpers/services';
+import { ServicesRun, finishedSummary, writeChain } from './helpers/services';
 
 const dir = mkdtempSync(join(tmpdir(), 'vnflab-unix-'));
 const socket = join(dir, 'redis.sock');
@@ -30,10 +29,9 @@ test('vnflab run --bus unix:///PATH: every stage talks to Redis through the sock
     const l = redis.cli('CLIENT', 'LIST');
     if (l.includes('name=vnflab-')) clients = l;
   }, 200);
-  const r = await run.done;
+  await run.done;
   clearInterval(watch);
-  if (r.status !== 0) throw new Error(`vnflab run --bus exited ${r.status}\n${r.stderr.slice(-3000)}`);
-  const s = JSON.parse(readFileSync(json, 'utf8')) as ServicesSummary;
+  const s = await finishedSummary(run, json);
   expect(s.sent).toBe(20000);
   expect(s.received + s.drops_total).toBe(s.sent);
   expect(s.accounting_closed).toBe(true);

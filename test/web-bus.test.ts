@@ -3,13 +3,13 @@
 // SYNs and requests travelling forward and every answer coming back on the return hops. The
 // client counts completed transactions; the accounting closes in both directions.
 
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ServicesSummary } from '@vnflab/cli';
 import { TestRedis } from './helpers/redis';
 import { ROOT } from './helpers/cli';
-import { ServicesRun } from './helpers/services';
+import { ServicesRun, finishedSummary } from './helpers/services';
 
 const dir = mkdtempSync(join(tmpdir(), 'vnflab-web-bus-'));
 let redis: TestRedis;
@@ -38,13 +38,14 @@ test('200 short HTTP transactions through four processes close their accounting 
     '--quiet',
   ]);
   const r = await run.done;
-  if (r.status !== 0) throw new Error(`vnflab run --bus exited ${r.status}\n${r.stderr.slice(-3000)}`);
-  const s = JSON.parse(readFileSync(json, 'utf8')) as ServicesSummary & {
-    loop?: boolean;
-    originated?: number;
-    delivered?: number;
-    stages: { stage: string; originated?: number; delivered?: number; details?: Record<string, unknown> }[];
-  };
+  const s = await finishedSummary<
+    ServicesSummary & {
+      loop?: boolean;
+      originated?: number;
+      delivered?: number;
+      stages: { stage: string; originated?: number; delivered?: number; details?: Record<string, unknown> }[];
+    }
+  >(run, json);
   expect(s.loop).toBe(true);
   expect(s.accounting_closed).toBe(true);
   // sent by the client + originated by the server side = delivered somewhere + dropped

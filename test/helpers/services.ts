@@ -3,10 +3,10 @@
 // whose middle stages come from chains/default.yaml (so they grow as stages are added).
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadChainFile } from '@vnflab/core';
-import { createRegistry } from '@vnflab/cli';
+import { createRegistry, type ServicesSummary } from '@vnflab/cli';
 import { BIN, ROOT, type CliResult } from './cli';
 import { waitFor } from './ports';
 
@@ -60,6 +60,13 @@ export class ServicesRun {
       50,
     );
   }
+}
+
+/** The JSON summary a finished `vnflab run --bus --json FILE` wrote; throws with its stderr when it failed. */
+export async function finishedSummary<T = ServicesSummary>(run: ServicesRun, json: string): Promise<T> {
+  const r = await run.done;
+  if (r.status !== 0) throw new Error(`vnflab run --bus exited ${r.status}\n${r.stderr.slice(-3000)}`);
+  return JSON.parse(readFileSync(json, 'utf8')) as T;
 }
 
 export async function stats(port: number): Promise<{

@@ -84,7 +84,7 @@ function say(m: string): void {
 
 export async function runMultiProcess(chain: ResolvedChain, opts: MultiProcessOptions): Promise<ServicesSummary> {
   checkBusUrl(opts.busUrl, '--bus');
-  if (/\/\/[^@/]*:[^@/]+@/.test(opts.busUrl))
+  if (new URL(opts.busUrl).password)
     say(
       '--bus: this password is on the command line, where every user of the machine reads it (ps); VNFLAB_BUS_PASSWORD keeps it in the environment',
     );
