@@ -32,13 +32,6 @@ const OPTIONS = {
   'log-level': { type: 'string' },
 } as const;
 
-/** `vnflab serve` for the controller image: --stage controller, or VNFLAB_STAGE=controller without --stage. */
-export function servesController(argv: string[], env: NodeJS.ProcessEnv = process.env): boolean {
-  const i = argv.findIndex((a) => a === '--stage' || a.startsWith('--stage='));
-  if (i < 0) return env.VNFLAB_STAGE === 'controller';
-  return (argv[i] === '--stage' ? argv[i + 1] : argv[i].slice('--stage='.length)) === 'controller';
-}
-
 export async function controllerCommand(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const { values: f } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false });
   const pick = (flag: keyof typeof OPTIONS, name: string): string | undefined =>
