@@ -1,7 +1,7 @@
 // The `vnflab` command line: dispatches subcommands; a usage mistake is one line and exit 2.
 // Each command's module is loaded only when that command runs: a stage process (`vnflab serve`)
 // then carries neither the controller's Docker client nor the lab's benchmarks in its heap, which
-// every full garbage collection would otherwise mark (bench/RESULTS.md, "Garbage collection").
+// every full garbage collection would otherwise mark (bench/RESULTS.md, "Garbage collection in a stage process").
 
 import { ConfigError, PcapError } from '@vnflab/core';
 import { UsageError } from '@vnflab/runtime';
