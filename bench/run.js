@@ -5,6 +5,7 @@
 const { existsSync, readFileSync, writeFileSync } = require('node:fs');
 const { cpus, totalmem } = require('node:os');
 const { join } = require('node:path');
+const { mergeResults } = require('./results-md');
 
 const SUITES = [
   ['foundation', 'Foundation: floor loop versus the embedded chain', () => require('./foundation')],
@@ -97,25 +98,14 @@ async function main() {
   }
   const mdPath = join(__dirname, 'RESULTS.md');
   const jsonPath = join(__dirname, 'results.json');
+  // the tables are replaced; notes written under them and sections written by hand are kept
+  const prior = existsSync(mdPath) ? readFileSync(mdPath, 'utf8') : '';
   if (!only) {
-    writeFileSync(mdPath, [...header, ...sections.map((x) => x.text)].join('\n'));
+    writeFileSync(mdPath, mergeResults(prior, sections, { preamble: header.join('\n') }));
     writeFileSync(jsonPath, JSON.stringify(results, null, 2) + '\n');
   } else {
-    // one suite: replace (or add) its section and its key, keep the rest as measured before
-    let md = existsSync(mdPath) ? readFileSync(mdPath, 'utf8') : header.join('\n');
-    for (const sec of sections) {
-      const start = md.indexOf(`## ${sec.title}`);
-      if (start < 0) md = `${md.trimEnd()}\n\n${sec.text}`;
-      else {
-        const next = md.indexOf('\n## ', start + 3);
-        md = md.slice(0, start) + sec.text + (next < 0 ? '' : md.slice(next + 1));
-      }
-      md = md.replace(
-        sec.text,
-        `${sec.text}(this section measured on ${new Date().toISOString().slice(0, 10)} by \`npm run bench -- --only ${only}\`)\n`,
-      );
-    }
-    writeFileSync(mdPath, md);
+    const stamp = `(this section measured on ${new Date().toISOString().slice(0, 10)} by \`npm run bench -- --only ${only}\`)`;
+    writeFileSync(mdPath, mergeResults(prior || header.join('\n'), sections, { stamp }));
     const old = existsSync(jsonPath) ? JSON.parse(readFileSync(jsonPath, 'utf8')) : {};
     writeFileSync(jsonPath, JSON.stringify({ ...old, ...results }, null, 2) + '\n');
   }
