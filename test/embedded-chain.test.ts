@@ -68,6 +68,9 @@ describe('embedded chain', () => {
     expect(summary.offered).toBeGreaterThan(10000);
     expect(summary.offered).toBeLessThanOrEqual(20000 + 64);
     expect(summary.sent + summary.not_sent!).toBe(summary.offered);
+    // the part of it the generator lost to its own lateness is a part, never more
+    expect(summary.not_sent_late).toBeLessThanOrEqual(summary.not_sent!);
+    expect(typeof summary.not_sent_late).toBe('number');
     expect(summary.sent).toBeGreaterThan(0);
     const det = summary.stages[1].details as { flows_seen: number; reordered: number };
     expect(det.flows_seen).toBeGreaterThan(10);

@@ -66,6 +66,7 @@ describe('vnflab traffic', () => {
     const text = await resp.text();
     expect(text).toMatch(/vnflab_generator_packets_total\{[^}]*kind="offered"[^}]*\} \d+/);
     expect(text).toMatch(/vnflab_generator_packets_total\{[^}]*kind="not_sent"[^}]*\} \d+/);
+    expect(text).toMatch(/vnflab_generator_packets_total\{[^}]*kind="not_sent_late"[^}]*\} \d+/);
     expect(await traffic(['--url', url, '--end'])).toMatch(/: ended/);
 
     const { summary } = await run;
@@ -75,6 +76,14 @@ describe('vnflab traffic', () => {
     expect(formatSummary(summary)).toMatch(
       new RegExp(`^offered ${summary.offered}, sent ${summary.sent}, not sent ${summary.not_sent}`, 'm'),
     );
+    // the line says who held the generator back: the chain, or its own lateness
+    const why = (notSent: number, late: number) =>
+      formatSummary({ ...summary, offered: summary.sent + notSent, not_sent: notSent, not_sent_late: late });
+    expect(why(100, 0)).toMatch(/not sent 100 \(the chain held the generator back\)/);
+    expect(why(100, 100)).toMatch(
+      /not sent 100 \(the generator's own lateness: its timers or its CPU, not the chain\)/,
+    );
+    expect(why(100, 60)).toMatch(/not sent 100 \(40 held back by the chain, 60 lost to the generator's own lateness/);
   });
 
   test('a change without VNFLAB_CONTROL_TOKEN, a bad flag value, and an unreachable URL are one-line usage errors', async () => {

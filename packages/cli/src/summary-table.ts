@@ -5,6 +5,14 @@ import { dirname, resolve } from 'node:path';
 import { UsageError, type RunSummary } from '@vnflab/runtime';
 import { fmtSeconds } from './live-table';
 
+/** Why offered packets were not sent: the chain holding the generator back, or its own lateness. */
+function notSentWhy(notSent: number, late: number | undefined): string {
+  if (late === undefined) return 'the chain held the generator back, or the generator fell behind';
+  if (late === 0) return 'the chain held the generator back';
+  if (late >= notSent) return "the generator's own lateness: its timers or its CPU, not the chain";
+  return `${notSent - late} held back by the chain, ${late} lost to the generator's own lateness: its timers or its CPU`;
+}
+
 export function formatSummary(s: RunSummary): string {
   const l: string[] = [];
   const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
@@ -19,7 +27,7 @@ export function formatSummary(s: RunSummary): string {
     );
   if (s.offered !== undefined && s.not_sent !== undefined)
     l.push(
-      `offered ${s.offered}, sent ${s.sent}, not sent ${s.not_sent}${s.not_sent > 0 ? ' (the chain held the generator back)' : ''}`,
+      `offered ${s.offered}, sent ${s.sent}, not sent ${s.not_sent}${s.not_sent > 0 ? ` (${notSentWhy(s.not_sent, s.not_sent_late)})` : ''}`,
     );
   l.push(
     `throughput ${(s.throughput_pps / 1e6).toFixed(3)} Mpps   end-to-end latency p50 ${fmtSeconds(s.latency_seconds.p50)}  p90 ${fmtSeconds(s.latency_seconds.p90)}  p99 ${fmtSeconds(s.latency_seconds.p99)}  max ${fmtSeconds(s.latency_seconds.max)}`,

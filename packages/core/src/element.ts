@@ -89,6 +89,12 @@ export interface Source {
   stop(): void;
   readonly sent: number;
   /**
+   * The runner waited `ns` on the source's output (the chain's backpressure, the bus's send) since
+   * it last said so: a paced source counts what it then could not send as held back by the chain,
+   * and the rest of its shortfall as its own lateness.
+   */
+  held?(ns: number): void;
+  /**
    * Continues a run an earlier instance of this source began (a restarted service): `sentBefore`
    * packets were sent; the count goes on from there and new packets must not look like copies of
    * earlier ones; `state` is what the earlier source's sequenceState() gave, when it was taken at

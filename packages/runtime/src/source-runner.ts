@@ -155,12 +155,14 @@ export class SourceRunner {
           stats.drop(output.lastRefusal === 'bus_oom' ? Reason.bus_oom : Reason.bus_full, alive);
           pool.put(b);
         });
+        const w0 = monoNs();
         if (this.window <= 1) await sent;
         else {
           this.sending.add(sent);
           void sent.finally(() => this.sending.delete(sent));
           if (this.sending.size >= this.window) await Promise.race(this.sending);
         }
+        source.held?.(monoNs() - w0);
       }
       if (performance.now() - lastYield > 5) {
         await yieldToLoop();

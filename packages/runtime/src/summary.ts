@@ -24,11 +24,13 @@ export interface RunSummary {
   duration_s: number;
   sent: number;
   /**
-   * With a rate: what the generator's schedule offered, and what of it the chain held back so it
-   * was never sent (offered = sent + not_sent), so "zero drops" never hides a shortfall.
+   * With a rate: what the generator's schedule offered, and what of it fell too far behind to be
+   * sent (offered = sent + not_sent), so "zero drops" never hides a shortfall.
    */
   offered?: number;
   not_sent?: number;
+  /** Of not_sent, the packets the generator lost to its own lateness (its timers, its CPU), not to the chain. */
+  not_sent_late?: number;
   received: number;
   duplicates: number;
   drops: Record<string, Record<string, number>>;
@@ -63,17 +65,19 @@ export interface RunSummary {
 }
 
 /** The source's offered and not-sent packets, from its describe() (summed over replicas), when it has a rate. */
-function shortfall(source: Source): { offered: number; not_sent: number } | undefined {
+function shortfall(source: Source): { offered: number; not_sent: number; not_sent_late?: number } | undefined {
   const d = source.describe?.() ?? {};
   const each = Array.isArray(d.replicas) ? (d.replicas as Record<string, unknown>[]) : [d];
   let offered = 0;
   let notSent = 0;
+  let late: number | undefined;
   for (const r of each) {
     if (typeof r.offered !== 'number' || typeof r.not_sent !== 'number') return undefined;
     offered += r.offered;
     notSent += r.not_sent;
+    if (typeof r.not_sent_late === 'number') late = (late ?? 0) + r.not_sent_late;
   }
-  return { offered, not_sent: notSent };
+  return { offered, not_sent: notSent, ...(late !== undefined ? { not_sent_late: late } : {}) };
 }
 
 /** Reasons that are not losses: a duplicate is a redelivered copy of a packet already counted. */

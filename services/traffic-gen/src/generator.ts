@@ -69,7 +69,7 @@ export interface TrafficState {
 export const GENERATOR_METRICS = [
   {
     name: 'vnflab_generator_packets_total',
-    help: 'Packets the generator offered (its rate schedule; without a rate, what it sent) and offered but could not send (the chain held it back)',
+    help: 'Packets the generator offered (its rate schedule; without a rate, what it sent), offered but could not send (not_sent), and of those the ones lost to its own lateness rather than to the chain holding it back (not_sent_late)',
     type: 'counter',
   },
 ] as const;
@@ -87,6 +87,9 @@ export class TrafficGenerator implements Source {
   private pacer?: Pacer;
   /** Packets earlier schedules (before a rate change or a pause) skipped. */
   private notSentBefore = 0;
+  private notSentLateBefore = 0;
+  /** Time the runner waited on the output since the pacer last looked (held()). */
+  private heldNs = 0;
   /**
    * Where every flow's sequence numbers start: 0, or for a generator that continues a run another
    * one began (resume), the packets sent before it, above any sequence number they used.
@@ -251,6 +254,7 @@ export class TrafficGenerator implements Source {
     }
     if (reschedule) {
       this.notSentBefore += this.pacer?.notSent ?? 0;
+      this.notSentLateBefore += this.pacer?.notSentLate ?? 0;
       this.pacer = this.s.rate > 0 ? this.newPacer(this.s.rate) : undefined;
     }
     if (c.end) this.stopped = true;
@@ -264,6 +268,15 @@ export class TrafficGenerator implements Source {
   /** Packets every schedule so far offered and could not send. */
   private notSent(): number {
     return this.notSentBefore + (this.pacer?.notSent ?? 0);
+  }
+
+  /** Of notSent(), those lost to the generator's own lateness (its timers, its CPU), not to the chain. */
+  private notSentLate(): number {
+    return this.notSentLateBefore + (this.pacer?.notSentLate ?? 0);
+  }
+
+  held(ns: number): void {
+    this.heldNs += ns;
   }
 
   get done(): boolean {
@@ -306,7 +319,10 @@ export class TrafficGenerator implements Source {
       return 0;
     }
     if (this.s.count > 0) want = Math.min(want, this.s.count - this.sent);
-    if (this.pacer) want = Math.min(want, this.pacer.due(nowNs));
+    if (this.pacer) {
+      want = Math.min(want, this.pacer.due(nowNs, this.heldNs));
+      this.heldNs = 0;
+    }
     return Math.max(0, want);
   }
 
@@ -491,6 +507,7 @@ export class TrafficGenerator implements Source {
       // with a rate: what the schedule offered, and what fell behind it and was never sent
       offered: this.s.rate > 0 || this.notSent() > 0 ? this.sent + this.notSent() : undefined,
       not_sent: this.s.rate > 0 || this.notSent() > 0 ? this.notSent() : undefined,
+      not_sent_late: this.s.rate > 0 || this.notSent() > 0 ? this.notSentLate() : undefined,
       running: !this.paused && !this.done,
       // a generator that continues an earlier one's run: where its sequence numbers began
       seq_base: this.seqBase > 0 ? this.seqBase : undefined,
@@ -514,6 +531,7 @@ export class TrafficGenerator implements Source {
         samples: [
           { labels: labels('offered'), value: this.sent + notSent },
           { labels: labels('not_sent'), value: notSent },
+          { labels: labels('not_sent_late'), value: this.notSentLate() },
         ],
       },
     ];

@@ -5,9 +5,10 @@
 // stamped with the time it fell due, not the time its batch left, so the wait in the batch is
 // measured as latency, not hidden.
 //
-// A schedule that falls more than `slackNs` behind (the process was descheduled, the bus pushed
-// back) skips ahead; the packets skipped were offered and not sent, and are counted so a
-// shortfall is never silent.
+// A schedule that falls more than `slackNs` behind (the bus pushed back, or the process itself
+// was late: descheduled, a long GC, a timer that fired late) skips ahead; the packets skipped were
+// offered and not sent, and are counted so a shortfall is never silent. The caller says how long
+// it waited on its output meanwhile, so the count says which of the two it was.
 
 export class Pacer {
   /** When the next packet falls due (CLOCK_MONOTONIC ns); -1 before the first call. */
@@ -15,6 +16,8 @@ export class Pacer {
   private intervalNs: number;
   /** Packets the schedule skipped because the sender fell behind by more than the slack. */
   notSent = 0;
+  /** Of notSent, those the sender lost to its own lateness, not to waiting on its output. */
+  notSentLate = 0;
 
   constructor(
     public rate: number,
@@ -39,13 +42,18 @@ export class Pacer {
     if (this.nextDueNs < 0) this.nextDueNs = nowNs;
   }
 
-  /** Packets due at `nowNs`, after skipping what fell further behind than the slack. */
-  due(nowNs: number): number {
+  /**
+   * Packets due at `nowNs`, after skipping what fell further behind than the slack. `heldNs`: how
+   * long the sender waited on its output since the last call; skipped packets up to that much
+   * time count as held back by the chain, the rest as the sender's own lateness.
+   */
+  due(nowNs: number, heldNs = 0): number {
     this.begin(nowNs);
     const late = nowNs - this.slackNs - this.nextDueNs;
     if (late > 0) {
       const skipped = Math.ceil(late / this.intervalNs);
       this.notSent += skipped;
+      this.notSentLate += Math.max(0, skipped - Math.ceil(heldNs / this.intervalNs));
       this.nextDueNs += skipped * this.intervalNs;
     }
     return nowNs < this.nextDueNs ? 0 : Math.floor((nowNs - this.nextDueNs) / this.intervalNs) + 1;

@@ -162,9 +162,9 @@ describe('traffic-gen control API', () => {
     }
   });
 
-  test('metrics: offered and not sent, one sample each', () => {
+  test('metrics: offered, not sent and not sent through its own lateness, one sample each', () => {
     const m = gen.metrics();
     expect(m.map((x) => x.name)).toEqual(['vnflab_generator_packets_total']);
-    expect(m[0].samples.map((s) => s.labels.kind)).toEqual(['offered', 'not_sent']);
+    expect(m[0].samples.map((s) => s.labels.kind)).toEqual(['offered', 'not_sent', 'not_sent_late']);
   });
 });

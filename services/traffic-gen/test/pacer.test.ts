@@ -47,6 +47,20 @@ describe('Pacer', () => {
     expect(due).toBe(41);
     expect(p.notSent).toBe(960);
     expect(due + p.notSent).toBe(1001); // offered = the packets the schedule made due by then
+    expect(p.notSentLate).toBe(960); // nothing said it waited on its output: its own lateness
+  });
+
+  test('what it skipped while waiting on its output counts as held back, the rest as its own lateness', () => {
+    const p = new Pacer(10_000, 2 * MS, 4 * MS);
+    p.due(0);
+    // 100 ms behind, 30 ms of it waiting for the bus to take a batch: 300 packets' worth held back
+    expect(p.due(100 * MS, 30 * MS)).toBe(41);
+    expect(p.notSent).toBe(960);
+    expect(p.notSentLate).toBe(660);
+    // waiting longer than it fell behind: all of it was the chain
+    p.due(300 * MS, 250 * MS);
+    expect(p.notSent).toBe(960 + 2000);
+    expect(p.notSentLate).toBe(660);
   });
 });
 
