@@ -157,13 +157,20 @@ function dashboards(registry) {
       ),
       panel(
         'stat',
-        'Sent, received, dropped (since start)',
+        'Sent, received, dropped, not sent (since start)',
         [
           [`sum(vnflab_packets_total{stage=~"${S.sources}", direction="out"})`, 'sent'],
           [`sum(vnflab_packets_total{stage="${S.sink}", direction="out"})`, 'received'],
           ['sum(vnflab_drops_total) or on() vector(0)', 'dropped'],
+          ['sum(vnflab_generator_packets_total{kind="not_sent"}) or on() vector(0)', 'not sent'],
+          ['sum(vnflab_generator_packets_total{kind="not_sent_late"}) or on() vector(0)', 'not sent: generator late'],
         ],
-        { w: 12, h: 5 },
+        {
+          w: 12,
+          h: 5,
+          description:
+            'Not sent: packets the generator offered on its schedule and fell too far behind to send, so zero drops never hides a shortfall. Generator late: the part of it the generator lost to its own lateness (its timers, its CPU) rather than to the chain holding it back.',
+        },
       ),
       panel(
         'bargauge',
