@@ -502,12 +502,14 @@ export class TrafficGenerator implements Source {
   }
 
   describe(): Record<string, unknown> {
+    const notSent = this.notSent();
+    // with a rate (now or earlier): what the schedule offered, and what fell behind it and was never sent
+    const paced = this.s.rate > 0 || notSent > 0;
     return {
       sent: this.sent,
-      // with a rate: what the schedule offered, and what fell behind it and was never sent
-      offered: this.s.rate > 0 || this.notSent() > 0 ? this.sent + this.notSent() : undefined,
-      not_sent: this.s.rate > 0 || this.notSent() > 0 ? this.notSent() : undefined,
-      not_sent_late: this.s.rate > 0 || this.notSent() > 0 ? this.notSentLate() : undefined,
+      offered: paced ? this.sent + notSent : undefined,
+      not_sent: paced ? notSent : undefined,
+      not_sent_late: paced ? this.notSentLate() : undefined,
       running: !this.paused && !this.done,
       // a generator that continues an earlier one's run: where its sequence numbers began
       seq_base: this.seqBase > 0 ? this.seqBase : undefined,
