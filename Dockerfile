@@ -31,4 +31,6 @@ EXPOSE 8080
 # shell (find, grep), not a Node start per check (scripts/generate-deploy.js, HEALTHCHECK_CMD)
 HEALTHCHECK --interval=2s --timeout=2s --start-period=5s --retries=30 \
   CMD find /tmp/vnflab-heartbeat -mmin -0.1 | grep -q .
-ENTRYPOINT ["node", "packages/cli/bin/vnflab.js", "serve"]
+# --single-threaded-gc: a collection does not wait for helper threads that wait for a core (the
+# reason is in packages/runtime/src/service/service-child.ts, STAGE_NODE_FLAGS)
+ENTRYPOINT ["node", "--single-threaded-gc", "packages/cli/bin/vnflab.js", "serve"]

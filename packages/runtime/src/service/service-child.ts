@@ -6,6 +6,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { ServiceStatsJson } from './service-stats';
 
+/**
+ * Node flags for a stage process. `--single-threaded-gc`: V8 otherwise hands parts of each
+ * collection to helper threads (parallel scavenging, concurrent marking) and the pause waits for
+ * them; with six processes on two cores a helper often waits for a core, and the batches in the
+ * paused stage wait with it. Measured (bench/RESULTS.md, "Garbage collection in a stage
+ * process"): the chain's end-to-end p99 on Redis 14-16 against 19-20 ms at 200 packets/s, and
+ * 42-63 against 76-80 ms at 10 kpps, with the same CPU. The images' ENTRYPOINT passes it too.
+ */
+export const STAGE_NODE_FLAGS: readonly string[] = ['--single-threaded-gc'];
+
 export interface ChildHooks {
   /** Every line the child writes (its pino JSON logs, and stderr). */
   line?(child: ServiceChild, line: string): void;
@@ -53,7 +63,7 @@ export class ServiceChild {
     // stdin is a pipe the child watches: if this process dies, the child drains and exits. Its own
     // process group (detached): a Ctrl-C in the terminal reaches only this supervisor, which
     // stops the children in order, instead of every child at once
-    const proc = spawn(process.execPath, [this.bin, 'serve', ...this.args], {
+    const proc = spawn(process.execPath, [...STAGE_NODE_FLAGS, this.bin, 'serve', ...this.args], {
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: true,
       env: { ...process.env, ...this.env, VNFLAB_EXIT_WITH_PARENT: '1' },
