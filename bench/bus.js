@@ -6,7 +6,11 @@
 //    runs it (up to MAX_GROUP batches in flight, grouped commits, reads ahead), at 1, 32,
 //    64 and 256 packets of 64 B per batch, with PING as the floor of one round trip;
 //  - the whole chain (chains/default.yaml, batch 64) as services on Redis versus embedded:
-//    packets/s and end-to-end p50/p99.
+//    packets/s and end-to-end p50/p99;
+//  - one hop's latency when its consumer sleeps between batches (a paced stage): a second process
+//    adds an entry 200 times a second and the consumer takes the time its blocking read's reply
+//    wakes it, on a raw socket and through ioredis, set against the chain as services at 200
+//    packets/s (each hop's queueing time, from the stages' own histograms).
 
 const { spawn, execFileSync } = require('node:child_process');
 const { mkdtempSync, readFileSync } = require('node:fs');
@@ -271,6 +275,69 @@ async function wakeCost(target, n, gapMs) {
   return out;
 }
 
+/**
+ * Latency of one hop whose consumer sleeps between entries: a child process adds an entry with
+ * its CLOCK_MONOTONIC time `rate` times a second (one clock for both processes), and this process
+ * waits in XREADGROUP BLOCK and takes the time when the reply reaches it: on a raw socket (the
+ * reply's first bytes), or when ioredis resolves the read. Returns microseconds, sorted.
+ */
+async function hopWakeLatency(port, rate, n, client) {
+  const stream = `hopwake:${client}`;
+  const admin = new IORedis(port, '127.0.0.1');
+  await admin.del(stream);
+  await admin.xgroup('CREATE', stream, 'g', '$', 'MKSTREAM');
+  const producer = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const R=require('ioredis').default;const r=new R(${port},'127.0.0.1');let i=0;` +
+        `const t=setInterval(()=>{r.xadd(${JSON.stringify(stream)},'*','t',String(process.hrtime.bigint()));` +
+        `if(++i>=${n}){clearInterval(t);r.quit();}},${1000 / rate});`,
+    ],
+    { cwd: join(__dirname, '..'), stdio: 'ignore' },
+  );
+  const lat = [];
+  const stamps = (text) => [...text.matchAll(/\$\d+\r\n(\d{10,})\r\n/g)].map((m) => BigInt(m[1]));
+  const args = ['XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', 4, 'BLOCK', 100, 'STREAMS', stream, '>'];
+  const deadline = performance.now() + (n / rate) * 1000 + 3000;
+  if (client === 'raw') {
+    const s = createConnection({ port, host: '127.0.0.1' });
+    s.setNoDelay(true);
+    await new Promise((r) => s.once('connect', r));
+    const cmd = `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(String(a))}\r\n${a}\r\n`).join('')}`;
+    let text = '';
+    let woke = 0n;
+    let reply = null;
+    s.on('data', (d) => {
+      if (!text) woke = process.hrtime.bigint();
+      text += d.toString('latin1');
+      // a reply ends with the CRLF of its last stamp, or is the null of a timeout
+      if (text.startsWith('*-1\r\n') || /\d{10,}\r\n$/.test(text)) reply?.();
+    });
+    while (lat.length < n && performance.now() < deadline) {
+      await new Promise((r) => {
+        reply = r;
+        s.write(cmd);
+      });
+      for (const t of stamps(text)) lat.push(Number(woke - t) / 1e3);
+      text = '';
+    }
+    s.destroy();
+  } else {
+    const r = new IORedis(port, '127.0.0.1');
+    while (lat.length < n && performance.now() < deadline) {
+      const rep = await r.callBuffer(...args);
+      const now = process.hrtime.bigint();
+      if (rep) for (const [, f] of rep[0][1]) lat.push(Number(now - BigInt(f[1].toString())) / 1e3);
+    }
+    r.disconnect();
+  }
+  producer.kill();
+  await admin.del(stream);
+  admin.disconnect();
+  return lat.sort((a, b) => a - b);
+}
+
 function chainRun(args, dir, name) {
   const json = join(dir, `${name}.json`);
   execFileSync(process.execPath, [BIN, 'run', '--quiet', '--json', json, ...args], {
@@ -404,6 +471,42 @@ module.exports = async function bus({ quick, log }) {
       'same chain, processes reach Redis over its Unix socket (--bus unix:///PATH)',
       `${(svcUnix.throughput_pps / 1e3).toFixed(1)} kpps`,
       `${lat(svcUnix)}; ${((svcUnix.throughput_pps / svc.throughput_pps) * 100).toFixed(0)} % of the TCP run's packets/s`,
+    ]);
+    // a paced hop: how long a batch waits between its producer and a consumer that was asleep
+    const wakeRate = 200;
+    const wakeN = quick ? 1000 : 3000;
+    log(`one hop's latency at ${wakeRate} entries/s, consumer asleep between them: raw socket, ioredis ...`);
+    const q = (xs, p) => xs[Math.min(xs.length - 1, Math.floor(xs.length * p))];
+    const floor = {};
+    for (const client of ['raw', 'ioredis', 'raw', 'ioredis']) {
+      const xs = await hopWakeLatency(port, wakeRate, wakeN / 2, client);
+      floor[client] = (floor[client] ?? []).concat(xs).sort((a, b) => a - b);
+    }
+    log(`chain as services at ${wakeRate} packets/s, 15 s ...`);
+    const paced = chainRun(['--rate', String(wakeRate), '--duration', '15', '--bus', url], dir, 'services-paced');
+    const hopsQ = paced.stages.filter((st) => st.latency_seconds.queue.max > 0).map((st) => st.latency_seconds.queue);
+    data.hop_latency = {
+      rate: wakeRate,
+      raw_us: { p50: q(floor.raw, 0.5), p99: q(floor.raw, 0.99) },
+      ioredis_us: { p50: q(floor.ioredis, 0.5), p99: q(floor.ioredis, 0.99) },
+      chain_hops: hopsQ,
+      chain_e2e_s: paced.latency_seconds,
+    };
+    rows.push([
+      `one hop at ${wakeRate} entries/s, consumer asleep between them: XADD to the consumer woken, raw socket / ioredis`,
+      `p50 ${q(floor.raw, 0.5).toFixed(0)} / ${q(floor.ioredis, 0.5).toFixed(0)} us`,
+      `p99 ${q(floor.raw, 0.99).toFixed(0)} / ${q(floor.ioredis, 0.99).toFixed(0)} us; two processes and Redis, each woken in turn: the floor of a paced hop here`,
+    ]);
+    const ms = (x) => (x * 1e3).toFixed(2);
+    rows.push([
+      `chain as services at ${wakeRate} packets/s: each hop's queueing time (producer's commit to consumer's read)`,
+      `p50 ${hopsQ.map((h) => ms(h.p50)).join(' / ')} ms`,
+      `p99 ${hopsQ.map((h) => ms(h.p99)).join(' / ')} ms for ${paced.stages
+        .filter((st) => st.latency_seconds.queue.max > 0)
+        .map((st) => st.name)
+        .join(
+          ' / ',
+        )}; end to end p50 ${ms(paced.latency_seconds.p50)}, p99 ${ms(paced.latency_seconds.p99)} ms, batching included`,
     ]);
     const share = svc.throughput_pps / emb.throughput_pps;
     rows.push([
