@@ -156,6 +156,16 @@ function dashboards(registry) {
         { unit: 's' },
       ),
       panel(
+        'timeseries',
+        'Garbage collection: time each process was paused, per second',
+        [[rate('nodejs_gc_duration_seconds_sum', 'service, instance'), '{{service}} {{instance}}']],
+        {
+          unit: 'percentunit',
+          description:
+            'Node\'s collector stops a stage while it runs, and batches in that stage wait: on a small machine these pauses are a large part of a Redis hop\'s p99 (bench/RESULTS.md, "Garbage collection in a stage process"). One line per process: in compose each stage is one, embedded the whole chain is.',
+        },
+      ),
+      panel(
         'stat',
         'Sent, received, dropped, not sent (since start)',
         [
