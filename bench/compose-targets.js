@@ -62,6 +62,15 @@ function containerWakeups(id) {
   return n;
 }
 
+/** "lowest-highest %" over the stage services of the medians of the windows' GC pause shares. */
+function gcRange(windows) {
+  const services = Object.keys(windows[0].gc_paused_share).filter((s) => s !== 'controller');
+  const med = services.map((s) => median(windows.map((w) => w.gc_paused_share[s] ?? 0)));
+  if (med.length === 0) return 'no data';
+  const pct = (x) => (x * 100).toFixed(1);
+  return `${pct(Math.min(...med))}-${pct(Math.max(...med))} %`;
+}
+
 module.exports = async function composeTargets({ quick, log }) {
   const skip = (why) => ({ rows: [['docker compose targets', 'skipped', why]], data: { skipped: why } });
   const why = composeSkipReason();
@@ -136,6 +145,13 @@ module.exports = async function composeTargets({ quick, log }) {
       const offered = await num(`sum(increase(vnflab_generator_packets_total{kind="offered"}${range}))`);
       const delivered = await num(`sum(increase(vnflab_packets_total{stage="backends",direction="out"}${range}))`);
       const drops = await num(`sum(increase(vnflab_drops_total${range})) or vector(0)`);
+      // the share of the window each stage process spent paused for garbage collection
+      const gcShares = await (async () => {
+        const r = await fetch(
+          `http://127.0.0.1:${pp}/api/v1/query?query=${encodeURIComponent(`sum by (service) (rate(nodejs_gc_duration_seconds_sum${range}))`)}`,
+        ).then((x) => x.json());
+        return Object.fromEntries(r.data.result.map((x) => [x.metric.service, Number(x.value[1])]));
+      })();
       // batches each stage handled, the median stage's
       const stageBatches = await num(`quantile(0.5, sum by (stage) (increase(vnflab_batch_size_count${range})))`);
       windows.push({
@@ -149,6 +165,7 @@ module.exports = async function composeTargets({ quick, log }) {
         wakeups_per_s: (k1 - k0) / secs,
         cpu_us_per_wakeup: (c1 - c0) / 1e3 / (k1 - k0),
         batches_per_s_per_stage: stageBatches / windowS,
+        gc_paused_share: gcShares,
         load1: loadavg()[0],
       });
     }
@@ -210,6 +227,11 @@ module.exports = async function composeTargets({ quick, log }) {
           'default stack at 10 kpps: wake-ups of every container (voluntary context switches)',
           `${Math.round(m('wakeups_per_s'))} per s`,
           `${m('cpu_us_per_wakeup').toFixed(0)} us of CPU per wake-up (the stack's CPU over them); each stage handles ${Math.round(m('batches_per_s_per_stage'))} batches/s: a stage and Redis are woken per batch for its read and its commit, so the stack's CPU follows batches per second more than packets`,
+        ],
+        [
+          'default stack at 10 kpps: time each stage process was paused for garbage collection',
+          gcRange(windows),
+          'share of each window (nodejs_gc_duration_seconds, medians of the windows); a batch that reaches a paused stage waits out the pause, so these pauses feed the p99',
         ],
         [
           'highest rate with no loss and p99 <= 10 ms (vnflab compare --ndr --max-latency 10)',
