@@ -82,6 +82,7 @@ module.exports = async function composeTargets({ quick, log }) {
     controllerPort: cp,
     prometheusPort: pp,
     dc,
+    query,
     num,
     down,
   } = await composeProject('vnflabtargets', { TRAFFIC_RATE: '10000' });
@@ -146,12 +147,12 @@ module.exports = async function composeTargets({ quick, log }) {
       const delivered = await num(`sum(increase(vnflab_packets_total{stage="backends",direction="out"}${range}))`);
       const drops = await num(`sum(increase(vnflab_drops_total${range})) or vector(0)`);
       // the share of the window each stage process spent paused for garbage collection
-      const gcShares = await (async () => {
-        const r = await fetch(
-          `http://127.0.0.1:${pp}/api/v1/query?query=${encodeURIComponent(`sum by (service) (rate(nodejs_gc_duration_seconds_sum${range}))`)}`,
-        ).then((x) => x.json());
-        return Object.fromEntries(r.data.result.map((x) => [x.metric.service, Number(x.value[1])]));
-      })();
+      const gcShares = Object.fromEntries(
+        (await query(`sum by (service) (rate(nodejs_gc_duration_seconds_sum${range}))`)).map((x) => [
+          x.metric.service,
+          Number(x.value[1]),
+        ]),
+      );
       // batches each stage handled, the median stage's
       const stageBatches = await num(`quantile(0.5, sum by (stage) (increase(vnflab_batch_size_count${range})))`);
       windows.push({
