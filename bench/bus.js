@@ -183,11 +183,13 @@ async function runtimeHop(url, size, seconds, cpu) {
     ledger: new core.StatsLedger(genBus.ledgerKey('gen'), genStats),
     cpu: genStats.cpu,
   });
+  const pool = new core.BatchPool(size);
   const consumer = bus.consumer('sink', 'sink', 'sink', {
     ledger: new core.StatsLedger(bus.ledgerKey('sink'), sinkStats),
     cpu: sinkStats.cpu,
     dedup: new core.BatchDedup(),
     readAhead: true, // as a service reads (packages/runtime/src/service/stage-service.ts)
+    pool, // and decodes into its pool's batches, given back once settled
   });
   const sink = { stage: 'backends', variant: 'sink', process: () => {} };
   const runner = new StageRunner({
@@ -197,6 +199,7 @@ async function runtimeHop(url, size, seconds, cpu) {
     output: null,
     stageIndex: 1,
     inFlight: core.MAX_GROUP,
+    release: (b) => pool.put(b),
   });
   const batch = makeBatch(size);
   let id = 1;

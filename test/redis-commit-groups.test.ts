@@ -4,11 +4,13 @@
 // stage that dies then restarts from a ledger that counts exactly what was acknowledged; a batch
 // refused at a full hop keeps its place and is acknowledged with its drops counted; a restarted
 // stage that reads ahead takes its own pending batches back once each; a batch another consumer
-// took over is left to it while the batches around it in the same group commit.
+// took over is left to it while the batches around it in the same group commit; a stage that
+// decodes into a pool gets each batch back once its forward is committed.
 
 import {
   Batch,
   BatchDedup,
+  BatchPool,
   MAX_GROUP,
   RedisBus,
   StageStats,
@@ -264,6 +266,52 @@ describe('commits kept in flight', () => {
     new StatsLedger('k', stored).seed(await b.readLedger(b.ledgerKey('m1', 'mid')));
     expect([stored.packetsIn, stored.packetsOut]).toEqual([24, 24]); // batch 3 is m2's to count
     expect([stats.packetsIn, stats.packetsOut]).toEqual([24, 24]);
+    mid.close();
+    last.close();
+  });
+  test('a middle stage decodes into its pool and gets each batch back once its forward is committed: the pool stays at what is in flight, every forward carries its own bytes', async () => {
+    const prefix = `vnflab:groups:${process.pid}-${++n}`;
+    const total = 120;
+    const b = bus(prefix, { prefetch: 4, bound: 2 * total }); // nothing reads the output meanwhile
+    await b.whenReady();
+    const gen = b.producer('mid');
+    for (let i = 1; i <= total; i++) expect(await gen.send(batch(i))).toBe(true);
+    const pool = new BatchPool(8, 128);
+    const mid = b.consumer('mid', 'mid', 'm1', { readAhead: true, pool });
+    const fwd = b.producer('last', { acks: mid, release: (x) => pool.put(x) });
+    const last = b.consumer('last', 'last', 'l1');
+    await last.receive(10);
+    const sends = new Set<Promise<boolean>>();
+    let forwarded = 0;
+    while (forwarded < total) {
+      const d = await mid.receive(50);
+      if (!d) continue;
+      forwarded++;
+      // what an element does in place: the frames now say which batch they belong to, twice over
+      for (let i = 0; i < d.batch.count; i++) d.batch.buf[d.batch.offset(i) + 1] = d.batch.batchId & 0xff;
+      const p = fwd.send(d.batch);
+      sends.add(p);
+      void p.finally(() => sends.delete(p));
+      if (sends.size >= MAX_GROUP) await Promise.race(sends);
+    }
+    await Promise.all(sends);
+    // what was in flight at once (MAX_GROUP sends, a read ahead, the batch in hand), not one per batch
+    expect(pool.allocated).toBeGreaterThan(0);
+    expect(pool.allocated).toBeLessThanOrEqual(MAX_GROUP + 2 * 4 + 1);
+    expect(pool.available).toBe(pool.allocated); // every one given back
+    const seen: number[] = [];
+    for (let tries = 0; tries < 400 && seen.length < total; tries++) {
+      const d = await last.receive(50);
+      if (!d) continue;
+      const id = d.batch.batchId & 0xff;
+      for (let i = 0; i < d.batch.count; i++) {
+        const at = d.batch.offset(i);
+        expect([d.batch.buf[at], d.batch.buf[at + 1], d.batch.buf[at + 59]]).toEqual([id, id, id]);
+      }
+      seen.push(d.batch.batchId);
+      await last.ack(d);
+    }
+    expect(seen).toEqual(Array.from({ length: total }, (_, i) => i + 1));
     mid.close();
     last.close();
   });

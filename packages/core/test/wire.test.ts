@@ -82,15 +82,38 @@ describe('batch wire form', () => {
     }
   });
 
-  test('an encoder reuses its buffer and grows it when a batch needs more', () => {
-    const e = new BatchEncoder();
-    const small = e.encode(sample([60]));
+  test('an encoder hands out a buffer of its own per batch, reuses one given back, and grows for a larger batch', () => {
+    const e = new BatchEncoder(2);
+    const first = e.encode(sample([60]));
+    const second = e.encode(sample([60]));
+    expect(second.buffer).not.toBe(first.buffer); // both in flight at once
+    e.give(first);
+    const again = e.encode(sample([50]));
+    expect(again.buffer).toBe(first.buffer); // it fits: reused
+    expectSame(sample([50]), decodeBatch(Buffer.from(again)));
+    e.give(again);
     const big = e.encode(sample([1500, 1500, 1500]));
+    expect(big.buffer).not.toBe(first.buffer); // too small for it
     expectSame(sample([1500, 1500, 1500]), decodeBatch(Buffer.from(big)));
-    const again = e.encode(sample([60]));
-    expect(again.buffer).toBe(big.buffer);
-    expect(Buffer.from(again).equals(Buffer.from(encodeBatch(sample([60]))))).toBe(true);
-    expect(small.length).toBe(again.length);
+    expect(Buffer.from(second).equals(Buffer.from(encodeBatch(sample([60]))))).toBe(true);
+  });
+
+  test("decodes into a pool's batch when the packets fit, over whatever that batch held before", () => {
+    const pool = new BatchPool(4, 1518);
+    const used = decodeBatch(encodeBatch(sample([1500, 1400, 1300, 1200])), pool);
+    expect(used.capacity).toBe(4); // the pool's
+    pool.put(used);
+    const back = decodeBatch(encodeBatch(sample([60, 61])), pool);
+    expect(back).toBe(used);
+    expectSame(sample([60, 61]), back);
+    // more packets than the pool's batches hold, or a longer frame: a batch of its own
+    const many = decodeBatch(encodeBatch(sample([60, 60, 60, 60, 60])), pool);
+    expect(many.capacity).toBe(5);
+    expectSame(sample([60, 60, 60, 60, 60]), many);
+    const small = new BatchPool(4, 128);
+    const long = decodeBatch(encodeBatch(sample([60, 200])), small);
+    expect(small.allocated).toBe(0);
+    expectSame(sample([60, 200]), long);
   });
 
   test("the NIC's interrupt count crosses the wire in its own bytes, next to the stage index", () => {

@@ -16,6 +16,7 @@
 // (clock.ts, CLOCK_DOMAIN): it then times nothing from it rather than something wrong.
 
 import { Batch, BatchFormatError, HEADER_LEN, META_LEN } from './batch';
+import type { BatchPool } from './pool';
 
 export const WIRE_MAGIC = 0x564e4657; // "VNFW"
 export const WIRE_VERSION = 2;
@@ -46,15 +47,29 @@ export function wireLength(b: Batch): number {
   return WIRE_HEADER_LEN + b.count * WIRE_META_LEN + b.bytes();
 }
 
-/** Encodes into one buffer it keeps, grown as needed: a producer sends one batch at a time. */
+/**
+ * Encodes into buffers of its own and takes them back once the bus is done with them: a producer
+ * has several batches in flight, and a fresh buffer for each cost it a tenth of a hop's CPU in
+ * allocation and garbage collection (bench/RESULTS.md, "Redis Streams bus").
+ */
 export class BatchEncoder {
-  private buf = Buffer.allocUnsafeSlow(0);
+  private readonly free: Buffer[] = [];
 
-  /** The wire form of `b`: a view of this encoder's buffer, valid until the next encode. */
+  /** @param keep buffers kept for reuse at most (as many as a producer has in flight) */
+  constructor(private readonly keep = 16) {}
+
+  /** The wire form of `b`, in a buffer no other caller holds until it is given back. */
   encode(b: Batch): Buffer {
     const len = wireLength(b);
-    if (this.buf.length < len) this.buf = Buffer.allocUnsafeSlow(Math.max(len, this.buf.length * 2));
-    return encodeInto(b, this.buf, len);
+    let buf = this.free.pop();
+    if (!buf || buf.length < len) buf = Buffer.allocUnsafeSlow(len);
+    return encodeInto(b, buf, len);
+  }
+
+  /** Takes back what encode() returned, once nothing reads it any more. */
+  give(bytes: Buffer): void {
+    if (this.free.length < this.keep && bytes.byteOffset === 0)
+      this.free.push(Buffer.from(bytes.buffer, 0, bytes.buffer.byteLength));
   }
 }
 
@@ -94,8 +109,10 @@ function encodeInto(b: Batch, buf: Buffer, len: number): Buffer {
 /**
  * A batch (with headroom before every frame again) from its wire form; throws
  * BatchFormatError, naming what is wrong, for anything that is not exactly one valid batch.
+ * With a pool, into one of its batches when the packets fit (a stage on the bus decodes a batch
+ * per read: a fresh 8 KB buffer each time cost half the decode and fed the garbage collector).
  */
-export function decodeBatch(buf: Buffer): Batch {
+export function decodeBatch(buf: Buffer, pool?: BatchPool): Batch {
   if (buf.length < WIRE_HEADER_LEN)
     throw new BatchFormatError(`batch of ${buf.length} B is shorter than its ${WIRE_HEADER_LEN} B header`);
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -117,7 +134,8 @@ export function decodeBatch(buf: Buffer): Batch {
       `packet lengths add up to ${total} B, the batch carries ${buf.length - framesAt} B of frames`,
     );
 
-  const b = Batch.allocate(Math.max(n, 1), longest);
+  const b =
+    pool && n <= pool.batchSize && longest <= pool.maxFrame ? pool.get() : Batch.allocate(Math.max(n, 1), longest);
   b.chainId = dv.getUint32(W_CHAIN);
   b.stageIndex = dv.getUint16(W_STAGE);
   b.interrupts = dv.getUint16(W_INTERRUPTS);

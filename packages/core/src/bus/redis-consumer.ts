@@ -12,6 +12,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Redis as RedisClient } from 'ioredis';
 import type { Batch } from '../batch/batch';
 import { decodeBatch } from '../batch/wire';
+import type { BatchPool } from '../batch/pool';
 import { Cat } from '../cpu/categories';
 import type { CpuMeter } from '../cpu/cpu-meter';
 import { reasonCode } from '../reasons';
@@ -47,6 +48,11 @@ export interface RedisConsumerOptions {
   log?: { warn(o: object, msg: string): void };
   /** Read ahead (see receive()); off by default, so a read happens when the stage asks for one. */
   readAhead?: boolean;
+  /**
+   * Batches are decoded into this pool's (when they fit); the stage gives each back once it is
+   * settled (StageRunner's and RedisProducer's `release`). Without one, each read allocates.
+   */
+  pool?: BatchPool;
 }
 
 type Entry = [Buffer, Buffer[] | null];
@@ -295,7 +301,7 @@ export class RedisConsumer implements BusConsumer {
         for (let i = 0; i + 1 < fields.length; i += 2) {
           if (fields[i].length !== 1 || fields[i][0] !== 0x62 /* 'b' */) continue;
           try {
-            batch = decodeBatch(fields[i + 1]);
+            batch = decodeBatch(fields[i + 1], this.opts.pool);
           } catch (e) {
             why = (e as Error).message;
           }

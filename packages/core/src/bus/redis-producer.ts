@@ -7,12 +7,12 @@
 // OOM_PATIENCE_MS per episode, then refuses (bus_oom, `lastRefusal`) until an add succeeds again.
 
 import type { Batch } from '../batch/batch';
-import { encodeBatch } from '../batch/wire';
+import { BatchEncoder } from '../batch/wire';
 import { Cat } from '../cpu/categories';
 import type { CpuMeter } from '../cpu/cpu-meter';
 import { StatsLedger } from '../stats/stats-ledger';
 import type { BusProducer, BusRefusal, OverflowPolicy } from './bus';
-import { CommitPipeline } from './commit-pipeline';
+import { CommitPipeline, MAX_GROUP } from './commit-pipeline';
 import type { RedisBus } from './redis-bus';
 import type { RedisConsumer } from './redis-consumer';
 
@@ -44,6 +44,8 @@ export class RedisProducer implements BusProducer {
   /** The commits in flight: the tied consumer's (its acknowledgements queue there too) or its own. */
   readonly commits: CommitPipeline;
   private endDeclared = false;
+  /** Wire buffers, each back here once its commit is settled. */
+  private readonly encoder = new BatchEncoder(2 * MAX_GROUP);
 
   constructor(
     private readonly bus: RedisBus,
@@ -99,23 +101,17 @@ export class RedisProducer implements BusProducer {
     if (acks && (!d || d.settled)) throw new Error('RedisProducer.send: the tied consumer has no batch in hand');
     const cpu = this.opts.cpu;
     const t0 = cpu?.begin() ?? 0;
-    const bytes = encodeBatch(b);
+    const bytes = this.encoder.encode(b);
     cpu?.end(Cat.bus, t0);
     const release = this.opts.release;
-    const done = this.commits.push({
-      input: d,
-      batchId: String(b.batchId),
-      bytes,
-      produced: b.count,
-      share: this.ledger.take(),
-      refused,
-    });
-    return release
-      ? done.then((ok) => {
-          if (ok) release(b);
-          return ok;
-        })
-      : done;
+    // settled (committed, refused or given up): the pipeline holds the bytes no longer
+    return this.commits
+      .push({ input: d, batchId: String(b.batchId), bytes, produced: b.count, share: this.ledger.take(), refused })
+      .then((ok) => {
+        this.encoder.give(bytes);
+        if (ok) release?.(b);
+        return ok;
+      });
   }
 
   /**

@@ -136,6 +136,7 @@ export class StageService {
         dedup: new BatchDedup(),
         log,
         readAhead: true,
+        pool: this.pool,
       });
     const outbox = (): RunnerOutbox => new RunnerOutbox(this.pool, index > 0 && !last, index > 0 && loop, entry.name);
     const ctxOf = (out: RunnerOutbox): ElementContext & { out: RunnerOutbox } => ({ ...this.ctx, out });
@@ -156,7 +157,7 @@ export class StageService {
       ).inFlight(MAX_GROUP);
       if (loop) {
         this.returnConsumer = backConsumer(0);
-        this.sourceRunner.takeReturns(this.returnConsumer);
+        this.sourceRunner.takeReturns(this.returnConsumer, release);
       }
       return;
     }
@@ -167,6 +168,7 @@ export class StageService {
       dedup: new BatchDedup(),
       log,
       readAhead: true,
+      pool: this.pool,
     });
     // packets the element originates go on untied producers: they acknowledge no input
     const untied = (hop: string): RedisProducer => {
@@ -185,14 +187,24 @@ export class StageService {
     );
     const ticker = element.tick ? new ElementTicker(element, ctxOf(outbox()), origin, wired.defaultCategory) : null;
     this.ticker = ticker;
-    // batches in flight: as many as one commit settles (see commit-pipeline.ts)
-    const common = { element, stageIndex: index, defaultCategory: wired.defaultCategory, origin, inFlight: MAX_GROUP };
+    // batches in flight: as many as one commit settles (see commit-pipeline.ts); each decoded
+    // batch goes back to the pool once settled: by the runner when nothing of it went on, by the
+    // producer once its copy is committed
+    const common = {
+      element,
+      stageIndex: index,
+      defaultCategory: wired.defaultCategory,
+      origin,
+      inFlight: MAX_GROUP,
+      release,
+    };
     if (last) {
       // the last stage's survivors turn around (loop) or are received (open)
       const backOut = loop
         ? this.bus.producer(backHop(index - 1), {
             acks: this.consumer,
             cpu,
+            release,
             endFlag: this.bus.endKey(backHop(index - 1)),
           })
         : null;
@@ -210,7 +222,7 @@ export class StageService {
       });
       return;
     }
-    const forwardOut = this.bus.producer(chain.stages[index + 1].name, { acks: this.consumer, cpu });
+    const forwardOut = this.bus.producer(chain.stages[index + 1].name, { acks: this.consumer, cpu, release });
     this.producer = forwardOut;
     this.runner = new StageRunner({
       ...common,
@@ -228,6 +240,7 @@ export class StageService {
     const backOut = this.bus.producer(backHop(index - 1), {
       acks: this.returnConsumer,
       cpu,
+      release,
       endFlag: this.bus.endKey(backHop(index - 1)),
     });
     const forwardRunner = this.runner;
