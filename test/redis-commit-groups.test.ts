@@ -11,6 +11,7 @@ import {
   Batch,
   BatchDedup,
   BatchPool,
+  DECODE_POOL_BYTES,
   MAX_GROUP,
   RedisBus,
   StageStats,
@@ -314,5 +315,23 @@ describe('commits kept in flight', () => {
     expect(seen).toEqual(Array.from({ length: total }, (_, i) => i + 1));
     mid.close();
     last.close();
+  });
+  test("a consumer decodes into its pool up to DECODE_POOL_BYTES of pooled batches, then into batches of the packets' size", async () => {
+    const prefix = `vnflab:groups:${process.pid}-${++n}`;
+    const b = bus(prefix, { prefetch: 4 });
+    await b.whenReady();
+    const gen = b.producer('mid');
+    for (let i = 1; i <= 3; i++) expect(await gen.send(batch(i))).toBe(true);
+    const pool = new BatchPool(1024, 9000); // jumbo frames: one pooled batch holds about 9 MiB
+    expect(2 * pool.bytesEach).toBeGreaterThan(DECODE_POOL_BYTES);
+    const mid = b.consumer('mid', 'mid', 'm1', { pool });
+    const held = [];
+    for (let tries = 0; tries < 100 && held.length < 3; tries++) {
+      const d = await mid.receive(50);
+      if (d) held.push(d); // none given back
+    }
+    expect(held.map((d) => d.batch.capacity)).toEqual([1024, 8, 8]);
+    expect(pool.allocated).toBe(1);
+    mid.close();
   });
 });

@@ -114,6 +114,10 @@ describe('batch wire form', () => {
     const long = decodeBatch(encodeBatch(sample([60, 200])), small);
     expect(small.allocated).toBe(0);
     expectSame(sample([60, 200]), long);
+    // given back, a batch made for fewer or shorter packets stays out of the pool
+    pool.put(many);
+    pool.put(decodeBatch(encodeBatch(sample([60, 60, 60, 60]))));
+    expect(pool.available).toBe(0);
   });
 
   test("the NIC's interrupt count crosses the wire in its own bytes, next to the stage index", () => {

@@ -57,6 +57,13 @@ export interface RedisConsumerOptions {
 
 type Entry = [Buffer, Buffer[] | null];
 
+/**
+ * Bytes of pooled batches a consumer decodes into at most (RedisConsumerOptions.pool). A pooled
+ * batch has room for a full batch of the largest frames; past this a read allocates batches of
+ * the packets' own size, so a large prefetch of large batches cannot hold that room for each.
+ */
+export const DECODE_POOL_BYTES = 16 * 2 ** 20;
+
 export class RedisConsumer implements BusConsumer {
   readonly stream: string;
   readonly ledger: StatsLedger;
@@ -293,6 +300,7 @@ export class RedisConsumer implements BusConsumer {
     const t0 = cpu?.begin() ?? 0;
     let n = 0;
     const bad: string[] = [];
+    const pool = this.opts.pool;
     for (const [idBuf, fields] of entries) {
       const id = idBuf.toString();
       let batch: Batch | null = null;
@@ -301,7 +309,8 @@ export class RedisConsumer implements BusConsumer {
         for (let i = 0; i + 1 < fields.length; i += 2) {
           if (fields[i].length !== 1 || fields[i][0] !== 0x62 /* 'b' */) continue;
           try {
-            batch = decodeBatch(fields[i + 1], this.opts.pool);
+            const pooled = pool && (pool.available > 0 || (pool.allocated + 1) * pool.bytesEach <= DECODE_POOL_BYTES);
+            batch = decodeBatch(fields[i + 1], pooled ? pool : undefined);
           } catch (e) {
             why = (e as Error).message;
           }
