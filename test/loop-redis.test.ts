@@ -89,7 +89,10 @@ describe('closed-loop chain on Redis', () => {
   });
 
   test('return-path drops and ticks are accounted; a client that gives up ends the run', async () => {
-    const { services, summary: s } = await runOnRedis({ drop_return_every: 6, tick_ms: 5 }, { give_up_ms: 400 }, 'r2');
+    // the client gives up once no answer has come for give_up_ms: long enough that a loaded
+    // machine's stall mid-run is not taken for the end (at 400 ms it once gave up after about 250
+    // answers). The run ends that long after the last answer, though the relay's ticks keep coming
+    const { services, summary: s } = await runOnRedis({ drop_return_every: 6, tick_ms: 5 }, { give_up_ms: 1000 }, 'r2');
     const [client, relay] = services;
     const ticked = (relay.element as LoopRelay).ticked;
     expect(ticked).toBeGreaterThan(0);

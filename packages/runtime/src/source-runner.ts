@@ -93,7 +93,9 @@ export class SourceRunner {
     const stats = ctx.stats;
     let lastYield = performance.now();
     for (;;) {
-      // responses first: they may be what lets the source send again
+      // responses first: they may be what lets the source send again. But a source that is done
+      // stops taking them here, even while they keep coming (a middle stage's timer may send
+      // some back for as long as the run lasts): what is still on its way is taken after the end
       if (returns && returns.pending() > 0) {
         const d = await returns.receive(1);
         if (d) {
@@ -103,7 +105,7 @@ export class SourceRunner {
             await yieldToLoop();
             lastYield = performance.now();
           }
-          continue;
+          if (!source.done) continue;
         }
       }
       if (source.done) break;
