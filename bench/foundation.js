@@ -1,9 +1,11 @@
-// The foundation benchmark: the raw floor loop and the embedded chain, measured in one run, and the
-// chain's resident memory after the first 10 s versus at the end of a 60 s run.
+// The foundation benchmark: the raw floor loop and the embedded chain, measured in one run, the
+// chain's resident memory after the first 10 s versus at the end of a 60 s run, and how close the
+// calibrated spin that spends every cost profile's nanoseconds comes to what it is asked.
 
 const { execFileSync } = require('node:child_process');
 const { join } = require('node:path');
 const { floorPps } = require('./floor');
+const { spinAccuracy } = require('./spin');
 
 module.exports = async function foundation({ quick, log }) {
   const floorS = quick ? 2 : 5;
@@ -11,6 +13,9 @@ module.exports = async function foundation({ quick, log }) {
   const earlyS = quick ? 3 : 10;
   log(`floor loop, ${floorS} s ...`);
   const floor = floorPps(floorS);
+  log('calibrated spin, 21 runs of 200 x 1 us ...');
+  const spin = spinAccuracy();
+  const spinOff = Math.abs(spin.median_ns - spin.requested_ns) / spin.requested_ns;
   log(`embedded chain traffic-gen -> backends, 64 B, unlimited rate, ${chainS} s ...`);
   const child = (args) =>
     JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8' }).trim().split('\n').pop());
@@ -48,9 +53,15 @@ module.exports = async function foundation({ quick, log }) {
             ],
           ]
         : []),
+      [
+        'calibrated spin: a requested 1 us (median of 21 runs of 200)',
+        `${spin.median_ns.toFixed(0)} ns`,
+        `${(spinOff * 100).toFixed(1)} % off, overhead taken off ${spin.overhead_ns.toFixed(0)} ns (target within 10 % ${spinOff <= 0.1 ? 'met' : 'NOT MET'})`,
+      ],
     ],
     data: {
       floor_pps: floor,
+      spin,
       chain_pps: c.pps,
       ratio,
       rss_early: c.rss_early,

@@ -1,8 +1,16 @@
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { COST_NAMES, Costs, PROFILE_DIR, listProfiles, loadProfile, parseFormula, validateProfile } from '@vnflab/core';
+import {
+  COST_NAMES,
+  Costs,
+  PROFILE_DIR,
+  calibratedSpin,
+  listProfiles,
+  loadProfile,
+  parseFormula,
+  validateProfile,
+} from '@vnflab/core';
 
 // what each kind of source must say (cost-source.ts), written out here so a loader that stopped
 // checking would be caught
@@ -188,33 +196,46 @@ describe('cost profiles', () => {
     ).toThrow('unknown cost "warp"');
   });
 
-  test('the calibrated spin: a requested 1 us measures within 10 % (median of 21 runs of 200 spins, plain node)', () => {
-    // Measured in a plain node process, as the stages run: inside Jest's module sandbox every
-    // clock read crosses a VM context and costs several times more. Other test files may take
-    // the CPU mid-measurement, which only ever reads high, so a contended attempt is repeated.
-    const script = `
-      const { spendNs } = require(${JSON.stringify(join(__dirname, '..', 'dist', 'index.js'))});
-      const { performance } = require('node:perf_hooks');
-      for (let i = 0; i < 2000; i++) spendNs(1000);
-      const medians = [];
-      for (let attempt = 0; attempt < 5; attempt++) {
-        const runs = [];
-        for (let r = 0; r < 21; r++) {
-          const t0 = performance.now();
-          for (let i = 0; i < 200; i++) spendNs(1000);
-          runs.push(((performance.now() - t0) * 1e6) / 200);
-        }
-        runs.sort((a, b) => a - b);
-        medians.push(Math.round(runs[10]));
-        if (runs[10] > 900 && runs[10] < 1100) break;
+  // How close a requested 1 us comes on the real clock is a benchmark (bench/foundation.js), not
+  // a test: on a shared machine a timed assertion fails whenever another process takes the core.
+  // Here the clock is driven by the test, so the calibration's arithmetic is checked exactly.
+  const steppingClock = (stepNs: number, jump?: { everyReads: number; ns: number }) => {
+    let t = 0;
+    let reads = 0;
+    return () => {
+      reads++;
+      t += (stepNs + (jump && reads % jump.everyReads === 0 ? jump.ns : 0)) / 1e6;
+      return t;
+    };
+  };
+  const spentNs = (now: () => number, spend: (ns: number) => void, ns: number) => {
+    const t0 = now();
+    spend(ns);
+    return (now() - t0) * 1e6;
+  };
+
+  test('the calibrated spin takes its own overhead off: a requested 1 us costs 1 us to within one clock read', () => {
+    for (const step of [40, 80, 200]) {
+      const now = steppingClock(step);
+      const spin = calibratedSpin(now);
+      // without calibration a 1 us spin on this clock costs 1 us plus a read before and the turn past
+      expect(spin.overheadNs).toBeGreaterThan(step);
+      for (const ns of [1000, 5000, 64 * 1000]) {
+        const cost = spentNs(now, spin.spend, ns) - step; // less the measuring read itself
+        expect({ step, ns, off_by_at_most_one_read: Math.abs(cost - ns) <= step }).toEqual({
+          step,
+          ns,
+          off_by_at_most_one_read: true,
+        });
       }
-      console.log(JSON.stringify(medians));`;
-    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
-    expect(r.stderr).toBe('');
-    const medians = JSON.parse(r.stdout) as number[];
-    expect({ medians_ns: medians, within_10_percent: medians.some((m) => m > 900 && m < 1100) }).toEqual({
-      medians_ns: medians,
-      within_10_percent: true,
-    });
+      expect(spentNs(now, spin.spend, 0) - step).toBeCloseTo(0, 6);
+    }
+  });
+
+  test('the calibrated spin ignores preempted runs: a clock that jumps 1 ms now and then gives the same overhead', () => {
+    const clean = calibratedSpin(steppingClock(80)).overheadNs;
+    // one jump in 5,000 reads lands in a few of the 31 calibration runs, never in a quarter of them
+    const preempted = calibratedSpin(steppingClock(80, { everyReads: 5000, ns: 1e6 })).overheadNs;
+    expect(Math.abs(preempted - clean)).toBeLessThanOrEqual(80 / 50);
   });
 });

@@ -1,13 +1,12 @@
 // Cost profiles: costs with no JavaScript analogue (a VM exit, an interrupt entry, a mode
 // switch), in nanoseconds, each with its source (cost-source.ts: a paper and its section, a
-// measurement and its method, a formula, or an estimate marked as such). They are spent as a
-// busy spin on the monotonic clock, so the CPU is really consumed and shows up in CPU metrics;
-// never as a sleep.
+// measurement and its method, a formula, or an estimate marked as such). They are spent by the
+// calibrated spin (spin.ts), so the CPU is really consumed; never as a sleep.
 
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { parseFormula, validateCostSource, type CostSource } from './cost-source';
+import { spendNs } from './spin';
 
 export interface CostEntry {
   ns: number;
@@ -113,44 +112,6 @@ function readProfileJson(name: string, dir: string, where: string): unknown {
   } catch {
     throw new Error(`${where}: no readable profile "${name}" (available: ${listProfiles(dir).join(', ')})`);
   }
-}
-
-/** Spins until the monotonic clock passes `ns` from now. */
-function spinRaw(ns: number): void {
-  const end = performance.now() + ns / 1e6;
-  while (performance.now() < end) {
-    /* busy: the modelled cost is real CPU time */
-  }
-}
-
-/**
- * The fixed cost of one spin beyond what it was asked for (the call, the clock reads around the
- * loop, the last turn past the deadline), measured once at start-up and taken off every spin,
- * so a requested 1 us costs 1 us. Measured warm (cold, before the JIT compiled the loop, it
- * comes out at half its value), as the lower quartile of short runs, because a run the machine
- * preempted only ever reads high.
- */
-function calibrateSpinOverheadNs(): number {
-  for (let i = 0; i < 3000; i++) spinRaw(1000);
-  const runs: number[] = [];
-  for (let r = 0; r < 31; r++) {
-    const t0 = performance.now();
-    for (let i = 0; i < 50; i++) spinRaw(1000);
-    runs.push(((performance.now() - t0) * 1e6) / 50 - 1000);
-  }
-  runs.sort((a, b) => a - b);
-  return Math.max(0, Math.min(500, runs[Math.floor(runs.length / 4)]));
-}
-
-export const SPIN_OVERHEAD_NS = calibrateSpinOverheadNs();
-
-/**
- * Spends `ns` nanoseconds of CPU by spinning on the clock, less the calibrated overhead of a
- * spin. Callers spend a whole batch's cost in one call, so the overhead is paid once per pass.
- */
-export function spendNs(ns: number): void {
-  if (ns <= 0) return;
-  spinRaw(Math.max(0, ns - SPIN_OVERHEAD_NS));
 }
 
 /** A profile resolved to numbers for the hot path. */
