@@ -3,7 +3,7 @@
 // many machines, this one included), scripts/use-node.sh brings Node 24 from the npm registry.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './helpers/cli';
@@ -30,7 +30,7 @@ describe('scripts/use-node.sh', () => {
     dir = mkdtempSync(join(tmpdir(), 'vnflab-use-node-'));
     // a node that reports itself as Node 20, as an older machine's does
     shims = join(dir, 'bin');
-    spawnSync('mkdir', [shims]);
+    mkdirSync(shims);
     const preload = join(dir, 'node20.js');
     writeFileSync(
       preload,
