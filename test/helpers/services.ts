@@ -73,7 +73,7 @@ export async function stats(port: number): Promise<{
   service: { state: string; ready: boolean; pid: number };
   stats: { packets_in: number; packets_out: number };
   bus: Record<string, number>;
-  process: { rss_bytes: number };
+  process: { rss_bytes: number; heap_used_bytes: number; external_bytes: number };
 }> {
   const r = await fetch(`http://127.0.0.1:${port}/stats`, { signal: AbortSignal.timeout(3000) });
   return r.json() as never;

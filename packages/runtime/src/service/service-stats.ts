@@ -54,7 +54,10 @@ export interface ServiceStatsJson {
     cpu_user_seconds: number;
     cpu_system_seconds: number;
     rss_bytes: number;
+    /** What the process holds live: the JS heap in use, and memory outside it (Buffers). Resident
+     * memory also counts heap V8 has committed and not given back, so it levels off high. */
     heap_used_bytes: number;
+    external_bytes: number;
     uptime_seconds: number;
   };
 }

@@ -439,6 +439,7 @@ export class StageService {
         cpu_system_seconds: cpu.system / 1e6,
         rss_bytes: mem.rss,
         heap_used_bytes: mem.heapUsed,
+        external_bytes: mem.external,
         uptime_seconds: process.uptime(),
       },
     };
