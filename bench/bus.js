@@ -10,7 +10,9 @@
 //  - one hop's latency when its consumer sleeps between batches (a paced stage): a second process
 //    adds an entry 200 times a second and the consumer takes the time its blocking read's reply
 //    wakes it, on a raw socket and through ioredis, set against the chain as services at 200
-//    packets/s (each hop's queueing time, from the stages' own histograms).
+//    packets/s (each hop's queueing time, from the stages' own histograms);
+//  - what Node's default metrics cost a process that is otherwise idle, with the event-loop lag
+//    sampled at prom-client's default 10 ms against the lab's 100 ms (core/metrics/node-metrics.ts).
 
 const { spawn, execFileSync } = require('node:child_process');
 const { mkdtempSync, readFileSync } = require('node:fs');
@@ -247,6 +249,18 @@ async function pingUs(url, n) {
  * trips, as a stage does between batches at a paced rate, against back to back: the difference
  * is what waking a sleeping process costs here. Raw RESP on a socket and ioredis, TCP and Unix.
  */
+/** CPU ms/s and wake-ups/s of an idle process with the default metrics (bench/idle-metrics-child.js). */
+function idleMetricsCost(precision, seconds) {
+  const out = execFileSync(
+    process.execPath,
+    [join(__dirname, 'idle-metrics-child.js'), String(precision), String(seconds)],
+    {
+      encoding: 'utf8',
+    },
+  );
+  return JSON.parse(out.trim().split('\n').pop());
+}
+
 async function wakeCost(target, n, gapMs) {
   const out = {};
   const paced = async (once) => {
@@ -388,6 +402,19 @@ module.exports = async function bus({ quick, log }) {
         `waking costs ${(slept.ioredis - busy.ioredis).toFixed(0)} us more per reply: a paced stage pays it for every reply it waits for`,
       ]);
     }
+    log('an idle process with the default metrics: event-loop lag sampled every 10 / 100 ms ...');
+    const idle = { default: [], lab: [] };
+    for (let i = 0; i < (quick ? 1 : 3); i++) {
+      idle.default.push(idleMetricsCost('default', quick ? 2 : 5));
+      idle.lab.push(idleMetricsCost(core.EVENT_LOOP_SAMPLE_MS, quick ? 2 : 5));
+    }
+    const idleMed = (k, f) => median(idle[k].map((x) => x[f]));
+    data.idle_metrics = idle;
+    rows.push([
+      `an idle process with Node's default metrics: event-loop lag sampled every 10 ms (prom-client's default) / ${core.EVENT_LOOP_SAMPLE_MS} ms (the lab's)`,
+      `${idleMed('default', 'cpu_ms_per_s').toFixed(2)} / ${idleMed('lab', 'cpu_ms_per_s').toFixed(2)} ms CPU per s`,
+      `${idleMed('default', 'wakeups_per_s').toFixed(0)} / ${idleMed('lab', 'wakeups_per_s').toFixed(0)} wake-ups per s (medians of ${idle.lab.length}); every stage process and the controller have these metrics`,
+    ]);
     for (const size of [1, 32, 64, 256]) {
       // alternating rounds, medians: this machine's noise is larger than the difference
       log(`raw loop and runtime hop, batch ${size}, ${ROUNDS} alternating rounds of ${seconds} s ...`);

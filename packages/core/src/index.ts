@@ -19,6 +19,7 @@ export * from './stats/stats-snapshot';
 export * from './stats/stats-ledger';
 export * from './metrics/stage-metrics';
 export * from './metrics/scrape-cache';
+export * from './metrics/node-metrics';
 export * from './logger';
 export * from './element';
 export * from './bus/bus';

@@ -2,8 +2,8 @@
 // Scrapes are served from a ScrapeCache as the stages' are (packages/core/src/metrics/scrape-cache.ts):
 // the controller answers swaps on the same event loop, so a /metrics flood renders once per interval.
 
-import { SCRAPE_CACHE_MS, ScrapeCache } from '@vnflab/core';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { SCRAPE_CACHE_MS, ScrapeCache, collectNodeMetrics } from '@vnflab/core';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export class ControllerMetrics {
   readonly registry = new Registry();
@@ -14,7 +14,7 @@ export class ControllerMetrics {
   readonly scrapes: ScrapeCache;
 
   constructor(scrapeCacheMs = SCRAPE_CACHE_MS) {
-    collectDefaultMetrics({ register: this.registry });
+    collectNodeMetrics(this.registry);
     this.swaps = new Counter({
       name: 'vnflab_controller_swaps_total',
       help: 'Swaps requested, by stage, target variant and result (ok, refused, failed)',

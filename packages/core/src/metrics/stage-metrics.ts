@@ -2,7 +2,8 @@
 // plain numbers on the hot path; this file only turns them into exposition format, so a scrape
 // never slows a packet.
 
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry } from 'prom-client';
+import { collectNodeMetrics } from './node-metrics';
 import { CATEGORIES } from '../cpu/categories';
 import { knownEvents } from '../stats/events';
 import type { StageStats } from '../stats/stage-stats';
@@ -92,7 +93,7 @@ export interface CustomMetricSpec {
 /** Builds the process's one registry with every vnflab metric and Node's default metrics. */
 export function createMetricsRegistry(src: MetricsSource): Registry {
   const reg = new Registry();
-  collectDefaultMetrics({ register: reg }); // process_* and nodejs_*, under their usual names
+  collectNodeMetrics(reg);
   const each =
     (f: (s: StageStats, l: Labels) => Sample[]): (() => Sample[]) =>
     () =>
