@@ -172,6 +172,27 @@ module.exports = async function composeTargets({ quick, log }) {
     }
     const m = (k) => median(windows.map((x) => x[k]));
 
+    // the same stack idle: the generator stopped (vnflab traffic --stop), what the stack costs
+    // with no packets (heartbeats, healthchecks, scrapes, blocking reads timing out)
+    const traffic = (flag) =>
+      spawnSync(process.execPath, [VNFLAB, 'traffic', '--url', `http://127.0.0.1:${cp}`, flag], {
+        cwd: ROOT,
+        env,
+        encoding: 'utf8',
+      });
+    log(`compose targets: idle (generator stopped), ${windowS} s ...`);
+    const stopped = traffic('--stop');
+    if (stopped.status !== 0) throw new Error(`vnflab traffic --stop failed: ${stopped.stderr.slice(-300)}`);
+    await sleep(5000); // what was in flight drains
+    const ic0 = stackCpuNs();
+    const ik0 = stackWakeups();
+    const it0 = process.hrtime.bigint();
+    await sleep(windowS * 1000);
+    const isecs = Number(process.hrtime.bigint() - it0) / 1e9;
+    const idle = { stack_cpu_cores: (stackCpuNs() - ic0) / 1e9 / isecs, wakeups_per_s: (stackWakeups() - ik0) / isecs };
+    const started = traffic('--start');
+    if (started.status !== 0) throw new Error(`vnflab traffic --start failed: ${started.stderr.slice(-300)}`);
+
     // 2. the highest rate delivered in full with p99 <= 10 ms
     log('compose targets: vnflab compare --ndr --max-latency 10 (the generator rate set through the controller) ...');
     const ndr = compare(
@@ -235,6 +256,11 @@ module.exports = async function composeTargets({ quick, log }) {
           'share of each window (nodejs_gc_duration_seconds, medians of the windows); a batch that reaches a paused stage waits out the pause, so these pauses feed the p99',
         ],
         [
+          'default stack idle (generator stopped): CPU and wake-ups of every container',
+          `${(idle.stack_cpu_cores * 100).toFixed(1)} % of one core`,
+          `${idle.wakeups_per_s.toFixed(0)} wake-ups per s over ${windowS} s: heartbeats, healthchecks, scrapes and blocking reads timing out, with no packets`,
+        ],
+        [
           'highest rate with no loss and p99 <= 10 ms (vnflab compare --ndr --max-latency 10)',
           `${(ndr.rate_pps / 1e3).toFixed(1)} kpps`,
           `target >= 40 kpps ${verdict(ndr.rate_pps >= 40000)}; unlimited ${(ndr.max_pps / 1e3).toFixed(1)} kpps; trials ${ndr.trials.map((t) => `${(t.rate_pps / 1e3).toFixed(1)}k ${t.passed ? 'pass' : 'fail'}`).join(', ')}`,
@@ -248,7 +274,7 @@ module.exports = async function composeTargets({ quick, log }) {
           `ns per packet; order as embedded (passthrough < virtio < emulated) ${verdict(ordered)}; bus ${order.map((v) => Math.round(nic[v].bus_ns_per_packet)).join('/')} ns per packet`,
         ],
       ],
-      data: { windows, ndr, nic, ordered },
+      data: { windows, idle, ndr, nic, ordered },
     };
   } finally {
     down();
