@@ -28,8 +28,9 @@ COPY chains ./chains
 USER node
 EXPOSE 8080
 # the process touches the heartbeat file every second while ready; the check is its age, in the
-# shell (find, grep), not a Node start per check (scripts/generate-deploy.js, HEALTHCHECK_CMD)
-HEALTHCHECK --interval=2s --timeout=2s --start-period=5s --retries=30 \
+# shell (find, grep), not a Node start per check; every 5 s, as each check is a docker exec
+# (scripts/heartbeat-check.js, HEALTHCHECK_CMD and HEALTHCHECK_INTERVAL_S)
+HEALTHCHECK --interval=5s --timeout=2s --start-period=5s --retries=12 \
   CMD find /tmp/vnflab-heartbeat -mmin -0.1 | grep -q .
 # --single-threaded-gc: a collection does not wait for helper threads that wait for a core (the
 # reason is in packages/runtime/src/service/service-child.ts, STAGE_NODE_FLAGS)

@@ -19,6 +19,7 @@ const deploy = require('../scripts/generate-deploy.js') as {
   ): string;
   HEARTBEAT_FILE: string;
   HEALTHCHECK_CMD: string;
+  HEALTHCHECK_INTERVAL_S: number;
 };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const dashboards = require('../dashboards/build.js') as { dashboardFiles(registry: StageRegistry): [string, string][] };
@@ -130,8 +131,9 @@ test('every stage and the controller check health by the heartbeat file in the s
   for (const name of ours) {
     const hc = compose.services[name]?.healthcheck;
     expect({ name, test: hc?.test }).toEqual({ name, test: ['CMD-SHELL', deploy.HEALTHCHECK_CMD] });
-    // start-up stays fast: Docker runs the first check one interval after start
-    expect({ name, interval: hc?.interval }).toEqual({ name, interval: '2s' });
+    // one interval for all (Docker runs the first check one interval after start, so start-up
+    // waits up to one per depends_on step; each check is a docker exec: heartbeat-check.js)
+    expect({ name, interval: hc?.interval }).toEqual({ name, interval: `${deploy.HEALTHCHECK_INTERVAL_S}s` });
   }
   expect(deploy.HEALTHCHECK_CMD).toContain(deploy.HEARTBEAT_FILE);
   expect(deploy.HEALTHCHECK_CMD).not.toContain('$'); // compose would interpolate it
@@ -141,6 +143,8 @@ test('every stage and the controller check health by the heartbeat file in the s
   for (const file of ['Dockerfile', 'infra/docker/Dockerfile.offline']) {
     const text = readFileSync(join(ROOT, file), 'utf8');
     expect({ file, check: text.includes(`  CMD ${deploy.HEALTHCHECK_CMD}\n`) }).toEqual({ file, check: true });
+    const every = new RegExp(`HEALTHCHECK --interval=${deploy.HEALTHCHECK_INTERVAL_S}s `);
+    expect({ file, interval: every.test(text) }).toEqual({ file, interval: true });
     expect({ file, env: text.includes(`VNFLAB_HEARTBEAT_FILE=${deploy.HEARTBEAT_FILE}`) }).toEqual({ file, env: true });
     expect({ file, node: /HEALTHCHECK[^\n]*\\\n.*node/.test(text) }).toEqual({ file, node: false });
   }
