@@ -244,11 +244,6 @@ async function pingUs(url, n) {
   return us;
 }
 
-/**
- * CPU of one round trip (client process, user + system) when the client sleeps between round
- * trips, as a stage does between batches at a paced rate, against back to back: the difference
- * is what waking a sleeping process costs here. Raw RESP on a socket and ioredis, TCP and Unix.
- */
 /** CPU ms/s and wake-ups/s of an idle process with the default metrics (bench/idle-metrics-child.js). */
 function idleMetricsCost(precision, seconds) {
   const out = execFileSync(
@@ -261,6 +256,11 @@ function idleMetricsCost(precision, seconds) {
   return JSON.parse(out.trim().split('\n').pop());
 }
 
+/**
+ * CPU of one round trip (client process, user + system) when the client sleeps between round
+ * trips, as a stage does between batches at a paced rate, against back to back: the difference
+ * is what waking a sleeping process costs here. Raw RESP on a socket and ioredis, TCP and Unix.
+ */
 async function wakeCost(target, n, gapMs) {
   const out = {};
   const paced = async (once) => {
