@@ -245,14 +245,10 @@ async function pingUs(url, n) {
 }
 
 /** CPU ms/s and wake-ups/s of an idle process with the default metrics (bench/idle-metrics-child.js). */
-function idleMetricsCost(precision, seconds) {
-  const out = execFileSync(
-    process.execPath,
-    [join(__dirname, 'idle-metrics-child.js'), String(precision), String(seconds)],
-    {
-      encoding: 'utf8',
-    },
-  );
+function idleMetricsCost(setting, seconds) {
+  const out = execFileSync(process.execPath, [join(__dirname, 'idle-metrics-child.js'), setting, String(seconds)], {
+    encoding: 'utf8',
+  });
   return JSON.parse(out.trim().split('\n').pop());
 }
 
@@ -406,7 +402,7 @@ module.exports = async function bus({ quick, log }) {
     const idle = { default: [], lab: [] };
     for (let i = 0; i < (quick ? 1 : 3); i++) {
       idle.default.push(idleMetricsCost('default', quick ? 2 : 5));
-      idle.lab.push(idleMetricsCost(core.EVENT_LOOP_SAMPLE_MS, quick ? 2 : 5));
+      idle.lab.push(idleMetricsCost('lab', quick ? 2 : 5));
     }
     const idleMed = (k, f) => median(idle[k].map((x) => x[f]));
     data.idle_metrics = idle;

@@ -1,18 +1,18 @@
-// An otherwise idle process with Node's default metrics, as every stage process has them, the
-// event-loop lag sampled every PRECISION ms (`default`: prom-client's own, 10 ms). After a second
-// to settle, prints one JSON line: its CPU and its threads' wake-ups (voluntary context switches)
+// An otherwise idle process with Node's default metrics, as every stage process has them: with
+// `lab`, set up exactly as the stages do (core's collectNodeMetrics); with `default`, as
+// prom-client sets them up by itself (event-loop lag sampled every 10 ms). After a second to
+// settle, prints one JSON line: its CPU and its threads' wake-ups (voluntary context switches)
 // per second over SECONDS.
-//   node bench/idle-metrics-child.js PRECISION SECONDS
+//   node bench/idle-metrics-child.js default|lab SECONDS
 
 const { readdirSync, readFileSync } = require('node:fs');
 const { Registry, collectDefaultMetrics } = require('prom-client');
+const { collectNodeMetrics } = require('@vnflab/core');
 
-const precision = process.argv[2];
+const setting = process.argv[2];
 const seconds = Number(process.argv[3] ?? 5);
-collectDefaultMetrics({
-  register: new Registry(),
-  ...(precision === 'default' ? {} : { eventLoopMonitoringPrecision: Number(precision) }),
-});
+if (setting === 'lab') collectNodeMetrics(new Registry());
+else collectDefaultMetrics({ register: new Registry() });
 
 const wakeups = () =>
   readdirSync('/proc/self/task').reduce(
