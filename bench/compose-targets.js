@@ -1,7 +1,8 @@
 // The compose stack as a measuring instrument: the default stack at 10 kpps (end-to-end p50 and
-// p99, delivered against offered, CPU of every container of the stack), the highest rate it
-// delivers in full with p99 <= 10 ms (`vnflab compare --ndr --max-latency 10`, the generator's rate
-// set through the controller), and a compose comparison of the nic's modes (its own CPU per packet,
+// p99, delivered against offered, CPU of every container of the stack), the same stack idle and
+// at other flush intervals of the generator (set at run time), the highest rate it delivers in
+// full with p99 <= 10 ms (`vnflab compare --ndr --max-latency 10`, the generator's rate set
+// through the controller), and a compose comparison of the nic's modes (its own CPU per packet,
 // the bus apart) to set against the embedded order. Windows are read from Prometheus and from the
 // containers' cgroup CPU counters; medians of three. Skipped, with the reason, without a Docker
 // engine or the offline images.
@@ -128,48 +129,54 @@ module.exports = async function composeTargets({ quick, log }) {
     const stackCpuNs = () => ids.reduce((s, id) => s + containerCpuNs(id), 0);
     const stackWakeups = () => ids.reduce((s, id) => s + containerWakeups(id), 0);
 
-    // 1. the default stack at 10 kpps, three windows
-    const windows = [];
-    for (let w = 0; w < 3; w++) {
-      log(`compose targets: window ${w + 1}/3 at 10 kpps, ${windowS} s ...`);
-      const c0 = stackCpuNs();
-      const k0 = stackWakeups();
-      const t0 = process.hrtime.bigint();
-      await sleep(windowS * 1000);
-      const c1 = stackCpuNs();
-      const k1 = stackWakeups();
-      const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-      await sleep(2500); // one more scrape, so the window's end is in Prometheus
-      const range = `[${windowS}s]`;
-      const quant = (qq) =>
-        num(`histogram_quantile(${qq}, sum by (le) (increase(vnflab_e2e_latency_seconds_bucket${range})))`);
-      const offered = await num(`sum(increase(vnflab_generator_packets_total{kind="offered"}${range}))`);
-      const delivered = await num(`sum(increase(vnflab_packets_total{stage="backends",direction="out"}${range}))`);
-      const drops = await num(`sum(increase(vnflab_drops_total${range})) or vector(0)`);
-      // the share of the window each stage process spent paused for garbage collection
-      const gcShares = Object.fromEntries(
-        (await query(`sum by (service) (rate(nodejs_gc_duration_seconds_sum${range}))`)).map((x) => [
-          x.metric.service,
-          Number(x.value[1]),
-        ]),
-      );
-      // batches each stage handled, the median stage's
-      const stageBatches = await num(`quantile(0.5, sum by (stage) (increase(vnflab_batch_size_count${range})))`);
-      windows.push({
-        p50_s: await quant(0.5),
-        p99_s: await quant(0.99),
-        offered,
-        delivered,
-        drops,
-        delivered_ratio: delivered / offered,
-        stack_cpu_cores: (c1 - c0) / 1e9 / secs,
-        wakeups_per_s: (k1 - k0) / secs,
-        cpu_us_per_wakeup: (c1 - c0) / 1e3 / (k1 - k0),
-        batches_per_s_per_stage: stageBatches / windowS,
-        gc_paused_share: gcShares,
-        load1: loadavg()[0],
-      });
-    }
+    // three windows of the stack as it runs now: latency, delivered, CPU, wake-ups, batches, GC
+    const measure = async (what) => {
+      const windows = [];
+      for (let w = 0; w < 3; w++) {
+        log(`compose targets: window ${w + 1}/3 at 10 kpps${what}, ${windowS} s ...`);
+        const c0 = stackCpuNs();
+        const k0 = stackWakeups();
+        const t0 = process.hrtime.bigint();
+        await sleep(windowS * 1000);
+        const c1 = stackCpuNs();
+        const k1 = stackWakeups();
+        const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+        await sleep(2500); // one more scrape, so the window's end is in Prometheus
+        const range = `[${windowS}s]`;
+        const quant = (qq) =>
+          num(`histogram_quantile(${qq}, sum by (le) (increase(vnflab_e2e_latency_seconds_bucket${range})))`);
+        const offered = await num(`sum(increase(vnflab_generator_packets_total{kind="offered"}${range}))`);
+        const delivered = await num(`sum(increase(vnflab_packets_total{stage="backends",direction="out"}${range}))`);
+        const drops = await num(`sum(increase(vnflab_drops_total${range})) or vector(0)`);
+        // the share of the window each stage process spent paused for garbage collection
+        const gcShares = Object.fromEntries(
+          (await query(`sum by (service) (rate(nodejs_gc_duration_seconds_sum${range}))`)).map((x) => [
+            x.metric.service,
+            Number(x.value[1]),
+          ]),
+        );
+        // batches each stage handled, the median stage's
+        const stageBatches = await num(`quantile(0.5, sum by (stage) (increase(vnflab_batch_size_count${range})))`);
+        windows.push({
+          p50_s: await quant(0.5),
+          p99_s: await quant(0.99),
+          offered,
+          delivered,
+          drops,
+          delivered_ratio: delivered / offered,
+          stack_cpu_cores: (c1 - c0) / 1e9 / secs,
+          wakeups_per_s: (k1 - k0) / secs,
+          cpu_us_per_wakeup: (c1 - c0) / 1e3 / (k1 - k0),
+          batches_per_s_per_stage: stageBatches / windowS,
+          gc_paused_share: gcShares,
+          load1: loadavg()[0],
+        });
+      }
+      return windows;
+    };
+
+    // 1. the default stack at 10 kpps
+    const windows = await measure('');
     const m = (k) => median(windows.map((x) => x[k]));
 
     // the same stack idle: the generator stopped (vnflab traffic --stop), what the stack costs
@@ -192,6 +199,21 @@ module.exports = async function composeTargets({ quick, log }) {
     const idle = { stack_cpu_cores: (stackCpuNs() - ic0) / 1e9 / isecs, wakeups_per_s: (stackWakeups() - ik0) / isecs };
     const started = traffic('--start');
     if (started.status !== 0) throw new Error(`vnflab traffic --start failed: ${started.stderr.slice(-300)}`);
+
+    // the timed drain's trade at 10 kpps: a longer flush interval makes fewer, fuller batches
+    // (less CPU, since a stage's cost follows batches more than packets) and makes each packet
+    // wait longer in its batch (p50); set at run time, so it is the same stack
+    const flushSweep = [{ flush_ms: 2, windows }];
+    for (const flush of [1, 5]) {
+      const set = traffic(`--flush-ms=${flush}`);
+      if (set.status !== 0) throw new Error(`vnflab traffic --flush-ms ${flush} failed: ${set.stderr.slice(-300)}`);
+      await sleep(5000);
+      flushSweep.push({ flush_ms: flush, windows: await measure(`, flush ${flush} ms`) });
+    }
+    const reset = traffic('--flush-ms=2');
+    if (reset.status !== 0) throw new Error(`vnflab traffic --flush-ms 2 failed: ${reset.stderr.slice(-300)}`);
+    flushSweep.sort((a, b) => a.flush_ms - b.flush_ms);
+    const sm = (f, k) => median(f.windows.map((x) => x[k]));
 
     // 2. the highest rate delivered in full with p99 <= 10 ms
     log('compose targets: vnflab compare --ndr --max-latency 10 (the generator rate set through the controller) ...');
@@ -261,6 +283,16 @@ module.exports = async function composeTargets({ quick, log }) {
           `${idle.wakeups_per_s.toFixed(0)} wake-ups per s over ${windowS} s: heartbeats, healthchecks, scrapes and blocking reads timing out, with no packets`,
         ],
         [
+          'default stack at 10 kpps by flush interval (vnflab traffic --flush-ms): p50 / p99, stack CPU',
+          flushSweep
+            .map(
+              (f) =>
+                `${f.flush_ms} ms: ${(sm(f, 'p50_s') * 1e3).toFixed(1)} / ${(sm(f, 'p99_s') * 1e3).toFixed(0)} ms, ${(sm(f, 'stack_cpu_cores') * 100).toFixed(0)} %`,
+            )
+            .join('; '),
+          `batches per s per stage ${flushSweep.map((f) => Math.round(sm(f, 'batches_per_s_per_stage'))).join('/')}, delivered ${flushSweep.map((f) => (sm(f, 'delivered_ratio') * 100).toFixed(1)).join('/')} %; the same stack, the flush set at run time; medians of 3 windows each; a packet is stamped when it falls due, so its wait in the batch is in the latency`,
+        ],
+        [
           'highest rate with no loss and p99 <= 10 ms (vnflab compare --ndr --max-latency 10)',
           `${(ndr.rate_pps / 1e3).toFixed(1)} kpps`,
           `target >= 40 kpps ${verdict(ndr.rate_pps >= 40000)}; unlimited ${(ndr.max_pps / 1e3).toFixed(1)} kpps; trials ${ndr.trials.map((t) => `${(t.rate_pps / 1e3).toFixed(1)}k ${t.passed ? 'pass' : 'fail'}`).join(', ')}`,
@@ -274,7 +306,7 @@ module.exports = async function composeTargets({ quick, log }) {
           `ns per packet; order as embedded (passthrough < virtio < emulated) ${verdict(ordered)}; bus ${order.map((v) => Math.round(nic[v].bus_ns_per_packet)).join('/')} ns per packet`,
         ],
       ],
-      data: { windows, idle, ndr, nic, ordered },
+      data: { windows, idle, flush_sweep: flushSweep, ndr, nic, ordered },
     };
   } finally {
     down();

@@ -103,6 +103,8 @@ function composeStages(registry, defaultChainStages, chains = chainFiles(registr
       if (has('rate')) out.push('      VNFLAB_TRAFFIC_RATE: ${TRAFFIC_RATE:-10000}');
       if (has('size')) out.push('      VNFLAB_TRAFFIC_SIZE: ${TRAFFIC_SIZE:-64}');
       if (has('count')) out.push('      VNFLAB_TRAFFIC_COUNT: ${TRAFFIC_COUNT:-0}');
+      // empty: the generator's own default (services/traffic-gen/src/settings.ts)
+      if (has('flush_ms')) out.push('      VNFLAB_TRAFFIC_FLUSH_MS: ${TRAFFIC_FLUSH_MS:-}');
       // the source starts once the far end reads: the last stage of each chain file it starts
       // (backends; web-server in a closed loop), else the registry's sink
       const ends = [...new Set(using.map((c) => c.stages[c.stages.length - 1]))].filter((e) => e !== s);

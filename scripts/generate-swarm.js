@@ -155,6 +155,7 @@ function stackFile(registry, chain, root, chainFile = 'default.yaml') {
         '      VNFLAB_TRAFFIC_RATE: ${TRAFFIC_RATE:-10000}',
         '      VNFLAB_TRAFFIC_SIZE: ${TRAFFIC_SIZE:-64}',
         '      VNFLAB_TRAFFIC_COUNT: ${TRAFFIC_COUNT:-0}',
+        '      VNFLAB_TRAFFIC_FLUSH_MS: ${TRAFFIC_FLUSH_MS:-}',
       );
     else {
       // the task's hostname (its container id): every replica its own consumer

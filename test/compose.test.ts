@@ -60,6 +60,7 @@ maybe('docker compose up: the chain as containers', () => {
       GRAFANA_PORT: String(gp),
       TRAFFIC_RATE: String(RATE),
       TRAFFIC_COUNT: String(COUNT),
+      TRAFFIC_FLUSH_MS: '3', // not the generator's default (2), so the test sees it reach the container
       VNFLAB_CONTROL_TOKEN: TOKEN,
       COMPOSE_PROJECT_NAME: PROJECT,
     });
@@ -108,6 +109,12 @@ maybe('docker compose up: the chain as containers', () => {
     );
     expect(published.length).toBeGreaterThanOrEqual(2); // Prometheus and the controller (Grafana is off offline)
     expect(published.filter((p) => !/ 127\.0\.0\.1:\d+$/.test(p))).toEqual([]);
+  });
+
+  test("the generator's traffic, read through the controller, is what .env set", async () => {
+    const r = await fetch(`${controller}/traffic`);
+    expect(r.status).toBe(200);
+    expect(await r.json()).toMatchObject({ stage: 'traffic-gen', rate: RATE, flush_ms: 3, running: true });
   });
 
   test('Prometheus scrapes every stage and sees traffic through every stage', async () => {

@@ -45,7 +45,7 @@ describe('vnflab traffic', () => {
     else process.env.VNFLAB_CONTROL_TOKEN = saved;
   });
 
-  test('steers an embedded run: rate, stop, start, end; the summary and /metrics tell offered and not sent', async () => {
+  test('steers an embedded run: rate, flush interval, stop, start, end; the summary and /metrics tell offered and not sent', async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const run = runChain(chain({ rate: 2000, flows: 8 }), registry, { metricsPort: port });
@@ -53,8 +53,9 @@ describe('vnflab traffic', () => {
     await waitFor('the generator to send', async () => ((await read()).sent as number) > 100 || undefined, 20_000, 50);
 
     expect(await traffic(['--url', url, '--rate', '4000'])).toMatch(
-      /^traffic-gen udp: running, rate 4000 pps, size 64 B, 8 flows; offered \d+, sent \d+, not sent \d+\n$/,
+      /^traffic-gen udp: running, rate 4000 pps \(batches flushed after 2 ms\), size 64 B, 8 flows; offered \d+, sent \d+, not sent \d+\n$/,
     );
+    expect(await traffic(['--url', url, '--flush-ms', '5'])).toMatch(/rate 4000 pps \(batches flushed after 5 ms\)/);
     const stopped = await traffic(['--url', url, '--stop']);
     expect(stopped).toMatch(/: stopped, rate 4000 pps/);
     const a = (await read()).sent as number;
@@ -91,6 +92,7 @@ describe('vnflab traffic', () => {
     await expect(traffic(['--url', 'http://127.0.0.1:9', '--rate', '5'])).rejects.toThrow(/VNFLAB_CONTROL_TOKEN/);
     process.env.VNFLAB_CONTROL_TOKEN = TOKEN;
     await expect(traffic(['--rate', 'fast'])).rejects.toThrow(/--rate: "fast" is not a number/);
+    await expect(traffic(['--flush-ms', '2000'])).rejects.toThrow(/--flush-ms: 2000 is above the maximum 1000/);
     await expect(traffic(['--stop', '--start'])).rejects.toThrow(/one of --stop, --start and --end/);
     await expect(traffic(['--url', 'http://127.0.0.1:9'])).rejects.toThrow(
       /cannot reach http:\/\/127.0.0.1:9\/traffic/,

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { UsageError, num } from '@vnflab/runtime';
 import { TOKEN_OPTIONS, clientToken } from './client-token';
 
-export const TRAFFIC_USAGE = `vnflab traffic [--rate PPS] [--size BYTES|imix] [--flows N] [--stop|--start|--end]
+export const TRAFFIC_USAGE = `vnflab traffic [--rate PPS] [--size BYTES|imix] [--flows N] [--flush-ms MS] [--stop|--start|--end]
            [--url http://localhost:9464 (a run's metrics port, a generator service, or the controller)]
            [--token-file FILE (or VNFLAB_CONTROL_TOKEN)] [--json]`;
 
@@ -17,6 +17,7 @@ interface TrafficView {
   rate: number;
   size: number | 'imix';
   flows: number;
+  flush_ms: number;
   running: boolean;
   done: boolean;
   offered: number;
@@ -26,7 +27,7 @@ interface TrafficView {
 
 export function formatTraffic(t: TrafficView): string {
   const state = t.done ? 'ended' : t.running ? 'running' : 'stopped';
-  const rate = t.rate > 0 ? `${t.rate} pps` : 'as fast as the chain takes';
+  const rate = t.rate > 0 ? `${t.rate} pps (batches flushed after ${t.flush_ms} ms)` : 'as fast as the chain takes';
   const size = t.size === 'imix' ? 'IMIX' : `${t.size} B`;
   return `traffic-gen ${t.variant}: ${state}, rate ${rate}, size ${size}, ${t.flows} flows; offered ${t.offered}, sent ${t.sent}, not sent ${t.not_sent}`;
 }
@@ -43,6 +44,7 @@ export async function trafficCommand(
       rate: { type: 'string' },
       size: { type: 'string' },
       flows: { type: 'string' },
+      'flush-ms': { type: 'string' },
       stop: { type: 'boolean' },
       start: { type: 'boolean' },
       end: { type: 'boolean' },
@@ -61,6 +63,8 @@ export async function trafficCommand(
     body.size = f.size === 'imix' ? 'imix' : num('size', f.size, { min: 64, max: 1518, integer: true });
   const flows = num('flows', f.flows, { min: 1, max: 1048576, integer: true });
   if (flows !== undefined) body.flows = flows;
+  const flush = num('flush-ms', f['flush-ms'], { min: 0, max: 1000 });
+  if (flush !== undefined) body.flush_ms = flush;
   if (f.stop) body.running = false;
   if (f.start) body.running = true;
   if (f.end) body.end = true;

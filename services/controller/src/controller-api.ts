@@ -38,6 +38,7 @@ export const TrafficBody = Type.Object(
     rate: Type.Optional(Type.Number()),
     size: Type.Optional(Type.Union([Type.Integer(), Type.Literal('imix')])),
     flows: Type.Optional(Type.Integer()),
+    flush_ms: Type.Optional(Type.Number()),
     running: Type.Optional(Type.Boolean()),
     end: Type.Optional(Type.Literal(true)),
   },

@@ -90,6 +90,7 @@ export class ControllerClient {
     rate?: number;
     size?: number | 'imix';
     flows?: number;
+    flush_ms?: number;
     running?: boolean;
   }): Promise<TrafficRelayView> {
     return this.call<TrafficRelayView>('PUT', '/traffic', change);

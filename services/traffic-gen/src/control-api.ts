@@ -28,6 +28,7 @@ export const PutTrafficBody = Type.Object(
     rate: Type.Optional(field.rate),
     size: Type.Optional(field.size),
     flows: Type.Optional(field.flows),
+    flush_ms: Type.Optional(field.flush_ms),
     running: Type.Optional(Type.Boolean({ description: 'false pauses the generator, true resumes it' })),
     end: Type.Optional(
       Type.Literal(true, { description: 'ends the run: the generator is done and the chain drains and finishes' }),

@@ -40,6 +40,8 @@ export interface TrafficChange {
   rate?: number;
   size?: number | 'imix';
   flows?: number;
+  /** the timed drain's interval: fewer, fuller batches against less waiting in each (settings.ts) */
+  flush_ms?: number;
   /** false pauses sending (the run goes on); true resumes it */
   running?: boolean;
   /** true ends the run: the generator is done, and the chain drains and finishes */
@@ -58,6 +60,7 @@ export interface TrafficState {
   rate: number;
   size: number | 'imix';
   flows: number;
+  flush_ms: number;
   running: boolean;
   done: boolean;
   offered: number;
@@ -218,6 +221,7 @@ export class TrafficGenerator implements Source {
       rate: this.s.rate,
       size: this.s.size,
       flows: this.s.flows,
+      flush_ms: this.s.flush_ms,
       running: !this.paused && !this.done,
       done: this.done,
       offered: this.sent + notSent,
@@ -230,18 +234,27 @@ export class TrafficGenerator implements Source {
    * Changes the traffic (PUT /traffic). It runs on the event loop between two batches, so the
    * next batch has the new traffic; a size or flow change builds the new factory here, off the
    * fill path. A new rate (or a resume) starts a new schedule from now, so a pause or a slower
-   * past is never counted as not sent. Refused whole (nothing changes) when a field cannot apply.
+   * past is never counted as not sent; a new flush interval keeps the schedule. Refused whole (nothing changes) when a field cannot apply.
    */
   setTraffic(c: TrafficChange): TrafficState {
-    if (this.done && (c.rate !== undefined || c.size !== undefined || c.flows !== undefined || c.running))
+    if (
+      this.done &&
+      (c.rate !== undefined || c.size !== undefined || c.flows !== undefined || c.flush_ms !== undefined || c.running)
+    )
       throw new TrafficError('the generator is done: its run has ended');
     if (this.records && (c.size !== undefined || c.flows !== undefined))
-      throw new TrafficError('a replayed capture has its own sizes and flows: only rate and running can change');
+      throw new TrafficError(
+        'a replayed capture has its own sizes and flows: only rate, flush_ms and running can change',
+      );
     if (c.size !== undefined || c.flows !== undefined) {
       const flows = c.flows ?? this.s.flows;
       const size = c.size ?? this.s.size;
       this.build(flows, size);
       this.s = { ...this.s, flows, size };
+    }
+    if (c.flush_ms !== undefined && c.flush_ms !== this.s.flush_ms) {
+      this.s = { ...this.s, flush_ms: c.flush_ms };
+      this.pacer?.setFlush(...this.drain());
     }
     let reschedule = false;
     if (c.rate !== undefined && c.rate !== this.s.rate) {
@@ -262,7 +275,12 @@ export class TrafficGenerator implements Source {
   }
 
   private newPacer(rate: number): Pacer {
-    return new Pacer(rate, this.s.flush_ms * 1e6, (this.s.flush_ms + SLACK_MS) * 1e6);
+    return new Pacer(rate, ...this.drain());
+  }
+
+  /** The pacer's flush interval and slack (ns), from settings.flush_ms. */
+  private drain(): [flushNs: number, slackNs: number] {
+    return [this.s.flush_ms * 1e6, (this.s.flush_ms + SLACK_MS) * 1e6];
   }
 
   /** Packets every schedule so far offered and could not send. */

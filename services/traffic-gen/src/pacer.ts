@@ -21,8 +21,8 @@ export class Pacer {
 
   constructor(
     public rate: number,
-    readonly flushNs: number,
-    readonly slackNs: number,
+    public flushNs: number,
+    public slackNs: number,
   ) {
     if (!(rate > 0)) throw new RangeError(`pacer rate ${rate} must be > 0`);
     this.intervalNs = 1e9 / rate;
@@ -36,6 +36,15 @@ export class Pacer {
     if (!(rate > 0)) throw new RangeError(`pacer rate ${rate} must be > 0`);
     this.rate = rate;
     this.intervalNs = 1e9 / rate;
+  }
+
+  /**
+   * A new flush interval (and the slack that goes with it) from the next batch on (PUT /traffic):
+   * the schedule goes on, so nothing offered is lost or doubled.
+   */
+  setFlush(flushNs: number, slackNs: number): void {
+    this.flushNs = flushNs;
+    this.slackNs = slackNs;
   }
 
   private begin(nowNs: number): void {

@@ -1,5 +1,5 @@
 // The generator's control API: GET /traffic reads the traffic and its offered/sent/not-sent
-// counts; PUT /traffic changes rate, size, flows and running between batches, behind the token.
+// counts; PUT /traffic changes rate, size, flows, flush_ms and running between batches, behind the token.
 
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Batch, Costs, StageStats, loadProfile, probeSeq, silentLogger } from '@vnflab/core';
@@ -77,6 +77,23 @@ describe('traffic-gen control API', () => {
     expect(gen.fill(b, 500 * MS, c)).toBe(1);
     expect(gen.waitMs(500 * MS)).toBeCloseTo(3, 6);
     expect(gen.traffic().not_sent).toBe(0);
+  });
+
+  test('a new flush interval sets how long the next batch waits and keeps the schedule', async () => {
+    const c = ctx();
+    const b = Batch.allocate(64);
+    gen.fill(b, 0, c); // the first packet goes at once; the next falls due at 0.1 ms
+    expect(gen.waitMs(0)).toBeCloseTo(2.1, 6); // and waits out the default 2 ms flush
+    const r = await app.inject({ method: 'PUT', url: '/traffic', headers: auth, payload: { flush_ms: 5 } });
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toMatchObject({ rate: 10_000, flush_ms: 5, not_sent: 0 });
+    expect(gen.waitMs(0)).toBeCloseTo(5.1, 6); // 51 packets at 10 kpps: the batch is not yet full
+    b.reset();
+    expect(gen.fill(b, 5.1 * MS, c)).toBe(51); // the schedule went on: nothing lost, nothing doubled
+    expect(gen.traffic().not_sent).toBe(0);
+    const bad = await app.inject({ method: 'PUT', url: '/traffic', headers: auth, payload: { flush_ms: 2000 } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().message).toMatch(/flush_ms/);
   });
 
   test('running false pauses without ending the run; true resumes; end ends it', async () => {

@@ -147,6 +147,7 @@ export const TRAFFIC_ENV = {
   VNFLAB_TRAFFIC_COUNT: 'count',
   VNFLAB_TRAFFIC_DURATION: 'duration',
   VNFLAB_TRAFFIC_FLOWS: 'flows',
+  VNFLAB_TRAFFIC_FLUSH_MS: 'flush_ms',
 } as const;
 
 function trafficFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
