@@ -28,6 +28,7 @@ describe('the CLI refuses bad input with one clear line', () => {
     expectUsageError(['run', '--rate', 'fast'], /--rate: "fast" is not a number/);
     expectUsageError(['run', '--flows', '0'], /--flows: 0 is below the minimum 1/);
     expectUsageError(['run', '--proto', 'sctp'], /--proto: "sctp" is not udp or tcp/);
+    expectUsageError(['run', '--flush-ms', '5000'], /--flush-ms: 5000 is above the maximum 1000/);
     expectUsageError(['run', '--count', '5', '--duration', '1'], /--duration or --count, not both/);
     expectUsageError(['run', '--profile', 'nonsense', '--count', '1'], /unknown cost profile "nonsense"/);
     expectUsageError(['gen', '--count', '10'], /--out FILE is required/);

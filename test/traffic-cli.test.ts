@@ -1,11 +1,15 @@
 // `vnflab traffic` against an embedded run's metrics server: reads the generator, changes its
 // rate, stops and starts it, and ends the run; the summary then tells offered, sent and not
-// sent, and /metrics carries vnflab_generator_packets_total{kind}.
+// sent, and /metrics carries vnflab_generator_packets_total{kind}. `vnflab run --flush-ms` sets
+// the generator's timed drain from the start.
 
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadChainFile, validateChain } from '@vnflab/core';
 import { createRegistry, runChain, trafficCommand } from '@vnflab/cli';
 import { formatSummary } from '../packages/cli/src/summary-table';
+import { vnflab } from './helpers/cli';
 import { freePort, waitFor } from './helpers/ports';
 
 const registry = createRegistry();
@@ -85,6 +89,28 @@ describe('vnflab traffic', () => {
       /not sent 100 \(the generator's own lateness: its timers or its CPU, not the chain\)/,
     );
     expect(why(100, 60)).toMatch(/not sent 100 \(40 held back by the chain, 60 lost to the generator's own lateness/);
+  });
+
+  test('vnflab run --flush-ms sets the timed drain: each packet waits in its batch, and the latency shows it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vnflab-flush-'));
+    const r = vnflab([
+      'run',
+      '--rate',
+      '2000',
+      '--flush-ms',
+      '5',
+      '--count',
+      '400',
+      '--quiet',
+      '--json',
+      join(dir, 's.json'),
+    ]);
+    expect(r.status).toBe(0);
+    const s = JSON.parse(readFileSync(join(dir, 's.json'), 'utf8'));
+    expect(s.stages[0].details.settings).toMatchObject({ rate: 2000, flush_ms: 5 });
+    // 10 packets fall due per 5 ms and leave together, stamped when due: they waited 0.5-5 ms
+    expect(s.latency_seconds.p50).toBeGreaterThan(0.002);
+    expect(s.accounting_closed).toBe(true);
   });
 
   test('a change without VNFLAB_CONTROL_TOKEN, a bad flag value, and an unreachable URL are one-line usage errors', async () => {

@@ -27,7 +27,7 @@ export function runUsage(registry: StageRegistry): string {
     if (last !== undefined && last.length + f.length < 96) lines[lines.length - 1] = `${last} ${f}`;
     else lines.push(f);
   }
-  return `vnflab run [--config FILE] [--duration S | --count N] [--rate PPS] [--size B|imix]
+  return `vnflab run [--config FILE] [--duration S | --count N] [--rate PPS [--flush-ms MS]] [--size B|imix]
            [--flows N] [--proto udp|tcp] [--pcap-in FILE] [--pcap-timing original|none] [--pcap-speed X]
            [--profile NAME] [--batch N] [--capture FILE] [--json FILE] [--metrics-port N [--host ADDR]] [--quiet]
            [--variant STAGE=VARIANT ...]
@@ -40,6 +40,7 @@ export interface RunFlags {
   duration?: string;
   count?: string;
   rate?: string;
+  'flush-ms'?: string;
   size?: string;
   flows?: string;
   proto?: string;
@@ -65,6 +66,7 @@ const RUN_OPTIONS = {
   duration: { type: 'string' },
   count: { type: 'string' },
   rate: { type: 'string' },
+  'flush-ms': { type: 'string' },
   size: { type: 'string' },
   flows: { type: 'string' },
   proto: { type: 'string' },
@@ -147,6 +149,8 @@ export function trafficOverrides(f: RunFlags): Record<string, unknown> {
   if (c !== undefined) o.count = c;
   const r = num('rate', f.rate, { min: 0 });
   if (r !== undefined) o.rate = r;
+  const fm = num('flush-ms', f['flush-ms'], { min: 0, max: 1000 });
+  if (fm !== undefined) o.flush_ms = fm;
   if (f.size !== undefined)
     o.size = f.size === 'imix' ? 'imix' : num('size', f.size, { min: 64, max: 1518, integer: true });
   const fl = num('flows', f.flows, { min: 1, max: 1048576, integer: true });
