@@ -131,8 +131,14 @@ test("--ndr searches each variant's highest lossless rate, bounded", () => {
   expect(n.trials.length).toBeGreaterThan(0);
   expect(n.trials.length).toBeLessThanOrEqual(2);
   expect(n.rate_pps).toBeLessThanOrEqual(n.max_pps);
-  for (const t of n.trials) expect(t.passed).toBe(t.drops === 0 && t.not_sent === 0);
-  expect(readFileSync(join(o, 'report.md'), 'utf8')).toContain('## NDR search');
+  for (const t of n.trials) {
+    expect(t.passed).toBe(t.drops === 0 && t.not_sent === 0);
+    expect(t.p99_s).toBeGreaterThan(0); // every trial received packets, so it has a p99
+    if (!t.passed) expect(t.failed).toEqual([`lost ${t.drops + t.not_sent} of ${Math.round(t.rate_pps * 0.3)}`]);
+  }
+  const md = readFileSync(join(o, 'report.md'), 'utf8');
+  expect(md).toContain('## NDR search');
+  expect(md).toMatch(/- passthrough 64 B: NDR .* \(\d+\/\d+, p99 [\d.]+ (ms|µs)\) (pass|fail)/);
 }, 60000);
 
 test('--rate offers a set rate', () => {

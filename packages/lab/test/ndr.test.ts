@@ -1,7 +1,7 @@
 // The NDR search against a stand-in chain with a known capacity: it converges within the
 // resolution, never runs more trials than its bound, and never reports a rate that lost packets.
 
-import { ndrTrialBound, searchNdr, trialPassed, type CompareResult } from '@vnflab/lab';
+import { ndrTrialBound, searchNdr, trialMisses, trialPassed, type CompareResult } from '@vnflab/lab';
 
 function fakeChain(capacity: number): (rate: number) => Promise<CompareResult> {
   return async (rate) => {
@@ -102,6 +102,13 @@ test('max latency: the highest rate whose p99 stays under the bound; a window wi
   expect(outcome.rate_pps).toBeLessThanOrEqual(400_000);
   expect(outcome.rate_pps).toBeGreaterThan(390_000);
   expect(outcome).toMatchObject({ loss_tolerance: null, max_latency_s: 0.004 });
+  // each trial keeps its p99, and a failed one says what it missed
+  for (const t of outcome.trials) {
+    expect(t.p99_s).toBeCloseTo(t.rate_pps / 1e8, 12);
+    if (t.passed) expect(t.failed).toBeUndefined();
+    else expect(t.failed).toEqual([`p99 ${Number(((t.rate_pps / 1e8) * 1e3).toPrecision(3))} ms > 4 ms`]);
+  }
+  expect(outcome.trials.some((t) => !t.passed)).toBe(true);
   // packets lost do not matter to the latency-only search, but nothing received fails it
   const r = await queued(1000);
   expect(trialPassed({ ...r, drops_total: 999 }, Infinity, 0.004)).toBe(true);
@@ -109,4 +116,8 @@ test('max latency: the highest rate whose p99 stays under the bound; a window wi
     false,
   );
   expect(trialPassed({ ...r, drops_total: 1 }, 0, 0.004)).toBe(false);
+  expect(trialMisses({ ...r, drops_total: 3, not_sent: 2 }, 0, 0.004)).toEqual(['lost 5 of 1000']);
+  expect(trialMisses({ ...r, latency_seconds: { ...r.latency_seconds, count: 0 } }, Infinity, 0.004)).toEqual([
+    'nothing received',
+  ]);
 });

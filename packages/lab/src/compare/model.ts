@@ -38,7 +38,11 @@ export interface NdrTrial {
   drops: number;
   /** Packets due at the rate that the generator could not send (the chain held it back). */
   not_sent: number;
+  /** The trial's p99 end-to-end latency (seconds) on the packets received; null when none was. */
+  p99_s: number | null;
   passed: boolean;
+  /** Why it failed: each criterion it missed, e.g. "lost 12 of 10000", "p99 35.2 ms > 10 ms". */
+  failed?: string[];
 }
 
 export interface NdrOutcome {

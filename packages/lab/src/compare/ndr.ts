@@ -22,12 +22,25 @@ export function trialLoss(r: CompareResult): number {
 }
 
 export function trialPassed(r: CompareResult, tolerance = 0, maxLatencyS?: number): boolean {
-  const offered = Math.max(1, r.rate_pps * r.window_s);
-  if (tolerance !== Infinity && trialLoss(r) > tolerance * offered) return false;
-  // a window with nothing received has no latency to judge: it fails the bound
-  if (maxLatencyS !== undefined) return r.latency_seconds.count > 0 && r.latency_seconds.p99 <= maxLatencyS;
-  return true;
+  return trialMisses(r, tolerance, maxLatencyS).length === 0;
 }
+
+/** The criteria a trial missed, each as the report words it (none: it passed). */
+export function trialMisses(r: CompareResult, tolerance = 0, maxLatencyS?: number): string[] {
+  const misses: string[] = [];
+  const offered = Math.max(1, r.rate_pps * r.window_s);
+  const lost = trialLoss(r);
+  if (tolerance !== Infinity && lost > tolerance * offered) misses.push(`lost ${lost} of ${Math.round(offered)}`);
+  // a window with nothing received has no latency to judge: it fails the bound
+  if (maxLatencyS !== undefined) {
+    if (r.latency_seconds.count === 0) misses.push('nothing received');
+    else if (r.latency_seconds.p99 > maxLatencyS)
+      misses.push(`p99 ${ms(r.latency_seconds.p99)} ms > ${ms(maxLatencyS)} ms`);
+  }
+  return misses;
+}
+
+const ms = (s: number): string => String(Number((s * 1e3).toPrecision(3)));
 
 /** Upper bound on trials after the unlimited one, for progress bars. */
 export function ndrTrialBound(o: NdrOptions): number {
@@ -61,14 +74,17 @@ export async function searchNdr(
   for (let i = 0; i < bound && hi - lo >= o.resolution * max && max > 0; i++) {
     const rate = Math.max(1, Math.round((lo + hi) / 2));
     const r = await measure(rate);
-    const passed = trialPassed(r, o.lossTolerance, o.maxLatencyS);
+    const failed = trialMisses(r, o.lossTolerance, o.maxLatencyS);
+    const passed = failed.length === 0;
     trials.push({
       rate_pps: rate,
       sent: r.sent,
       received: r.received,
       drops: r.drops_total,
       not_sent: r.not_sent,
+      p99_s: r.latency_seconds.count > 0 ? r.latency_seconds.p99 : null,
       passed,
+      ...(passed ? {} : { failed }),
     });
     onTrial?.(r, passed);
     if (passed) {

@@ -4,7 +4,14 @@ import { knownEvents } from '@vnflab/core';
 import { GROUP_LABELS, fig, pct, pps, seconds, sizeLabel, guestHostNs } from './format';
 
 const n0 = (v: number): string => v.toFixed(0);
-import type { CompareReport } from './model';
+import type { CompareReport, NdrTrial } from './model';
+
+/** One search trial: rate (drops/not sent, p99) verdict, and what a failed one missed. */
+function trialText(t: NdrTrial): string {
+  const p99 = t.p99_s === null || t.p99_s === undefined ? '' : `, p99 ${seconds(t.p99_s)}`;
+  const verdict = t.passed ? 'pass' : `fail${t.failed?.length ? ` (${t.failed.join('; ')})` : ''}`;
+  return `${pps(t.rate_pps)} (${t.drops}/${t.not_sent}${p99}) ${verdict}`;
+}
 
 function table(head: string[], rows: string[][]): string[] {
   return [
@@ -148,13 +155,13 @@ export function renderMarkdown(r: CompareReport): string {
     out.push(
       '## NDR search',
       '',
-      'Each trial: offered rate, packets dropped, packets due that the generator could not send, verdict.',
+      'Each trial: offered rate, packets dropped / packets due that the generator could not send, p99 end-to-end latency, verdict (and what a failed trial missed).',
       '',
     );
     for (const x of r.results) {
       const t = x.ndr?.trials ?? [];
       out.push(
-        `- ${x.variant} ${sizeLabel(x.size)}: NDR ${pps(x.ndr?.rate_pps ?? 0)} pps of ${pps(x.ndr?.max_pps ?? 0)} unlimited — ${t.map((tr) => `${pps(tr.rate_pps)} (${tr.drops}/${tr.not_sent}) ${tr.passed ? 'pass' : 'fail'}`).join(', ') || 'no trial'}`,
+        `- ${x.variant} ${sizeLabel(x.size)}: NDR ${pps(x.ndr?.rate_pps ?? 0)} pps of ${pps(x.ndr?.max_pps ?? 0)} unlimited — ${t.map(trialText).join(', ') || 'no trial'}`,
       );
     }
     out.push('');
