@@ -234,7 +234,8 @@ export class TrafficGenerator implements Source {
    * Changes the traffic (PUT /traffic). It runs on the event loop between two batches, so the
    * next batch has the new traffic; a size or flow change builds the new factory here, off the
    * fill path. A new rate (or a resume) starts a new schedule from now, so a pause or a slower
-   * past is never counted as not sent; a new flush interval keeps the schedule. Refused whole (nothing changes) when a field cannot apply.
+   * past is never counted as not sent; a new flush interval keeps the schedule. Refused whole
+   * (nothing changes) when a field cannot apply.
    */
   setTraffic(c: TrafficChange): TrafficState {
     if (

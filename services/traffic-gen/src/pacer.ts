@@ -18,11 +18,13 @@ export class Pacer {
   notSent = 0;
   /** Of notSent, those the sender lost to its own lateness, not to waiting on its output. */
   notSentLate = 0;
+  /** A shorter slack that applies once the packets gathered under the longer one are sent. */
+  private nextSlackNs = -1;
 
   constructor(
     public rate: number,
-    public flushNs: number,
-    public slackNs: number,
+    private flushNs: number,
+    private slackNs: number,
   ) {
     if (!(rate > 0)) throw new RangeError(`pacer rate ${rate} must be > 0`);
     this.intervalNs = 1e9 / rate;
@@ -40,11 +42,15 @@ export class Pacer {
 
   /**
    * A new flush interval (and the slack that goes with it) from the next batch on (PUT /traffic):
-   * the schedule goes on, so nothing offered is lost or doubled.
+   * the schedule goes on, so nothing offered is lost or doubled. A shorter slack waits until the
+   * batch gathered under the longer flush has gone, or its packets would count as skipped.
    */
   setFlush(flushNs: number, slackNs: number): void {
     this.flushNs = flushNs;
-    this.slackNs = slackNs;
+    if (slackNs >= this.slackNs) {
+      this.slackNs = slackNs;
+      this.nextSlackNs = -1;
+    } else this.nextSlackNs = slackNs;
   }
 
   private begin(nowNs: number): void {
@@ -64,6 +70,10 @@ export class Pacer {
       this.notSent += skipped;
       this.notSentLate += Math.max(0, skipped - Math.ceil(heldNs / this.intervalNs));
       this.nextDueNs += skipped * this.intervalNs;
+    }
+    if (this.nextSlackNs >= 0) {
+      this.slackNs = this.nextSlackNs;
+      this.nextSlackNs = -1;
     }
     return nowNs < this.nextDueNs ? 0 : Math.floor((nowNs - this.nextDueNs) / this.intervalNs) + 1;
   }

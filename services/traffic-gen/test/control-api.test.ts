@@ -91,6 +91,14 @@ describe('traffic-gen control API', () => {
     b.reset();
     expect(gen.fill(b, 5.1 * MS, c)).toBe(51); // the schedule went on: nothing lost, nothing doubled
     expect(gen.traffic().not_sent).toBe(0);
+    // back to 1 ms with 5 ms of packets gathered: they go in the next batch, none counted as skipped
+    gen.fill(b, 5.2 * MS, c); // one packet due at 5.2 ms starts the next batch
+    b.reset();
+    await app.inject({ method: 'PUT', url: '/traffic', headers: auth, payload: { flush_ms: 1 } });
+    expect(gen.waitMs(10.2 * MS)).toBe(0);
+    expect(gen.fill(b, 10.2 * MS, c)).toBe(50);
+    expect(gen.traffic().not_sent).toBe(0);
+    expect(gen.waitMs(10.2 * MS)).toBeCloseTo(1.1, 6); // the next batch waits the new 1 ms
     const bad = await app.inject({ method: 'PUT', url: '/traffic', headers: auth, payload: { flush_ms: 2000 } });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().message).toMatch(/flush_ms/);
