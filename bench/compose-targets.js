@@ -181,15 +181,17 @@ module.exports = async function composeTargets({ quick, log }) {
 
     // the same stack idle: the generator stopped (vnflab traffic --stop), what the stack costs
     // with no packets (heartbeats, healthchecks, scrapes, blocking reads timing out)
-    const traffic = (flag) =>
-      spawnSync(process.execPath, [VNFLAB, 'traffic', '--url', `http://127.0.0.1:${cp}`, flag], {
+    // steers the generator through the controller (vnflab traffic FLAG), or throws saying why not
+    const traffic = (flag) => {
+      const r = spawnSync(process.execPath, [VNFLAB, 'traffic', '--url', `http://127.0.0.1:${cp}`, flag], {
         cwd: ROOT,
         env,
         encoding: 'utf8',
       });
+      if (r.status !== 0) throw new Error(`vnflab traffic ${flag} failed: ${r.stderr.slice(-300)}`);
+    };
     log(`compose targets: idle (generator stopped), ${windowS} s ...`);
-    const stopped = traffic('--stop');
-    if (stopped.status !== 0) throw new Error(`vnflab traffic --stop failed: ${stopped.stderr.slice(-300)}`);
+    traffic('--stop');
     await sleep(5000); // what was in flight drains
     const ic0 = stackCpuNs();
     const ik0 = stackWakeups();
@@ -197,21 +199,18 @@ module.exports = async function composeTargets({ quick, log }) {
     await sleep(windowS * 1000);
     const isecs = Number(process.hrtime.bigint() - it0) / 1e9;
     const idle = { stack_cpu_cores: (stackCpuNs() - ic0) / 1e9 / isecs, wakeups_per_s: (stackWakeups() - ik0) / isecs };
-    const started = traffic('--start');
-    if (started.status !== 0) throw new Error(`vnflab traffic --start failed: ${started.stderr.slice(-300)}`);
+    traffic('--start');
 
     // the timed drain's trade at 10 kpps: a longer flush interval makes fewer, fuller batches
     // (less CPU, since a stage's cost follows batches more than packets) and makes each packet
     // wait longer in its batch (p50); set at run time, so it is the same stack
     const flushSweep = [{ flush_ms: 2, windows }];
     for (const flush of [1, 5]) {
-      const set = traffic(`--flush-ms=${flush}`);
-      if (set.status !== 0) throw new Error(`vnflab traffic --flush-ms ${flush} failed: ${set.stderr.slice(-300)}`);
+      traffic(`--flush-ms=${flush}`);
       await sleep(5000);
       flushSweep.push({ flush_ms: flush, windows: await measure(`, flush ${flush} ms`) });
     }
-    const reset = traffic('--flush-ms=2');
-    if (reset.status !== 0) throw new Error(`vnflab traffic --flush-ms 2 failed: ${reset.stderr.slice(-300)}`);
+    traffic('--flush-ms=2');
     flushSweep.sort((a, b) => a.flush_ms - b.flush_ms);
     const sm = (f, k) => median(f.windows.map((x) => x[k]));
 
