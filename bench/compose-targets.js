@@ -64,12 +64,25 @@ function containerWakeups(id) {
 }
 
 /** "lowest-highest %" over the stage services of the medians of the windows' GC pause shares. */
-function gcRange(windows) {
-  const services = Object.keys(windows[0].gc_paused_share).filter((s) => s !== 'controller');
-  const med = services.map((s) => median(windows.map((w) => w.gc_paused_share[s] ?? 0)));
+/** The lowest and highest of the stage processes' median shares of a window, e.g. "1.1-2.0 %". */
+function shareRange(windows, key) {
+  const services = Object.keys(windows[0][key]).filter((s) => s !== 'controller');
+  const med = services.map((s) => median(windows.map((w) => w[key][s] ?? 0)));
   if (med.length === 0) return 'no data';
   const pct = (x) => (x * 100).toFixed(1);
   return `${pct(Math.min(...med))}-${pct(Math.max(...med))} %`;
+}
+
+/** Microseconds waited per period run, over every stage process but the controller. */
+function waitPerRun(waits, periods) {
+  let w = 0;
+  let n = 0;
+  for (const [svc, x] of Object.entries(waits)) {
+    if (svc === 'controller') continue;
+    w += x;
+    n += periods[svc] ?? 0;
+  }
+  return n > 0 ? (w / n) * 1e6 : 0;
 }
 
 module.exports = async function composeTargets({ quick, log }) {
@@ -155,6 +168,17 @@ module.exports = async function composeTargets({ quick, log }) {
             Number(x.value[1]),
           ]),
         );
+        // the share of the window each process was ready to run and waited for a CPU (the
+        // kernel's run queue), and the times it got one
+        const byService = async (metric) =>
+          Object.fromEntries(
+            (await query(`sum by (service) (rate(${metric}${range}))`)).map((x) => [
+              x.metric.service,
+              Number(x.value[1]),
+            ]),
+          );
+        const runqueueShares = await byService('vnflab_runqueue_wait_seconds_total');
+        const runPeriods = await byService('vnflab_run_periods_total');
         // batches each stage handled, the median stage's
         const stageBatches = await num(`quantile(0.5, sum by (stage) (increase(vnflab_batch_size_count${range})))`);
         windows.push({
@@ -169,6 +193,9 @@ module.exports = async function composeTargets({ quick, log }) {
           cpu_us_per_wakeup: (c1 - c0) / 1e3 / (k1 - k0),
           batches_per_s_per_stage: stageBatches / windowS,
           gc_paused_share: gcShares,
+          runqueue_wait_share: runqueueShares,
+          // mean wait each time a stage process got a CPU, over the stages (not the controller)
+          runqueue_us_per_run: waitPerRun(runqueueShares, runPeriods),
           load1: loadavg()[0],
         });
       }
@@ -273,8 +300,13 @@ module.exports = async function composeTargets({ quick, log }) {
         ],
         [
           'default stack at 10 kpps: time each stage process was paused for garbage collection',
-          gcRange(windows),
+          shareRange(windows, 'gc_paused_share'),
           'share of each window (nodejs_gc_duration_seconds, medians of the windows); a batch that reaches a paused stage waits out the pause, so these pauses feed the p99',
+        ],
+        [
+          'default stack at 10 kpps: time each stage process waited for a CPU (the run queue)',
+          shareRange(windows, 'runqueue_wait_share'),
+          `share of each window (vnflab_runqueue_wait_seconds_total, the kernel's /proc/self/schedstat of each process's event loop; medians of the windows), ${m('runqueue_us_per_run').toFixed(0)} us a time it got one; a batch that reaches a waiting stage waits too, time no stage's CPU account contains`,
         ],
         [
           'default stack idle (generator stopped): CPU and wake-ups of every container',
@@ -289,7 +321,7 @@ module.exports = async function composeTargets({ quick, log }) {
                 `${f.flush_ms} ms: ${(sm(f, 'p50_s') * 1e3).toFixed(1)} / ${(sm(f, 'p99_s') * 1e3).toFixed(0)} ms, ${(sm(f, 'stack_cpu_cores') * 100).toFixed(0)} %`,
             )
             .join('; '),
-          `batches per s per stage ${flushSweep.map((f) => Math.round(sm(f, 'batches_per_s_per_stage'))).join('/')}, delivered ${flushSweep.map((f) => (sm(f, 'delivered_ratio') * 100).toFixed(1)).join('/')} %; the same stack, the flush set at run time; medians of 3 windows each; a packet is stamped when it falls due, so its wait in the batch is in the latency`,
+          `batches per s per stage ${flushSweep.map((f) => Math.round(sm(f, 'batches_per_s_per_stage'))).join('/')}, stage processes waiting for a CPU ${flushSweep.map((f) => shareRange(f.windows, 'runqueue_wait_share')).join(' / ')}, delivered ${flushSweep.map((f) => (sm(f, 'delivered_ratio') * 100).toFixed(1)).join('/')} %; the same stack, the flush set at run time; medians of 3 windows each; a packet is stamped when it falls due, so its wait in the batch is in the latency`,
         ],
         [
           'highest rate with no loss and p99 <= 10 ms (vnflab compare --ndr --max-latency 10)',

@@ -166,6 +166,16 @@ function dashboards(registry) {
         },
       ),
       panel(
+        'timeseries',
+        'Waiting for a CPU: time each process was ready to run while others held every core, per second',
+        [[rate('vnflab_runqueue_wait_seconds_total', 'service, instance'), '{{service}} {{instance}}']],
+        {
+          unit: 'percentunit',
+          description:
+            "The kernel's run queue (/proc/self/schedstat of the event loop): a batch that reaches a stage while it waits here waits too, and no stage's CPU account contains this time. With more busy processes than cores (compose on a small machine) it is a large part of each Redis hop's latency (bench/RESULTS.md, \"Waiting for a CPU\").",
+        },
+      ),
+      panel(
         'stat',
         'Sent, received, dropped, not sent (since start)',
         [

@@ -83,6 +83,15 @@ describe('vnflab run --bus', () => {
       expect(st.latency_seconds.process.p50).toBeGreaterThan(0);
     }
     expect(s.latency_seconds.p50).toBeGreaterThan(0);
+    // each stage process's waits for a CPU, from the kernel (seconds, not its nanoseconds), in
+    // the JSON and on the summary's own line
+    for (const st of s.stages) {
+      expect(st.run_queue?.periods).toBeGreaterThan(0);
+      expect(st.run_queue!.wait_seconds).toBeLessThan(st.run_queue!.uptime_seconds);
+    }
+    expect(run.stdout).toMatch(
+      /^waiting for a CPU \(the kernel's run queue; .*\): traffic-gen [\d.]+ % of \d+ s \(\d+ µs a time\), nic /m,
+    );
     // every service logged JSON lines with its stage and variant
     const lines = readFileSync(f.log, 'utf8')
       .trim()

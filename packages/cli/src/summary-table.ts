@@ -67,6 +67,8 @@ export function formatSummary(s: RunSummary): string {
     const headline = st.details?.headline;
     if (typeof headline === 'string') l.push(`${''.padEnd(14)} ${headline}`);
   }
+  const waits = runQueueLine(s);
+  if (waits) l.push('', waits);
   const sh = s.cpu_share;
   if (Object.values(sh).some((v) => v > 0)) {
     l.push('');
@@ -77,7 +79,25 @@ export function formatSummary(s: RunSummary): string {
   return l.join('\n');
 }
 
-/** Writes the JSON summary if asked, and says so when the accounting does not close (exit 1). */
+/**
+ * Services: how long each stage process was ready and waited for a CPU other processes held.
+ * Batches that arrive meanwhile wait with it, so on a machine with fewer cores than busy
+ * processes this is part of every hop's latency, and no stage's CPU account contains it.
+ */
+function runQueueLine(s: RunSummary): string | null {
+  const rows = s.stages.filter((st) => st.run_queue);
+  if (rows.length === 0) return null;
+  const each = rows.map((st) => {
+    const r = st.run_queue!;
+    const replica = (st as { replica?: number }).replica;
+    const name = replica ? `${st.name}#${replica}` : st.name;
+    const share = r.uptime_seconds > 0 ? ((r.wait_seconds / r.uptime_seconds) * 100).toFixed(1) : '0.0';
+    const perRun = r.periods > 0 ? ((r.wait_seconds / r.periods) * 1e6).toFixed(0) : '0';
+    return `${name} ${share} % of ${r.uptime_seconds.toFixed(0)} s (${perRun} µs a time)`;
+  });
+  return `waiting for a CPU (the kernel's run queue; batches that arrive meanwhile wait too): ${each.join(', ')}`;
+}
+
 /**
  * Checks before a run that `--json FILE` can be written (its folder exists and is writable, the
  * name is not a folder), so a long run never ends in a raw ENOENT.
@@ -95,6 +115,7 @@ export function checkJsonPath(jsonFile: string | undefined, flag = 'json'): void
   }
 }
 
+/** Writes the JSON summary if asked, and says so when the accounting does not close (exit 1). */
 export function finishRun(
   summary: Pick<
     RunSummary,

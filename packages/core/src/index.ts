@@ -11,6 +11,7 @@ export * from './cpu/cpu-meter';
 export * from './cpu/cost-source';
 export * from './cpu/cost-profile';
 export * from './cpu/os-costs';
+export * from './cpu/run-queue';
 export * from './cpu/spin';
 export * from './stats/histogram';
 export * from './stats/events';

@@ -60,6 +60,11 @@ export interface RunSummary {
     delivered?: number;
     latency_seconds: { queue: ReturnType<typeof q>; process: ReturnType<typeof q> };
     details?: Record<string, unknown>;
+    /**
+     * Services: the stage process's waits for a CPU since it started (the kernel's run queue), the
+     * times it got one, and how long it had been up; absent embedded and where the kernel keeps none.
+     */
+    run_queue?: { wait_seconds: number; periods: number; uptime_seconds: number };
   }[];
   process_cpu_seconds: { user: number; system: number };
 }

@@ -5,12 +5,39 @@
 // costs a stage, so its own instrument must not wake every stage a hundred times a second: lag
 // is sampled every 100 ms instead (10 wake-ups a second). A stall still shows in
 // nodejs_eventloop_lag_* whenever it covers a sample; short stalls are seen less often.
+// Beside them, the kernel's own account of the event loop's waits for a CPU (run-queue.ts), which
+// no timer of the process can see: vnflab_runqueue_wait_seconds_total and vnflab_run_periods_total.
 
-import { collectDefaultMetrics, type Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, type Registry } from 'prom-client';
+import { readRunQueue } from '../cpu/run-queue';
 
 /** How often the event-loop lag histogram takes a sample (prom-client's default is 10). */
 export const EVENT_LOOP_SAMPLE_MS = 100;
 
 export function collectNodeMetrics(register: Registry): void {
   collectDefaultMetrics({ register, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
+  if (!readRunQueue()) return; // not Linux, or a kernel without scheduler statistics
+  // read when scraped: the counters are the kernel's, so each collect sets them to its reading
+  new Counter({
+    name: 'vnflab_runqueue_wait_seconds_total',
+    help: "Time this process's event loop was ready to run and waited for a CPU other processes held (/proc/self/schedstat)",
+    registers: [register],
+    collect() {
+      const r = readRunQueue();
+      if (!r) return;
+      this.reset();
+      this.inc(r.waitNs / 1e9);
+    },
+  });
+  new Counter({
+    name: 'vnflab_run_periods_total',
+    help: "Times this process's event loop got a CPU (each wake-up or preemption starts one; /proc/self/schedstat)",
+    registers: [register],
+    collect() {
+      const r = readRunQueue();
+      if (!r) return;
+      this.reset();
+      this.inc(r.periods);
+    },
+  });
 }

@@ -59,5 +59,12 @@ export interface ServiceStatsJson {
     heap_used_bytes: number;
     external_bytes: number;
     uptime_seconds: number;
+    /**
+     * Time the process's event loop was ready and waited for a CPU other processes held, and the
+     * times it got one, since it started (the kernel's run queue: run-queue.ts in core); null
+     * where the kernel keeps no such statistics.
+     */
+    runqueue_wait_seconds: number | null;
+    run_periods: number | null;
   };
 }

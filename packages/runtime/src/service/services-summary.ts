@@ -154,6 +154,16 @@ export function summarizeServices(
         restarts: r.restarts,
         left: r.left,
         bus: r.snap.bus,
+        ...runQueue(r.snap),
       })),
+  };
+}
+
+/** A stage process's run-queue waits, when its kernel keeps them (and its snapshot has them: an older image's may not). */
+function runQueue(snap: ServiceStatsJson): Pick<RunSummary['stages'][number], 'run_queue'> {
+  const p = snap.process;
+  if (typeof p.runqueue_wait_seconds !== 'number' || typeof p.run_periods !== 'number') return {};
+  return {
+    run_queue: { wait_seconds: p.runqueue_wait_seconds, periods: p.run_periods, uptime_seconds: p.uptime_seconds },
   };
 }

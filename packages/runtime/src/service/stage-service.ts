@@ -21,6 +21,7 @@ import {
   loadProfile,
   monoNs,
   openCaptureWriter,
+  readRunQueue,
   redactUrl,
   schemaErrors,
   statsToJson,
@@ -390,6 +391,7 @@ export class StageService {
     const el = this.element;
     const cpu = process.cpuUsage();
     const mem = process.memoryUsage();
+    const rq = readRunQueue();
     const c = this.consumer;
     const p = this.producer;
     const rc = this.returnConsumer;
@@ -441,6 +443,8 @@ export class StageService {
         heap_used_bytes: mem.heapUsed,
         external_bytes: mem.external,
         uptime_seconds: process.uptime(),
+        runqueue_wait_seconds: rq ? rq.waitNs / 1e9 : null,
+        run_periods: rq ? rq.periods : null,
       },
     };
   }
