@@ -63,7 +63,6 @@ function containerWakeups(id) {
   return n;
 }
 
-/** "lowest-highest %" over the stage services of the medians of the windows' GC pause shares. */
 /** The lowest and highest of the stage processes' median shares of a window, e.g. "1.1-2.0 %". */
 function shareRange(windows, key) {
   const services = Object.keys(windows[0][key]).filter((s) => s !== 'controller');
