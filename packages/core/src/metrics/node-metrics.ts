@@ -9,7 +9,7 @@
 // no timer of the process can see: vnflab_runqueue_wait_seconds_total and vnflab_run_periods_total.
 
 import { Counter, collectDefaultMetrics, type Registry } from 'prom-client';
-import { readRunQueue } from '../cpu/run-queue';
+import { readRunQueue, type RunQueueReading } from '../cpu/run-queue';
 
 /** How often the event-loop lag histogram takes a sample (prom-client's default is 10). */
 export const EVENT_LOOP_SAMPLE_MS = 100;
@@ -18,26 +18,27 @@ export function collectNodeMetrics(register: Registry): void {
   collectDefaultMetrics({ register, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
   if (!readRunQueue()) return; // not Linux, or a kernel without scheduler statistics
   // read when scraped: the counters are the kernel's, so each collect sets them to its reading
-  new Counter({
-    name: 'vnflab_runqueue_wait_seconds_total',
-    help: "Time this process's event loop was ready to run and waited for a CPU other processes held (/proc/self/schedstat)",
-    registers: [register],
-    collect() {
-      const r = readRunQueue();
-      if (!r) return;
-      this.reset();
-      this.inc(r.waitNs / 1e9);
-    },
-  });
-  new Counter({
-    name: 'vnflab_run_periods_total',
-    help: "Times this process's event loop got a CPU (each wake-up or preemption starts one; /proc/self/schedstat)",
-    registers: [register],
-    collect() {
-      const r = readRunQueue();
-      if (!r) return;
-      this.reset();
-      this.inc(r.periods);
-    },
-  });
+  const kernelCounter = (name: string, help: string, value: (r: RunQueueReading) => number): void => {
+    new Counter({
+      name,
+      help,
+      registers: [register],
+      collect() {
+        const r = readRunQueue();
+        if (!r) return;
+        this.reset();
+        this.inc(value(r));
+      },
+    });
+  };
+  kernelCounter(
+    'vnflab_runqueue_wait_seconds_total',
+    "Time this process's event loop was ready to run and waited for a CPU other processes held (/proc/self/schedstat)",
+    (r) => r.waitNs / 1e9,
+  );
+  kernelCounter(
+    'vnflab_run_periods_total',
+    "Times this process's event loop got a CPU (each wake-up or preemption starts one; /proc/self/schedstat)",
+    (r) => r.periods,
+  );
 }
