@@ -39,6 +39,13 @@ describe('embedded chain', () => {
     for (const k of ['sent', 'received', 'duplicates', 'drops', 'throughput_pps', 'latency_seconds', 'stages'])
       expect(s).toHaveProperty(k);
     expect(s.throughput_pps).toBeGreaterThan(0);
+    // the process's waits for a CPU over the run, from the kernel, in seconds (not its ns); a run
+    // this short may never have been off its core, so only the shape and the unit are checked
+    expect(s.run_queue).toEqual({ wait_seconds: expect.any(Number), periods: expect.any(Number) });
+    expect(s.run_queue.wait_seconds).toBeLessThan(s.duration_s);
+    expect(r.stdout).toMatch(
+      /^waiting for a CPU \(the kernel's run queue\): the chain's process [\d.]+ % of the run /m,
+    );
     for (const st of s.stages) {
       expect(st).toHaveProperty('cpu_seconds');
       expect(Object.values(st.cpu_seconds).some((v) => (v as number) > 0)).toBe(true);

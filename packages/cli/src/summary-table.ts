@@ -80,11 +80,19 @@ export function formatSummary(s: RunSummary): string {
 }
 
 /**
- * Services: how long each stage process was ready and waited for a CPU other processes held.
- * Batches that arrive meanwhile wait with it, so on a machine with fewer cores than busy
- * processes this is part of every hop's latency, and no stage's CPU account contains it.
+ * How long the run's processes were ready and waited for a CPU other processes held (services:
+ * each stage's; embedded: the chain's one process). Batches that arrive meanwhile wait with it,
+ * so on a machine with fewer cores than busy processes this is part of every hop's latency; and
+ * a meter's window that a wait fell into holds it too, so a high share says the machine was busy.
  */
 function runQueueLine(s: RunSummary): string | null {
+  const perRun = (wait: number, periods: number): string => (periods > 0 ? ((wait / periods) * 1e6).toFixed(0) : '0');
+  // embedded: the chain's one process, over the run
+  if (s.run_queue) {
+    const r = s.run_queue;
+    const share = s.duration_s > 0 ? ((r.wait_seconds / s.duration_s) * 100).toFixed(1) : '0.0';
+    return `waiting for a CPU (the kernel's run queue): the chain's process ${share} % of the run (${perRun(r.wait_seconds, r.periods)} µs a time), while other work on this machine held the cores`;
+  }
   const rows = s.stages.filter((st) => st.run_queue);
   if (rows.length === 0) return null;
   const each = rows.map((st) => {
@@ -92,8 +100,7 @@ function runQueueLine(s: RunSummary): string | null {
     const replica = (st as { replica?: number }).replica;
     const name = replica ? `${st.name}#${replica}` : st.name;
     const share = r.uptime_seconds > 0 ? ((r.wait_seconds / r.uptime_seconds) * 100).toFixed(1) : '0.0';
-    const perRun = r.periods > 0 ? ((r.wait_seconds / r.periods) * 1e6).toFixed(0) : '0';
-    return `${name} ${share} % of ${r.uptime_seconds.toFixed(0)} s (${perRun} µs a time)`;
+    return `${name} ${share} % of ${r.uptime_seconds.toFixed(0)} s (${perRun(r.wait_seconds, r.periods)} µs a time)`;
   });
   return `waiting for a CPU (the kernel's run queue; batches that arrive meanwhile wait too): ${each.join(', ')}`;
 }

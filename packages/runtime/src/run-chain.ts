@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import {
   createMetricsRegistry,
   openCaptureWriter,
+  readRunQueue,
   type Element,
   type PcapWriter,
   type ResolvedChain,
@@ -99,14 +100,16 @@ export async function runChain(
   const onTick = opts.onTick;
   const timer = onTick ? setInterval(() => onTick((performance.now() - started) / 1e3), 1000) : undefined;
   opts.onStart?.(ec);
+  const rq0 = readRunQueue();
   try {
     await ec.start();
   } finally {
     if (timer) clearInterval(timer);
     await metricsApp?.close();
   }
-  return {
-    summary: summarize(chain.name, chain.profile, ec.stages, ec.elapsedSeconds(), undefined, chain.loop),
-    chain: ec,
-  };
+  const rq1 = readRunQueue();
+  const summary = summarize(chain.name, chain.profile, ec.stages, ec.elapsedSeconds(), undefined, chain.loop);
+  if (rq0 && rq1)
+    summary.run_queue = { wait_seconds: (rq1.waitNs - rq0.waitNs) / 1e9, periods: rq1.periods - rq0.periods };
+  return { summary, chain: ec };
 }

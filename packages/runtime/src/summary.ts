@@ -67,6 +67,12 @@ export interface RunSummary {
     run_queue?: { wait_seconds: number; periods: number; uptime_seconds: number };
   }[];
   process_cpu_seconds: { user: number; system: number };
+  /**
+   * Embedded: how long the chain's process was ready to run and waited for a CPU during the run
+   * (the kernel's run queue), and the times it got one. Other work on the machine held the cores
+   * meanwhile; absent where the kernel keeps no such statistics.
+   */
+  run_queue?: { wait_seconds: number; periods: number };
 }
 
 /** The source's offered and not-sent packets, from its describe() (summed over replicas), when it has a rate. */
