@@ -160,15 +160,7 @@ module.exports = async function composeTargets({ quick, log }) {
         const offered = await num(`sum(increase(vnflab_generator_packets_total{kind="offered"}${range}))`);
         const delivered = await num(`sum(increase(vnflab_packets_total{stage="backends",direction="out"}${range}))`);
         const drops = await num(`sum(increase(vnflab_drops_total${range})) or vector(0)`);
-        // the share of the window each stage process spent paused for garbage collection
-        const gcShares = Object.fromEntries(
-          (await query(`sum by (service) (rate(nodejs_gc_duration_seconds_sum${range}))`)).map((x) => [
-            x.metric.service,
-            Number(x.value[1]),
-          ]),
-        );
-        // the share of the window each process was ready to run and waited for a CPU (the
-        // kernel's run queue), and the times it got one
+        // a counter's rate over the window per compose service (a share of the window, for seconds)
         const byService = async (metric) =>
           Object.fromEntries(
             (await query(`sum by (service) (rate(${metric}${range}))`)).map((x) => [
@@ -176,6 +168,10 @@ module.exports = async function composeTargets({ quick, log }) {
               Number(x.value[1]),
             ]),
           );
+        // the share of the window each stage process spent paused for garbage collection
+        const gcShares = await byService('nodejs_gc_duration_seconds_sum');
+        // the share it was ready to run and waited for a CPU (the kernel's run queue), and the
+        // times it got one
         const runqueueShares = await byService('vnflab_runqueue_wait_seconds_total');
         const runPeriods = await byService('vnflab_run_periods_total');
         // batches each stage handled, the median stage's
